@@ -1,0 +1,56 @@
+# The two commands of the README: `make demo` and `make test`. Everything else
+# here is what they need: a virtual environment, the sandbox, and the Python 3.9
+# environment of DeepMind's code_contests tester.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CC_VENV := .cc-venv
+CC_STAMP := $(CC_VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install sandbox cc-env demo test bench fidelity clean help
+
+help:
+	@echo "make demo    set up and run the offline demo"
+	@echo "make test    set up and run the whole test suite"
+	@echo "make cc-env  the Python 3.9 environment of the code_contests tester"
+	@echo "make bench   execution benchmarks (bench/)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/nbstripout --install --attributes .gitattributes 2>/dev/null || true
+	@touch $(STAMP)
+
+install: $(STAMP) sandbox
+
+# bubblewrap isolates candidate programs (Linux namespaces); Debian/Ubuntu package.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "acodium needs bubblewrap (bwrap) to sandbox programs: install it with your package manager." >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; }
+
+# DeepMind's code_contests tester loads only in CPython 3.9: it gets a venv of its own.
+$(CC_STAMP):
+	@PY39=$$(bin/find-python39) || exit 1; \
+	  echo "code_contests tester: using $$PY39"; \
+	  "$$PY39" -m venv --clear $(CC_VENV) && \
+	  $(CC_VENV)/bin/pip install -q code-contests-tester && touch $(CC_STAMP)
+
+cc-env: $(CC_STAMP)
+
+demo: install
+	$(BIN)/python -m acodium.demo
+
+test: install cc-env
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install cc-env
+	$(BIN)/python bench/execution.py
+
+clean:
+	rm -rf $(VENV) $(CC_VENV) .pytest_cache

@@ -1,0 +1,82 @@
+"""`gencode`: the command line, one group per stage (data, gen, exec, eval, sweep).
+
+Options are spelled with underscores as in the original alphaCodium tools
+(`--output_dataset_name`); dashed spellings work too, for options and command
+names alike. A `UserError` anywhere becomes one sentence on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from ..errors import UserError
+
+# group name -> module under acodium.cli that defines `group` (loaded lazily so
+# that `gencode data ...` does not import the execution or LLM stacks).
+GROUPS = {
+    "data": "data",
+    "exec": "exec_",
+    "gen": "gen",
+    "eval": "eval_",
+    "sweep": "sweep",
+}
+
+
+class AliasedGroup(click.Group):
+    """A group whose command names may be spelled with dashes or underscores."""
+
+    def get_command(self, ctx, cmd_name):
+        for name in (cmd_name, cmd_name.replace("-", "_"), cmd_name.replace("_", "-")):
+            cmd = super().get_command(ctx, name)
+            if cmd is not None:
+                return cmd
+        return None
+
+
+class RootGroup(AliasedGroup):
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._available()))
+
+    def _available(self):
+        found = []
+        for name, module in GROUPS.items():
+            if importlib.util.find_spec(f"acodium.cli.{module}") is not None:
+                found.append(name)
+        return found
+
+    def get_command(self, ctx, cmd_name):
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            return cmd
+        module = GROUPS.get(cmd_name)
+        if module is None or importlib.util.find_spec(f"acodium.cli.{module}") is None:
+            return None
+        return importlib.import_module(f"acodium.cli.{module}").group
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """acodium: generate, execute and judge solutions to CodeContests problems."""
+
+
+def main(argv=None) -> None:
+    """Entry point of `gencode`: run the CLI, turning UserError into exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="gencode", standalone_mode=False)
+    except UserError as e:
+        click.echo(f"gencode: {e}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("gencode: interrupted; finished results are kept.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if e.exit_code in (1, 2) else e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("gencode: interrupted; finished results are kept.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)

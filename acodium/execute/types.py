@@ -1,0 +1,99 @@
+"""What the execution stage takes and gives: programs, limits, and per-test results.
+
+Program status (did it run to completion within its limits?) is kept apart
+from the verdict (did its output match?), as in DeepMind's code_contests
+tester: a TIMEOUT has `passed=False`, an OK run may still be wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    OK = "OK"
+    RUNTIME_ERROR = "RUNTIME_ERROR"
+    TIMEOUT = "TIMEOUT"
+    MEMORY_LIMIT = "MEMORY_LIMIT"
+    OUTPUT_LIMIT = "OUTPUT_LIMIT"
+    COMPILE_ERROR = "COMPILE_ERROR"
+    SANDBOX_ERROR = "SANDBOX_ERROR"
+
+
+# Languages by the dataset's enum (deepmind/code_contests `solutions.language`).
+LANGUAGE_IDS = {0: "unknown", 1: "python2", 2: "cpp", 3: "python3", 4: "java"}
+LANGUAGE_NAMES = {v: k for k, v in LANGUAGE_IDS.items()}
+RUNNABLE_LANGUAGES = ("python3", "cpp")
+
+
+def sha256(text: str | bytes) -> str:
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()
+
+
+@dataclass(frozen=True)
+class Program:
+    """A candidate program: its language (`python3` or `cpp`) and its source."""
+
+    language: str
+    code: str
+
+    @property
+    def hash(self) -> str:
+        """Identity of the program: identical programs are executed once."""
+        return sha256(self.language + "\0" + self.code)
+
+
+# The tester's own defaults (DeepMind code_contests): 10 s and 256 MiB.
+DEFAULT_TIME_S = 10.0
+DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024
+DEFAULT_OUTPUT_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-test limits: wall time (seconds), address-space memory and output size (bytes)."""
+
+    time_s: float = DEFAULT_TIME_S
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+    output_bytes: int = DEFAULT_OUTPUT_BYTES
+
+    def key(self) -> str:
+        return f"{self.time_s:g}s/{self.memory_bytes}b/{self.output_bytes}o"
+
+
+@dataclass
+class ExecutionResult:
+    """One run of one program on one input."""
+
+    status: Status
+    passed: bool | None  # None when no expected output was given
+    stdout: str = ""  # capped for display; output_hash covers the whole output
+    stderr: str = ""  # the tail only
+    exit_code: int | None = None
+    signal: int | None = None
+    time_s: float = 0.0  # wall time
+    cpu_s: float = 0.0
+    memory_bytes: int | None = None  # peak, where known
+    program_hash: str = ""
+    output_hash: str = ""
+    cached: bool = False
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+
+@dataclass
+class Job:
+    """A program and the tests to run it on: the unit of a batch."""
+
+    program: Program
+    inputs: list[str]
+    expected: list[str] | None = None
+    limits: Limits = field(default_factory=Limits)
+    stop_on_first_failure: bool = False
