@@ -1,0 +1,58 @@
+"""The one interface every execution backend implements (local sandbox, code_contests).
+
+A backend runs one program on a list of inputs under limits; `run_many` may
+run jobs concurrently. Caching, de-duplication of identical programs and the
+progress bar live above it, in `acodium.execute.run_batch`, so a backend only
+has to run programs and report what happened.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Iterator, Sequence
+
+from .types import ExecutionResult, Job
+
+
+class Backend(ABC):
+    """Override points: `run` (required), `run_many`, `version`, `close`."""
+
+    name: str = "backend"
+
+    @abstractmethod
+    def run(self, job: Job) -> list[ExecutionResult]:
+        """Run `job.program` on each of `job.inputs` in order; one result per test run.
+
+        With `job.stop_on_first_failure`, stop after the first test that does not
+        pass (or is not OK, when there are no expected outputs): the list is then
+        shorter than the inputs.
+        """
+
+    def version(self) -> str:
+        """Part of the cache key: change it when results could change."""
+        return "1"
+
+    def run_many(
+        self,
+        jobs: Sequence[Job],
+        workers: int = 1,
+    ) -> Iterator[tuple[int, list[ExecutionResult]]]:
+        """Run jobs, yielding (index, results) as each finishes, in any order."""
+        if workers <= 1:
+            for i, job in enumerate(jobs):
+                yield i, self.run(job)
+            return
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {pool.submit(self.run, job): i for i, job in enumerate(jobs)}
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+
+    def close(self) -> None:
+        """Release processes and files the backend holds."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
