@@ -1,0 +1,165 @@
+"""`gencode eval`: reference checks of a dataset, and pass@k / n@k of candidates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from .common import cache_dir, data_dir, group as make_group, option
+
+group = make_group(help="Judge candidates and datasets: reference checks, pass@k and n@k.")
+
+TEST_TYPES = ("public_tests", "private_tests", "generated_tests", "mutated_tests", "hidden_tests")
+
+
+def _ints(text: str | None, what: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in str(text).replace(" ", ",").split(",") if v]
+    except ValueError:
+        raise UserError(f"{what} must be whole numbers separated by commas, not {text!r}.") from None
+    if not values or min(values) < 1:
+        raise UserError(f"{what} must be positive whole numbers, not {text!r}.")
+    return sorted(set(values))
+
+
+def _test_sets(evaluation_test_type: str) -> list[str]:
+    """`private_tests`, `hidden_tests` (private + generated), or a comma list of them, as test sets."""
+    sets: list[str] = []
+    for part in evaluation_test_type.split(","):
+        part = part.strip()
+        if part not in TEST_TYPES:
+            raise UserError(
+                f"Unknown --evaluation_test_type {part!r}; choose among {', '.join(TEST_TYPES)}."
+            )
+        for s in (["private", "generated"] if part == "hidden_tests" else [part.removesuffix("_tests")]):
+            if s not in sets:
+                sets.append(s)
+    return sets
+
+
+def _load_problems(source: str, split: str | None, sample_rate: float | None = None, seed: int = 0,
+                   languages=None):
+    from ..evaluate import load_problem_set
+
+    return load_problem_set(source, split, data_dir=data_dir(), sample_rate=sample_rate, seed=seed,
+                            languages=languages)
+
+
+@group.command("references")
+@option("dataset", required=True, help="Problems: a hub id, a saved name, a save_to_disk folder, parquet or JSONL.")
+@option("split", default="train", show_default=True, help="Split of the dataset.")
+@option("languages", default="python3", show_default=True,
+        help="Languages of the solutions to run, comma-separated (python3, cpp).")
+@option("max_tests", type=int, default=None, help="Run at most this many tests per test set and problem.")
+@option("max_solutions", type=int, default=None,
+        help="Run at most this many correct and this many incorrect solutions per problem.")
+@option("test_sets", default="public,private,generated", show_default=True,
+        help="Test sets to check, comma-separated.")
+@option("min_correct_share", type=float, default=0.2, show_default=True,
+        help="A problem is invalid when fewer of its correct solutions pass its valid tests.")
+@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
+@option("time_limit", type=float, default=None,
+        help="Seconds per test, overriding the problem's own limit (and the default where it has none).")
+@option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
+@option("out", required=True, type=click.Path(file_okay=False), help="Folder for the results.")
+@option("no_progress", is_flag=True, help="No progress bar.")
+def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
+               time_limit, workers, out, no_progress):
+    """Run each problem's own human solutions (correct and incorrect) on its tests.
+
+    Marks tests on which the correct solutions disagree with the expected
+    output (is_valid_test) and problems on which too few correct solutions
+    pass (is_valid_problem), the cleaning AlphaCodium applies. Writes to OUT:
+    dataset/ (the cleaned problems, save_to_disk), summary.json, tests.parquet
+    (agreement per test), solutions.parquet (verdict per solution),
+    executions.parquet; executions.jsonl lets an interrupted run resume.
+    """
+    from ..evaluate import check_references
+    from ..tables import write_table
+
+    langs = [lang.strip() for lang in languages.split(",") if lang.strip()]
+    sets = [s.strip().removesuffix("_tests") for s in test_sets.split(",") if s.strip()]
+    problems = _load_problems(dataset, split, languages=langs)
+    out = Path(out)
+    report = check_references(
+        problems, languages=langs, test_sets=sets, max_tests=max_tests, max_solutions=max_solutions,
+        min_correct_share=min_correct_share, backend=backend, cache_dir=cache_dir() / "executions",
+        workers=workers, time_limit_s=time_limit, run_dir=out, progress=not no_progress,
+    )
+    report.dataset.save_to_disk(str(out / "dataset"))
+    write_table(report.tests, out / "tests.parquet")
+    write_table(report.solutions, out / "solutions.parquet")
+    summary = dict(report.summary, dataset=str(dataset), split=split)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    click.echo(json.dumps(summary, indent=2))
+
+
+@group.command("pass_at_k")
+@option("dataset_name", required=True,
+        help="Candidates: a run folder (candidates.parquet/.jsonl), a candidates table (.parquet/.jsonl "
+             "with problem, candidate_id, language, code), or a problems dataset whose rows carry "
+             "candidates in --path_to_solutions_column.")
+@option("split_name", "--split", default="train", show_default=True, help="Split of the problems dataset.")
+@option("evaluation_test_type", default="private_tests", show_default=True,
+        help="Tests that decide correctness: private_tests, generated_tests, mutated_tests, "
+             "public_tests, hidden_tests (private + generated, as DESIGN.md), or a comma list.")
+@option("k", "--k_values", default=None,
+        help="k values, comma-separated [default: 1,5,10,100, keeping those every problem has samples for].")
+@option("n", type=int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
+@option("sample_rate", type=float, default=None, help="Evaluate this fraction of the problems (seeded).")
+@option("seed", type=int, default=0, show_default=True)
+@option("problems", default=None,
+        help="Problems (any dataset source) when --dataset_name holds only candidates.")
+@option("path_to_solutions_column", default="solutions.solution", show_default=True,
+        help="Where candidates sit in a problems dataset's rows (as the original command).")
+@option("task_name_column", default="name", show_default=True, help="Problem name column of a problems dataset.")
+@option("max_tests", type=int, default=None, help="At most this many tests per test set and problem.")
+@option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
+@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
+@option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
+@option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
+@option("bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@option("out", type=click.Path(file_okay=False), default=None,
+        help="Run folder for executions (resumable), judgements, metrics and summary.json "
+             "[default: the run folder given as --dataset_name, else nothing is written].")
+@option("no_progress", is_flag=True, help="No progress bar.")
+def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate, seed, problems,
+              path_to_solutions_column, task_name_column, max_tests, full, backend, time_limit, workers,
+              bootstrap, out, no_progress):
+    """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
+
+    Correct means passing every test of --evaluation_test_type; n@k submits up
+    to n of k samples among those passing the public tests (the AlphaCode
+    filter, computed exactly). A k larger than the samples of some problem is
+    refused rather than extrapolated.
+    """
+    from ..evaluate import load_candidate_set, score_candidates
+
+    sets = _test_sets(evaluation_test_type)
+    ks = _ints(k, "--k")
+    if sample_rate is not None and not 0 < sample_rate <= 1:
+        raise UserError(f"--sample_rate must be in (0, 1], not {sample_rate}.")
+    if n < 1:
+        raise UserError(f"--n must be a positive number of submissions, not {n}.")
+    problem_set, candidates, run_dir = load_candidate_set(
+        dataset_name, split=split_name, problems=problems, data_dir=data_dir(),
+        solutions_column=path_to_solutions_column, name_column=task_name_column,
+        sample_rate=sample_rate, seed=seed,
+    )
+    out = Path(out) if out is not None else run_dir
+    result = score_candidates(
+        problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, backend=backend,
+        cache_dir=cache_dir() / "executions", workers=workers, time_limit_s=time_limit,
+        max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
+        progress=not no_progress,
+    )
+    summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name)
+    click.echo(result.report())
+    if out is not None:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+        click.echo(f"Tables and summary.json in {out}")

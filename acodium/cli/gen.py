@@ -1,0 +1,261 @@
+"""`gencode gen`: ask a model, solve one problem and see every test, or generate and score a set.
+
+Compatible with the original alphaCodium commands (`gen ask`, `gen solve_problem
+--dataset_name D --split_name S --problem_name NAME --evaluation_test_type
+private_tests`, `gen solve_and_evaluate_set`). Candidates come from any source
+(`--source llm|human|mutants|file`); LLM replies are cached under
+$ACODIUM_CACHE/llm, executions under $ACODIUM_CACHE/executions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from .common import cache_dir, data_dir, group as make_group, option
+
+
+@make_group(help="Generate candidate programs: from an LLM, the dataset's solutions, mutants, or a file.")
+def group():
+    pass
+
+SOURCES = ("llm", "human", "mutants", "file")
+TEST_TYPES = ("public_tests", "private_tests", "generated_tests", "hidden_tests")
+
+
+def _default_model() -> str:
+    return os.environ.get("ACODIUM_MODEL", "gpt-4o-mini")
+
+
+def llm_options(f):
+    """The options that say which model to ask and how (shared by every command)."""
+    decorators = [
+        option("model", default=_default_model, show_default="$ACODIUM_MODEL or gpt-4o-mini",
+               help="Model name as the server knows it."),
+        option("base_url", default=None,
+               help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) [default: $OPENAI_BASE_URL or OpenAI]."),
+        option("api_key", default=None, help="API key [default: $OPENAI_API_KEY]."),
+        option("temperature", type=float, default=None, help="Sampling temperature [default: 0.7; ask: the server's]."),
+        option("top_p", type=float, default=None, help="Nucleus sampling."),
+        option("max_tokens", type=int, default=None, help="Longest reply, in tokens."),
+        option("timeout", type=float, default=120.0, show_default=True, help="Seconds per request."),
+        option("max_retries", type=int, default=5, show_default=True,
+               help="Retries of a request (429s, 5xx, timeouts), by the openai client."),
+        option("prices", type=click.Path(dir_okay=False), default=None,
+               help='TOML price table ([models."name"] input/output USD per 1M tokens) added to the built-in one.'),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def source_options(default_k: int):
+    """Options of the candidate sources and of the generation loop."""
+
+    def wrap(f):
+        decorators = [
+            option("source", type=click.Choice(SOURCES), default="llm", show_default=True,
+                   help="Where candidates come from."),
+            option("k", "--samples", type=int, default=default_k, show_default=True,
+                   help="Candidates per problem."),
+            llm_options,
+            option("prompt", default="direct", show_default=True,
+                   help="Prompt: a name in acodium/prompts or a .toml path."),
+            option("language", type=click.Choice(["python3", "cpp"]), default="python3", show_default=True,
+                   help="Target language of the LLM's programs."),
+            option("tags", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
+                   help="Tags shown in the prompt (AlphaCode: random tags for diversity)."),
+            option("rating", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
+                   help="Rating shown in the prompt (AlphaCode: random ratings for diversity)."),
+            option("seed", type=int, default=0, show_default=True,
+                   help="Seed of the random tags/ratings, human sampling, mutants and problem sampling."),
+            option("concurrency", type=int, default=8, show_default=True, help="LLM requests in flight at once."),
+            option("rpm", type=float, default=None, help="At most this many LLM requests per minute."),
+            option("correct_fraction", type=float, default=1.0, show_default=True,
+                   help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
+            option("candidates_file", type=click.Path(dir_okay=False), default=None,
+                   help="File source: a JSONL or parquet with problem and code columns."),
+            option("no_cache", is_flag=True, help="Do not read or write the LLM response cache."),
+        ]
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return wrap
+
+
+def make_cli_source(opts: dict):
+    """The candidate source the options describe (a missing key fails here, before any work)."""
+    from ..generate import make_source
+
+    name = opts["source"]
+    if name == "llm":
+        return make_source(
+            "llm", model=opts["model"], base_url=opts["base_url"], api_key=opts["api_key"],
+            prompt=opts["prompt"], language=opts["language"],
+            temperature=0.7 if opts["temperature"] is None else opts["temperature"],
+            top_p=opts["top_p"], max_tokens=opts["max_tokens"], tags=opts["tags"], rating=opts["rating"],
+            diversity_seed=opts["seed"], concurrency=opts["concurrency"], rpm=opts["rpm"],
+            max_retries=opts["max_retries"], timeout=opts["timeout"],
+            cache_path=None if opts["no_cache"] else cache_dir() / "llm" / "responses.sqlite",
+            prices=opts["prices"],
+        )
+    if name == "human":
+        return make_source("human", correct_fraction=opts["correct_fraction"], seed=opts["seed"])
+    if name == "mutants":
+        return make_source("mutants", seed=opts["seed"])
+    return make_source("file", path=opts["candidates_file"])
+
+
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise UserError(f"--k must be a positive number of candidates, not {k}.")
+
+
+def _test_sets(evaluation_test_type: str) -> list[str]:
+    from .eval_ import _test_sets as parse
+
+    return parse(evaluation_test_type)
+
+
+@group.command("ask")
+@click.argument("prompt")
+@llm_options
+@option("system", default=None, help="A system message.")
+@option("cache", is_flag=True, help="Answer from (and store in) the LLM response cache.")
+def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeout, max_retries, prices,
+        system, cache):
+    """Send PROMPT to the model and print its reply (tokens and cost on stderr)."""
+    from ..llm import ask as ask_model
+
+    result = ask_model(
+        prompt, model=model, system=system, base_url=base_url, api_key=api_key,
+        cache_path=cache_dir() / "llm" / "responses.sqlite" if cache else None,
+        max_retries=max_retries, timeout=timeout, prices=prices,
+        temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+    )
+    if not result.text.strip():
+        raise UserError(f"The model {model!r} returned an empty reply (finish reason: {result.finish_reason}).")
+    click.echo(result.text)
+    cost = "unknown cost" if result.cost is None else f"${result.cost:.6f}"
+    click.echo(f"[{result.prompt_tokens} prompt + {result.completion_tokens} completion tokens, {cost}"
+               f"{', cached' if result.cached else ''}]", err=True)
+
+
+@group.command("solve_problem")
+@option("dataset_name", required=True,
+        help="Problems: a hub id, a name saved by `gencode data etl`, a save_to_disk folder, parquet or JSONL.")
+@option("split_name", default="train", show_default=True, help="Split of the dataset.")
+@option("problem_name", required=True, help="The problem's name, as in the dataset.")
+@option("evaluation_test_type", type=click.Choice(TEST_TYPES), default="private_tests", show_default=True,
+        help="Tests to run the candidates on.")
+@source_options(default_k=1)
+@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
+@option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
+@option("out", type=click.Path(file_okay=False), default=None,
+        help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
+@option("no_progress", is_flag=True, help="No progress bars.")
+def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
+                  no_progress, **opts):
+    """Generate candidates for one problem, run them on its tests, print a verdict per test."""
+    from ..data import get_problem
+    from ..evaluate import load_problem_set, problem_tests, run_executions
+    from ..generate import generate_candidates
+
+    _check_k(opts["k"])
+    source = make_cli_source(opts)
+    problems = load_problem_set(dataset_name, split_name, data_dir=data_dir())
+    row = dict(get_problem(problems, problem_name).row)
+    sets = _test_sets(evaluation_test_type)
+    tests = {s: problem_tests(row, s) for s in sets}
+    if not any(tests.values()):
+        raise UserError(f"The problem {problem_name!r} has no {evaluation_test_type} to run the candidates on.")
+    if opts["source"] == "llm" and not row.get("public_tests", {}).get("input"):
+        click.echo(f"note: {problem_name!r} has no public tests; the prompt shows no examples.", err=True)
+
+    candidates = generate_candidates([row], source, opts["k"], run_dir=out, progress=not no_progress)
+    if candidates.empty:
+        raise UserError(f"The {opts['source']} source gave no candidate for {problem_name!r}.")
+    executions, _ = run_executions(
+        [row], candidates, test_sets=sets, run_dir=out, backend=backend,
+        cache_dir=cache_dir() / "executions", time_limit_s=time_limit, progress=not no_progress,
+    )
+    solved = 0
+    for cand in candidates.itertuples(index=False):
+        meta = json.loads(cand.meta) if cand.meta else {}
+        mine = executions[executions["candidate_id"] == cand.candidate_id].sort_values(["test_set", "test_index"])
+        passed = int(mine["passed"].fillna(False).astype(bool).sum())
+        header = f"{cand.candidate_id} ({cand.source}, {cand.language})"
+        if not cand.code:
+            header += f": no code in the reply ({meta.get('extraction', 'empty')})"
+        click.echo(f"{header}: {passed}/{len(mine)} tests passed")
+        for ex in mine.itertuples(index=False):
+            verdict = "passed" if ex.passed else ("failed" if ex.status == "OK" else ex.status)
+            click.echo(f"  {ex.test_set} test {ex.test_index}: {verdict} ({ex.status}, {ex.time_s:.2f}s)")
+        solved += bool(len(mine)) and passed == len(mine)
+    click.echo(f"{problem_name}: {solved} of {len(candidates)} candidates pass every {evaluation_test_type} test")
+
+
+@group.command("solve_and_evaluate_set")
+@option("dataset_name", required=True,
+        help="Problems: a hub id, a name saved by `gencode data etl`, a save_to_disk folder, parquet or JSONL.")
+@option("split_name", default="train", show_default=True, help="Split of the dataset.")
+@option("sample_rate", type=float, default=None, help="Solve this fraction of the problems (seeded by --seed).")
+@option("evaluation_test_type", type=click.Choice(TEST_TYPES), default="hidden_tests", show_default=True,
+        help="Tests that decide correctness (hidden = private + generated, as DESIGN.md).")
+@source_options(default_k=10)
+@option("k_values", default=None, help="k values of pass@k and n@k, comma-separated [default: up to --k].")
+@option("n", type=int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
+@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
+@option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
+@option("max_tests", type=int, default=None, help="At most this many tests per test set and problem.")
+@option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
+@option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
+@option("bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@option("out", required=True, type=click.Path(file_okay=False),
+        help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
+@option("no_progress", is_flag=True, help="No progress bars.")
+def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, backend,
+                           time_limit, max_tests, workers, full, bootstrap, out, no_progress, **opts):
+    """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals."""
+    from ..evaluate import load_problem_set
+    from ..generate import generate_candidates
+    from .eval_ import _ints
+
+    _check_k(opts["k"])
+    if sample_rate is not None and not 0 < sample_rate <= 1:
+        raise UserError(f"--sample_rate must be in (0, 1], not {sample_rate}.")
+    sets = _test_sets(evaluation_test_type)
+    ks = _ints(k_values, "--k_values")
+    if ks is not None and max(ks) > opts["k"]:
+        raise UserError(f"--k_values asks for k={max(ks)}, more than the {opts['k']} samples per problem (--k).")
+    source = make_cli_source(opts)
+    out = Path(out)
+    problems = load_problem_set(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
+                                seed=opts["seed"])
+    candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress)
+    if candidates.empty:
+        raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems.")
+    failures = candidates.attrs.get("failures") or []
+    with_candidates = set(candidates["problem"])
+    from ..evaluate import score_candidates
+
+    result = score_candidates(
+        [row for row in problems if row["name"] in with_candidates], candidates, test_sets=sets, ks=ks, n=n,
+        run_dir=out, backend=backend, cache_dir=cache_dir() / "executions", workers=workers,
+        time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap,
+        seed=opts["seed"], progress=not no_progress,
+    )
+    summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
+                   source=opts["source"], samples_per_problem=opts["k"], failed_samples=len(failures))
+    click.echo(result.report())
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    if failures:
+        click.echo(f"{len(failures)} samples failed and are not scored; run the same command again to retry them.",
+                   err=True)
+    click.echo(f"Tables and summary.json in {out}")

@@ -1,0 +1,823 @@
+"""Evaluation runs: every candidate on the chosen test sets, as the EXECUTIONS table, resumable.
+
+A run folder holds what a run has done:
+
+- `executions.jsonl`: one row per (candidate, test) as each job finishes (an
+  `AppendLog`); a killed run resumes from it without executing again what
+  finished. `executions.parquet` is the finished table.
+- `judgements.parquet` and `metrics.parquet`: made from the executions by
+  `acodium.select` and `acodium.metrics` (see `judge`).
+
+A job is one candidate on one test set of its problem. Test sets are the
+dataset's `public_tests`, `private_tests`, `generated_tests`, and
+`mutated_tests` (inputs made by `acodium.mutate`, outputs from the reference
+solutions); tests the dataset marks invalid (`is_valid_test`, written by
+`check_references`) are skipped, and `test_index` is the test's position in the
+dataset. "Correct" means passing every hidden test: private and generated,
+as DESIGN.md says; public tests never count towards it.
+
+With `stop_on_first_failure`, hidden test sets run one after another and
+each job stops at its first failing test: a candidate goes on to the next
+hidden set only while it has passed everything hidden so far. That gives
+the verdict at a fraction of the cost, but no full per-test picture.
+
+The module is callable: `acodium.evaluate(candidates, tests, k=...)` is the
+notebook entry point (`evaluate` below), in the spirit of alphaCodium's
+metric object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+import types
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .errors import UserError
+from .execute.types import LANGUAGE_IDS, Job, Limits, Program
+from .tables import CANDIDATES, EXECUTIONS, AppendLog, read_table, require_columns, write_table
+
+TEST_SETS = ("public", "private", "generated", "mutated")
+HIDDEN_TEST_SETS = ("private", "generated")
+EXECUTIONS_LOG = "executions.jsonl"
+EXECUTIONS_FILE = "executions.parquet"
+JUDGEMENTS_FILE = "judgements.parquet"
+METRICS_FILE = "metrics.parquet"
+SUMMARY_FILE = "summary.json"
+
+
+# --------------------------------------------------------------------------- problems and tests
+
+
+def problem_rows(problems: Any) -> dict[str, dict]:
+    """Problems (a datasets.Dataset, a DataFrame, or dicts) by name."""
+    if isinstance(problems, pd.DataFrame):
+        problems = problems.to_dict("records")
+    rows: dict[str, dict] = {}
+    for row in problems:
+        row = dict(row)
+        rows[row["name"]] = row
+    return rows
+
+
+def problem_tests(row: Mapping[str, Any], test_set: str, max_tests: int | None = None) -> list[tuple[int, str, str]]:
+    """The valid tests of one set of a problem: (index in the dataset, input, expected output).
+
+    Tests marked invalid (`is_valid_test` False) are skipped; `max_tests` keeps
+    the first that many valid ones.
+    """
+    if test_set not in TEST_SETS:
+        raise UserError(f"Unknown test set {test_set!r}; choose among {', '.join(TEST_SETS)}.")
+    tests = row.get(f"{test_set}_tests") or {}
+    inputs = list(tests.get("input") or [])
+    outputs = list(tests.get("output") or [])
+    valid = tests.get("is_valid_test")
+    out = []
+    for i, (inp, exp) in enumerate(zip(inputs, outputs)):
+        if valid is not None and i < len(valid) and valid[i] is False:
+            continue
+        out.append((i, inp, exp))
+        if max_tests is not None and len(out) >= max_tests:
+            break
+    return out
+
+
+def _limits(row: Mapping[str, Any], language: str, time_limit_s: float | None) -> Limits:
+    from .execute import limits_for_problem
+
+    limits = limits_for_problem(row, language)
+    if time_limit_s is not None:
+        limits = dataclasses.replace(limits, time_s=float(time_limit_s))
+    return limits
+
+
+def _language(value: Any) -> str:
+    return LANGUAGE_IDS.get(value, value) if isinstance(value, int) else str(value)
+
+
+def check_candidates(candidates: pd.DataFrame, problems: Mapping[str, dict]) -> pd.DataFrame:
+    """The candidates table, checked against the problems (one clear sentence when it is wrong)."""
+    require_columns(candidates, ["problem", "candidate_id", "language", "code"], "candidates")
+    unknown = sorted(set(candidates["problem"]) - set(problems))
+    if unknown:
+        raise UserError(
+            f"{len(unknown)} problem(s) of the candidates table are not in the dataset, "
+            f"for instance {unknown[0]!r}."
+        )
+    dup = candidates.duplicated(["problem", "candidate_id"])
+    if dup.any():
+        first = candidates[dup].iloc[0]
+        raise UserError(
+            f"The candidates table has {int(dup.sum())} duplicate (problem, candidate_id) pair(s), "
+            f"for instance ({first['problem']!r}, {first['candidate_id']!r})."
+        )
+    candidates = candidates.copy()
+    candidates["language"] = candidates["language"].map(_language)
+    candidates["candidate_id"] = candidates["candidate_id"].astype(str)
+    return candidates
+
+
+# --------------------------------------------------------------------------- execution runs
+
+
+@dataclass
+class RunStats:
+    """What a call to `run_executions` did: jobs executed now, jobs found done in the log."""
+
+    jobs_total: int = 0
+    jobs_run: int = 0
+    jobs_skipped: int = 0
+    tests_run: int = 0
+    wall_s: float = 0.0
+    stopped_early: bool = False  # max_jobs reached before the end
+
+
+@dataclass
+class _JobSpec:
+    problem: str
+    candidate_id: str
+    test_set: str
+    program: Program
+    tests: list[tuple[int, str, str]]
+    limits: Limits
+    stop: bool
+
+
+def _read_log(log: AppendLog) -> dict[tuple[str, str, str], dict[int, bool]]:
+    """(problem, candidate_id, test_set) -> {test_index: passed}, the last row of each test winning."""
+    done: dict[tuple[str, str, str], dict[int, bool]] = defaultdict(dict)
+    for r in log.rows():
+        done[(r["problem"], str(r["candidate_id"]), r["test_set"])][int(r["test_index"])] = bool(r["passed"])
+    return done
+
+
+def _complete(spec: _JobSpec, rows: dict[int, bool] | None) -> bool:
+    """Whether the log already holds this job: every test, or (stopping) a failure among them."""
+    if not rows:
+        return False
+    wanted = [i for i, _, _ in spec.tests]
+    if all(i in rows for i in wanted):
+        return True
+    if spec.stop:
+        # rows are written in test order, so a failure is where the job stopped
+        for i in wanted:
+            if i not in rows:
+                return False
+            if not rows[i]:
+                return True
+    return False
+
+
+def _rows(spec: _JobSpec, results) -> list[dict]:
+    return [
+        {
+            "problem": spec.problem,
+            "candidate_id": spec.candidate_id,
+            "program_hash": spec.program.hash,
+            "test_set": spec.test_set,
+            "test_index": index,
+            "status": result.status.value if hasattr(result.status, "value") else str(result.status),
+            "passed": bool(result.passed),
+            "output_hash": result.output_hash,
+            "time_s": float(result.time_s),
+        }
+        for (index, _, _), result in zip(spec.tests, results)
+    ]
+
+
+def run_executions(
+    problems: Any,
+    candidates: pd.DataFrame,
+    *,
+    test_sets: Sequence[str] = ("public", "private", "generated"),
+    run_dir: str | os.PathLike | None = None,
+    backend: str = "local",
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+    time_limit_s: float | None = None,
+    max_tests: int | None = None,
+    stop_on_first_failure: bool = False,
+    max_jobs: int | None = None,
+    chunk_size: int | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, RunStats]:
+    """Run every candidate on its problem's tests; return the EXECUTIONS table and what was done.
+
+    With `run_dir`, rows go to run_dir/executions.jsonl as each job finishes
+    and a re-run executes only the jobs the log lacks (`max_jobs` caps the
+    jobs executed by one call, for budgets). Without it, nothing is written.
+    """
+    from .execute import run_batch
+
+    started = time.monotonic()
+    rows_by_name = problem_rows(problems)
+    candidates = check_candidates(candidates, rows_by_name)
+    for s in test_sets:
+        if s not in TEST_SETS:
+            raise UserError(f"Unknown test set {s!r}; choose among {', '.join(TEST_SETS)}.")
+    stats = RunStats()
+    log = AppendLog(Path(run_dir) / EXECUTIONS_LOG) if run_dir is not None else None
+    done = _read_log(log) if log is not None else {}
+    fresh: list[dict] = []  # rows of this call when there is no log
+
+    # Phases: without stopping, everything at once. With stopping, the public
+    # (non-hidden) sets and the first hidden set, then each later hidden set for
+    # the candidates that passed every hidden test so far.
+    hidden = [s for s in test_sets if s != "public"]
+    if stop_on_first_failure and hidden:
+        phases = [[s for s in test_sets if s == "public"] + hidden[:1]] + [[s] for s in hidden[1:]]
+    else:
+        phases = [list(test_sets)]
+
+    cands = list(candidates.itertuples(index=False))
+    hidden_failed: set[tuple[str, str]] = set()
+    bar = tqdm(total=0, desc="executing", unit="job", disable=not progress)
+    try:
+        for phase in phases:
+            specs: list[_JobSpec] = []
+            for c in cands:
+                key = (c.problem, c.candidate_id)
+                if key in hidden_failed:
+                    continue
+                row = rows_by_name[c.problem]
+                program = Program(c.language, c.code)
+                limits = _limits(row, c.language, time_limit_s)
+                for s in phase:
+                    tests = problem_tests(row, s, max_tests)
+                    if tests:
+                        specs.append(_JobSpec(c.problem, c.candidate_id, s, program, tests, limits,
+                                              stop_on_first_failure and s != "public"))
+            todo = []
+            for spec in specs:
+                if _complete(spec, done.get((spec.problem, spec.candidate_id, spec.test_set))):
+                    stats.jobs_skipped += 1
+                else:
+                    todo.append(spec)
+            stats.jobs_total += len(specs)
+            if max_jobs is not None:
+                room = max(0, max_jobs - stats.jobs_run)
+                if len(todo) > room:
+                    todo, stats.stopped_early = todo[:room], True
+            bar.total += len(todo)
+            bar.refresh()
+            size = chunk_size or max(8, 4 * (workers or os.cpu_count() or 1))
+            for start in range(0, len(todo), size):
+                chunk = todo[start:start + size]
+                jobs = [Job(s.program, [t[1] for t in s.tests], [t[2] for t in s.tests], s.limits, s.stop)
+                        for s in chunk]
+                results = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=False)
+                for spec, res in zip(chunk, results):
+                    rows = _rows(spec, res)
+                    if log is not None:
+                        log.append(rows)
+                    else:
+                        fresh.extend(rows)
+                    got = done.setdefault((spec.problem, spec.candidate_id, spec.test_set), {})
+                    got.update({r["test_index"]: r["passed"] for r in rows})
+                    stats.jobs_run += 1
+                    stats.tests_run += len(rows)
+                    bar.update(1)
+            # who goes on to the next hidden set
+            for spec in specs:
+                if spec.test_set != "public":
+                    got = done.get((spec.problem, spec.candidate_id, spec.test_set), {})
+                    if not all(got.get(i, False) for i, _, _ in spec.tests):
+                        hidden_failed.add((spec.problem, spec.candidate_id))
+            if stats.stopped_early:
+                break
+    finally:
+        bar.close()
+        if log is not None:
+            log.close()
+    stats.wall_s = time.monotonic() - started
+    table = log.frame(EXECUTIONS) if log is not None else pd.DataFrame(fresh, columns=EXECUTIONS)
+    table = _dedupe(table)
+    if run_dir is not None and not stats.stopped_early:
+        write_table(table, Path(run_dir) / EXECUTIONS_FILE)
+    return table, stats
+
+
+def _dedupe(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (candidate, test): a resumed job that ran again keeps its last result."""
+    if table.empty:
+        return pd.DataFrame(columns=EXECUTIONS)
+    table = table.drop_duplicates(["problem", "candidate_id", "test_set", "test_index"], keep="last")
+    table = table.sort_values(["problem", "candidate_id", "test_set", "test_index"], kind="stable")
+    return table[EXECUTIONS].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def verdicts(executions: pd.DataFrame, test_sets: Sequence[str]) -> pd.Series:
+    """Per (problem, candidate_id): passed every test run of these sets (NaN-free; absent -> no entry).
+
+    A candidate with no row in these sets (the problem has no such tests)
+    gets no entry, so that callers can tell "no tests" from "passed".
+    """
+    sub = executions[executions["test_set"].isin(list(test_sets))]
+    if sub.empty:
+        return pd.Series(dtype=bool)
+    return sub.groupby(["problem", "candidate_id"])["passed"].all()
+
+
+def suite_false_positives(
+    executions: pd.DataFrame,
+    weak: Sequence[str],
+    strong: Sequence[str],
+) -> dict[str, Any]:
+    """Among candidates that pass the weak suite, how many the strong suite rejects.
+
+    The strong suite is the union of `strong` sets (it should include the
+    weak one's hidden counterpart); a candidate passing `weak` is rejected
+    when it fails any test of `strong`. Candidates with no test of the weak
+    suite, or none of the strong one, are left out. Reported over candidates
+    (micro) and as the mean over problems (macro), with the problems where
+    the strong suite holds tests the weak one does not.
+    """
+    weak_ok = verdicts(executions, weak)
+    strong_ok = verdicts(executions, strong)
+    both = pd.concat({"weak": weak_ok, "strong": strong_ok}, axis=1).dropna()
+    passing = both[both["weak"].astype(bool)]
+    rejected = ~passing["strong"].astype(bool)
+    per_problem = rejected.groupby(level=0).mean() if len(passing) else pd.Series(dtype=float)
+    return {
+        "weak": list(weak),
+        "strong": list(strong),
+        "candidates": int(len(both)),
+        "problems": int(both.index.get_level_values(0).nunique()) if len(both) else 0,
+        "passing_weak": int(len(passing)),
+        "rejected_by_strong": int(rejected.sum()),
+        "false_positive_share": float(rejected.mean()) if len(passing) else None,
+        "false_positive_share_per_problem_mean": float(per_problem.mean()) if len(per_problem) else None,
+        "problems_with_passing": int(len(per_problem)),
+    }
+
+
+def test_suite_strength(executions: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """False positives of public tests against the hidden ones, and of private tests against all.
+
+    - `public_vs_hidden`: among candidates passing the public tests, the share
+      that the hidden tests (private + generated) reject;
+    - `private_vs_all_hidden`: among candidates passing the private tests, the
+      share that private + generated + mutated reject.
+    """
+    return {
+        "public_vs_hidden": suite_false_positives(executions, ["public"], ["private", "generated"]),
+        "private_vs_all_hidden": suite_false_positives(
+            executions, ["private"], ["private", "generated", "mutated"]
+        ),
+    }
+
+
+test_suite_strength.__test__ = False  # a library function, not a pytest test
+
+
+# --------------------------------------------------------------------------- reference checks
+
+
+def reference_candidates(
+    problems: Any,
+    languages: Sequence[str] = ("python3",),
+    max_solutions: int | None = None,
+) -> pd.DataFrame:
+    """A candidates table of each problem's own human solutions, correct and incorrect.
+
+    candidate_id is `correct-<i>` or `incorrect-<i>` (i: index in the
+    dataset's list); meta says which the dataset claims it is. `max_solutions`
+    keeps the first that many of each kind per problem.
+    """
+    wanted = {_language(lang) for lang in languages}
+    rows = []
+    for name, row in problem_rows(problems).items():
+        for field_name, kind in (("solutions", "correct"), ("incorrect_solutions", "incorrect")):
+            sols = row.get(field_name) or {}
+            taken = 0
+            for i, (lang, code) in enumerate(zip(sols.get("language") or [], sols.get("solution") or [])):
+                lang = _language(lang)
+                if lang not in wanted:
+                    continue
+                if max_solutions is not None and taken >= max_solutions:
+                    break
+                taken += 1
+                rows.append({
+                    "problem": name, "candidate_id": f"{kind}-{i}", "language": lang, "code": code,
+                    "source": "human", "meta": json.dumps({"expected": kind, "solution_index": i}),
+                })
+    return pd.DataFrame(rows, columns=CANDIDATES)
+
+
+@dataclass
+class ReferenceReport:
+    """What running the human solutions on their own tests says about the tests and problems."""
+
+    dataset: Any  # datasets.Dataset: the problems with is_valid_test per test set and is_valid_problem
+    tests: pd.DataFrame  # one row per test run: agreement of correct and incorrect solutions
+    solutions: pd.DataFrame  # one row per solution: tests run, passed, verdicts
+    executions: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def check_references(
+    problems: Any,
+    *,
+    languages: Sequence[str] = ("python3",),
+    test_sets: Sequence[str] = ("public", "private", "generated"),
+    max_tests: int | None = None,
+    max_solutions: int | None = None,
+    min_correct_share: float = 0.2,
+    min_test_agreement: float = 0.5,
+    max_invalid_test_share: float = 0.5,
+    backend: str = "local",
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+    time_limit_s: float | None = None,
+    run_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> ReferenceReport:
+    """Run each problem's correct and incorrect solutions on its tests; mark bad tests and problems.
+
+    The cleaning AlphaCodium applies, made explicit:
+
+    - a test is invalid (`is_valid_test` False) when, among the correct
+      solutions that ran it to completion (status OK), the share whose output
+      matched the expected one is below `min_test_agreement`: the expected
+      output is then doubtful (several answers accepted, a wrong answer
+      stored). Crashes and timeouts say nothing about the expected output,
+      and a test no correct solution finished (or that was not run, beyond
+      `max_tests`) stays valid;
+    - a problem is invalid (`is_valid_problem` False) when fewer than
+      `min_correct_share` of its correct solutions pass all its valid tests
+      (AlphaCodium: 20%; timeouts count as failures), or when more than
+      `max_invalid_test_share` of the tests checked are invalid (the problem
+      needs a checker the dataset does not have). A problem without correct
+      solutions in `languages` cannot be checked and stays valid.
+
+    With `run_dir`, executions are logged as they finish and a re-run resumes.
+    """
+    import datasets as hf
+
+    started = time.monotonic()
+    rows_by_name = problem_rows(problems)
+    candidates = reference_candidates(rows_by_name.values(), languages, max_solutions)
+    executions, stats = run_executions(
+        rows_by_name.values(), candidates, test_sets=test_sets, run_dir=run_dir, backend=backend,
+        cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s, max_tests=max_tests,
+        progress=progress,
+    )
+    ex = executions.copy()
+    ex["kind"] = ex["candidate_id"].str.split("-").str[0]
+    ex["ok"] = ex["status"] == "OK"
+
+    # per test: agreement of correct solutions, rejection by incorrect ones
+    keys = ["problem", "test_set", "test_index"]
+    corr = ex[ex["kind"] == "correct"]
+    inc = ex[ex["kind"] == "incorrect"]
+    tests = ex[keys].drop_duplicates().set_index(keys)
+    tests["correct_run"] = corr.groupby(keys).size()
+    tests["correct_ok"] = corr.groupby(keys)["ok"].sum()
+    tests["correct_passed"] = corr.groupby(keys)["passed"].sum()
+    tests["incorrect_run"] = inc.groupby(keys).size()
+    tests["incorrect_passed"] = inc.groupby(keys)["passed"].sum()
+    tests = tests.fillna(0).astype(int)
+    agreement = tests["correct_passed"] / tests["correct_ok"].where(tests["correct_ok"] > 0)
+    tests["agreement"] = agreement
+    tests["is_valid_test"] = ~(agreement < min_test_agreement)
+    tests = tests.reset_index()
+    invalid = {(r.problem, r.test_set, r.test_index) for r in tests.itertuples() if not r.is_valid_test}
+
+    # per solution: passed everything run, and everything valid
+    ex["valid_test"] = [
+        (p, s, i) not in invalid for p, s, i in zip(ex["problem"], ex["test_set"], ex["test_index"])
+    ]
+    sol = ex.groupby(["problem", "candidate_id"]).agg(
+        kind=("kind", "first"), tests_run=("passed", "size"), tests_passed=("passed", "sum"),
+        passed_all=("passed", "all"),
+    )
+    valid_ex = ex[ex["valid_test"]]
+    sol["passed_all_valid"] = valid_ex.groupby(["problem", "candidate_id"])["passed"].all()
+    sol["passed_all_valid"] = sol["passed_all_valid"].fillna(True).astype(bool)
+    sol["statuses"] = ex.groupby(["problem", "candidate_id"])["status"].agg(
+        lambda s: json.dumps(dict(Counter(s)), sort_keys=True))
+    sol = sol.reset_index()
+
+    # per problem
+    problem_valid: dict[str, bool] = {}
+    for name in rows_by_name:
+        mine = sol[(sol["problem"] == name) & (sol["kind"] == "correct")]
+        checked = tests[tests["problem"] == name]
+        ok = True
+        if len(mine):
+            ok = mine["passed_all_valid"].mean() >= min_correct_share
+            if len(checked) and (~checked["is_valid_test"]).mean() > max_invalid_test_share:
+                ok = False
+        problem_valid[name] = bool(ok)
+
+    cleaned = []
+    for name, row in rows_by_name.items():
+        row = dict(row)
+        for s in TEST_SETS:
+            column = f"{s}_tests"
+            if column not in row or row[column] is None:
+                continue
+            t = dict(row[column])
+            before = t.get("is_valid_test")
+            t["is_valid_test"] = [
+                (before is None or i >= len(before) or before[i] is not False) and (name, s, i) not in invalid
+                for i in range(len(t.get("input") or []))
+            ]
+            row[column] = t
+        row["is_valid_problem"] = problem_valid[name]
+        cleaned.append(row)
+    dataset = hf.Dataset.from_list(cleaned)
+
+    corr_sol = sol[sol["kind"] == "correct"]
+    inc_sol = sol[sol["kind"] == "incorrect"]
+    summary = {
+        "problems": len(rows_by_name),
+        "problems_with_correct_solutions": int(corr_sol["problem"].nunique()),
+        "solutions_run": {"correct": int(len(corr_sol)), "incorrect": int(len(inc_sol))},
+        "tests_run": int(len(tests)),
+        "executions": int(len(ex)),
+        "correct_passing_all_tests_share": _share(corr_sol["passed_all"]),
+        "correct_passing_all_valid_tests_share": _share(corr_sol["passed_all_valid"]),
+        "incorrect_rejected_share": _share(~inc_sol["passed_all"].astype(bool)),
+        "status_counts": {k: int(v) for k, v in Counter(ex["status"]).most_common()},
+        "invalid_tests": int(len(invalid)),
+        "invalid_problems": int(sum(not v for v in problem_valid.values())),
+        "max_tests": max_tests,
+        "time_limit_s": time_limit_s,
+        "languages": list(languages),
+        "backend": backend,
+        "jobs_run": stats.jobs_run,
+        "jobs_resumed": stats.jobs_skipped,
+        "wall_s": round(time.monotonic() - started, 2),
+    }
+    return ReferenceReport(dataset, tests, sol, executions, summary)
+
+
+def _share(values: pd.Series) -> float | None:
+    return float(values.astype(bool).mean()) if len(values) else None
+
+
+# --------------------------------------------------------------------------- loading what to evaluate
+
+
+def _is_disk_dataset(path: Path) -> bool:
+    return path.is_dir() and any((path / f).exists() for f in ("dataset_info.json", "dataset_dict.json", "state.json"))
+
+
+def load_problem_set(
+    source: str | os.PathLike,
+    split: str | None = "train",
+    *,
+    data_dir: str | os.PathLike | None = None,
+    sample_rate: float | None = None,
+    seed: int = 0,
+    languages: Sequence[str] | None = None,
+):
+    """Problems from any source `acodium.data.load_problems` reads, or a cleaned dataset of ours.
+
+    A dataset saved by `check_references` carries AlphaCodium's extra fields
+    (`is_valid_test` inside each test set, `is_valid_problem`), which the
+    strict schema loader does not take: such a save_to_disk folder is read as is.
+    """
+    from .data import load_problems
+
+    path = Path(source)
+    if _is_disk_dataset(path):
+        import datasets as hf
+
+        ds = hf.load_from_disk(str(path))
+        if isinstance(ds, hf.DatasetDict):
+            if split not in ds:
+                raise UserError(f"{path} has no split {split!r}; it has {', '.join(ds)}.")
+            ds = ds[split]
+        if "is_valid_problem" in ds.column_names or "mutated_tests" in ds.column_names:
+            if sample_rate is not None:
+                import numpy as np
+
+                size = max(1, round(len(ds) * sample_rate))
+                chosen = np.random.default_rng(seed).choice(len(ds), size=size, replace=False)
+                ds = ds.select(sorted(chosen.tolist()))
+            return ds
+    return load_problems(source, split, data_dir=data_dir, sample_rate=sample_rate, seed=seed,
+                         languages=languages if languages else "all")
+
+
+def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_column: str) -> pd.DataFrame:
+    """Candidates carried by the problems' rows, at a dotted path such as `solutions.solution`."""
+    parts = solutions_column.split(".")
+    out = []
+    for row in rows.values():
+        if name_column not in row:
+            raise UserError(f"The problems have no column {name_column!r} to name them.")
+        value: Any = row
+        languages: Any = None
+        for depth, part in enumerate(parts):
+            if not isinstance(value, Mapping) or part not in value:
+                raise UserError(f"The problems have no field {solutions_column!r} holding candidates.")
+            if depth == len(parts) - 1 and "language" in value:
+                languages = value["language"]
+            value = value[part]
+        if isinstance(value, str):
+            value = [value]
+        for i, code in enumerate(value or []):
+            language = _language(languages[i]) if languages is not None else "python3"
+            out.append({"problem": row[name_column], "candidate_id": str(i), "language": language,
+                        "code": code, "source": "dataset", "meta": json.dumps({"column": solutions_column})})
+    return pd.DataFrame(out, columns=CANDIDATES)
+
+
+def load_candidate_set(
+    dataset_name: str | os.PathLike,
+    *,
+    split: str | None = "train",
+    problems: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    solutions_column: str = "solutions.solution",
+    name_column: str = "name",
+    sample_rate: float | None = None,
+    seed: int = 0,
+):
+    """What `gencode eval pass_at_k` evaluates: (problems, candidates, run folder or None).
+
+    `dataset_name` is a run folder (with candidates.parquet or .jsonl), a
+    candidates table, or a problems dataset carrying candidates at
+    `solutions_column` (by default the dataset's own solutions, as the
+    original command). Only problems with candidates are kept; `sample_rate`
+    then keeps a seeded fraction of them.
+    """
+    from .generate import CANDIDATES_FILE, CANDIDATES_LOG
+
+    path = Path(dataset_name)
+    run_dir = None
+    table = None
+    if path.is_dir() and ((path / CANDIDATES_FILE).exists() or (path / CANDIDATES_LOG).exists()):
+        run_dir = path
+        file = path / CANDIDATES_FILE if (path / CANDIDATES_FILE).exists() else path / CANDIDATES_LOG
+        table = read_table(file)
+    elif path.is_file() and path.suffix in (".parquet", ".jsonl", ".json"):
+        peek = read_table(path)
+        if "name" not in peek.columns or "problem" in peek.columns or "candidate_id" in peek.columns:
+            table = peek
+    if table is not None:
+        require_columns(table, ["problem", "candidate_id", "language", "code"], "candidates")
+        if problems is None:
+            raise UserError(f"{dataset_name} holds candidates only; give their problems with --problems.")
+        rows = problem_rows(load_problem_set(problems, split, data_dir=data_dir))
+        candidates = check_candidates(table, rows)
+    else:
+        rows = problem_rows(load_problem_set(dataset_name, split, data_dir=data_dir))
+        candidates = check_candidates(_candidates_from_rows(rows, solutions_column, name_column), rows)
+    names = [name for name in rows if name in set(candidates["problem"])]
+    if not names:
+        raise UserError(f"{dataset_name} holds no candidates for any problem.")
+    if sample_rate is not None:
+        import numpy as np
+
+        size = max(1, round(len(names) * sample_rate))
+        chosen = np.random.default_rng(seed).choice(len(names), size=size, replace=False)
+        names = [names[i] for i in sorted(chosen)]
+    keep = set(names)
+    candidates = candidates[candidates["problem"].isin(keep)].reset_index(drop=True)
+    return [rows[name] for name in names], candidates, run_dir
+
+
+# --------------------------------------------------------------------------- acodium.evaluate(...)
+
+
+@dataclass
+class EvaluationResult:
+    """What `acodium.evaluate(...)` gives back (alphaCodium's metric object, as a value).
+
+    pass_at_k: {"pass@k": mean over problems} for each k every problem has samples for;
+    per_problem: one row per problem (n samples, c correct, pass@k columns);
+    tests: the number of tests per problem;
+    results: per problem, (candidate index, [ExecutionResult per test]) for every candidate;
+    executions: the same runs as an EXECUTIONS table.
+    """
+
+    pass_at_k: dict[str, float]
+    per_problem: pd.DataFrame
+    tests: dict[str, int]
+    results: dict[str, list[tuple[int, list[Any]]]]
+    executions: pd.DataFrame
+
+    def __repr__(self) -> str:
+        scores = ", ".join(f"{k}={v:.4f}" for k, v in self.pass_at_k.items())
+        return f"EvaluationResult({len(self.tests)} problems: {scores})"
+
+
+def _as_named(value: Any, what: str, key: str) -> dict[str, Any]:
+    """A mapping problem -> item, from a mapping or alphaCodium's list of dicts with `task_name`."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    out = {}
+    for i, item in enumerate(value):
+        if isinstance(item, Mapping) and "task_name" in item:
+            out[item["task_name"]] = item[key]
+        else:
+            raise UserError(f"{what} must map problem names to {key}, or be alphaCodium's list of dicts with task_name.")
+    return out
+
+
+def _as_tests(value: Any, name: str) -> tuple[list[str], list[str]]:
+    if isinstance(value, Mapping):
+        inputs = value.get("input", value.get("tests_inputs"))
+        outputs = value.get("output", value.get("tests_outputs"))
+    else:
+        pairs = list(value)
+        inputs, outputs = [p[0] for p in pairs], [p[1] for p in pairs]
+    if inputs is None or outputs is None or len(inputs) != len(outputs):
+        raise UserError(f"The tests of {name!r} need as many inputs as outputs.")
+    return list(inputs), list(outputs)
+
+
+def evaluate(
+    candidates: Mapping[str, Sequence[str]] | Sequence[Mapping[str, Any]],
+    tests: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    k: Sequence[int] = (1, 10, 100),
+    *,
+    language: str = "python3",
+    time_limit_s: float | None = None,
+    backend: str = "local",
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+    stop_on_first_failure: bool = False,
+    progress: bool = True,
+) -> EvaluationResult:
+    """pass@k of candidate programs on given tests: the notebook entry point (`acodium.evaluate`).
+
+    candidates: {problem: [code, ...]} (or alphaCodium's predictions, dicts
+      with task_name and solution_candidates); every program is in `language`.
+    tests: {problem: {"input": [...], "output": [...]}} or {problem: [(input, output), ...]}
+      (or alphaCodium's references, with tests_inputs and tests_outputs, in
+      the order of the predictions).
+    k: pass@k is reported for the k that every problem has at least k samples
+      for (as the original metric); larger k are left out, never extrapolated.
+    """
+    from .execute import run_batch
+    from .metrics import pass_at_k
+
+    cands = _as_named(candidates, "candidates", "solution_candidates")
+    if isinstance(tests, Mapping):
+        named_tests = dict(tests)
+    else:  # alphaCodium's references: aligned with the predictions
+        tests = list(tests)
+        if len(tests) != len(cands):
+            raise UserError(f"There are {len(cands)} problems of candidates but {len(tests)} of tests.")
+        named_tests = dict(zip(cands, tests))
+    missing = [name for name in cands if name not in named_tests]
+    if missing:
+        raise UserError(f"There are no tests for the problem {missing[0]!r}.")
+    limits = Limits() if time_limit_s is None else Limits(time_s=float(time_limit_s))
+    jobs, where = [], []
+    n_tests = {}
+    for name, codes in cands.items():
+        inputs, outputs = _as_tests(named_tests[name], name)
+        if not inputs:
+            raise UserError(f"The problem {name!r} has no tests.")
+        n_tests[name] = len(inputs)
+        for i, code in enumerate(codes):
+            jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure))
+            where.append((name, i))
+    runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress)
+    results: dict[str, list[tuple[int, list[Any]]]] = {name: [] for name in cands}
+    rows = []
+    for (name, i), job, res in zip(where, jobs, runs):
+        results[name].append((i, res))
+        for t, r in enumerate(res):
+            rows.append({"problem": name, "candidate_id": str(i), "program_hash": job.program.hash,
+                         "test_set": "given", "test_index": t, "status": r.status.value,
+                         "passed": bool(r.passed), "output_hash": r.output_hash, "time_s": float(r.time_s)})
+    names = list(cands)
+    n = [len(cands[name]) for name in names]
+    c = [sum(len(res) == n_tests[name] and all(r.passed for r in res) for _, res in results[name])
+         for name in names]
+    per_problem = pd.DataFrame({"problem": names, "n": n, "correct": c})
+    scores = {}
+    for kk in sorted(set(k)):
+        if n and min(n) >= kk:
+            per_problem[f"pass@{kk}"] = pass_at_k(per_problem["n"].to_numpy(), per_problem["correct"].to_numpy(), kk)
+            scores[f"pass@{kk}"] = float(per_problem[f"pass@{kk}"].mean())
+    return EvaluationResult(scores, per_problem, n_tests, results, pd.DataFrame(rows, columns=EXECUTIONS))
+
+
+class _CallableModule(types.ModuleType):
+    """`acodium.evaluate` is this module; calling it calls `evaluate` (the notebook entry point)."""
+
+    def __call__(self, *args, **kwargs):
+        return self.evaluate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,246 @@
+"""`gencode gen` through its real entry point, against a real local chat server and the real sample."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from acodium.cli import main
+from acodium.tables import AppendLog
+from chat_server import chat_server, wrap  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[1]
+GENCODE = REPO / ".venv" / "bin" / "gencode"
+SORTING = "Sorting Andi and Budi Books Problem"  # unsolved sample: 1 public, 0 private, 200 generated tests
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Caches and saved datasets in tmp_path; no key or server from the developer's environment."""
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ACODIUM_DATA", str(tmp_path / "data"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ACODIUM_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def gencode(*args) -> int:
+    try:
+        main([str(a) for a in args])
+    except SystemExit as e:
+        return e.code
+    return 0
+
+
+def llm_args(server, *extra):
+    return ["--model", "test-model", "--base_url", server.url, "--api_key", "sk-test", *extra]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ask_prints_the_reply(chat_server, capsys):
+    chat_server.reply_for("Which language", "Python, of course.")
+    assert gencode("gen", "ask", "Which language should I use?", *llm_args(chat_server, "--temperature", "0")) == 0
+    out, err = capsys.readouterr()
+    assert out == "Python, of course.\n"
+    assert "completion tokens" in err
+    assert chat_server.chat_bodies[0]["temperature"] == 0
+
+
+@pytest.mark.parametrize("case", ["no key", "unreachable", "unknown model", "empty reply"])
+def test_ask_bad_input_exits_2(chat_server, capsys, case):
+    args = ["gen", "ask", "Hello?"]
+    if case == "no key":
+        args += ["--model", "test-model", "--base_url", chat_server.url]
+        expected = "No API key"
+    elif case == "unreachable":
+        args += ["--model", "m", "--base_url", f"http://127.0.0.1:{free_port()}/v1", "--api_key", "k"]
+        expected = "Cannot reach the LLM server"
+    elif case == "unknown model":
+        args += ["--model", "gpt-nope", "--base_url", chat_server.url, "--api_key", "k"]
+        expected = "does not know the model 'gpt-nope'"
+    else:
+        chat_server.reply_for("Hello?", "")
+        args += llm_args(chat_server)
+        expected = "empty reply"
+    assert gencode(*args) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    if case == "no key":
+        assert chat_server.requests == []
+
+
+def test_no_key_exits_2_before_any_work_via_the_real_binary(chat_server, train_sample_path, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    proc = subprocess.run(
+        [GENCODE, "gen", "solve_and_evaluate_set", "--dataset_name", train_sample_path, "--split_name", "train",
+         "--k", "2", "--out", tmp_path / "run", "--model", "test-model", "--base_url", chat_server.url],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("gencode: No API key") and "Traceback" not in proc.stderr
+    assert chat_server.requests == [] and not (tmp_path / "run").exists()
+
+
+def test_unreachable_server_exits_2_before_any_work(train_sample_path, tmp_path, capsys):
+    code = gencode("gen", "solve_and_evaluate_set", "--dataset_name", train_sample_path, "--k", "2",
+                   "--sample_rate", "0.05", "--out", tmp_path / "run", "--model", "m",
+                   "--base_url", f"http://127.0.0.1:{free_port()}/v1", "--api_key", "k", "--no_progress")
+    assert code == 2
+    assert "Cannot reach the LLM server" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_solve_problem_refuses_a_problem_without_those_tests(unsolved_sample_path, capsys):
+    code = gencode("gen", "solve_problem", "--dataset_name", unsolved_sample_path, "--split_name", "train",
+                   "--problem_name", SORTING, "--evaluation_test_type", "private_tests", "--source", "human")
+    assert code == 2
+    assert f"{SORTING!r} has no private_tests" in capsys.readouterr().err
+
+
+def test_solve_problem_without_public_tests(train_rows, tmp_path, capsys):
+    row = dict(train_rows[0], public_tests={"input": [], "output": []})
+    path = tmp_path / "no_public.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    code = gencode("gen", "solve_problem", "--dataset_name", path, "--problem_name", row["name"],
+                   "--evaluation_test_type", "public_tests", "--source", "human")
+    assert code == 2
+    assert "has no public_tests" in capsys.readouterr().err
+
+
+def test_solve_problem_unknown_problem(train_sample_path, capsys):
+    code = gencode("gen", "solve_problem", "--dataset_name", train_sample_path, "--problem_name", "no such problem",
+                   "--source", "human")
+    assert code == 2
+    assert "no such problem" in capsys.readouterr().err
+
+
+def test_dashed_spellings(chat_server, capsys):
+    chat_server.reply_for("dashes", "fine")
+    assert gencode("gen", "ask", "dashes?", "--model", "test-model", "--base-url", chat_server.url,
+                   "--api-key", "k", "--max-tokens", "5") == 0
+    assert capsys.readouterr().out == "fine\n"
+    assert chat_server.chat_bodies[0]["max_tokens"] == 5
+
+
+# ---- with execution: these run the candidates through the execution API and the judging code
+
+
+def subset(rows, names, path: Path) -> Path:
+    """A problems file of some real rows (in tmp_path: the sample is never copied into the repository)."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows if r["name"] in names))
+    return path
+
+
+def statement_marker(row) -> str:
+    return row["description"][:160]
+
+
+# Problems of the sample whose one accepted solution passes its private tests quickly here.
+QUICK = ["1009_A. Game Shopping", "1013_A. Piles With Stones", "1017_A. The Rank"]
+
+
+def test_solve_problem_prints_a_verdict_per_test(chat_server, train_rows, capsys):
+    row = next(r for r in train_rows if r["name"] == QUICK[0])
+    chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "prose"),
+                          "```python\nprint(-1)\n```", "I do not know.")
+    code = gencode("gen", "solve_problem", "--dataset_name", REPO.parent / "shared" / "data" /
+                   "code_contests_train_sample.jsonl", "--split_name", "train", "--problem_name", row["name"],
+                   "--evaluation_test_type", "private_tests", "--k", "3", "--concurrency", "1",
+                   *llm_args(chat_server), "--no_progress")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    n = len(row["private_tests"]["input"])
+    assert f"llm-0000 (llm, python3): {n}/{n} tests passed" in out
+    assert f"llm-0001 (llm, python3): 0/{n} tests passed" in out
+    assert "llm-0002 (llm, python3): no code in the reply (no code)" in out
+    assert out.count("  private test ") == 3 * n
+    assert f"{row['name']}: 1 of 3 candidates pass every private_tests test" in out
+
+
+def test_solve_problem_with_human_and_mutant_sources(train_sample_path, train_rows, capsys):
+    row = next(r for r in train_rows if r["name"] == QUICK[1])
+    n = len(row["private_tests"]["input"])
+    assert gencode("gen", "solve_problem", "--dataset_name", train_sample_path, "--problem_name", row["name"],
+                   "--source", "human", "--no_progress") == 0
+    assert f"human-c0 (human, python3): {n}/{n} tests passed" in capsys.readouterr().out
+    assert gencode("gen", "solve_problem", "--dataset_name", train_sample_path, "--problem_name", row["name"],
+                   "--source", "mutants", "--k", "4", "--no_progress") == 0
+    out = capsys.readouterr().out
+    assert out.count("(mutant, python3)") == 4
+
+
+def test_solve_and_evaluate_set(chat_server, train_rows, tmp_path, capsys):
+    rows = {r["name"]: r for r in train_rows if r["name"] in QUICK}
+    a, b, c = (rows[name] for name in QUICK)
+    chat_server.reply_for(statement_marker(a), *[wrap(a["solutions"]["solution"][0], s)
+                                                 for s in ("python_fence", "bare_fence", "no_fence")])
+    chat_server.reply_for(statement_marker(b), wrap(b["solutions"]["solution"][0], "two_blocks"),
+                          "```python\nprint('wrong')\n```", "```python\nprint('wrong')\n```")
+    chat_server.reply_for(statement_marker(c), "Sorry, no idea.")
+    problems = subset(train_rows, QUICK, tmp_path / "three.jsonl")
+    run = tmp_path / "run"
+    args = ["gen", "solve_and_evaluate_set", "--dataset_name", problems, "--split_name", "train", "--k", "3",
+            "--out", run, "--concurrency", "1", *llm_args(chat_server), "--bootstrap", "200", "--no_progress"]
+    assert gencode(*args) == 0
+    out = capsys.readouterr().out
+    assert "pass@1" in out
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["source"] == "llm" and summary["samples_per_problem"] == 3
+    for name in ("candidates.parquet", "candidates.jsonl", "generation.json", "executions.parquet",
+                 "judgements.parquet", "metrics.parquet"):
+        assert (run / name).exists(), name
+    import pandas as pd
+
+    judgements = pd.read_parquet(run / "judgements.parquet")
+    correct = judgements.groupby("problem")["correct"].sum().to_dict()
+    assert correct == {a["name"]: 3, b["name"]: 1, c["name"]: 0}
+    metrics = pd.read_parquet(run / "metrics.parquet")
+    pass1 = metrics[(metrics["k"] == 1) & (metrics["problem"] == "*")] if "*" in set(metrics["problem"]) else None
+    if pass1 is not None and len(pass1):
+        assert pass1["value"].iloc[0] == pytest.approx((1 + 1 / 3 + 0) / 3)
+    # The same command again: nothing asked, nothing generated twice.
+    chat_server.reset_counts()
+    assert gencode(*args) == 0
+    assert chat_server.requests == []
+    assert json.loads((run / "summary.json").read_text()) == summary
+
+
+def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, tmp_path):
+    for row in train_rows[:4]:
+        chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "python_fence"))
+    chat_server.delay = 0.25
+    problems = subset(train_rows, {r["name"] for r in train_rows[:4]}, tmp_path / "four.jsonl")
+    run = tmp_path / "run"
+    env = dict(os.environ, ACODIUM_CACHE=str(tmp_path / "cache"))
+    cmd = [str(GENCODE), "gen", "solve_and_evaluate_set", "--dataset_name", str(problems), "--k", "4",
+           "--out", str(run), "--concurrency", "1", "--model", "test-model", "--base_url", chat_server.url,
+           "--api_key", "k", "--no_progress", "--max_tests", "1", "--bootstrap", "50"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = run / "candidates.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.exists() or len(list(AppendLog(log).rows())) < 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    kept = len(list(AppendLog(log).rows()))
+    assert 3 <= kept < 16
+    chat_server.reset_counts()
+    chat_server.delay = 0
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert chat_server.chat_requests == 16 - kept
+    assert len(list(AppendLog(log).rows())) == 16

@@ -1,0 +1,109 @@
+"""Code extraction from model replies: the real sample's solutions, wrapped the ways models wrap code."""
+
+from __future__ import annotations
+
+import pytest
+
+from acodium.extract import detect_language, extract_code, fenced_blocks, is_complete_program
+from chat_server import wrap
+
+CPP = """#include <bits/stdc++.h>
+using namespace std;
+int main() {
+    long long a, b;
+    cin >> a >> b;
+    cout << a + b << endl;
+    return 0;
+}
+"""
+
+
+def tidy(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip("\n").split("\n")) + "\n"
+
+
+@pytest.mark.parametrize("style", ["python_fence", "bare_fence", "prose", "no_fence", "two_blocks"])
+def test_every_real_solution_survives_every_wrapping(train_rows, style):
+    wrong = []
+    for row in train_rows:
+        code = row["solutions"]["solution"][0]
+        found = extract_code(wrap(code, style), "python3")
+        if found.code != tidy(code) or found.language != "python3":
+            wrong.append((row["name"], found.reason))
+    assert wrong == []
+
+
+def test_main_wrapper_is_kept_whole(train_rows):
+    code = train_rows[0]["solutions"]["solution"][0]
+    reply = wrap(code, "main_wrapper")
+    found = extract_code(reply, "python3")
+    assert found.reason == "fenced"
+    assert found.code.rstrip().endswith('if __name__ == "__main__":\n    main()')
+    assert found.code.startswith("def main():")
+
+
+def test_the_program_not_the_helper_nor_the_sample_data(train_rows):
+    code = train_rows[5]["solutions"]["solution"][0]
+    reply = wrap(code, "two_blocks")
+    assert len(fenced_blocks(reply)) == 3
+    assert extract_code(reply).code == tidy(code)
+
+
+def test_target_language_decides_between_python_and_cpp(train_rows):
+    py = train_rows[1]["solutions"]["solution"][0]
+    reply = f"In C++:\n```cpp\n{CPP}```\nIn Python:\n```python\n{py}```\n"
+    assert extract_code(reply, "cpp").code == tidy(CPP)
+    assert extract_code(reply, "cpp").language == "cpp"
+    assert extract_code(reply, "python3").code == tidy(py)
+    # Asked for Python, answered only in C++: the candidate keeps its real language.
+    other = extract_code(wrap(CPP, "cpp_fence"), "python3")
+    assert (other.language, other.reason, other.code) == ("cpp", "other language", tidy(CPP))
+
+
+def test_cpp_without_fence_loses_the_prose():
+    reply = f"Here is a C++ solution.\n\n{CPP}\nIt reads two numbers and prints their sum."
+    found = extract_code(reply, "cpp")
+    assert (found.language, found.reason) == ("cpp", "no fence")
+    assert found.code == tidy(CPP)
+
+
+def test_truncated_reply_and_incomplete_program(train_rows):
+    code = train_rows[2]["solutions"]["solution"][0]
+    found = extract_code(f"Solution:\n```python\n{code}", "python3")  # the reply hit max_tokens after the code
+    assert (found.reason, found.code) == ("unclosed fence", tidy(code))
+    lone = extract_code("```python\ndef solve(n):\n    return n * 2\n```", "python3")
+    assert lone.reason == "incomplete program" and "def solve" in lone.code
+
+
+@pytest.mark.parametrize("reply,reason", [
+    ("", "empty reply"),
+    ("   \n\n ", "empty reply"),
+    (None, "empty reply"),
+    ("I am sorry, but I cannot solve this problem.", "no code"),
+    ("The answer for the first example is:\n```\n5 5\n1 2\n```", "no code"),
+    ("```text\nYES\nNO\n```", "no code"),
+])
+def test_no_code_is_reported_not_dropped(reply, reason):
+    found = extract_code(reply, "python3")
+    assert found.code == "" and found.reason == reason and found.language is None
+
+
+def test_reasoning_drafts_are_ignored(train_rows):
+    code = train_rows[3]["solutions"]["solution"][0]
+    reply = f"<think>Maybe:\n```python\nprint('draft')\n```\n</think>\n```python\n{code}```"
+    assert extract_code(reply).code == tidy(code)
+
+
+def test_windows_line_endings_and_glued_fences():
+    assert extract_code("```python\r\nprint(int(input()) * 2)\r\n```\r\n").code == "print(int(input()) * 2)\n"
+    assert extract_code("Answer: ```python\nprint(1)```").code == "print(1)\n"
+
+
+def test_language_detection(train_rows):
+    assert all(detect_language(r["solutions"]["solution"][0]) == "python3" for r in train_rows)
+    assert detect_language(CPP) == "cpp"
+    assert detect_language("public class Main { public static void main(String[] a) {} }") == "java"
+    assert detect_language("5 5\n1 2\n2 3") is None
+    assert detect_language("YES") is None
+    assert is_complete_program(CPP, "cpp")
+    assert not is_complete_program("import sys\ndef f():\n    pass\n", "python3")

@@ -1,0 +1,267 @@
+"""The generation loop and its four candidate sources, on the real sample and a real local chat server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from acodium.errors import UserError
+from acodium.generate import (
+    CANDIDATES_LOG, ERRORS_LOG, FileSource, HumanSource, LLMSource, MutantSource,
+    agenerate_candidates, generate_candidates, make_source,
+)
+from acodium.mutate import mutant_candidates
+from acodium.prompting import ProblemPrompt
+from acodium.tables import CANDIDATES, AppendLog
+from chat_server import Status, chat_server, wrap  # noqa: F401
+
+PRICES = {"test-model": (1.0, 2.0)}
+STYLES = ["python_fence", "bare_fence", "prose", "no_fence", "two_blocks"]
+
+
+def tidy(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip("\n").split("\n")) + "\n"
+
+
+def marker(row) -> str:
+    """A piece of the statement that identifies the problem in a prompt."""
+    return row["description"][:160]
+
+
+@pytest.fixture
+def problems(train_rows):
+    rows = train_rows[10:16]
+    assert len({marker(r) for r in rows}) == len(rows)
+    return rows
+
+
+def teach(server, rows):
+    """Each problem's replies: its real solution in several wrappings."""
+    for i, row in enumerate(rows):
+        code = row["solutions"]["solution"][0]
+        server.reply_for(marker(row), *[wrap(code, STYLES[(i + j) % len(STYLES)]) for j in range(3)])
+
+
+def source(server, tmp_path, **options):
+    options.setdefault("cache_path", tmp_path / "cache" / "llm.sqlite")
+    options.setdefault("max_retries", 2)
+    options.setdefault("timeout", 10.0)
+    return LLMSource("test-model", base_url=server.url, api_key="sk-test", prices=PRICES, **options)
+
+
+def test_llm_candidates_table(chat_server, tmp_path, problems):
+    teach(chat_server, problems)
+    run = tmp_path / "run"
+    table = generate_candidates(problems, source(chat_server, tmp_path, temperature=0.8), 3,
+                                run_dir=run, progress=False)
+    assert list(table.columns) == CANDIDATES
+    assert len(table) == 18 and chat_server.chat_requests == 18
+    assert set(table["source"]) == {"llm"} and set(table["language"]) == {"python3"}
+    for row in problems:
+        mine = table[table["problem"] == row["name"]]
+        assert list(mine["candidate_id"]) == ["llm-0000", "llm-0001", "llm-0002"]
+        assert set(mine["code"]) == {tidy(row["solutions"]["solution"][0])}
+    meta = [json.loads(m) for m in table["meta"]]
+    assert {m["model"] for m in meta} == {"test-model"} and {m["temperature"] for m in meta} == {0.8}
+    assert all(len(m["prompt_hash"]) == 16 and m["extraction"] in ("fenced", "no fence") for m in meta)
+    # Cost accounting: the server's token counts at the price table's rates.
+    server_prompt_tokens = sum(sum(len(m["content"]) for m in b["messages"]) // 4 for b in chat_server.chat_bodies)
+    assert sum(m["prompt_tokens"] for m in meta) == server_prompt_tokens
+    assert sum(m["cost"] for m in meta) == pytest.approx(
+        sum(m["prompt_tokens"] * 1.0 + m["completion_tokens"] * 2.0 for m in meta) / 1e6)
+    # The run folder: the log as it arrived, the finished table, the settings.
+    assert len(list(AppendLog(run / CANDIDATES_LOG).rows())) == 18
+    assert pd.read_parquet(run / "candidates.parquet").equals(table)
+    assert json.loads((run / "generation.json").read_text())["model"] == "test-model"
+    assert "sk-test" not in (run / "generation.json").read_text()
+
+
+def test_second_run_makes_zero_requests(chat_server, tmp_path, problems):
+    teach(chat_server, problems)
+    first = generate_candidates(problems, source(chat_server, tmp_path), 2, run_dir=tmp_path / "a", progress=False)
+    chat_server.reset_counts()
+    # The same run folder: the log answers. A fresh folder: the response cache answers.
+    again = generate_candidates(problems, source(chat_server, tmp_path), 2, run_dir=tmp_path / "a", progress=False)
+    fresh = generate_candidates(problems, source(chat_server, tmp_path), 2, run_dir=tmp_path / "b", progress=False)
+    assert chat_server.requests == []
+    assert again.equals(first)
+    assert list(fresh["code"]) == list(first["code"])
+    assert all(json.loads(m)["cached"] for m in fresh["meta"])
+    # More samples ask only for the new ones.
+    more = generate_candidates(problems, source(chat_server, tmp_path), 3, run_dir=tmp_path / "a", progress=False)
+    assert len(more) == 18 and chat_server.chat_requests == 6
+
+
+def test_resume_after_interruption(chat_server, tmp_path, problems):
+    teach(chat_server, problems)
+    chat_server.delay = 0.05
+    run = tmp_path / "run"
+    log = run / CANDIDATES_LOG
+
+    async def interrupted():
+        task = asyncio.create_task(agenerate_candidates(
+            problems, source(chat_server, tmp_path, cache_path=None, concurrency=2), 4,
+            run_dir=run, progress=False))
+        while not log.exists() or len(list(AppendLog(log).rows())) < 6:
+            await asyncio.sleep(0.01)
+        task.cancel()  # what Ctrl-C does to the running loop
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupted())
+    kept = len(list(AppendLog(log).rows()))
+    assert 6 <= kept < 24
+    chat_server.reset_counts()
+    # Without a response cache, only the log stands between a resume and paying twice.
+    table = generate_candidates(problems, source(chat_server, tmp_path, cache_path=None), 4,
+                                run_dir=run, progress=False)
+    assert len(table) == 24 and table["code"].str.len().gt(0).all()
+    assert chat_server.chat_requests == 24 - kept
+    assert len(list(AppendLog(log).rows())) == 24
+
+
+def test_failed_samples_are_left_for_the_next_run(chat_server, tmp_path, problems):
+    teach(chat_server, problems)
+    chat_server.script(*[Status(500, retry_after=0.01)] * 2)
+    run = tmp_path / "run"
+    table = generate_candidates(problems[:2], source(chat_server, tmp_path, max_retries=0, concurrency=1), 2,
+                                run_dir=run, progress=False)
+    # The first request (the probe) and the next one fail: nothing about them is kept but the error.
+    assert len(table) == 2 and len(table.attrs["failures"]) == 2
+    assert "HTTP 500" in table.attrs["failures"][0]["error"]
+    assert len(list(AppendLog(run / ERRORS_LOG).rows())) == 2
+    chat_server.reset_counts()
+    table = generate_candidates(problems[:2], source(chat_server, tmp_path), 2, run_dir=run, progress=False)
+    assert len(table) == 4 and chat_server.chat_requests == 2
+
+
+def test_a_reply_without_code_is_a_candidate(chat_server, tmp_path, problems):
+    chat_server.reply_for(marker(problems[0]), "I could not find an efficient algorithm for this problem.")
+    chat_server.reply_for(marker(problems[1]), "")
+    table = generate_candidates(problems[:2], source(chat_server, tmp_path), 1, progress=False)
+    assert list(table["code"]) == ["", ""]
+    metas = [json.loads(m) for m in table["meta"]]
+    assert [m["extraction"] for m in metas] == ["no code", "empty reply"]
+    assert metas[0]["reply"].startswith("I could not find")
+
+
+def test_bad_configuration_fails_before_any_work(chat_server, tmp_path, problems, monkeypatch):
+    run = tmp_path / "run"
+    with pytest.raises(UserError, match="does not know the model"):
+        generate_candidates(problems, LLMSource("gpt-unknown", base_url=chat_server.url, api_key="k"), 5,
+                            run_dir=run, progress=False)
+    # One listing of the models, one probe: not 30 failing requests.
+    assert chat_server.requests == [("GET", "/v1/models"), ("POST", "/v1/chat/completions")]
+    assert not run.exists()  # nothing written
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(UserError, match="No API key"):
+        LLMSource("test-model", base_url=chat_server.url)
+    # A run folder belongs to one configuration.
+    generate_candidates(problems[:1], source(chat_server, tmp_path, temperature=0.2), 1,
+                        run_dir=tmp_path / "r2", progress=False)
+    with pytest.raises(UserError, match="temperature"):
+        generate_candidates(problems[:1], source(chat_server, tmp_path, temperature=0.9), 1,
+                            run_dir=tmp_path / "r2", progress=False)
+
+
+def test_diversity_is_visible_in_the_requests(chat_server, tmp_path, problems):
+    row = problems[0]
+    teach(chat_server, [row])
+    src = source(chat_server, tmp_path, tags="random", rating="random", diversity_seed=3, language="cpp",
+                 temperature=0.3, max_tokens=2000)
+    generate_candidates([row], src, 4, progress=False)
+    users = [b["messages"][-1]["content"] for b in chat_server.chat_bodies]
+    assert all("C++17" in u and "```cpp" in u for u in users)
+    shown = {(u.split("Tags: ")[1].split("\n")[0], u.split("Difficulty rating: ")[1].split("\n")[0]) for u in users}
+    assert len(shown) > 1  # samples see different tags and ratings
+    assert {b["temperature"] for b in chat_server.chat_bodies} == {0.3}
+    assert {b["max_tokens"] for b in chat_server.chat_bodies} == {2000}
+    # The same seed shows the same metadata again (so the cache answers).
+    chat_server.reset_counts()
+    generate_candidates([row], source(chat_server, tmp_path, tags="random", rating="random", diversity_seed=3,
+                                      language="cpp", temperature=0.3, max_tokens=2000), 4, progress=False)
+    assert chat_server.requests == []
+
+
+def test_prompt_of_a_problem_without_public_tests(train_rows):
+    row = dict(train_rows[0], public_tests={"input": [], "output": []})
+    user = ProblemPrompt.load("direct").messages(row, ["graphs"], None)[-1]["content"]
+    assert "## Examples" not in user and "Tags: graphs" in user and "rating" not in user
+    assert row["description"].strip() in user
+
+
+def test_progress_bar_shows_tokens_and_cost(chat_server, tmp_path, problems, capsys):
+    teach(chat_server, problems[:2])
+    generate_candidates(problems[:2], source(chat_server, tmp_path), 2, progress=True)
+    err = capsys.readouterr().err
+    assert "tok=" in err and "cost=$" in err and "4/4" in err
+
+
+def with_incorrect(rows):
+    """Real rows given other problems' accepted solutions as their incorrect ones (and a python2 one)."""
+    out = []
+    for i, row in enumerate(rows):
+        others = [r["solutions"]["solution"][0] for r in rows if r is not row]
+        out.append(dict(row, incorrect_solutions={"language": [3] * len(others) + [1],
+                                                  "solution": others + ["print 'python 2'"]}))
+    return out
+
+
+def test_human_source_mix_and_seed(train_rows):
+    rows = with_incorrect(train_rows[:6])
+    table = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=1), 2, progress=False)
+    assert len(table) == 12 and set(table["source"]) == {"human"}
+    labels = table.groupby("problem")["meta"].apply(lambda m: sorted(json.loads(x)["label"] for x in m))
+    assert all(v == ["correct", "incorrect"] for v in labels)
+    for _, cand in table.iterrows():
+        row = next(r for r in rows if r["name"] == cand["problem"])
+        meta = json.loads(cand["meta"])
+        assert cand["code"] == row[meta["dataset_field"]]["solution"][meta["dataset_index"]]
+    assert "print 'python 2'" not in set(table["code"])  # python2 cannot run here
+    same = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=1), 2, progress=False)
+    other = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=2), 2, progress=False)
+    assert same.equals(table) and not other["candidate_id"].equals(table["candidate_id"])
+    # Only one correct solution each: a mix of 4 fills up with incorrect ones; all of them with k=None.
+    four = generate_candidates(rows, HumanSource(correct_fraction=1.0), 4, progress=False)
+    assert four.groupby("problem").size().eq(4).all()
+    everything = generate_candidates(rows, HumanSource(), None, progress=False)
+    assert everything.groupby("problem").size().eq(6).all()
+
+
+def test_mutant_source_matches_mutate(train_rows):
+    rows = train_rows[:5]
+    table = generate_candidates(rows, make_source("mutants", seed=7), 4, progress=False)
+    assert set(table["source"]) == {"mutant"}
+    direct = mutant_candidates(rows, per_solution=4, seed=7)
+    assert list(table["code"]) == list(direct["code"])
+    assert list(table["candidate_id"]) == list(direct["candidate_id"])
+    assert all(code != tidy(r["solutions"]["solution"][0]) for code, r in zip(table["code"], rows))
+
+
+def test_file_source(train_rows, tmp_path):
+    rows = train_rows[:3]
+    brought = [
+        {"problem": r["name"], "code": r["solutions"]["solution"][0]} for r in rows
+    ] + [{"problem": rows[0]["name"], "code": "#include <cstdio>\nint main(){puts(\"1\");}\n",
+          "meta": json.dumps({"model": "mine"}), "source": "llm"},
+         {"problem": "not in the set", "code": "print(1)"}]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(b) + "\n" for b in brought))
+    table = generate_candidates(rows, FileSource(path), None, progress=False)
+    assert len(table) == 4 and set(table["source"]) == {"file"}
+    first = table[table["problem"] == rows[0]["name"]]
+    assert list(first["candidate_id"]) == ["file-0", "file-1"]
+    assert list(first["language"]) == ["python3", "cpp"]
+    assert json.loads(first["meta"].iloc[1])["model"] == "mine"
+    pd.DataFrame(brought).to_parquet(tmp_path / "mine.parquet")
+    assert generate_candidates(rows, FileSource(tmp_path / "mine.parquet"), 1, progress=False)["code"].tolist() \
+        == table.groupby("problem", sort=False).head(1)["code"].tolist()
+    pd.DataFrame({"problem": ["x"]}).to_parquet(tmp_path / "nocode.parquet")
+    with pytest.raises(UserError, match="code"):
+        FileSource(tmp_path / "nocode.parquet")
+    with pytest.raises(UserError, match="No table"):
+        make_source("file", path=tmp_path / "missing.jsonl")

@@ -1,0 +1,246 @@
+"""acodium.llm against a real HTTP server on 127.0.0.1, through the real openai client."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from acodium.errors import UserError
+from acodium.llm import (
+    LLMClient, LLMError, ResponseCache, ask, cost_of, load_prices, price_for, run_sync,
+)
+from chat_server import Malformed, Reply, Slow, Status, chat_server  # noqa: F401
+
+PRICES = {"test-model": (1.0, 2.0)}
+HELLO = [{"role": "user", "content": "Say hello."}]
+
+
+def client(server, tmp_path=None, **options) -> LLMClient:
+    options.setdefault("max_retries", 2)
+    options.setdefault("timeout", 5.0)
+    return LLMClient(
+        "test-model", base_url=server.url, api_key="sk-test", prices=PRICES,
+        cache_path=(tmp_path / "llm.sqlite") if tmp_path is not None else None, **options,
+    )
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_chat_reports_text_tokens_and_cost(chat_server):
+    chat_server.reply_for("Say hello", "Hello!")
+
+    async def go():
+        async with client(chat_server) as llm:
+            return await llm.chat(HELLO, temperature=0.2), llm.usage
+
+    result, usage = run(go())
+    assert result.text == "Hello!"
+    assert result.finish_reason == "stop"
+    assert not result.cached
+    # The server counts len(prompt)//4 and len(reply)//4 tokens.
+    assert result.prompt_tokens == len("Say hello.") // 4
+    assert result.completion_tokens == len("Hello!") // 4
+    assert result.cost == pytest.approx((result.prompt_tokens * 1.0 + result.completion_tokens * 2.0) / 1e6)
+    assert usage.requests == 1 and usage.cost == pytest.approx(result.cost)
+    assert chat_server.chat_bodies[0]["temperature"] == 0.2
+
+
+def test_cache_answers_repeats_without_a_request(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "one", "two", "three", "four")
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            a = await llm.chat(HELLO, temperature=0.5, sample_index=0)
+            b = await llm.chat(HELLO, temperature=0.5, sample_index=0)
+            c = await llm.chat(HELLO, temperature=0.5, sample_index=1)
+            d = await llm.chat(HELLO, temperature=0.9, sample_index=0)
+            return a, b, c, d, llm.usage
+
+    a, b, c, d, usage = run(go())
+    assert chat_server.chat_requests == 3
+    assert (a.text, b.text) == ("one", "one") and b.cached and not a.cached
+    assert c.text == "two" and d.text == "three"  # sample index and temperature are in the key
+    assert b.cost == a.cost and usage.cache_hits == 1
+    assert usage.cost == pytest.approx(a.cost + c.cost + d.cost)  # a cache hit costs nothing now
+
+    # A new client (a new process, a notebook re-run) on the same cache file: zero requests.
+    chat_server.reset_counts()
+
+    async def again():
+        async with client(chat_server, tmp_path) as llm:
+            return [await llm.chat(HELLO, temperature=t, sample_index=i) for t, i in ((0.5, 0), (0.5, 1), (0.9, 0))]
+
+    texts = [r.text for r in run(again())]
+    assert texts == ["one", "two", "three"]
+    assert chat_server.requests == []
+
+
+def test_client_retries_429_and_500(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "finally")
+    chat_server.script(Status(429, retry_after=0.05), Status(500, retry_after=0.05))
+
+    async def go():
+        async with client(chat_server, tmp_path, max_retries=3) as llm:
+            return await llm.chat(HELLO)
+
+    assert run(go()).text == "finally"
+    assert chat_server.chat_requests == 3
+
+
+def test_errors_are_never_cached(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "good")
+    chat_server.script(*[Status(500, retry_after=0.05)] * 3)
+
+    async def failing():
+        async with client(chat_server, tmp_path, max_retries=2) as llm:
+            await llm.chat(HELLO)
+
+    with pytest.raises(LLMError, match="HTTP 500"):
+        run(failing())
+    assert chat_server.chat_requests == 3  # one try and two retries
+    assert len(ResponseCache(tmp_path / "llm.sqlite")) == 0
+
+    async def works():
+        async with client(chat_server, tmp_path) as llm:
+            return await llm.chat(HELLO)
+
+    assert run(works()).text == "good"
+    assert len(ResponseCache(tmp_path / "llm.sqlite")) == 1
+
+
+def test_slow_reply_times_out_and_is_not_cached(chat_server, tmp_path):
+    chat_server.script(Slow(1.5, "late"))
+
+    async def go():
+        async with client(chat_server, tmp_path, timeout=0.3, max_retries=0) as llm:
+            await llm.chat(HELLO)
+
+    with pytest.raises(LLMError, match="timed out"):
+        run(go())
+    assert len(ResponseCache(tmp_path / "llm.sqlite")) == 0
+
+
+@pytest.mark.parametrize("body", [
+    Malformed(b"{this is not json"),
+    Malformed(b"<html>gateway hiccup</html>", "text/html"),
+    Malformed(b'{"id": "x", "object": "chat.completion"}'),
+    Malformed(b'{"choices": []}'),
+])
+def test_malformed_bodies_are_errors_not_cached(chat_server, tmp_path, body):
+    chat_server.script(body)
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            await llm.chat(HELLO)
+
+    with pytest.raises(LLMError, match="malformed"):
+        run(go())
+    assert len(ResponseCache(tmp_path / "llm.sqlite")) == 0
+
+
+def test_concurrency_is_bounded(chat_server):
+    chat_server.delay = 0.15
+
+    async def go():
+        async with client(chat_server, concurrency=3) as llm:
+            await asyncio.gather(*(llm.chat(HELLO, sample_index=i) for i in range(9)))
+
+    run(go())
+    assert chat_server.chat_requests == 9
+    assert chat_server.max_in_flight == 3
+
+
+def test_requests_per_minute_are_paced(chat_server):
+    async def go():
+        async with client(chat_server, concurrency=8, rpm=600) as llm:  # one start per 0.1 s
+            await asyncio.gather(*(llm.chat(HELLO, sample_index=i) for i in range(6)))
+
+    run(go())
+    arrivals = sorted(chat_server.arrivals)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert min(gaps) >= 0.08
+    assert arrivals[-1] - arrivals[0] >= 0.45
+
+
+def test_unknown_model_is_a_user_error(chat_server):
+    async def go():
+        async with LLMClient("no-such-model", base_url=chat_server.url, api_key="k") as llm:
+            await llm.chat(HELLO)
+
+    with pytest.raises(UserError, match="does not know the model 'no-such-model'"):
+        run(go())
+
+
+def test_unreachable_server_fails_in_preflight():
+    with socket.socket() as s:  # a port that nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def go():
+        async with LLMClient("m", base_url=f"http://127.0.0.1:{port}/v1", api_key="k") as llm:
+            await llm.preflight()
+
+    with pytest.raises(UserError, match="Cannot reach the LLM server"):
+        run(go())
+
+
+def test_missing_and_rejected_keys(chat_server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(UserError, match="No API key"):
+        LLMClient("test-model", base_url=chat_server.url)
+    chat_server.api_key = "sk-right"
+
+    async def go():
+        async with LLMClient("test-model", base_url=chat_server.url, api_key="sk-wrong") as llm:
+            await llm.preflight()
+
+    with pytest.raises(UserError, match="rejected the API key"):
+        run(go())
+
+
+def test_environment_is_read_when_called(chat_server, monkeypatch):
+    chat_server.reply_for("Say hello", "from env")
+    monkeypatch.setenv("OPENAI_BASE_URL", chat_server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    result = ask("Say hello.", model="test-model")
+    assert result.text == "from env"
+    assert chat_server.requests[0] == ("GET", "/v1/models")  # the preflight, then the question
+
+
+def test_empty_reply_is_a_reply(chat_server, tmp_path):
+    chat_server.script(Reply(""))
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            return await llm.chat(HELLO)
+
+    result = run(go())
+    assert result.text == "" and not result.cached
+
+
+def test_price_tables(tmp_path):
+    path = tmp_path / "prices.toml"
+    path.write_text('[models."my-local-model"]\ninput = 0.5\noutput = 1.5\n')
+    prices = load_prices(path)
+    assert prices == {"my-local-model": (0.5, 1.5)}
+    assert price_for("gpt-4o-mini-2024-07-18", {"gpt-4o": (1, 1), "gpt-4o-mini": (2, 2)}) == (2, 2)
+    assert cost_of("unpriced", 10, 10, prices) is None
+    assert cost_of("my-local-model", 2_000_000, 1_000_000, prices) == pytest.approx(2.5)
+    (tmp_path / "bad.toml").write_text('[models."m"]\ninput = "cheap"\n')
+    with pytest.raises(UserError, match="numeric"):
+        load_prices(tmp_path / "bad.toml")
+
+
+def test_run_sync_works_inside_a_running_loop(chat_server):
+    chat_server.reply_for("Say hello", "nested")
+
+    async def notebook_cell():
+        # Jupyter runs cells inside an event loop: asyncio.run would refuse.
+        return ask("Say hello.", model="test-model", base_url=chat_server.url, api_key="k")
+
+    assert run(notebook_cell()).text == "nested"
+    assert run_sync(asyncio.sleep(0, result=7)) == 7

@@ -1,0 +1,141 @@
+"""Test-input mutation and program mutants, on the real CodeContests sample."""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acodium.mutate import mutant_candidates, mutate_input, mutate_inputs, program_mutants
+from acodium.tables import CANDIDATES
+
+
+def _shape(text: str) -> list[int]:
+    return [len(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def test_mutated_inputs_keep_shape_and_first_line_on_real_inputs(train_rows):
+    changed = 0
+    for row in train_rows[:80]:
+        base = row["public_tests"]["input"][0]
+        for mutated in mutate_inputs([base], 5, seed=7):
+            assert mutated != base
+            # whitespace is kept byte for byte: only token texts may differ
+            assert re.split(r"\S+", mutated) == re.split(r"\S+", base)
+            if len(base.splitlines()) > 1:  # sizes on the first line are never edited
+                firsts = zip(mutated.splitlines()[0].split(), base.splitlines()[0].split())
+                assert all(a == b for a, b in firsts if re.fullmatch(r"-?\d+", b))
+            changed += 1
+    assert changed > 200
+
+
+def test_mutate_inputs_is_deterministic_distinct_and_bounded(train_rows):
+    inputs = train_rows[0]["public_tests"]["input"]
+    a = mutate_inputs(inputs, 10, seed=3)
+    assert a == mutate_inputs(inputs, 10, seed=3)
+    assert a != mutate_inputs(inputs, 10, seed=4)
+    assert len(a) == 10 and len(set(a)) == 10
+    assert not set(a) & set(inputs)
+    assert mutate_inputs(inputs, 0, seed=3) == []
+    assert mutate_inputs([], 5, seed=3) == []
+
+
+def test_integers_stay_within_the_range_seen():
+    rng = random.Random(0)
+    text = "3\n5 9 7\n"
+    for _ in range(200):
+        out = mutate_input(text, rng)
+        first, rest = out.split("\n", 1)
+        assert first == "3"  # the size of the next line is never edited
+        values = [int(v) for v in rest.split()]
+        assert len(values) == 3 and all(3 <= v <= 9 for v in values)
+
+
+def test_binary_strings_flip_bits_and_strings_keep_their_alphabet():
+    rng = random.Random(1)
+    seen_flip = seen_swap = False
+    for _ in range(300):
+        out = mutate_input("2\n0110\nabba\n", rng)
+        lines = out.split("\n")
+        assert lines[0] == "2"
+        assert len(lines[1]) == 4 and set(lines[1]) <= {"0", "1"}
+        assert len(lines[2]) == 4 and set(lines[2]) <= {"a", "b"}
+        seen_flip |= lines[1] != "0110"
+        seen_swap |= lines[2] != "abba"
+    assert seen_flip and seen_swap
+
+
+def test_bit_arrays_are_flipped_not_incremented():
+    rng = random.Random(2)
+    for _ in range(100):
+        out = mutate_input("3\n0 1 0\n", rng)
+        assert set(out.split("\n")[1].split()) <= {"0", "1"}
+
+
+def test_input_without_editable_tokens_is_unchanged():
+    assert mutate_input("1.5 2.25\n", random.Random(0)) == "1.5 2.25\n"
+    assert mutate_inputs(["1.5 2.25\n"], 3, seed=0) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-50, 10**6), min_size=1, max_size=6), min_size=1, max_size=6),
+    st.integers(0, 10**6),
+)
+def test_mutation_keeps_line_and_token_structure(rows, seed):
+    text = "\n".join(" ".join(map(str, r)) for r in rows) + "\n"
+    out = mutate_input(text, random.Random(seed))
+    assert _shape(out) == _shape(text)
+    assert all(re.fullmatch(r"-?\d+", tok) for tok in out.split())
+
+
+def test_program_mutants_on_real_solutions(train_rows):
+    with_mutants = 0
+    for row in train_rows[:40]:
+        code = row["solutions"]["solution"][0]
+        mutants = program_mutants(code, 8, seed=11)
+        assert mutants == program_mutants(code, 8, seed=11)
+        original = ast.unparse(ast.parse(code))
+        texts = [m.code for m in mutants]
+        assert len(set(texts)) == len(texts) <= 8
+        for m in mutants:
+            assert m.code != original
+            compile(m.code, "<mutant>", "exec")
+            assert m.description.startswith("line ")
+        with_mutants += len(mutants) == 8
+    assert with_mutants >= 35
+
+
+def test_program_mutant_kinds():
+    code = "n = int(input())\nfor i in range(1, n):\n    if i < n and n == 3:\n        print(i + 2 * n)\n"
+    descriptions = {m.description for m in program_mutants(code, 100, seed=0)}
+    assert "line 2: range bound + 1" in descriptions
+    assert "line 3: '<' -> '<='" in descriptions
+    assert "line 3: '==' -> '!='" in descriptions
+    assert "line 3: 'and' -> 'or'" in descriptions
+    assert "line 4: '+' -> '-'" in descriptions
+    assert "line 4: constant 2 -> 3" in descriptions
+    mutant = next(m for m in program_mutants(code, 100, seed=0) if m.description == "line 2: range bound + 1")
+    assert "range(1, n + 1)" in mutant.code
+
+
+def test_unparsable_code_has_no_mutants():
+    assert program_mutants("print 'python 2'\n", 5, seed=0) == []
+    assert program_mutants("print(1)\n", 0, seed=0) == []
+
+
+def test_mutant_candidates_table(train_rows):
+    df = mutant_candidates(train_rows[:3], per_solution=4, seed=5, include_originals=True)
+    assert list(df.columns) == CANDIDATES
+    assert set(df["source"]) == {"human", "mutant"}
+    assert df["candidate_id"].is_unique or df.groupby("problem")["candidate_id"].apply(lambda s: s.is_unique).all()
+    mutants = df[df.source == "mutant"]
+    assert len(mutants) == 12
+    assert all("mutation" in json.loads(m) for m in mutants["meta"])
+    again = mutant_candidates(train_rows[:3], per_solution=4, seed=5, include_originals=True)
+    assert df.equals(again)

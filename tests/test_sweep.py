@@ -1,0 +1,158 @@
+"""Sweeps: grid expansion, the sweep file, and real papermill runs of small notebooks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from acodium import sweep
+from acodium.errors import UserError
+
+REPO = Path(__file__).resolve().parents[1]
+GENCODE = [sys.executable, "-m", "acodium"]
+
+
+def test_expand_grid_is_a_product_in_file_order():
+    points = sweep.expand_grid({"k": [1, 10], "seed": [0, 1, 2], "n": 10})
+    assert len(points) == 6
+    assert points[0] == {"k": 1, "seed": 0, "n": 10}
+    assert points[1] == {"k": 1, "seed": 1, "n": 10}
+    assert points[-1] == {"k": 10, "seed": 2, "n": 10}
+    assert sweep.expand_grid(None) == [{}]
+    assert sweep.expand_grid([{"a": 1}, {"a": 2, "b": 3}]) == [{"a": 1}, {"a": 2, "b": 3}]
+    with pytest.raises(UserError, match="no values"):
+        sweep.expand_grid({"k": []})
+
+
+def test_parse_assignment_reads_yaml_values():
+    assert sweep.parse_assignment("k=10") == ("k", 10)
+    assert sweep.parse_assignment("t=[0.2, 0.8]") == ("t", [0.2, 0.8])
+    assert sweep.parse_assignment("dataset=starter") == ("dataset", "starter")
+    with pytest.raises(UserError):
+        sweep.parse_assignment("novalue")
+
+
+def _notebook(path: Path, parameters: str, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    p = nbformat.v4.new_code_cell(parameters)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def tiny_sweep(tmp_path):
+    """A notebook that saves a table from its parameters and fails when x == 2."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    _notebook(
+        nbdir / "square.ipynb",
+        "x = 1\nlabel = 'a'\nout_dir = ''\ncache_dir = ''",
+        "import pandas as pd, sys\nfrom acodium.sweep import save_tables",
+        "assert x != 2, 'two is not allowed'\nsquares = pd.DataFrame({'x': [x], 'square': [x * x], 'label': [label]})",
+        "save_tables(out_dir, squares=squares)\nprint(sys.executable)",
+    )
+    params = tmp_path / "params"
+    params.mkdir()
+    path = params / "squares.yaml"
+    path.write_text(yaml.safe_dump({
+        "description": "squares of x",
+        "notebooks": ["square"],
+        "fixed": {"label": "b"},
+        "grid": {"x": [1, 2, 3]},
+    }))
+    return path
+
+
+def test_load_sweep_only_and_overrides(tiny_sweep):
+    s = sweep.load_sweep(tiny_sweep)
+    assert s.name == "squares" and [p["x"] for p in s.grid] == [1, 2, 3]
+    assert [Path(n).name for n in s.notebooks] == ["square.ipynb"]
+    assert [p["x"] for p in sweep.load_sweep(tiny_sweep, only=["x=3"]).grid] == [3]
+    s = sweep.load_sweep(tiny_sweep, overrides={"x": 5, "label": "c"})
+    assert s.grid == [{}] and s.fixed == {"label": "c", "x": 5}
+    with pytest.raises(UserError, match="matches no grid point"):
+        sweep.load_sweep(tiny_sweep, only=["x=7"])
+    with pytest.raises(UserError, match="neither a grid nor a fixed"):
+        sweep.load_sweep(tiny_sweep, only=["y=1"])
+    with pytest.raises(UserError, match="No sweep file"):
+        sweep.load_sweep(tiny_sweep.with_name("missing.yaml"))
+
+
+def test_a_parameter_no_notebook_declares_is_an_error(tiny_sweep, tmp_path):
+    s = sweep.load_sweep(tiny_sweep, overrides={"samples": 3})
+    with pytest.raises(UserError, match="samples"):
+        sweep.plan_runs(s, tmp_path / "out", None)
+
+
+def test_sweep_runs_every_point_keeps_failures_and_resumes(tiny_sweep, tmp_path):
+    out = tmp_path / "outputs"
+    cache = tmp_path / "cache"
+    result = sweep.run_sweep(tiny_sweep, out=out, cache_dir=cache, run_id="r1", workers=2, progress=False)
+    assert result.dir == out / "squares" / "r1"
+    status = {r.grid_point["x"]: r.status for r in result.runs}
+    assert status == {1: "ok", 2: "failed", 3: "ok"}
+
+    manifest = json.loads((result.dir / "manifest.json").read_text())
+    assert manifest["sweep"] == "squares" and manifest["finished"]
+    assert manifest["versions"]["papermill"] and manifest["versions"]["acodium"]
+    assert manifest["git"] is None or len(manifest["git"]["commit"]) == 40
+    by_x = {r["grid_point"]["x"]: r for r in manifest["runs"]}
+    failed = by_x[2]
+    assert "AssertionError" in failed["error"] and "two is not allowed" in failed["error"]
+    failed_dir = Path(failed["dir"])
+    executed = nbformat.read(str(failed_dir / "square.ipynb"), as_version=4)
+    assert any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
+    # the injected parameters: the fixed label, the grid's x, the run's own out_dir, the shared cache
+    assert by_x[3]["parameters"] == {"label": "b", "x": 3, "out_dir": by_x[3]["dir"], "cache_dir": str(cache.resolve())}
+    table = pd.read_parquet(Path(by_x[3]["dir"]) / "tables" / "squares.parquet")
+    assert table.to_dict("records") == [{"x": 3, "square": 9, "label": "b"}]
+    assert by_x[3]["tables"] == ["squares.parquet"]
+    point_manifest = json.loads((Path(by_x[3]["dir"]) / "manifest.json").read_text())
+    assert point_manifest["status"] == "ok" and point_manifest["versions"]["python"]
+    # the notebook ran in this very interpreter's environment
+    executed_ok = nbformat.read(str(Path(by_x[3]["dir"]) / "square.ipynb"), as_version=4)
+    printed = "".join(o.get("text", "") for o in executed_ok.cells[-1].outputs)
+    assert Path(printed.strip()).resolve().parent == Path(sys.executable).resolve().parent
+
+    # a re-run into the same folder skips what succeeded and keeps the manifest's other runs
+    again = sweep.run_sweep(tiny_sweep, out=out, cache_dir=cache, run_id="r1", only=["x=1"], progress=False)
+    assert [(r.grid_point["x"], r.status) for r in again.runs] == [(1, "skipped")]
+    manifest = json.loads((result.dir / "manifest.json").read_text())
+    assert sorted((r["grid_point"]["x"], r["status"]) for r in manifest["runs"]) == [
+        (1, "skipped"), (2, "failed"), (3, "ok")
+    ]
+
+
+def test_cli_runs_one_point_and_reports_failures(tiny_sweep, tmp_path):
+    out = tmp_path / "o"
+    env = {**__import__("os").environ, "ACODIUM_CACHE": str(tmp_path / "c")}
+    ok = subprocess.run(
+        GENCODE + ["sweep", str(tiny_sweep), "--out", str(out), "--only", "x=3", "--run_id", "a"],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "1/1 runs succeeded" in ok.stdout
+    assert (out / "squares" / "a" / "square__x=3" / "tables" / "squares.parquet").exists()
+
+    bad = subprocess.run(
+        GENCODE + ["sweep", str(tiny_sweep), "--out", str(out), "--only", "x=2", "--run-id", "b"],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )
+    assert bad.returncode == 1
+    assert "1 run(s) failed" in bad.stderr and "square__x=2" in bad.stderr
+
+    typo = subprocess.run(
+        GENCODE + ["sweep", str(tiny_sweep), "--only", "y=2"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert typo.returncode == 2 and "neither a grid nor a fixed" in typo.stderr
+    assert "Traceback" not in typo.stderr
