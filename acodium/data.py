@@ -50,9 +50,7 @@ LANGUAGE_ENUM_NAMES = ["UNKNOWN_LANGUAGE", "PYTHON", "CPP", "PYTHON3", "JAVA"]
 
 TEST_KINDS = ("public", "private", "generated")
 # Spellings accepted for a language, besides acodium's own names (LANGUAGE_NAMES).
-_LANGUAGE_ALIASES = {
-    "unknown_language": 0, "py2": 1, "c++": 2, "cxx": 2, "py3": 3, "python3": 3, "python2": 1,
-}
+_LANGUAGE_ALIASES = {"py2": 1, "c++": 2, "cxx": 2, "py3": 3}
 _SOLUTION_SUFFIXES = {".py": 3, ".cpp": 2, ".java": 4}
 
 # Columns, in the hub's order. Only these two must be present in a source;
@@ -164,6 +162,9 @@ class Problem:
     """
 
     row: Mapping[str, Any]
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Problem":
@@ -395,7 +396,6 @@ def _filter_solutions(column, ids, pa):
 
     chunks = []
     for chunk in column.chunks:
-        chunk = chunk.cast(chunk.type)  # normalises a sliced chunk's offsets below
         language = pc.struct_field(chunk, "language")
         solution = pc.struct_field(chunk, "solution")
         flat_language = pc.list_flatten(language)
@@ -467,7 +467,9 @@ def saved_names(data_dir: str | os.PathLike | None) -> list[str]:
     """Names of the datasets saved under data_dir."""
     if data_dir is None or not Path(data_dir).is_dir():
         return []
-    return sorted(p.name for p in Path(data_dir).iterdir() if not p.name.startswith(".") and _disk_splits(p))
+    return sorted(
+        p.name for p in Path(data_dir).iterdir() if not p.name.startswith(".") and _disk_splits(p) is not None
+    )
 
 
 # --------------------------------------------------------------------------- sources
@@ -827,6 +829,8 @@ _CHECKS = {
 def _conform(ds: "datasets.Dataset", label: str) -> "datasets.Dataset":
     """Cast an Arrow-backed source to the schema and check its rows (JSONL is checked as read)."""
     feats = features()
+    if ds._indices is not None:  # a saved selection: the checks below read the table itself
+        ds = ds.flatten_indices()
     if ds.features == feats:
         _check_rows(ds, label)
         return ds

@@ -35,6 +35,7 @@ import sys
 import time
 import types
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -177,6 +178,17 @@ def _complete(spec: _JobSpec, rows: dict[int, bool] | None) -> bool:
     return False
 
 
+def _run_job(spec: _JobSpec, backend: str, cache_dir) -> list:
+    from .execute import run_batch
+
+    job = Job(spec.program, [t[1] for t in spec.tests], [t[2] for t in spec.tests], spec.limits, spec.stop)
+    results = run_batch([job], backend=backend, cache_dir=cache_dir, workers=1, progress=False)[0]
+    if not results:  # even a job that stops runs its first test
+        raise RuntimeError(f"The executor returned no result for {spec.problem!r} / "
+                           f"{spec.candidate_id!r} on its {spec.test_set} tests.")
+    return results
+
+
 def _rows(spec: _JobSpec, results) -> list[dict]:
     return [
         {
@@ -206,8 +218,8 @@ def run_executions(
     time_limit_s: float | None = None,
     max_tests: int | None = None,
     stop_on_first_failure: bool = False,
+    stop_sets: Sequence[str] = HIDDEN_TEST_SETS,
     max_jobs: int | None = None,
-    chunk_size: int | None = None,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, RunStats]:
     """Run every candidate on its problem's tests; return the EXECUTIONS table and what was done.
@@ -215,10 +227,13 @@ def run_executions(
     With `run_dir`, rows go to run_dir/executions.jsonl as each job finishes
     and a re-run executes only the jobs the log lacks (`max_jobs` caps the
     jobs executed by one call, for budgets). Without it, nothing is written.
+    With `stop_on_first_failure`, the `stop_sets` among `test_sets` (default:
+    the hidden ones) run one after another, each job stopping at its first
+    failing test, and a candidate goes on only while it passes; other sets
+    run in full for every candidate.
     """
-    from .execute import run_batch
-
     started = time.monotonic()
+    threads = workers or os.cpu_count() or 1
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
     for s in test_sets:
@@ -229,12 +244,13 @@ def run_executions(
     done = _read_log(log) if log is not None else {}
     fresh: list[dict] = []  # rows of this call when there is no log
 
-    # Phases: without stopping, everything at once. With stopping, the public
-    # (non-hidden) sets and the first hidden set, then each later hidden set for
-    # the candidates that passed every hidden test so far.
-    hidden = [s for s in test_sets if s != "public"]
-    if stop_on_first_failure and hidden:
-        phases = [[s for s in test_sets if s == "public"] + hidden[:1]] + [[s] for s in hidden[1:]]
+    # Phases: without stopping, everything at once. With stopping, the sets that
+    # are not verdict-only (public, and mutated: clustering wants every
+    # candidate's outputs there) with the first stopping set, then each later
+    # stopping set for the candidates that passed every stopping test so far.
+    stopping = [s for s in test_sets if s in stop_sets]
+    if stop_on_first_failure and stopping:
+        phases = [[s for s in test_sets if s not in stop_sets] + stopping[:1]] + [[s] for s in stopping[1:]]
     else:
         phases = [list(test_sets)]
 
@@ -255,7 +271,7 @@ def run_executions(
                     tests = problem_tests(row, s, max_tests)
                     if tests:
                         specs.append(_JobSpec(c.problem, c.candidate_id, s, program, tests, limits,
-                                              stop_on_first_failure and s != "public"))
+                                              stop_on_first_failure and s in stopping))
             todo = []
             for spec in specs:
                 if _complete(spec, done.get((spec.problem, spec.candidate_id, spec.test_set))):
@@ -269,26 +285,35 @@ def run_executions(
                     todo, stats.stopped_early = todo[:room], True
             bar.total += len(todo)
             bar.refresh()
-            size = chunk_size or max(8, 4 * (workers or os.cpu_count() or 1))
-            for start in range(0, len(todo), size):
-                chunk = todo[start:start + size]
-                jobs = [Job(s.program, [t[1] for t in s.tests], [t[2] for t in s.tests], s.limits, s.stop)
-                        for s in chunk]
-                results = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=False)
-                for spec, res in zip(chunk, results):
-                    rows = _rows(spec, res)
-                    if log is not None:
-                        log.append(rows)
-                    else:
-                        fresh.extend(rows)
-                    got = done.setdefault((spec.problem, spec.candidate_id, spec.test_set), {})
-                    got.update({r["test_index"]: r["passed"] for r in rows})
-                    stats.jobs_run += 1
-                    stats.tests_run += len(rows)
-                    bar.update(1)
-            # who goes on to the next hidden set
+            # Identical work (same program on the same tests) runs once; each job
+            # is its own run_batch call on a thread, so that rows reach the log
+            # the moment a job finishes, with every core busy.
+            units: dict[tuple, list[_JobSpec]] = {}
+            for spec in todo:
+                key = (spec.program.hash, spec.problem, spec.test_set, spec.limits.key(), spec.stop,
+                       tuple(i for i, _, _ in spec.tests))
+                units.setdefault(key, []).append(spec)
+            pool = ThreadPoolExecutor(max_workers=max(1, threads))
+            try:
+                futures = {pool.submit(_run_job, group[0], backend, cache_dir): key for key, group in units.items()}
+                for fut in as_completed(futures):
+                    res = fut.result()
+                    for spec in units[futures[fut]]:
+                        rows = _rows(spec, res)
+                        if log is not None:
+                            log.append(rows)
+                        else:
+                            fresh.extend(rows)
+                        got = done.setdefault((spec.problem, spec.candidate_id, spec.test_set), {})
+                        got.update({r["test_index"]: r["passed"] for r in rows})
+                        stats.jobs_run += 1
+                        stats.tests_run += len(rows)
+                        bar.update(1)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+            # who goes on to the next stopping set
             for spec in specs:
-                if spec.test_set != "public":
+                if spec.test_set in stopping:
                     got = done.get((spec.problem, spec.candidate_id, spec.test_set), {})
                     if not all(got.get(i, False) for i, _, _ in spec.tests):
                         hidden_failed.add((spec.problem, spec.candidate_id))
@@ -691,6 +716,151 @@ def load_candidate_set(
     keep = set(names)
     candidates = candidates[candidates["problem"].isin(keep)].reset_index(drop=True)
     return [rows[name] for name in names], candidates, run_dir
+
+
+# --------------------------------------------------------------------------- scores: judgements and metrics
+
+
+DEFAULT_KS = (1, 5, 10, 100)
+
+
+@dataclass
+class Scores:
+    """An evaluation's tables and numbers: what `gencode eval pass_at_k` prints and saves."""
+
+    executions: pd.DataFrame
+    judgements: pd.DataFrame
+    metrics: pd.DataFrame
+    summary: dict[str, Any]
+    stats: RunStats
+
+    def report(self) -> str:
+        """The headline numbers as text: pass@k and n@k over problems with their intervals."""
+        s = self.summary
+        level = int(round(100 * s["level"]))
+        lines = [
+            f"{s['problems']} problems, {s['candidates']} candidates; correct = passes every test of "
+            f"{', '.join(s['test_sets'])} ({level}% bootstrap intervals over problems)",
+        ]
+        for metric, values in s["metrics"].items():
+            for label, v in values.items():
+                lines.append(f"  {metric:<22} {label:<8} {v['value']:.4f}  [{v['ci_low']:.4f}, {v['ci_high']:.4f}]")
+        for note in s.get("notes", []):
+            lines.append(f"note: {note}")
+        return "\n".join(lines)
+
+
+def score_candidates(
+    problems: Any,
+    candidates: pd.DataFrame,
+    *,
+    test_sets: Sequence[str] = HIDDEN_TEST_SETS,
+    ks: Sequence[int] | None = None,
+    n: int | Sequence[int] = 10,
+    clustering_sets: Sequence[str] = ("mutated",),
+    run_dir: str | os.PathLike | None = None,
+    backend: str = "local",
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+    time_limit_s: float | None = None,
+    max_tests: int | None = None,
+    stop_on_first_failure: bool = True,
+    bootstrap: int = 1000,
+    level: float = 0.95,
+    trials: int = 1000,
+    seed: int = 0,
+    progress: bool = True,
+) -> Scores:
+    """Execute, judge and score candidates: pass@k and n@k with bootstrap intervals.
+
+    Correct = passes every test of `test_sets` (default private + generated,
+    DESIGN.md). Public tests are run too (the n@k filter), and the
+    `clustering_sets` problems have (mutated inputs) in full, for the
+    clustered policy. Checked before anything runs: every problem with
+    candidates has tests in `test_sets`, and every k fits the smallest
+    number of samples of a problem (ks=None takes 1, 5, 10, 100 up to it).
+    With `run_dir`, executions resume and the tables are saved there.
+    """
+    from . import metrics as metrics_mod
+    from . import select
+
+    started = time.monotonic()
+    rows = problem_rows(problems)
+    candidates = check_candidates(candidates, rows)
+    if candidates.empty:
+        raise UserError("There are no candidates to evaluate.")
+    test_sets = list(dict.fromkeys(test_sets))
+    names = list(dict.fromkeys(candidates["problem"]))
+    for name in names:
+        if not any(problem_tests(rows[name], s, max_tests) for s in test_sets):
+            raise UserError(
+                f"The problem {name!r} has no {' or '.join(s + '_tests' for s in test_sets)} to decide correctness."
+            )
+    samples = candidates.groupby("problem").size()
+    fewest, fewest_problem = int(samples.min()), str(samples.idxmin())
+    notes = []
+    if ks is None:
+        ks = [k for k in DEFAULT_KS if k <= fewest]
+        dropped = [k for k in DEFAULT_KS if k > fewest]
+        if dropped:
+            notes.append(f"k={','.join(map(str, dropped))} left out: problem {fewest_problem!r} has only {fewest} samples.")
+    else:
+        ks = sorted(set(int(k) for k in ks))
+        if ks[-1] > fewest:
+            raise UserError(
+                f"k={ks[-1]} is more than the {fewest} samples of problem {fewest_problem!r}, "
+                f"and pass@k is not extrapolated: choose k <= {fewest}."
+            )
+    ns = [n] if isinstance(n, int) else list(n)
+    has_clustering = [s for s in clustering_sets
+                      if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in names)]
+    run_sets = ["public"] + [s for s in test_sets if s != "public"] + has_clustering
+    run_sets = list(dict.fromkeys(run_sets))
+    executions, stats = run_executions(
+        [rows[p] for p in names], candidates, test_sets=run_sets, run_dir=run_dir, backend=backend,
+        cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s, max_tests=max_tests,
+        stop_on_first_failure=stop_on_first_failure, stop_sets=[s for s in test_sets if s != "public"],
+        progress=progress,
+    )
+    judged = select.judgements(executions, candidates[["problem", "candidate_id"]], hidden_sets=test_sets,
+                               clustering_sets=has_clustering, seed=seed)
+    policies = {"clustered": select.clustered_policy} if has_clustering else {}
+    table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
+                                      level=level, seed=seed)
+    overall = table[table["problem"] == "ALL"]
+    metric_summary: dict[str, dict[str, dict[str, float]]] = {}
+    for r in overall.itertuples(index=False):
+        label = f"pass@{r.k}" if r.metric == "pass@k" else f"{r.n}@{r.k}"
+        metric_summary.setdefault(r.metric, {})[label] = {
+            "value": float(r.value), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high)}
+    summary = {
+        "problems": len(names),
+        "candidates": int(len(candidates)),
+        "test_sets": test_sets,
+        "clustering_sets": has_clustering,
+        "ks": ks,
+        "ns": ns,
+        "level": level,
+        "bootstrap_resamples": bootstrap,
+        "metrics": metric_summary,
+        "correct_candidates": int(judged["correct"].sum()),
+        "passing_public_candidates": int(judged["passes_public"].sum()),
+        "executions": int(len(executions)),
+        "status_counts": {k: int(v) for k, v in Counter(executions["status"]).most_common()},
+        "jobs_run": stats.jobs_run,
+        "jobs_resumed": stats.jobs_skipped,
+        "stop_on_first_failure": stop_on_first_failure,
+        "max_tests": max_tests,
+        "time_limit_s": time_limit_s,
+        "backend": backend,
+        "notes": notes,
+        "wall_s": round(time.monotonic() - started, 2),
+    }
+    if run_dir is not None:
+        write_table(judged, Path(run_dir) / JUDGEMENTS_FILE)
+        write_table(table, Path(run_dir) / METRICS_FILE)
+        (Path(run_dir) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str))
+    return Scores(executions, judged, table, summary, stats)
 
 
 # --------------------------------------------------------------------------- acodium.evaluate(...)

@@ -33,8 +33,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .data import Problem
 from .errors import UserError
-from .execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES
+from .execute.types import RUNNABLE_LANGUAGES
 from .extract import detect_language, extract_code
 from .llm import LLMClient, LLMError, resolve_api_key, resolve_base_url, run_sync
 from .prompting import Diversity, ProblemPrompt, messages_hash
@@ -72,13 +73,9 @@ class Candidate:
 
 def _solutions(row: Mapping[str, Any], field_name: str, languages: Sequence[str]) -> list[tuple[int, str, str]]:
     """(index in the dataset, language name, code) of a row's solutions in the given languages."""
-    block = row.get(field_name) or {"language": [], "solution": []}
-    out = []
-    for j, (lang, code) in enumerate(zip(block.get("language") or [], block.get("solution") or [])):
-        name = LANGUAGE_IDS.get(int(lang), "unknown") if not isinstance(lang, str) else lang
-        if name in languages:
-            out.append((j, name, code))
-    return out
+    problem = Problem(row)
+    pairs = problem.solutions() if field_name == "solutions" else problem.incorrect_solutions()
+    return [(j, language, code) for j, (language, code) in enumerate(pairs) if language in languages]
 
 
 class CandidateSource(ABC):
@@ -148,12 +145,10 @@ class HumanSource(CandidateSource):
     async def make(self, problem, candidate_id):
         label, j = candidate_id.removeprefix("human-")[0], int(candidate_id.removeprefix("human-")[1:])
         field_name = "solutions" if label == "c" else "incorrect_solutions"
-        block = problem[field_name]
-        lang = block["language"][j]
-        language = LANGUAGE_IDS.get(int(lang), "unknown") if not isinstance(lang, str) else lang
+        language, code = dict((i, (lang, c)) for i, lang, c in _solutions(problem, field_name, self.languages))[j]
         return Candidate(
             problem=problem["name"], candidate_id=candidate_id, language=language,
-            code=block["solution"][j], source=self.name,
+            code=code, source=self.name,
             meta={"dataset_field": field_name, "dataset_index": j,
                   "label": "correct" if label == "c" else "incorrect"},
         )
@@ -327,18 +322,25 @@ class LLMSource(CandidateSource):
             raise UserError("Say how many samples to ask the model for per problem (--k).")
         return [f"llm-{i:04d}" for i in range(k)]
 
-    def request(self, problem, candidate_id) -> tuple[list[dict], int, list[str], int | None]:
-        """The messages of one sample, its index, and the tags and rating it was shown."""
+    def request(self, problem, candidate_id) -> tuple[list[dict], int, dict[str, Any], list[str], int | None]:
+        """One sample's messages, index and sampling parameters, and the tags and rating it is shown.
+
+        A server-side `seed` is offset by the sample index: k samples with one
+        seed would otherwise be k copies of one program.
+        """
         index = int(candidate_id.removeprefix("llm-"))
         tags, rating = self.diversity.choose(problem, index)
-        return self.prompt.messages(problem, tags, rating), index, tags, rating
+        params = dict(self.params)
+        if params.get("seed") is not None:
+            params["seed"] = params["seed"] + index
+        return self.prompt.messages(problem, tags, rating), index, params, tags, rating
 
     async def start(self, todo):
         self.llm = LLMClient(**self.client_options)
         uncached = []
         for problem, cid in todo:
-            messages, index, _, _ = self.request(problem, cid)
-            if not self.llm.is_cached(messages, self.params, index):
+            messages, index, params, _, _ = self.request(problem, cid)
+            if not self.llm.is_cached(messages, params, index):
                 uncached.append((problem, cid))
                 break
         if uncached:
@@ -358,8 +360,8 @@ class LLMSource(CandidateSource):
     async def _make(self, problem, candidate_id) -> Candidate:
         if self.llm is None:
             raise RuntimeError("LLMSource.start() must run before make()")
-        messages, index, tags, rating = self.request(problem, candidate_id)
-        result = await self.llm.chat(messages, sample_index=index, **self.params)
+        messages, index, params, tags, rating = self.request(problem, candidate_id)
+        result = await self.llm.chat(messages, sample_index=index, **params)
         found = extract_code(result.text, self.prompt.language)
         meta = {
             "model": result.model,
@@ -371,7 +373,7 @@ class LLMSource(CandidateSource):
             "tags_shown": tags,
             "rating_shown": rating,
             "sample_index": index,
-            **{k: v for k, v in self.params.items() if v is not None},
+            **{k: v for k, v in params.items() if v is not None},
             "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens,
             "cost": result.cost,

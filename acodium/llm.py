@@ -119,6 +119,10 @@ class ChatResult:
     latency_s: float
 
 
+# What the cache keeps of a reply (the rest describes this call, not the reply).
+_STORED_FIELDS = ("text", "finish_reason", "model", "served_model", "prompt_tokens", "completion_tokens", "cost")
+
+
 @dataclass
 class Usage:
     """What a client spent in this process: requests made, cache hits, tokens, dollars."""
@@ -323,7 +327,8 @@ class LLMClient:
             hit = self.cache.get(key)
             if hit is not None:
                 self.usage.cache_hits += 1
-                return ChatResult(**{**hit, "cached": True, "cache_key": key, "latency_s": 0.0})
+                stored = {k: hit.get(k) for k in _STORED_FIELDS}
+                return ChatResult(**stored, cached=True, cache_key=key, latency_s=0.0)
         async with self._semaphore:
             await self._pacer.wait()
             started = time.monotonic()
@@ -356,7 +361,7 @@ class LLMClient:
             cached=False, cache_key=key, latency_s=latency,
         )
         if self.cache is not None:
-            stored = {k: v for k, v in asdict(result).items() if k not in ("cached", "cache_key", "latency_s")}
+            stored = {k: v for k, v in asdict(result).items() if k in _STORED_FIELDS}
             self.cache.put(
                 key,
                 {"base_url": self.base_url, "model": self.model, "messages": messages,

@@ -19,7 +19,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, PercentFormatter
 
 from .errors import UserError
 
@@ -227,6 +227,7 @@ def tag_counts(problems, top: int = 20) -> Figure:
         if not items:
             _empty(ax, "None of these problems has Codeforces tags.")
         ax.barh([t for t, _ in items], [c for _, c in items], color="C0")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("Problems")
         ax.set_title(f"Codeforces tags ({len(problems)} problems)")
@@ -245,6 +246,7 @@ def rating_histogram(problems) -> Figure:
             return fig
         edges = np.arange(np.floor(rated.min() / 100) * 100 - 50, rated.max() + 150, 100)
         ax.hist(rated, bins=edges, color="C0", edgecolor="white")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Codeforces rating")
         ax.set_ylabel("Problems")
         unrated = len(problems) - rated.size
@@ -253,15 +255,19 @@ def rating_histogram(problems) -> Figure:
 
 
 def tests_per_problem(problems, kinds: Iterable[str] = ("public_tests", "private_tests", "generated_tests")) -> Figure:
-    """How many tests of each kind the problems have (symmetric-log count axis: 0 stays visible)."""
+    """How many tests of each kind the problems have (a symmetric-log axis when counts span decades)."""
     kinds = [k for k in kinds if k in problems.column_names]
     with _style():
         fig, ax = _new_figure((5.0, 3.2))
         data = [[len((t or {}).get("input") or []) for t in problems[k]] for k in kinds]
         positions = np.arange(len(kinds))
         ax.boxplot([np.asarray(d) for d in data], positions=positions, widths=0.5, showfliers=True)
-        ax.set_yscale("symlog", linthresh=1)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        if max((max(d) for d in data if d), default=0) > 50:
+            ax.set_yscale("symlog", linthresh=1)  # counts span decades; 0 stays visible
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_ylim(bottom=0)
         ax.set_xticks(positions, [k.replace("_tests", "") for k in kinds])
         ax.set_ylabel("Tests per problem")
         ax.set_title(f"Tests per problem ({len(problems)} problems)")
@@ -279,6 +285,7 @@ def difficulty_counts(problems) -> Figure:
         labels = [DIFFICULTY_NAMES[d].replace("_DIFFICULTY", "").lower() if d < 7 else DIFFICULTY_NAMES[d]
                   for d in order]
         ax.bar(labels, [counts[d] for d in order], color="C0", width=0.7)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="x", visible=False)
         ax.set_xlabel("Difficulty (Codeforces: problem letter)")
         ax.set_ylabel("Problems")

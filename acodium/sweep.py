@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
@@ -565,3 +565,66 @@ def model_configured(model: str | None, base_url: str | None = None) -> bool:
         "  papermill notebooks/temperature_ablation.ipynb out.ipynb -p model llama3 -p base_url http://127.0.0.1:8000/v1"
     )
     return False
+
+
+# --------------------------------------------------------------------------- inside a notebook
+
+
+@dataclass(frozen=True)
+class Caches:
+    """Where a run keeps what it can reuse: the layout of the CLI (`gencode gen`, `gencode eval`)."""
+
+    executions: Path | None
+    llm: Path | None
+
+
+def caches(cache_dir: str | os.PathLike | None) -> Caches:
+    """The execution cache folder and LLM response cache file under a sweep's shared cache_dir."""
+    if not cache_dir:
+        return Caches(None, None)
+    root = Path(cache_dir)
+    return Caches(executions=root / "executions", llm=root / "llm" / "responses.sqlite")
+
+
+def log_grid(upto: int, steps: Sequence[int] = (1, 2, 5)) -> list[int]:
+    """1, 2, 5, 10, 20, 50, ... up to `upto`, and `upto` itself: the k axis of a scaling curve."""
+    if upto < 1:
+        raise UserError("A k grid needs at least one sample per problem.")
+    grid, scale = [], 1
+    while scale <= upto:
+        grid += [s * scale for s in steps if s * scale <= upto]
+        scale *= 10
+    return sorted(set(grid) | {int(upto)})
+
+
+def k_grid(candidates, ks: Sequence[int] | None = None) -> list[int]:
+    """The k values to report: `ks` as given, or a log grid up to the smallest pool of any problem.
+
+    Every problem must have at least k samples (metrics never extrapolate), so
+    the smallest pool bounds the grid.
+    """
+    if ks:
+        return sorted({int(k) for k in ks})
+    if len(candidates) == 0:
+        raise UserError("There are no candidates, so there is no k to report.")
+    return log_grid(int(candidates.groupby("problem").size().min()))
+
+
+def over(values: Iterable, run, name: str):
+    """A sweep inside a notebook: `run(value)` for each value, tables concatenated with a `name` column.
+
+    `run` returns a DataFrame (or a dict of DataFrames, concatenated key by key).
+    """
+    import pandas as pd
+
+    values = list(values)
+    if not values:
+        raise UserError(f"There are no values of {name} to sweep over.")
+    results = [(v, run(v)) for v in values]
+    first = results[0][1]
+    if isinstance(first, Mapping):
+        return {
+            key: pd.concat([r[key].assign(**{name: v}) for v, r in results], ignore_index=True)
+            for key in first
+        }
+    return pd.concat([r.assign(**{name: v}) for v, r in results], ignore_index=True)

@@ -149,7 +149,8 @@ def statement_marker(row) -> str:
 
 
 # Problems of the sample whose one accepted solution passes its private tests quickly here.
-QUICK = ["1009_A. Game Shopping", "1013_A. Piles With Stones", "1017_A. The Rank"]
+QUICK = ["1147_A. Hide and Seek", "438_A. The Child and Toy", "91_A. Newspaper Headline",
+         "850_A. Five Dimensional Points"]
 
 
 def test_solve_problem_prints_a_verdict_per_test(chat_server, train_rows, capsys):
@@ -184,13 +185,13 @@ def test_solve_problem_with_human_and_mutant_sources(train_sample_path, train_ro
 
 def test_solve_and_evaluate_set(chat_server, train_rows, tmp_path, capsys):
     rows = {r["name"]: r for r in train_rows if r["name"] in QUICK}
-    a, b, c = (rows[name] for name in QUICK)
+    a, b, c = (rows[name] for name in QUICK[:3])
     chat_server.reply_for(statement_marker(a), *[wrap(a["solutions"]["solution"][0], s)
                                                  for s in ("python_fence", "bare_fence", "no_fence")])
     chat_server.reply_for(statement_marker(b), wrap(b["solutions"]["solution"][0], "two_blocks"),
                           "```python\nprint('wrong')\n```", "```python\nprint('wrong')\n```")
     chat_server.reply_for(statement_marker(c), "Sorry, no idea.")
-    problems = subset(train_rows, QUICK, tmp_path / "three.jsonl")
+    problems = subset(train_rows, QUICK[:3], tmp_path / "three.jsonl")
     run = tmp_path / "run"
     args = ["gen", "solve_and_evaluate_set", "--dataset_name", problems, "--split_name", "train", "--k", "3",
             "--out", run, "--concurrency", "1", *llm_args(chat_server), "--bootstrap", "200", "--no_progress"]
@@ -219,10 +220,11 @@ def test_solve_and_evaluate_set(chat_server, train_rows, tmp_path, capsys):
 
 
 def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, tmp_path):
-    for row in train_rows[:4]:
-        chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "python_fence"))
+    for row in train_rows:
+        if row["name"] in QUICK:
+            chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "python_fence"))
     chat_server.delay = 0.25
-    problems = subset(train_rows, {r["name"] for r in train_rows[:4]}, tmp_path / "four.jsonl")
+    problems = subset(train_rows, QUICK, tmp_path / "four.jsonl")
     run = tmp_path / "run"
     env = dict(os.environ, ACODIUM_CACHE=str(tmp_path / "cache"))
     cmd = [str(GENCODE), "gen", "solve_and_evaluate_set", "--dataset_name", str(problems), "--k", "4",

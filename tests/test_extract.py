@@ -107,3 +107,22 @@ def test_language_detection(train_rows):
     assert detect_language("YES") is None
     assert is_complete_program(CPP, "cpp")
     assert not is_complete_program("import sys\ndef f():\n    pass\n", "python3")
+
+
+def test_main_wrapper_still_solves_the_problem(train_rows):
+    """The executor runs a program as __main__: the wrapper's guard is true and the program runs."""
+    from acodium.execute import run_program
+    from acodium.execute.types import Program
+
+    row = next(r for r in train_rows if r["name"] == "91_A. Newspaper Headline")
+    found = extract_code(wrap(row["solutions"]["solution"][0], "main_wrapper"), "python3")
+    tests = row["public_tests"]
+    results = run_program(Program("python3", found.code), tests["input"], tests["output"])
+    assert [r.passed for r in results] == [True] * len(tests["input"])
+
+
+def test_a_continuation_of_an_opened_fence(train_rows):
+    """The alphacode prompt opens the fence itself: the reply is code, then a closing fence, maybe prose."""
+    code = train_rows[7]["solutions"]["solution"][0]
+    found = extract_code(f"{code}\n```\nThis solution is linear.", "python3")
+    assert (found.code, found.reason) == (tidy(code), "no fence")

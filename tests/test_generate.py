@@ -172,7 +172,7 @@ def test_diversity_is_visible_in_the_requests(chat_server, tmp_path, problems):
     row = problems[0]
     teach(chat_server, [row])
     src = source(chat_server, tmp_path, tags="random", rating="random", diversity_seed=3, language="cpp",
-                 temperature=0.3, max_tokens=2000)
+                 temperature=0.3, max_tokens=2000, seed=5)
     generate_candidates([row], src, 4, progress=False)
     users = [b["messages"][-1]["content"] for b in chat_server.chat_bodies]
     assert all("C++17" in u and "```cpp" in u for u in users)
@@ -180,10 +180,12 @@ def test_diversity_is_visible_in_the_requests(chat_server, tmp_path, problems):
     assert len(shown) > 1  # samples see different tags and ratings
     assert {b["temperature"] for b in chat_server.chat_bodies} == {0.3}
     assert {b["max_tokens"] for b in chat_server.chat_bodies} == {2000}
+    assert sorted(b["seed"] for b in chat_server.chat_bodies) == [5, 6, 7, 8]  # one server seed per sample
     # The same seed shows the same metadata again (so the cache answers).
     chat_server.reset_counts()
     generate_candidates([row], source(chat_server, tmp_path, tags="random", rating="random", diversity_seed=3,
-                                      language="cpp", temperature=0.3, max_tokens=2000), 4, progress=False)
+                                      language="cpp", temperature=0.3, max_tokens=2000, seed=5),
+                         4, progress=False)
     assert chat_server.requests == []
 
 
@@ -265,3 +267,19 @@ def test_file_source(train_rows, tmp_path):
         FileSource(tmp_path / "nocode.parquet")
     with pytest.raises(UserError, match="No table"):
         make_source("file", path=tmp_path / "missing.jsonl")
+
+
+def test_prompt_files(train_rows, tmp_path):
+    row = train_rows[0]
+    for language, fence in (("python3", "```python"), ("cpp", "```cpp")):
+        user = ProblemPrompt.load("alphacode", language).messages(row, ["dp", "greedy"], 1700)[-1]["content"]
+        assert user.endswith(f"TAGS: dp, greedy\nRATING: 1700\nLANGUAGE IS {language}\nCORRECT SOLUTION\n{fence}")
+    with pytest.raises(UserError, match="alphacode, direct"):
+        ProblemPrompt.load("no-such-prompt")
+    mine = tmp_path / "mine.toml"
+    mine.write_text('user = "Solve ${statement} in ${language}, mind ${budget}."\n')
+    with pytest.raises(UserError, match="budget"):
+        ProblemPrompt.load(mine).messages(row)
+    mine.write_text('user = "Solve in ${language}: ${statement}"\n')
+    (message,) = ProblemPrompt.load(mine, "cpp").messages(row)
+    assert message == {"role": "user", "content": f"Solve in cpp: {row['description'].strip()}"}

@@ -10,7 +10,11 @@ import click
 from ..errors import UserError
 from .common import cache_dir, data_dir, group as make_group, option
 
-group = make_group(help="Judge candidates and datasets: reference checks, pass@k and n@k.")
+
+@make_group(help="Judge candidates and datasets: reference checks, pass@k and n@k.")
+def group():
+    pass
+
 
 TEST_TYPES = ("public_tests", "private_tests", "generated_tests", "mutated_tests", "hidden_tests")
 
@@ -42,6 +46,10 @@ def _test_sets(evaluation_test_type: str) -> list[str]:
     return sets
 
 
+def _cache(no_cache: bool):
+    return None if no_cache else cache_dir() / "executions"
+
+
 def _load_problems(source: str, split: str | None, sample_rate: float | None = None, seed: int = 0,
                    languages=None):
     from ..evaluate import load_problem_set
@@ -67,9 +75,10 @@ def _load_problems(source: str, split: str | None, sample_rate: float | None = N
         help="Seconds per test, overriding the problem's own limit (and the default where it has none).")
 @option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
 @option("out", required=True, type=click.Path(file_okay=False), help="Folder for the results.")
+@option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
-               time_limit, workers, out, no_progress):
+               time_limit, workers, out, no_cache, no_progress):
     """Run each problem's own human solutions (correct and incorrect) on its tests.
 
     Marks tests on which the correct solutions disagree with the expected
@@ -88,7 +97,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     out = Path(out)
     report = check_references(
         problems, languages=langs, test_sets=sets, max_tests=max_tests, max_solutions=max_solutions,
-        min_correct_share=min_correct_share, backend=backend, cache_dir=cache_dir() / "executions",
+        min_correct_share=min_correct_share, backend=backend, cache_dir=_cache(no_cache),
         workers=workers, time_limit_s=time_limit, run_dir=out, progress=not no_progress,
     )
     report.dataset.save_to_disk(str(out / "dataset"))
@@ -127,10 +136,11 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("out", type=click.Path(file_okay=False), default=None,
         help="Run folder for executions (resumable), judgements, metrics and summary.json "
              "[default: the run folder given as --dataset_name, else nothing is written].")
+@option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate, seed, problems,
               path_to_solutions_column, task_name_column, max_tests, full, backend, time_limit, workers,
-              bootstrap, out, no_progress):
+              bootstrap, out, no_cache, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
@@ -154,7 +164,7 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     out = Path(out) if out is not None else run_dir
     result = score_candidates(
         problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, backend=backend,
-        cache_dir=cache_dir() / "executions", workers=workers, time_limit_s=time_limit,
+        cache_dir=_cache(no_cache), workers=workers, time_limit_s=time_limit,
         max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
         progress=not no_progress,
     )

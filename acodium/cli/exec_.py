@@ -1,0 +1,101 @@
+"""`gencode exec run PROGRAM_FILE`: run one program on one input, for scripting and debugging.
+
+Exit status: 0 whenever the program was run, whatever its verdict (read `status` and
+`passed`, or the summary line on stderr); 2 for bad input (a missing file, an unknown
+language, conflicting options) or a sandbox that cannot be started.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from .common import group as make_group
+from .common import option
+
+SUFFIXES = {".py": "python3", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp"}
+
+@make_group(help="Run candidate programs in the sandbox.")
+def group():
+    pass
+
+
+def _text(value: str | None, path: Path | None, what: str) -> str | None:
+    if value is not None and path is not None:
+        raise UserError(f"Give either --{what} or --{what}_file, not both.")
+    if path is not None:
+        try:
+            return path.read_text()
+        except OSError as e:
+            raise UserError(f"Cannot read the {what} file {path}: {e.strerror}.") from e
+    return value
+
+
+@group.command("run", help=(
+    "Run PROGRAM_FILE on one input and report status, output, time and memory. "
+    "Exits 0 whenever the program ran (whatever its verdict), 2 on bad input."))
+@click.argument("program_file", type=click.Path(dir_okay=False, path_type=Path))
+@option("language", type=click.Choice(["python3", "cpp"]), default=None,
+        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc cpp].")
+@option("input", default=None, help="The program's standard input.")
+@option("input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="File holding the program's standard input.")
+@option("expected", default=None, help="Expected output (judged with code_contests rules).")
+@option("expected_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="File holding the expected output.")
+@option("time_limit", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
+        help="Time limit in seconds (CPU time; wall-clock cap max(3x, +1 s)).")
+@option("memory_mb", type=click.IntRange(min=1), default=256, show_default=True,
+        help="Memory limit in MiB.")
+@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True,
+        help="Execution backend.")
+@option("no_sandbox", is_flag=True,
+        help="Run the program on the host without isolation (local backend; warns). Only for trusted code.")
+@option("json", is_flag=True,
+        help="Print one JSON object: status, passed, stdout, stderr, exit_code, signal, time_s, cpu_s, memory_mb.")
+def run(program_file, language, input, input_file, expected, expected_file, time_limit,  # noqa: A002
+        memory_mb, backend, no_sandbox, json):
+    from ..execute import Limits, Program, get_backend, run_program
+
+    if not program_file.exists():
+        raise UserError(f"The program file {program_file} does not exist.")
+    if language is None:
+        language = SUFFIXES.get(program_file.suffix.lower())
+        if language is None:
+            raise UserError(f"Cannot tell the language of {program_file.name}: pass --language python3 or --language cpp.")
+    try:
+        code = program_file.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"Cannot read the program file {program_file}: {e}.") from e
+    stdin = _text(input, input_file, "input") or ""
+    expected_text = _text(expected, expected_file, "expected")
+    if no_sandbox and backend != "local":
+        raise UserError("--no_sandbox applies to the local backend only.")
+    be = get_backend(backend, sandbox=False) if no_sandbox else get_backend(backend)
+    limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024)
+    result = run_program(Program(language, code), [stdin],
+                         [expected_text] if expected_text is not None else None,
+                         limits, backend=be)[0]
+    memory_mb_used = round(result.memory_bytes / 2**20, 3) if result.memory_bytes is not None else None
+    if json:
+        click.echo(jsonlib.dumps({
+            "status": result.status.value, "passed": result.passed, "stdout": result.stdout,
+            "stderr": result.stderr, "exit_code": result.exit_code, "signal": result.signal,
+            "time_s": round(result.time_s, 6), "cpu_s": round(result.cpu_s, 6),
+            "memory_mb": memory_mb_used, "program_hash": result.program_hash,
+            "backend": backend,
+        }))
+        return
+    sys.stdout.write(result.stdout)
+    sys.stdout.flush()
+    if result.stderr:
+        sys.stderr.write(result.stderr if result.stderr.endswith("\n") else result.stderr + "\n")
+    summary = (f"status={result.status.value} passed={result.passed} exit_code={result.exit_code}"
+               f" time={result.time_s:.3f}s cpu={result.cpu_s:.3f}s memory={memory_mb_used}MiB")
+    if result.signal is not None:
+        summary += f" signal={result.signal}"
+    click.echo(summary, err=True)

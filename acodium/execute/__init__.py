@@ -1,0 +1,288 @@
+"""Run candidate programs on tests: the execution stage.
+
+    from acodium.execute import Program, Limits, run_program
+    results = run_program(Program("python3", "print(int(input()) * 2)"), ["21\\n"], ["42"])
+    results[0].status, results[0].passed        # (Status.OK, True)
+
+`run_batch` runs many (program, tests) jobs on all cores, with a progress bar, an
+optional on-disk cache (`cache_dir`), and identical jobs executed once. Backends:
+"local" (bubblewrap sandbox, forking workers; the default) and "code_contests"
+(DeepMind's tester). Status (did it run within limits) is kept apart from `passed`
+(did its output match, under code_contests rules: `check_output`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import importlib
+import math
+import os
+import threading
+from typing import Any, Mapping, Sequence
+
+from ..errors import UserError
+from .base import Backend
+from .cache import ResultCache, run_key
+from .check import check_output
+from .types import (
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_OUTPUT_BYTES,
+    DEFAULT_TIME_S,
+    LANGUAGE_IDS,
+    LANGUAGE_NAMES,
+    RUNNABLE_LANGUAGES,
+    ExecutionResult,
+    Job,
+    Limits,
+    Program,
+    Status,
+    sha256,
+)
+
+__all__ = [
+    "Backend", "ExecutionResult", "Job", "Limits", "Program", "Status", "LANGUAGE_IDS",
+    "LANGUAGE_NAMES", "RUNNABLE_LANGUAGES", "BACKENDS", "get_backend", "run_program",
+    "run_batch", "check_output", "limits_for_problem", "DEFAULT_TIME_MULTIPLIERS",
+]
+
+# name -> (module, class): each backend module defines one Backend subclass.
+BACKENDS = {
+    "local": ("acodium.execute.local", "LocalBackend"),
+    "code_contests": ("acodium.execute.code_contests", "CodeContestsBackend"),
+}
+
+_instances: dict[tuple, Backend] = {}
+_instances_lock = threading.Lock()
+
+
+def get_backend(name: str = "local", **options) -> Backend:
+    """The backend called `name` ("local" or "code_contests"), built with `options`.
+
+    Backends hold worker processes, so one instance per (name, options) is kept and
+    reused for the life of the process (closed at exit). Local options: `sandbox=False`
+    (run unsandboxed: explicit opt-in, warns on every run), `workers`, `python`,
+    `tmp_bytes`.
+    """
+    if isinstance(name, Backend):
+        return name
+    if name not in BACKENDS:
+        raise UserError(f"Unknown execution backend {name!r}: choose one of {', '.join(BACKENDS)}.")
+    key = (name, tuple(sorted(options.items())))
+    with _instances_lock:
+        backend = _instances.get(key)
+        if backend is None or getattr(backend, "_closed", False):
+            module, cls = BACKENDS[name]
+            backend = getattr(importlib.import_module(module), cls)(**options)
+            _instances[key] = backend
+        return backend
+
+
+@atexit.register
+def _close_backends() -> None:
+    for backend in list(_instances.values()):
+        try:
+            backend.close()
+        except Exception:  # noqa: BLE001 - the process is exiting
+            pass
+    _instances.clear()
+
+
+# Slow languages get more time than the problem states (applied to the problem's
+# own limit only; the default for unknown limits is already generous).
+DEFAULT_TIME_MULTIPLIERS = {"python3": 2.0, "python2": 2.0, "java": 1.5, "cpp": 1.0}
+
+
+def limits_for_problem(
+    problem: Any,
+    language: str,
+    *,
+    default_time_s: float = DEFAULT_TIME_S,
+    time_multiplier: float | Mapping[str, float] | None = None,
+    default_memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    output_bytes: int = DEFAULT_OUTPUT_BYTES,
+) -> Limits:
+    """Per-test limits for running a `language` program on `problem` (a row or a `Problem`).
+
+    Time: the problem's `time_limit` ({seconds, nanos} on the hub; null or zero = unknown)
+    times the language's multiplier (`DEFAULT_TIME_MULTIPLIERS`: python3 x2, cpp x1; pass
+    a number or a {language: factor} mapping to change it); when unknown (as in the local
+    sample), `default_time_s` = 10 s, the code_contests tester's default, not multiplied.
+    Memory: `memory_limit_bytes` (0 = unknown), else `default_memory_bytes` = 256 MiB,
+    also the tester's default. Output: `output_bytes` (32 MiB) per stream.
+    """
+    if hasattr(problem, "time_limit_s"):
+        seconds, memory = problem.time_limit_s, problem.memory_limit_bytes
+    elif isinstance(problem, Mapping):
+        limit = problem.get("time_limit")
+        if isinstance(limit, Mapping):
+            seconds = (limit.get("seconds") or 0) + (limit.get("nanos") or 0) / 1e9
+        elif isinstance(limit, (int, float)):
+            seconds = float(limit)
+        else:
+            seconds = None
+        memory = problem.get("memory_limit_bytes")
+    else:
+        raise UserError(f"limits_for_problem needs a problem row or Problem, not {type(problem).__name__}.")
+    if isinstance(time_multiplier, Mapping):
+        factor = time_multiplier.get(language, 1.0)
+    elif time_multiplier is None:
+        factor = DEFAULT_TIME_MULTIPLIERS.get(language, 1.0)
+    else:
+        factor = float(time_multiplier)
+    time_s = seconds * factor if seconds else float(default_time_s)
+    return Limits(time_s=time_s, memory_bytes=int(memory) if memory else int(default_memory_bytes),
+                  output_bytes=int(output_bytes))
+
+
+def _passes(result: ExecutionResult, expected: str | None) -> bool | None:
+    if expected is None:
+        return None
+    return result.status == Status.OK and check_output(result.stdout, expected)
+
+
+def _failed(result: ExecutionResult, expected: str | None) -> bool:
+    return not (_passes(result, expected) if expected is not None else result.status == Status.OK)
+
+
+def run_program(
+    program: Program,
+    inputs: Sequence[str],
+    expected: Sequence[str] | None = None,
+    limits: Limits = Limits(),
+    *,
+    backend: str | Backend = "local",
+    stop_on_first_failure: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+) -> list[ExecutionResult]:
+    """Run one program on `inputs` (optionally against `expected`): one result per test run."""
+    job = Job(program=program, inputs=list(inputs),
+              expected=list(expected) if expected is not None else None,
+              limits=limits, stop_on_first_failure=stop_on_first_failure)
+    return run_batch([job], backend=backend, cache_dir=cache_dir, progress=False)[0]
+
+
+@dataclasses.dataclass
+class _Unit:
+    """Identical jobs collapse into one unit: executed (at most) once."""
+
+    job: Job
+    results: list[ExecutionResult | None]
+    keys: list[str]
+    done: bool = False
+
+
+def _unit_key(job: Job) -> tuple:
+    inputs = sha256("\0".join(sha256(t) for t in job.inputs))
+    expected = None
+    if job.stop_on_first_failure and job.expected is not None:
+        expected = sha256("\0".join(sha256(t) for t in job.expected))
+    return (job.program.hash, inputs, job.limits.key(), job.stop_on_first_failure, expected)
+
+
+def run_batch(
+    jobs: Sequence[Job],
+    *,
+    backend: str | Backend = "local",
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[list[ExecutionResult]]:
+    """Run every job; results in job order, one list per job (shorter on early stop).
+
+    Identical jobs (same program, inputs, limits) run once; with `cache_dir`, each test
+    run is looked up first and stored after (see `acodium.execute.cache`); jobs spread
+    over `workers` processes (default: all cores); a tqdm bar counts test runs.
+    """
+    from tqdm.auto import tqdm
+
+    jobs = list(jobs)
+    for job in jobs:
+        if not isinstance(job, Job):
+            raise UserError(f"run_batch takes Job objects, not {type(job).__name__}.")
+        if job.program.language not in RUNNABLE_LANGUAGES:
+            raise UserError(f"Cannot run {job.program.language!r} programs: runnable languages are {', '.join(RUNNABLE_LANGUAGES)}.")
+        if job.expected is not None and len(job.expected) != len(job.inputs):
+            raise UserError(f"A job has {len(job.inputs)} inputs but {len(job.expected)} expected outputs.")
+    if not jobs:
+        return []
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    workers = workers or os.cpu_count() or 1
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    version = be.version() if cache is not None else ""
+
+    units: dict[tuple, _Unit] = {}
+    job_unit: list[_Unit] = []
+    for job in jobs:
+        key = _unit_key(job)
+        unit = units.get(key)
+        if unit is None:
+            keys = [run_key(job.program.hash, t, job.limits, be.name, version) for t in job.inputs] if cache else []
+            unit = units[key] = _Unit(job, [None] * len(job.inputs), keys)
+        job_unit.append(unit)
+
+    # Cache lookups first, then plan what is left: (unit, test indices) per piece of work.
+    if cache is not None:
+        found = cache.get_many([k for u in units.values() for k in u.keys])
+        for u in units.values():
+            u.results = [found.get(k) for k in u.keys]
+    pieces: list[tuple[_Unit, list[int]]] = []
+    for u in units.values():
+        job = u.job
+        if job.stop_on_first_failure:
+            todo = []
+            for i, r in enumerate(u.results):
+                if r is None:
+                    todo = list(range(i, len(job.inputs)))
+                    break
+                if _failed(r, job.expected[i] if job.expected is not None else None):
+                    break
+            if todo:
+                pieces.append((u, todo))
+        else:
+            todo = [i for i, r in enumerate(u.results) if r is None]
+            if todo:
+                pieces.append((u, todo))
+    # Few jobs, many tests (one program on a big test set): split so every core works.
+    if 0 < len(pieces) < workers:
+        split = []
+        per = math.ceil(workers / len(pieces))
+        for u, todo in pieces:
+            if u.job.stop_on_first_failure or len(todo) < 2:
+                split.append((u, todo))
+                continue
+            size = math.ceil(len(todo) / min(per, len(todo)))
+            split += [(u, todo[s:s + size]) for s in range(0, len(todo), size)]
+        pieces = split
+
+    sub_jobs = [
+        Job(program=u.job.program, inputs=[u.job.inputs[i] for i in todo],
+            expected=[u.job.expected[i] for i in todo] if u.job.expected is not None else None,
+            limits=u.job.limits, stop_on_first_failure=u.job.stop_on_first_failure)
+        for u, todo in pieces
+    ]
+    total = sum(len(j.inputs) for j in sub_jobs)
+    with tqdm(total=total, unit="test", desc="execute", disable=not progress or total == 0) as bar:
+        for index, results in be.run_many(sub_jobs, workers=workers):
+            u, todo = pieces[index]
+            for i, r in zip(todo, results):
+                u.results[i] = r
+            if cache is not None:
+                cache.put_many([(u.keys[i], r) for i, r in zip(todo, results)])
+            bar.update(len(todo))
+    if cache is not None:
+        cache.close()
+
+    out: list[list[ExecutionResult]] = []
+    for job, u in zip(jobs, job_unit):
+        results = []
+        for i, r in enumerate(u.results):
+            if r is None:  # not run: an earlier test failed and the job stops there
+                break
+            exp = job.expected[i] if job.expected is not None else None
+            r = dataclasses.replace(r, passed=_passes(r, exp))
+            results.append(r)
+            if job.stop_on_first_failure and _failed(r, exp):
+                break
+        out.append(results)
+    return out

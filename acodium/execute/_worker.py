@@ -1,0 +1,539 @@
+"""The execution worker: runs inside the sandbox, forks once per test.
+
+Started by `acodium.execute.local` as `python3.11 -I -B -c <this file> MODE SCRATCH`,
+inside bubblewrap (MODE "sandbox") or, only on explicit request, directly on the
+host (MODE "host"). It talks to its parent over fds 0 (requests) and 1 (replies)
+and never runs candidate code itself: each test is a fork of this pristine
+process, so interpreter start-up and the import of common modules are paid
+once per worker, not once per test (the main cost on real workloads).
+
+Frames, both ways: 4-byte big-endian header length, a JSON header, then one
+8-byte length + raw bytes per entry of header["blobs"]. Requests:
+  {"op": "load", "language", "hash"} + [source]  -> {"ok"} or {"compile_error", "stderr"}
+  {"op": "run", "time_s", "memory_bytes", "output_bytes"} + [stdin]
+      -> {"status", "exit_code", "signal", "time_s", "cpu_s", "memory_bytes",
+          "stdout_bytes", "stderr_bytes"} + [stdout, stderr tail]
+This file must stay importable by a bare /usr/bin/python3.11 (stdlib only).
+"""
+
+import ctypes
+import fcntl
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import sys
+import time
+
+# Modules a competitive program typically imports: loaded once here, inherited
+# by every forked test, so `import math` in a candidate costs nothing.
+import array  # noqa: F401
+import bisect  # noqa: F401
+import collections  # noqa: F401
+import decimal  # noqa: F401
+import fractions  # noqa: F401
+import functools  # noqa: F401
+import heapq  # noqa: F401
+import io
+import itertools  # noqa: F401
+import math  # noqa: F401
+import operator  # noqa: F401
+import random
+import re  # noqa: F401
+import string  # noqa: F401
+import threading
+import traceback  # noqa: F401
+import types
+import typing  # noqa: F401
+import atexit
+
+MODE = sys.argv[1] if len(sys.argv) > 1 else "host"
+SCRATCH = sys.argv[2] if len(sys.argv) > 2 else "/tmp"
+SANDBOXED = MODE == "sandbox"
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+STDERR_TAIL = 8192
+# Address space a Python program may reserve beyond its memory limit: thread
+# stacks (threading.stack_size) and malloc arenas reserve far more than they
+# touch. Memory actually used (resident) is held to the limit by polling.
+PY_VIRTUAL_HEADROOM = 1 << 30
+# Default stack of threads a program starts without threading.stack_size();
+# glibc would otherwise use the (large) main-thread stack limit.
+THREAD_STACK = 64 << 20
+# Main-thread stack of Python programs: deep recursion after sys.setrecursionlimit
+# (through C frames too: lru_cache, __init__, sort keys) works as on Codeforces.
+MAIN_STACK = 1 << 30
+MAX_PROCS = 64  # processes + threads per test (RLIMIT_NPROC, counted per sandbox)
+COMPILE_TIME_S = 60
+COMPILE_MEMORY = 2 << 30
+POLL_S = 0.005
+
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_DUMPABLE = 4
+MFD_EXEC = 0x10
+
+threading.stack_size(THREAD_STACK)
+
+
+def set_dumpable(flag):
+    libc.prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0)
+
+
+# --- framing -------------------------------------------------------------------------
+
+def read_exact(fd, n):
+    chunks = []
+    while n:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            raise EOFError
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def recv(fd):
+    (hlen,) = struct.unpack(">I", read_exact(fd, 4))
+    header = json.loads(read_exact(fd, hlen))
+    blobs = []
+    for _ in range(header.get("blobs", 0)):
+        (blen,) = struct.unpack(">Q", read_exact(fd, 8))
+        blobs.append(read_exact(fd, blen))
+    return header, blobs
+
+
+def send(fd, header, blobs=()):
+    header = dict(header, blobs=len(blobs))
+    h = json.dumps(header).encode()
+    parts = [struct.pack(">I", len(h)), h]
+    for b in blobs:
+        parts.append(struct.pack(">Q", len(b)))
+        parts.append(b)
+    data = b"".join(parts)
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+# --- files ---------------------------------------------------------------------------
+
+def memfd(name, data=b""):
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    if data:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def sealed_executable(data):
+    """A read-only, sealed in-memory copy of a binary: no test can overwrite it."""
+    flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
+    try:
+        fd = os.memfd_create("solution", flags | MFD_EXEC)
+    except OSError:
+        fd = os.memfd_create("solution", flags)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
+                | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    # exec refuses a file open for writing (ETXTBSY): keep a read-only fd only.
+    ro = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    os.close(fd)
+    return ro
+
+
+def read_fd(fd, limit):
+    size = os.fstat(fd).st_size
+    os.lseek(fd, 0, os.SEEK_SET)
+    want = min(size, limit)
+    chunks = []
+    while want > 0:
+        b = os.read(fd, min(want, 1 << 20))
+        if not b:
+            break
+        chunks.append(b)
+        want -= len(b)
+    return b"".join(chunks), size
+
+
+def read_tail(fd, limit):
+    size = os.fstat(fd).st_size
+    os.lseek(fd, max(0, size - limit), os.SEEK_SET)
+    return os.read(fd, limit), size
+
+
+def wipe_scratch():
+    """Remove whatever the last test left in the scratch dir (the sandbox's /tmp)."""
+    try:
+        entries = os.listdir(SCRATCH)
+    except OSError:
+        return
+    for name in entries:
+        path = os.path.join(SCRATCH, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def other_pids():
+    me = os.getpid()
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+
+
+def sweep(pgid):
+    """Kill everything the test started, grandchildren that left its group included."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+    # Inside our own PID namespace (we are pid 2, bwrap's init is pid 1) kill(-1)
+    # reaches exactly the processes of this sandbox. Never on the host.
+    if SANDBOXED and os.getpid() <= 3:
+        deadline = time.monotonic() + 2.0
+        while other_pids():
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("processes survived the sweep")
+            time.sleep(0.001)
+
+
+# --- programs ------------------------------------------------------------------------
+
+class Loaded:
+    def __init__(self, language, code=None, binary_fd=None):
+        self.language = language
+        self.code = code
+        self.binary_fd = binary_fd
+
+
+LOADED = {}  # program hash -> Loaded (most recent last)
+MAX_LOADED = 32
+
+
+def remember(h, loaded):
+    LOADED[h] = loaded
+    while len(LOADED) > MAX_LOADED:
+        old = LOADED.pop(next(iter(LOADED)))
+        if old.binary_fd is not None:
+            os.close(old.binary_fd)
+
+
+def load(header, blobs):
+    h = header["hash"]
+    if h in LOADED:
+        LOADED[h] = LOADED.pop(h)
+        return {"ok": True}
+    source = blobs[0]
+    language = header["language"]
+    if language == "python3":
+        try:
+            code = compile(source, "solution.py", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:  # ValueError: null bytes in source
+            return {"compile_error": True, "stderr": "".join(
+                traceback.format_exception_only(type(e), e))[-STDERR_TAIL:]}
+        remember(h, Loaded(language, code=code))
+        return {"ok": True}
+    if language == "cpp":
+        return compile_cpp(h, source)
+    return {"compile_error": True, "stderr": f"unsupported language {language!r}"}
+
+
+def compile_cpp(h, source):
+    build = os.path.join(SCRATCH, ".build-" + h[:16])
+    os.makedirs(build, exist_ok=True)
+    src = os.path.join(build, "solution.cpp")
+    exe = os.path.join(build, "solution")
+    with open(src, "wb") as fh:
+        fh.write(source)
+    err_fd = memfd("compile-stderr")
+    cmd = ["/usr/bin/g++", "-O2", "-std=c++17", "-o", exe, src]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.dup2(err_fd, 1)
+            os.dup2(err_fd, 2)
+            os.closerange(3, 1 << 16)
+            resource.setrlimit(resource.RLIMIT_AS, (COMPILE_MEMORY, COMPILE_MEMORY))
+            resource.setrlimit(resource.RLIMIT_CPU, (COMPILE_TIME_S, COMPILE_TIME_S + 1))
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            env = dict(os.environ, TMPDIR=build)
+            os.execve(cmd[0], cmd, env)
+        finally:
+            os._exit(127)
+    status, _, _, _ = wait_child(pid, COMPILE_TIME_S * 1.5, None, None)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    sweep(pid)
+    stderr, _ = read_tail(err_fd, STDERR_TAIL)
+    os.close(err_fd)
+    ok = status == 0 and os.path.exists(exe)
+    if ok:
+        with open(exe, "rb") as fh:
+            binary = fh.read()
+    shutil.rmtree(build, ignore_errors=True)
+    if not ok:
+        return {"compile_error": True, "stderr": stderr.decode("utf-8", "replace")}
+    remember(h, Loaded("cpp", binary_fd=sealed_executable(binary)))
+    return {"ok": True}
+
+
+def proc_usage(pid):
+    """(cpu seconds, resident bytes) of a running process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / TICKS
+        rss = int(fields[21]) * PAGE
+        return cpu, rss
+    except (OSError, IndexError, ValueError):
+        return 0.0, 0
+
+
+def wait_child(pid, wall_limit, cpu_limit, memory_limit):
+    """Wait for `pid`, killing it at a limit. Returns (wait status, rusage, wall, reason)."""
+    start = time.monotonic()
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    reason = None
+    try:
+        while True:
+            if poller.poll(POLL_S * 1000):
+                break
+            wall = time.monotonic() - start
+            cpu, rss = proc_usage(pid)
+            if wall > wall_limit or (cpu_limit is not None and cpu > cpu_limit):
+                reason = "time"
+            elif memory_limit is not None and rss > memory_limit:
+                reason = "memory"
+            if reason:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    os.kill(pid, signal.SIGKILL)
+                break
+        _, status, usage = os.wait4(pid, 0)
+    finally:
+        os.close(pidfd)
+    return status, usage, time.monotonic() - start, reason
+
+
+def child_limits(limits, language):
+    memory = limits["memory_bytes"]
+    output = limits["output_bytes"]
+    cpu = max(1, int(limits["time_s"] + 0.999)) + 1
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (output + 1, output + 1))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if SANDBOXED:
+        resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
+    if language == "python3":
+        virtual = memory + PY_VIRTUAL_HEADROOM
+    else:
+        # A C++ program's stack may grow to its memory limit, as on Codeforces.
+        _, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        stack = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+        resource.setrlimit(resource.RLIMIT_STACK, (max(stack, 8 << 20), hard))
+        virtual = memory + (64 << 20)
+    resource.setrlimit(resource.RLIMIT_AS, (virtual, virtual))
+
+
+def run_python(code):
+    """In the forked child: run `code` as the script `solution.py` would run. Never returns."""
+    old_in, old_out, old_err = sys.__stdin__, sys.__stdout__, sys.__stderr__
+
+    def stream(fd, mode, like):
+        # io.open, like the interpreter: a TextIOWrapper with .mode, .name, a buffer.
+        return io.open(fd, mode, encoding=like.encoding, errors=like.errors,
+                       closefd=False, buffering=1 if fd == 2 else -1)
+
+    sys.stdin = sys.__stdin__ = stream(0, "r", old_in)
+    sys.stdout = sys.__stdout__ = stream(1, "w", old_out)
+    sys.stderr = sys.__stderr__ = stream(2, "w", old_err)
+    sys.argv = ["solution.py"]
+    main = types.ModuleType("__main__")
+    main.__file__ = "solution.py"
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    random.seed()
+    exit_code = 0
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as e:
+        exit_code = exit_status(e)
+    except BaseException as e:  # noqa: BLE001 - report like the interpreter does
+        tb = e.__traceback__.tb_next if e.__traceback__ else None
+        try:
+            sys.excepthook(type(e), e.with_traceback(tb), tb)
+        except BaseException:  # noqa: BLE001
+            pass
+        exit_code = 1
+    try:
+        threading._shutdown()  # wait for non-daemon threads, as interpreter exit does
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001
+        pass
+    for s in (sys.stdout, sys.stderr):
+        try:
+            if s is not None and not s.closed:  # a program may close sys.stdout itself
+                s.flush()
+        except BaseException:  # noqa: BLE001
+            if s is sys.stdout:
+                exit_code = exit_code or 120  # CPython's exit code when stdout cannot be flushed
+    os._exit(exit_code)
+
+
+def exit_status(e):
+    code = e.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        print(code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001
+        pass
+    return 1
+
+
+def run_test(h, header, blobs):
+    loaded = LOADED[h]
+    limits = header
+    in_fd = memfd("stdin", blobs[0])
+    out_fd = memfd("stdout")
+    err_fd = memfd("stderr")
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            set_dumpable(True)
+            os.dup2(in_fd, 0)
+            os.dup2(out_fd, 1)
+            os.dup2(err_fd, 2)
+            keep = loaded.binary_fd
+            if keep is None:
+                os.closerange(3, 1 << 16)
+            else:
+                os.closerange(3, keep)
+                os.closerange(keep + 1, 1 << 16)
+            child_limits(limits, loaded.language)
+            if loaded.language == "python3":
+                run_python(loaded.code)
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            os.execve(loaded.binary_fd, ["solution"], dict(os.environ))
+        except BaseException:  # noqa: BLE001
+            try:
+                os.write(2, traceback.format_exc().encode()[-2000:])
+            except BaseException:  # noqa: BLE001
+                pass
+        os._exit(127)
+    os.close(in_fd)
+    time_s = limits["time_s"]
+    wall_limit = limits["wall_s"]
+    status, usage, wall, reason = wait_child(pid, wall_limit, time_s, limits["memory_bytes"])
+    sweep(pid)
+    stdout, stdout_size = read_fd(out_fd, limits["output_bytes"])
+    stderr, stderr_size = read_tail(err_fd, STDERR_TAIL)
+    os.close(out_fd)
+    os.close(err_fd)
+    wipe_scratch()
+    cpu = usage.ru_utime + usage.ru_stime
+    memory = usage.ru_maxrss * 1024
+    exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    out_limit = limits["output_bytes"]
+    last_err_line = stderr.decode("utf-8", "replace").strip().rsplit("\n", 1)[-1]
+    if reason == "time" or cpu > time_s or sig == signal.SIGXCPU:
+        verdict = "TIMEOUT"
+    elif reason == "memory" or memory > limits["memory_bytes"]:
+        verdict = "MEMORY_LIMIT"
+    elif stdout_size > out_limit or stderr_size > out_limit or sig == signal.SIGXFSZ:
+        verdict = "OUTPUT_LIMIT"
+    elif exit_code == 0:
+        verdict = "OK"
+    elif last_err_line.startswith("MemoryError") or "std::bad_alloc" in last_err_line:
+        verdict = "MEMORY_LIMIT"
+    else:
+        verdict = "RUNTIME_ERROR"
+    del start
+    if verdict == "OUTPUT_LIMIT":
+        stdout = stdout[:1 << 20]  # only shown, never judged
+    return {
+        "status": verdict, "exit_code": exit_code, "signal": sig, "time_s": wall,
+        "cpu_s": cpu, "memory_bytes": memory, "stdout_bytes": stdout_size,
+        "stderr_bytes": stderr_size,
+    }, [stdout, stderr]
+
+
+def ensure_big_stack():
+    """The main stack can only grow as far as the limit in force at exec: re-exec once with it raised."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    want = MAIN_STACK if hard == resource.RLIM_INFINITY else min(MAIN_STACK, hard)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
+        os.execv(sys.executable, [sys.executable] + sys.orig_argv[1:])
+
+
+def main():
+    ensure_big_stack()
+    # The control channel moves off 0/1 so no test can inherit it by accident.
+    req = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 10)
+    rep = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 10)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    # Tests run as the same user: without this they could read our fds and memory.
+    set_dumpable(False)
+    os.chdir(SCRATCH)
+    send(rep, {"ok": True, "python": sys.version.split()[0], "pid": os.getpid()})
+    current = None
+    while True:
+        try:
+            header, blobs = recv(req)
+        except EOFError:
+            return
+        op = header.get("op")
+        if op == "load":
+            reply = load(header, blobs)
+            current = header["hash"] if reply.get("ok") else None
+            send(rep, reply)
+        elif op == "run":
+            if current is None:
+                send(rep, {"error": "no program loaded"})
+                continue
+            reply, out = run_test(current, header, blobs)
+            send(rep, reply, out)
+        elif op == "ping":
+            send(rep, {"ok": True})
+        else:
+            send(rep, {"error": f"unknown op {op!r}"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,420 @@
+"""The code_contests backend: DeepMind's own tester, as a second opinion on the local one.
+
+The PyPI package code-contests-tester wraps DeepMind's C++ tester (sandbox2:
+seccomp, namespaces, rlimits) in a module that loads only in CPython 3.9, so it
+runs in side processes (`_cc_worker.py`) under the Python 3.9 environment that
+`make cc-env` creates (`.cc-venv`); the programs it judges run under
+/usr/bin/python3.11. One side process per core; each runs one job at a time,
+its tests one after another, and streams each test's stdout back as it ends.
+
+What the tester honours, and what this module adds (details in docs/backends.md):
+
+- Python 3 only: the package binds `Py3TesterSandboxer` and nothing for C++.
+- Time: the tester's limit is fixed at 10 s of CPU (RLIMIT_CPU; the option is not
+  settable from Python) with a 300 s wall-clock backstop. acodium measures each
+  test's wall time (sandbox start included) and reports TIMEOUT when it exceeds
+  `limits.time_s`; a test still running after max(3 x limit, limit + 1 s) is cut
+  off by killing the side process (the test is TIMEOUT, the job goes on).
+- Memory: fixed at 256 MiB + 32 MiB of address space; `limits.memory_bytes` is not
+  applied. A Python MemoryError is reported as MEMORY_LIMIT, as local does.
+- Output: no cap in the tester; stdout beyond `limits.output_bytes` is OUTPUT_LIMIT.
+- Verdict: `passed` is acodium's `check_output` on the stdout (the tester's own
+  compare function is handed test indices, not outputs), so both backends judge
+  identically; with stop_on_first_failure the tester is stopped through that
+  same compare function.
+- Status: Success -> OK; a non-zero exit -> RUNTIME_ERROR; a seccomp violation
+  (threads: clone3; time.sleep: clock_nanosleep) -> RUNTIME_ERROR with the
+  sandbox's message in stderr; the tester reports every death by a signal as
+  Timeout, acodium keeps that only for SIGKILL/SIGXCPU (the CPU limit) and
+  calls other signals (SIGSEGV, ...) RUNTIME_ERROR; a failed py_compile ->
+  COMPILE_ERROR; a side process that dies mid-test (the tester aborts on output
+  that is not UTF-8) -> SANDBOX_ERROR for that test, and a fresh one continues.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..errors import UserError
+from .base import Backend
+from .check import check_output
+from .types import ExecutionResult, Job, Status, sha256
+
+WORKER_FILE = Path(__file__).with_name("_cc_worker.py")
+REPO_VENV = Path(__file__).resolve().parents[2] / ".cc-venv"
+DEFAULT_PYTHON = "/usr/bin/python3.11"
+PROTOCOL = "1"
+TESTER_CPU_LIMIT_S = 10.0  # TestOptions.max_execution_duration, not settable from Python
+START_TIMEOUT_S = 60.0
+COMPILE_GRACE_S = 2.0  # py_compile in the sandbox, before the first test's clock starts
+STDERR_TAIL = 8192
+SANDBOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/"}
+_EXIT = re.compile(r"Exit code: (-?\d+)")
+_SIGNAL = re.compile(r"Signal: \S+ \[(\d+)\]")
+_CPU_LIMIT_SIGNALS = (signal.SIGKILL, signal.SIGXCPU)
+
+
+def default_venv() -> Path:
+    """$ACODIUM_CC_VENV, else the repository's `.cc-venv` (read when a backend is built)."""
+    return Path(os.environ.get("ACODIUM_CC_VENV") or REPO_VENV)
+
+
+class WorkerLost(Exception):
+    """The side process died or had to be killed."""
+
+
+class _Worker:
+    """One side process running `_cc_worker.py`: JSON lines over its stdin/stdout."""
+
+    def __init__(self, venv_python: Path, python: str, libs: list[str]):
+        self.log = tempfile.TemporaryFile()  # the tester's glog chatter (stack dumps on violations)
+        # The tester copies its caller's environment into every sandboxed program: give it
+        # next to nothing (HOME spares Python a passwd lookup, a socket the sandbox forbids).
+        self.proc = subprocess.Popen(
+            [str(venv_python), "-I", "-B", str(WORKER_FILE)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            env=SANDBOX_ENV, cwd="/", start_new_session=True)
+        self.fd = self.proc.stdout.fileno()
+        self.buffer = bytearray()
+        self.send({"op": "init", "python": python, "libs": libs})
+        hello = self.read(START_TIMEOUT_S)
+        if not isinstance(hello, dict) or hello.get("event") != "ready":
+            message = self.log_tail().strip()
+            self.kill()
+            first = message.splitlines()[-1] if message else "no message"
+            raise UserError(f"DeepMind's code_contests tester could not be started ({first}): "
+                            "check the environment with `make cc-env`.")
+        self.tester_version = hello.get("tester", "unknown")
+
+    def send(self, message: dict) -> None:
+        try:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise WorkerLost(f"the side process is gone ({e})") from None
+
+    def read(self, timeout: float | None):
+        """The next message; None at EOF; "timeout" when nothing came in `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        start = 0
+        while True:
+            end = self.buffer.find(b"\n", start)
+            if end >= 0:
+                line = bytes(self.buffer[:end])
+                del self.buffer[:end + 1]
+                return json.loads(line)
+            start = len(self.buffer)
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                return "timeout"
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            self.log.seek(0, os.SEEK_END)
+            size = self.log.tell()
+            self.log.seek(max(0, size - n))
+            return self.log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def clear_log(self) -> None:
+        try:
+            self.log.seek(0)
+            self.log.truncate()
+        except (OSError, ValueError):
+            pass
+
+    def kill(self) -> None:
+        pid = self.proc.pid
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the worker and its sandbox2 fork server
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.log.close()
+        # The tester's per-call folders (/tmp/<ms>-<pid>-<rand>) are never deleted by it.
+        for path in glob.glob(f"/tmp/*-{pid}-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        try:
+            self.send({"op": "exit"})
+            self.proc.wait(timeout=5)
+        except (WorkerLost, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+
+class CodeContestsBackend(Backend):
+    """Runs Python 3 programs with DeepMind's code_contests tester (see the module docstring).
+
+    `venv`: the tester's Python 3.9 environment (default: $ACODIUM_CC_VENV or the
+    repository's `.cc-venv`, made by `make cc-env`); `python`: the interpreter that
+    runs the programs, `python_lib`: the folders of its standard library that the
+    sandbox mounts (default: asked from `python`); `workers`: side processes (cores).
+    """
+
+    name = "code_contests"
+
+    def __init__(self, venv: str | os.PathLike | None = None, python: str = DEFAULT_PYTHON,
+                 python_lib: list[str] | None = None, workers: int | None = None):
+        self.venv = Path(venv) if venv is not None else default_venv()
+        self.venv_python = self.venv / "bin" / "python"
+        if not self.venv_python.exists():
+            raise UserError(f"DeepMind's code_contests tester needs its Python 3.9 environment at {self.venv}: run `make cc-env` (or pass venv= / set ACODIUM_CC_VENV).")
+        if not Path(python).exists():
+            raise UserError(f"The Python interpreter for candidate programs, {python}, does not exist: install python3.11 or pass python=PATH.")
+        self.python = python
+        self._python_lib = list(python_lib) if python_lib else None
+        self.max_workers = workers or os.cpu_count() or 1
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._count = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._version: str | None = None
+
+    # -- side processes --------------------------------------------------------------
+
+    def python_lib(self) -> list[str]:
+        if self._python_lib is None:
+            out = subprocess.run(
+                [self.python, "-I", "-c", "import sysconfig, json; print(json.dumps("
+                 "[sysconfig.get_path('stdlib'), sysconfig.get_path('platstdlib')]))"],
+                capture_output=True, text=True, env={}, timeout=60)
+            paths = json.loads(out.stdout) if out.returncode == 0 else []
+            self._python_lib = list(dict.fromkeys(p for p in paths if p and os.path.isdir(p)))
+            if not self._python_lib:
+                raise UserError(f"Could not find the standard library of {self.python}: pass python_lib=[...].")
+        return self._python_lib
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise UserError("This execution backend has been closed.")
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.max_workers:
+                    self._count += 1
+                    break
+                self._cond.wait()
+        try:
+            worker = _Worker(self.venv_python, self.python, self.python_lib())
+        except BaseException:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._all.append(worker)
+        return worker
+
+    def _release(self, worker: _Worker, lost: bool = False) -> None:
+        if lost:
+            worker.kill()
+        with self._cond:
+            if lost:
+                self._count -= 1
+                if worker in self._all:
+                    self._all.remove(worker)
+            else:
+                self._idle.append(worker)
+            self._cond.notify()
+
+    # -- running ---------------------------------------------------------------------
+
+    def version(self) -> str:
+        if self._version is None:
+            tester = "unknown"
+            for meta in glob.glob(str(self.venv / "lib" / "python3*" / "site-packages" / "code_contests_tester-*.dist-info")):
+                tester = Path(meta).name[len("code_contests_tester-"):-len(".dist-info")]
+            py = subprocess.run([self.python, "-c", "import sys;print(sys.version.split()[0])"],
+                                capture_output=True, text=True, env={}).stdout.strip()
+            source = sha256(WORKER_FILE.read_text() + Path(__file__).read_text())[:12]
+            self._version = f"{PROTOCOL}/{source}/tester{tester}/py{py}"
+        return self._version
+
+    def run(self, job: Job) -> list[ExecutionResult]:
+        if job.program.language != "python3":
+            raise UserError(f"The code_contests backend runs only python3 programs (the PyPI tester has no {job.program.language} binding): use the local backend.")
+        if job.expected is not None and len(job.expected) != len(job.inputs):
+            raise UserError(f"A job has {len(job.inputs)} inputs but {len(job.expected)} expected outputs.")
+        results: list[ExecutionResult] = []
+        start = 0
+        while start < len(job.inputs):
+            part, stop = self._run_from(job, start)
+            results += part
+            start += len(part)
+            if stop:
+                break
+        if job.stop_on_first_failure:
+            for i, r in enumerate(results):
+                if self._failed(r):
+                    return results[:i + 1]
+        return results
+
+    @staticmethod
+    def _failed(result: ExecutionResult) -> bool:
+        return not result.passed if result.passed is not None else result.status != Status.OK
+
+    def _run_from(self, job: Job, start: int) -> tuple[list[ExecutionResult], bool]:
+        """Run tests start.. on one side process.
+
+        Returns (results, stop): the results of a prefix of those tests (at least one),
+        and whether the job is over. When the side process is lost at test k, the tests
+        before k are run again (their exit statuses only come at the end of a call), k
+        gets TIMEOUT (cut off) or SANDBOX_ERROR (the process died), and the caller goes
+        on from k + 1.
+        """
+        limits = job.limits
+        inputs = job.inputs[start:]
+        ask = job.stop_on_first_failure and job.expected is not None
+        wall_cap = max(3 * limits.time_s, limits.time_s + 1.0)
+        worker = self._acquire()
+        streamed: list[dict] = []
+        lost: str | None = None
+        try:
+            worker.send({"op": "test", "code": job.program.code, "inputs": inputs, "ask": ask})
+            while True:
+                budget = wall_cap + (COMPILE_GRACE_S if not streamed else 0.0)
+                message = worker.read(budget)
+                if message == "timeout":
+                    lost = "timeout"
+                    break
+                if message is None:
+                    lost = "died"
+                    break
+                event = message.get("event")
+                if event == "test":
+                    streamed.append(message)
+                    if ask:
+                        i = start + message["index"]
+                        worker.send({"continue": check_output(message["stdout"], job.expected[i])})
+                elif event == "done":
+                    break
+                elif event == "error":
+                    raise WorkerLost(message.get("message", "tester error"))
+        except WorkerLost as e:
+            lost = f"error: {e}"
+        if lost is not None:
+            log = worker.log_tail(1500)
+            self._release(worker, lost=True)
+            done = len(streamed)
+            out: list[ExecutionResult] = []
+            if done:  # their statuses never arrived: run them again
+                out = self._run_prefix(job, start, done)
+                if job.stop_on_first_failure and any(self._failed(r) for r in out):
+                    return out, True
+            if lost == "timeout":
+                result = ExecutionResult(
+                    status=Status.TIMEOUT, passed=None, time_s=wall_cap, program_hash=job.program.hash,
+                    stderr=f"[acodium] cut off after {wall_cap:g} s of wall time (the tester's own backstop is 300 s)")
+            else:
+                result = ExecutionResult(
+                    status=Status.SANDBOX_ERROR, passed=None, program_hash=job.program.hash,
+                    stderr=f"[acodium] the code_contests side process {lost}; its log ends: {log[-1000:]}")
+            out.append(self._judge(result, job, start + done))
+            return out, job.stop_on_first_failure and self._failed(result)
+        worker.clear_log()
+        self._release(worker)
+        return self._results(job, start, message, streamed), True
+
+    def _run_prefix(self, job: Job, start: int, count: int) -> list[ExecutionResult]:
+        """Tests start..start+count-1 again, as a job of their own (after a lost side process)."""
+        sub = Job(program=job.program, inputs=job.inputs[start:start + count],
+                  expected=job.expected[start:start + count] if job.expected is not None else None,
+                  limits=job.limits, stop_on_first_failure=job.stop_on_first_failure)
+        return self.run(sub)
+
+    def _results(self, job: Job, start: int, done: dict, streamed: list[dict]) -> list[ExecutionResult]:
+        program = job.program
+        compiled = done["compile"]
+        if compiled["status"] != "Success":
+            count = 1 if job.stop_on_first_failure else len(job.inputs) - start
+            out = []
+            for k in range(count):
+                r = ExecutionResult(status=Status.COMPILE_ERROR, passed=None, program_hash=program.hash,
+                                    stderr=compiled["stderr"] or compiled["sandbox"])
+                out.append(self._judge(r, job, start + k))
+            return out
+        by_index = {m["index"]: m for m in streamed}
+        out = []
+        for k, raw in enumerate(done["results"]):
+            if raw["status"] == "Unknown" or k not in by_index:
+                break  # cancelled by stop_on_first_failure
+            event = by_index[k]
+            out.append(self._judge(self._result(program, job.limits, raw, event), job, start + k))
+        return out
+
+    @staticmethod
+    def _judge(result: ExecutionResult, job: Job, i: int) -> ExecutionResult:
+        if job.expected is not None:
+            result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
+        return result
+
+    @staticmethod
+    def _result(program, limits, raw: dict, event: dict) -> ExecutionResult:
+        sandbox = raw["sandbox"]
+        stderr = raw["stderr"]
+        stdout = event["stdout"]
+        time_s = float(event["time_s"])
+        exit_m, signal_m = _EXIT.search(sandbox), _SIGNAL.search(sandbox)
+        exit_code = int(exit_m.group(1)) if exit_m else None
+        sig = int(signal_m.group(1)) if signal_m else None
+        last_line = stderr.strip().rsplit("\n", 1)[-1]
+        tester = raw["status"]
+        if tester == "Timeout":
+            status = Status.TIMEOUT if sig in (None, *_CPU_LIMIT_SIGNALS) else Status.RUNTIME_ERROR
+        elif time_s > limits.time_s:
+            status = Status.TIMEOUT
+        elif len(stdout.encode("utf-8", "surrogatepass")) > limits.output_bytes:
+            status = Status.OUTPUT_LIMIT
+            stdout = stdout.encode("utf-8", "surrogatepass")[:limits.output_bytes].decode("utf-8", "ignore")
+        elif tester == "Success":
+            status = Status.OK
+        elif last_line.startswith("MemoryError"):
+            status = Status.MEMORY_LIMIT
+        else:
+            status = Status.RUNTIME_ERROR
+        if tester == "Failed" and exit_m is None:  # a seccomp violation, not an exit
+            stderr = (stderr + "\n" if stderr else "") + f"[code_contests sandbox] {sandbox}"
+        return ExecutionResult(
+            status=status, passed=None, stdout=stdout, stderr=stderr[-STDERR_TAIL:],
+            exit_code=exit_code, signal=sig, time_s=time_s, cpu_s=0.0, memory_bytes=None,
+            program_hash=program.hash, output_hash=sha256(event["stdout"]))
+
+    def run_many(self, jobs, workers: int = 1):
+        return super().run_many(jobs, workers=min(workers or 1, self.max_workers) or 1)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers, self._all, self._idle = self._all, [], []
+            self._cond.notify_all()
+        for w in workers:
+            w.close()

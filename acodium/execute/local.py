@@ -1,0 +1,435 @@
+"""The local backend: candidate programs in a bubblewrap sandbox, one forking worker per core.
+
+Each worker is `/usr/bin/python3.11` running `_worker.py` inside bubblewrap with every
+namespace unshared (no network, its own PID/IPC/UTS/user space), a read-only view of
+/usr, a private size-bounded tmpfs /tmp, an empty environment and a non-root user.
+When we are root, bubblewrap itself is started as `nobody`, so the sandbox is built
+exactly as for an ordinary user (unprivileged user namespace) and per-sandbox process
+limits apply (the kernel exempts root from RLIMIT_NPROC). The worker forks per test,
+so there is no interpreter start per test; it kills everything a test started when
+the test ends. A worker that dies (a program killed it) is replaced; its test is
+reported as SANDBOX_ERROR.
+
+Differences from a judge: the time limit is CPU time (as in DeepMind's tester and on
+Codeforces), with a wall-clock cap of `wall_factor` x limit + 1 s (default 5x) for
+programs that sleep or block, generous because a loaded machine stretches wall time.
+Memory is the peak resident set (ru_maxrss; for Python it includes the interpreter,
+~12 MB, and for C++ the forking worker's own ~12 MB, as ru_maxrss survives exec); the
+address space is capped at limit + 1 GiB for Python (thread stacks reserve more than
+they use) and limit + 64 MiB for C++. A Python program's main thread may recurse
+through a 1 GiB stack, a C++ program's through a stack as large as its memory limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..errors import UserError
+from .base import Backend
+from .check import check_output
+from .types import ExecutionResult, Job, Program, Status, sha256
+
+WORKER_SOURCE = Path(__file__).with_name("_worker.py")
+PROTOCOL = "1"
+DEFAULT_PYTHON = "/usr/bin/python3.11"
+DEFAULT_TMP_BYTES = 256 << 20
+SANDBOX_UID = 65534  # nobody
+# Beyond the worker's own limits, how long the host waits for an answer before
+# it declares the worker lost and kills its sandbox.
+HOST_GRACE_S = 10.0
+START_TIMEOUT_S = 60.0
+
+
+class UnsandboxedExecutionWarning(UserWarning):
+    """Candidate programs run on the host, without isolation."""
+
+
+warnings.simplefilter("always", UnsandboxedExecutionWarning)
+
+
+class WorkerLost(Exception):
+    """The worker died or stopped answering (a hostile program, or a crash)."""
+
+
+def _etc_binds() -> list[str]:
+    """The least of /etc that programs and compilers need (dynamic linker, time zone)."""
+    args = []
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives",
+                 f"python{sys.version_info.major}.{sys.version_info.minor}", "python3.11"):
+        path = Path("/etc") / name
+        if path.exists():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
+    args = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--setenv", "PATH", "/usr/bin:/bin",
+        "--setenv", "LANG", "C.UTF-8",
+        "--setenv", "HOME", "/tmp",
+        "--uid", str(SANDBOX_UID),
+        "--gid", str(SANDBOX_UID),
+        "--hostname", "sandbox",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), f"/{top}"]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), f"/{top}"]
+    args += _etc_binds()
+    args += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        "--size", str(16 << 20), "--tmpfs", "/dev/shm",
+        "--chdir", "/tmp",
+    ]
+    return args
+
+
+def _read_frame(stream) -> tuple[dict, list[bytes]]:
+    def exact(n: int) -> bytes:
+        data = stream.read(n)
+        if data is None or len(data) != n:
+            raise WorkerLost("the worker closed its channel")
+        return data
+
+    (hlen,) = struct.unpack(">I", exact(4))
+    if hlen > 1 << 20:
+        raise WorkerLost("malformed reply from the worker")
+    try:
+        header = json.loads(exact(hlen))
+    except ValueError as e:
+        raise WorkerLost("malformed reply from the worker") from e
+    if not isinstance(header, dict):
+        raise WorkerLost("malformed reply from the worker")
+    blobs = []
+    for _ in range(int(header.get("blobs", 0))):
+        (blen,) = struct.unpack(">Q", exact(8))
+        blobs.append(exact(blen))
+    return header, blobs
+
+
+def _frame(header: dict, blobs: list[bytes] = ()) -> bytes:
+    h = json.dumps(dict(header, blobs=len(blobs))).encode()
+    parts = [struct.pack(">I", len(h)), h]
+    for b in blobs:
+        parts += [struct.pack(">Q", len(b)), b]
+    return b"".join(parts)
+
+
+class Worker:
+    """One sandboxed worker process and its control pipes."""
+
+    def __init__(self, popen: subprocess.Popen, stderr_file, scratch: str | None):
+        self.popen = popen
+        self.stderr_file = stderr_file
+        self.scratch = scratch  # host-side scratch dir (unsandboxed mode only)
+        self.loaded: str | None = None  # hash of the program the worker holds
+        self.reply_queue: queue.Queue = queue.Queue()
+        self.reader = threading.Thread(target=self._read_loop, daemon=True)
+        self.reader.start()
+
+    def _read_loop(self):
+        try:
+            while True:
+                self.reply_queue.put(_read_frame(self.popen.stdout))
+        except (WorkerLost, OSError, ValueError, struct.error) as e:
+            self.reply_queue.put(e if isinstance(e, WorkerLost) else WorkerLost(str(e)))
+
+    def request(self, header: dict, blobs: list[bytes], timeout: float):
+        try:
+            self.popen.stdin.write(_frame(header, blobs))
+            self.popen.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise WorkerLost("the worker is gone") from e
+        try:
+            reply = self.reply_queue.get(timeout=timeout)
+        except queue.Empty as e:
+            raise WorkerLost("the worker stopped answering") from e
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def stderr_text(self) -> str:
+        try:
+            self.stderr_file.seek(0)
+            return self.stderr_file.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def kill(self):
+        try:
+            os.killpg(self.popen.pid, 9)
+        except OSError:
+            pass
+        try:
+            self.popen.kill()
+        except OSError:
+            pass
+        for s in (self.popen.stdin, self.popen.stdout):
+            try:
+                s.close()
+            except OSError:
+                pass
+        try:
+            self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self.stderr_file.close()
+        except OSError:
+            pass
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class LocalBackend(Backend):
+    """Runs programs in sandboxed forking workers (see the module docstring).
+
+    `sandbox=False` runs the workers directly on the host with an empty environment
+    and a private scratch directory as cwd: no isolation from the file system, the
+    network or your processes. It must be asked for explicitly and warns on every run.
+    """
+
+    name = "local"
+
+    def __init__(self, sandbox: bool = True, python: str = DEFAULT_PYTHON,
+                 workers: int | None = None, tmp_bytes: int = DEFAULT_TMP_BYTES,
+                 bwrap: str | None = None, wall_factor: float = 5.0):
+        self.sandbox = sandbox
+        self.wall_factor = float(wall_factor)
+        self.python = python
+        self.max_workers = workers or os.cpu_count() or 1
+        self.tmp_bytes = tmp_bytes
+        self.bwrap = bwrap or shutil.which("bwrap") or "/usr/bin/bwrap"
+        if not Path(self.python).exists():
+            raise UserError(f"The Python interpreter for candidate programs, {self.python}, does not exist: install python3.11 or pass python=PATH.")
+        if sandbox and not Path(self.bwrap).exists():
+            raise UserError("bubblewrap (bwrap) is needed to sandbox candidate programs: run `make sandbox` (or install the bubblewrap package), or choose the unsandboxed mode explicitly with sandbox=False / --no_sandbox.")
+        self._source = WORKER_SOURCE.read_text()
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self._count = 0
+        self._lock = threading.Lock()
+        self._all: list[Worker] = []
+        self._closed = False
+        self._version: str | None = None
+        # bwrap dies with the *thread* that started it (PR_SET_PDEATHSIG): start every
+        # worker from one thread that lives as long as the backend.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="acodium-spawn")
+
+    # -- workers -------------------------------------------------------------------
+
+    def _command(self, scratch: str) -> list[str]:
+        py = [self.python, "-I", "-B", "-c", self._source]
+        if self.sandbox:
+            return bwrap_command(self.bwrap, self.tmp_bytes) + py + ["sandbox", "/tmp"]
+        return py + ["host", scratch]
+
+    def _spawn(self) -> Worker:
+        scratch = None if self.sandbox else tempfile.mkdtemp(prefix="acodium-unsandboxed-")
+        cmd = self._command(scratch or "/tmp")
+        stderr_file = tempfile.TemporaryFile()
+        kwargs = {}
+        if self.sandbox and os.geteuid() == 0:
+            kwargs = dict(user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[])
+        popen = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            cwd=scratch or "/", start_new_session=True, **kwargs)
+        worker = Worker(popen, stderr_file, scratch)
+        try:
+            hello = worker.reply_queue.get(timeout=START_TIMEOUT_S)
+        except queue.Empty:
+            hello = WorkerLost("timeout")
+        if isinstance(hello, Exception) or not hello[0].get("ok"):
+            try:
+                popen.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            message = worker.stderr_text().strip()
+            worker.kill()
+            raise self._start_error(message)
+        return worker
+
+    def _start_error(self, message: str) -> Exception:
+        first = message.splitlines()[0] if message else "no message"
+        namespaces = any(w in message.lower() for w in ("namespace", "permission", "not permitted", "uid map"))
+        if self.sandbox and namespaces:
+            return UserError(
+                f"The sandbox could not be started (bwrap: {first}): allow unprivileged user "
+                "namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1, or "
+                "kernel.apparmor_restrict_unprivileged_userns=0), or run candidate programs "
+                "unsandboxed at your own risk with get_backend('local', sandbox=False) / --no_sandbox.")
+        return UserError(f"The execution worker could not be started ({first}).")
+
+
+    def _acquire(self) -> Worker:
+        if self._closed:
+            raise UserError("This execution backend has been closed.")
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._count < self.max_workers
+            if grow:
+                self._count += 1
+        if not grow:
+            return self._idle.get()
+        try:
+            worker = self._spawner.submit(self._spawn).result()
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+            raise
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _release(self, worker: Worker):
+        self._idle.put(worker)
+
+    def _replace(self, worker: Worker) -> Worker:
+        worker.kill()
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+        new = self._spawner.submit(self._spawn).result()
+        with self._lock:
+            self._all.append(new)
+        return new
+
+    # -- running -------------------------------------------------------------------
+
+    def version(self) -> str:
+        if self._version is None:
+            py = subprocess.run([self.python, "-c", "import sys;print(sys.version.split()[0])"],
+                                capture_output=True, text=True, env={}).stdout.strip()
+            gxx = subprocess.run(["g++", "-dumpfullversion"], capture_output=True,
+                                 text=True).stdout.strip() if shutil.which("g++") else "none"
+            mode = "sandbox" if self.sandbox else "host"
+            self._version = (f"{PROTOCOL}/{sha256(self._source)[:12]}/py{py}/g++{gxx}/{mode}"
+                             f"/wall{self.wall_factor:g}")
+        return self._version
+
+    def run(self, job: Job) -> list[ExecutionResult]:
+        if not self.sandbox:
+            warnings.warn("Running candidate programs WITHOUT a sandbox: they can read your "
+                          "files and environment and use the network.",
+                          UnsandboxedExecutionWarning, stacklevel=2)
+        program = job.program
+        if job.expected is not None and len(job.expected) != len(job.inputs):
+            raise UserError(f"A job has {len(job.inputs)} inputs but {len(job.expected)} expected outputs.")
+        worker = self._acquire()
+        try:
+            results, worker = self._run_on(worker, job)
+        finally:
+            if worker is not None:
+                self._release(worker)
+        return results
+
+    def _load(self, worker: Worker, program: Program) -> dict:
+        if worker.loaded == program.hash:
+            return {"ok": True}
+        worker.loaded = None
+        reply, _ = worker.request(
+            {"op": "load", "language": program.language, "hash": program.hash},
+            [program.code.encode("utf-8", "surrogatepass")], timeout=120.0)
+        if reply.get("ok"):
+            worker.loaded = program.hash
+        return reply
+
+    def _run_on(self, worker: Worker, job: Job):
+        program = job.program
+        limits = job.limits
+        results: list[ExecutionResult] = []
+        if program.language not in ("python3", "cpp"):
+            raise UserError(f"Cannot run programs in {program.language!r}: the local backend runs python3 and cpp.")
+        try:
+            loaded = self._load(worker, program)
+        except WorkerLost:
+            worker = self._replace(worker)
+            loaded = {"compile_error": True, "stderr": "the worker died while loading the program"}
+        if not loaded.get("ok"):
+            status = Status.COMPILE_ERROR if loaded.get("compile_error") else Status.SANDBOX_ERROR
+            for i in range(len(job.inputs)):
+                results.append(ExecutionResult(
+                    status=status, passed=False if job.expected is not None else None,
+                    stderr=str(loaded.get("stderr", loaded.get("error", "")))[-8192:],
+                    program_hash=program.hash))
+                if job.stop_on_first_failure:
+                    break
+            return results, worker
+        wall_s = self.wall_factor * limits.time_s + 1.0
+        header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s,
+                  "memory_bytes": int(limits.memory_bytes), "output_bytes": int(limits.output_bytes)}
+        wait = wall_s + HOST_GRACE_S
+        for i, text in enumerate(job.inputs):
+            try:
+                reply, blobs = worker.request(header, [text.encode("utf-8", "surrogatepass")], wait)
+                result = self._result(program, reply, blobs)
+            except WorkerLost as e:
+                result = ExecutionResult(status=Status.SANDBOX_ERROR, passed=None,
+                                         stderr=f"sandbox error: {e}", program_hash=program.hash)
+                worker = self._replace(worker)
+                if self._load(worker, program).get("ok") is not True:
+                    raise RuntimeError("a fresh worker failed to load a program that loaded before")
+            if job.expected is not None:
+                result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
+            results.append(result)
+            if job.stop_on_first_failure and not (
+                    result.passed if job.expected is not None else result.status == Status.OK):
+                break
+        return results, worker
+
+    @staticmethod
+    def _result(program: Program, reply: dict, blobs: list[bytes]) -> ExecutionResult:
+        if "status" not in reply or len(blobs) != 2:
+            raise WorkerLost(str(reply.get("error", "malformed reply")))
+        stdout, stderr = blobs
+        return ExecutionResult(
+            status=Status(reply["status"]),
+            passed=None,
+            stdout=stdout.decode("utf-8", "replace"),
+            stderr=stderr.decode("utf-8", "replace"),
+            exit_code=reply.get("exit_code"),
+            signal=reply.get("signal"),
+            time_s=float(reply.get("time_s", 0.0)),
+            cpu_s=float(reply.get("cpu_s", 0.0)),
+            memory_bytes=reply.get("memory_bytes"),
+            program_hash=program.hash,
+            output_hash=sha256(stdout),
+        )
+
+    def run_many(self, jobs, workers: int = 1):
+        return super().run_many(jobs, workers=min(workers, self.max_workers) or 1)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers, self._all = self._all, []
+        for w in workers:
+            w.kill()
+        self._spawner.shutdown(wait=False)
