@@ -27,11 +27,15 @@ SETTINGS = ("DATASET", "SPLIT", "LIMIT", "MODEL", "BASE_URL")
 
 
 def overrides_for(dataset=None, split=None, limit=None, model=None, base_url=None) -> dict:
-    """The sweep parameters that the demo's settings replace."""
+    """The sweep parameters that the demo's settings replace.
+
+    A real dataset gets a sample of problems (LIMIT, default 20) and 20 human
+    solutions per problem (half correct where there are enough), not all of them;
+    a MODEL replaces the offline pools with 20 samples per problem.
+    """
     out: dict = {}
-    if dataset:
-        out["dataset"] = dataset
-        out.setdefault("split", "train")
+    if dataset and dataset != "starter":
+        out.update(dataset=dataset, split="train", limit=20, human_samples=20)
     if split:
         out["split"] = split
     if limit:
@@ -40,8 +44,7 @@ def overrides_for(dataset=None, split=None, limit=None, model=None, base_url=Non
         except ValueError:
             raise UserError(f"LIMIT must be a number of problems, not {limit!r}.") from None
     if model:
-        out["sources"] = ["llm"]
-        out["model"] = model
+        out.update(human_samples=0, mutant_samples=0, llm_samples=20, model=model)
         if base_url:
             out["base_url"] = base_url
     elif base_url:
@@ -68,11 +71,10 @@ def headline(result) -> list[tuple[str, float, float, float]]:
                         rows.append((f"pass@{k}", r["value"], r["ci_low"], r["ci_high"]))
         if "policies" in tables:
             df = tables["policies"]
+            df = df[df["metric"] != "pass@k"]
             k = int(df["k"].max())
-            for policy in df["policy"].unique():
-                hit = df[(df["policy"] == policy) & (df["k"] == k)]
-                r = hit.iloc[0]
-                rows.append((f"{int(r['n'])}@{k} {policy}", r["value"], r["ci_low"], r["ci_high"]))
+            for _, r in df[df["k"] == k].iterrows():
+                rows.append((f"{int(r['n'])}@{k} {r['policy']}", r["value"], r["ci_low"], r["ci_high"]))
     return rows
 
 

@@ -5,8 +5,9 @@ A run folder holds what a run has done:
 - `executions.jsonl`: one row per (candidate, test) as each job finishes (an
   `AppendLog`); a killed run resumes from it without executing again what
   finished. `executions.parquet` is the finished table.
-- `judgements.parquet` and `metrics.parquet`: made from the executions by
-  `acodium.select` and `acodium.metrics` (see `judge`).
+- `judgements.parquet`, `metrics.parquet` and `summary.json`: made from the
+  executions by `acodium.select.judgements` and `acodium.metrics.metrics_table`
+  (see `score_candidates`).
 
 A job is one candidate on one test set of its problem. Test sets are the
 dataset's `public_tests`, `private_tests`, `generated_tests`, and
@@ -19,7 +20,12 @@ as DESIGN.md says; public tests never count towards it.
 With `stop_on_first_failure`, hidden test sets run one after another and
 each job stops at its first failing test: a candidate goes on to the next
 hidden set only while it has passed everything hidden so far. That gives
-the verdict at a fraction of the cost, but no full per-test picture.
+the verdict at a fraction of the cost, but no full per-test picture. Public
+and mutated tests always run in full (the filter and the clustering need them).
+
+Also here: `check_references` (the dataset's own solutions on its tests,
+AlphaCodium's is_valid_test / is_valid_problem cleaning) and
+`test_suite_strength` (how many wrong programs a test suite lets through).
 
 The module is callable: `acodium.evaluate(candidates, tests, k=...)` is the
 notebook entry point (`evaluate` below), in the spirit of alphaCodium's
@@ -36,9 +42,9 @@ import time
 import types
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 from tqdm.auto import tqdm

@@ -30,8 +30,10 @@ import pandas as pd
 from .errors import UserError
 from .tables import METRICS, require_columns
 
-# Rows x columns of a float64 scratch array worked on at once (32 MiB).
-_CHUNK_ELEMENTS = 1 << 22
+# Elements of a float64 scratch array worked on at once: small enough to stay in cache.
+_CHUNK_ELEMENTS = 1 << 16
+# Elements of the [trials x pool] random keys drawn at once when subsampling (32 MiB).
+_DRAW_ELEMENTS = 1 << 22
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -80,36 +82,64 @@ def _check_k_fits(samples: np.ndarray, ks: np.ndarray, problems: Sequence | None
 # --------------------------------------------------------------------------- pass@k
 
 
-def _log_fail_ratio(n: np.ndarray, c: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    """log C(n-c, k) / C(n, k) for rows (n, c) and columns ks: log of "no correct sample among k".
+def _pass_and_miss(n: np.ndarray, c: np.ndarray, kmax: int, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """pass@k and miss@k = C(n-c, k) / C(n, k) for rows (n, c) and every k = 1..kmax (kmax <= min n).
 
-    The ratio is prod_{i<k} (1 - c/(n-i)); its log is a cumulative sum over i,
-    computed once up to max(ks) for every row and read at each k. A factor
-    that reaches zero (fewer than k incorrect samples) makes it -inf.
+    miss@k is the product form prod_{j<k} (1 - c/(n-j)), a cumulative product
+    over j. pass@k is taken as the sum of the positive terms
+    miss@j * c/(n-j) (j < k), which telescopes to 1 - miss@k without the
+    cancellation of that difference: tiny pass@k keep their relative
+    precision (about k ulps), whatever n is. `out` receives pass@k.
     """
-    kmax = int(ks.max())
-    out = np.empty((n.size, ks.size))
-    rows = max(1, _CHUNK_ELEMENTS // kmax)
-    i = np.arange(kmax, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for start in range(0, n.size, rows):
-            nn = n[start:start + rows, None].astype(np.float64)
-            cc = c[start:start + rows, None].astype(np.float64)
-            frac = cc / (nn - i)  # columns i >= n are never read (k <= n is checked)
-            term = np.log1p(-np.minimum(frac, 1.0))  # frac == 1 -> -inf
-            np.cumsum(term, axis=1, out=term)
-            out[start:start + rows] = term[:, ks - 1]
-    return out
+    rows = n.size
+    j = np.arange(kmax, dtype=np.float64)
+    share = np.empty((rows, kmax)) if out is None else out
+    if rows and np.all(n == n[0]):
+        np.multiply(c[:, None].astype(np.float64), 1.0 / (float(n[0]) - j), out=share)
+    else:
+        np.divide(c[:, None], n[:, None].astype(np.float64) - j, out=share)  # c / (n - j); n - j >= 1
+    miss = np.subtract(1.0, share)
+    for r in np.flatnonzero(n - c < kmax):  # no sample left but correct ones: exactly zero
+        miss[r, n[r] - c[r]:] = 0.0
+    np.cumprod(miss, axis=1, out=miss)
+    share[:, 1:] *= miss[:, :-1]
+    np.cumsum(share, axis=1, out=share)
+    np.minimum(share, 1.0, out=share)
+    return share, miss
+
+
+def _row_chunks(rows: int, kmax: int):
+    """Row ranges whose [rows x kmax] scratch arrays stay cache-sized."""
+    step = max(1, _CHUNK_ELEMENTS // max(kmax, 1))
+    for start in range(0, rows, step):
+        yield slice(start, min(rows, start + step))
+
+
+def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Distinct rows of integer columns and the inverse map: work once per distinct pool.
+
+    The inverse is None when fewer than half the rows repeat (the rows are then
+    kept as they are, sparing a gather of the whole result).
+    """
+    stacked = np.stack(columns, axis=1)
+    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    if 2 * len(uniq) > len(stacked):  # too few repeats to pay for gathering the result
+        return list(columns), None
+    return [uniq[:, i] for i in range(len(columns))], inverse.reshape(-1)
 
 
 def _pass_unique(n: np.ndarray, c: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    """pass@k for rows (n, c) and columns ks, computed once per distinct (n, c)."""
-    key = n * (int(c.max(initial=0)) + 1) + c
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    log_ratio = _log_fail_ratio(n[first], c[first], ks)
-    values = -np.expm1(log_ratio)  # 1 - ratio, accurate when the ratio is near 1
-    values[c[first] == 0] = 0.0
-    return values[inverse.reshape(-1)]
+    """pass@k for rows (n, c) and columns ks (ks <= n checked by the caller), once per distinct (n, c)."""
+    (un, uc), inverse = _unique_rows(n, c)
+    kmax = int(ks.max())
+    full = ks.size == kmax and np.array_equal(ks, np.arange(1, kmax + 1))
+    out = np.empty((un.size, ks.size))
+    for rows in _row_chunks(un.size, kmax):
+        if full:
+            _pass_and_miss(un[rows], uc[rows], kmax, out=out[rows])
+        else:
+            out[rows] = _pass_and_miss(un[rows], uc[rows], kmax)[0][:, ks - 1]
+    return out if inverse is None else out[inverse]
 
 
 def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
@@ -149,6 +179,79 @@ def _log_factorials(upto: int) -> np.ndarray:
     return np.array([math.lgamma(m + 1.0) for m in range(upto + 1)])
 
 
+def _pass_small(P: np.ndarray, C: np.ndarray, mmax: int) -> np.ndarray:
+    """pass@m of pools (P, C) for m = 0..mmax, m capped at P (all passing samples submitted)."""
+    out = np.zeros((P.size, mmax + 1))
+    if mmax == 0:
+        return out
+    big = P >= mmax
+    if big.any():
+        out[big, 1:], _ = _pass_and_miss(P[big], C[big], mmax)
+    for r in np.flatnonzero(~big & (P > 0)):
+        values, _ = _pass_and_miss(P[r:r + 1], C[r:r + 1], int(P[r]))
+        out[r, 1:P[r] + 1] = values[0]
+        out[r, P[r] + 1:] = values[0, -1]
+    return out
+
+
+def _n_at_k_rows(K, P, C, ns: np.ndarray, kmax: int, lf: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Exact n@k for rows (K, P, C), every n of ns (ascending) and k = 1..kmax: [rows x ns x kmax].
+
+    With p ~ hypergeometric(K, P, k) the passing samples drawn, and pass(m)
+    the pass@m of the pool (P, C):
+
+        n@k = sum_{1<=p<n} h(p) pass(p) + S(n) pass(n),  S(n) = P(p >= n) = S(1) - sum_{1<=p<n} h(p)
+
+    S(1) = pass@k of (K, P) and h(0) = miss@k of (K, P) come from the product
+    form, and h(p) from h(p-1) by the ratio (P-p+1)/p * (k-p+1)/(F-k+p),
+    F = K - P; no cancellation of large log-factorials. Where k > F the
+    recurrence cannot start (h(0) = 0): those few columns (k - F < n) are
+    summed directly from log-factorials, the rest are pass(n).
+    """
+    rows = K.size
+    F = K - P
+    nmax = int(ns.max())
+    pass_m = _pass_small(P, C, nmax)
+    out = np.empty((rows, ns.size, kmax)) if out is None else out
+    S, h = _pass_and_miss(K, P, kmax)  # S(1) and h(0)
+    k = np.arange(1, kmax + 1, dtype=np.float64)
+    if nmax > 1:
+        acc = np.zeros((rows, kmax))
+        ratio = np.empty((rows, kmax))
+        denominator = F[:, None] - k[None, :]  # F - k (+ p below)
+    else:
+        acc = 0.0
+    wanted = {int(n): i for i, n in enumerate(ns)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p in range(1, nmax + 1):
+            if p in wanted:  # everything below p is summed: record n = p
+                np.multiply(np.maximum(S, 0.0), pass_m[:, p, None], out=out[:, wanted[p]])
+                out[:, wanted[p]] += acc
+            if p == nmax:
+                break
+            np.add(denominator, p, out=ratio)
+            np.divide(k - (p - 1), ratio, out=ratio)  # (k-p+1) / (F-k+p)
+            ratio *= ((P - p + 1) / p)[:, None]
+            h *= ratio  # exactly 0 once p > k or p > P; columns k > F are garbage, rewritten below
+            acc += np.multiply(h, pass_m[:, p, None], out=ratio)
+            S -= h
+    # Columns where fewer samples fail the public tests than are drawn (k > F).
+    for r in np.flatnonzero(F < kmax):
+        Kr, Pr, Fr = int(K[r]), int(P[r]), int(F[r])
+        out[r, :, Fr:] = pass_m[r, ns, None]  # k - F >= n: at least n passing samples drawn
+        for kk in range(Fr + 1, min(kmax, Fr + nmax - 1) + 1):
+            p = np.arange(kk - Fr, min(kk, Pr) + 1)
+            log_h = (lf[Pr] - lf[p] - lf[Pr - p] + lf[Fr] - lf[kk - p] - lf[Fr - kk + p]
+                     - (lf[Kr] - lf[kk] - lf[Kr - kk]))
+            h_direct = np.exp(log_h)
+            for i, n in enumerate(ns):
+                below = p < n
+                if below.any():
+                    tail = max(0.0, 1.0 - h_direct[below].sum())
+                    out[r, i, kk - 1] = (h_direct[below] * pass_m[r, p[below]]).sum() + tail * pass_m[r, n]
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
 def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence | None = None):
     """Exact n@k of "submit up to n of the drawn samples that pass the public tests, chosen uniformly".
 
@@ -160,11 +263,10 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
     correct one with probability pass@min(n, p) of the pool (P, C). Hence
 
         n@k = sum_p h_k(p) pass_{P,C}(min(n, p))
-            = sum_{p<n} h_k(p) pass_{P,C}(p) + (1 - sum_{p<n} h_k(p)) pass_{P,C}(n),
+            = sum_{p<n} h_k(p) pass_{P,C}(p) + P(p >= n) pass_{P,C}(n),
 
-    n terms per (problem, k) whatever k is. Shapes: [problems], then [ns] if n
-    is a list, then [ks] if k is a list. Absolute accuracy about 1e-11 (the
-    hypergeometric terms go through log-factorials of K).
+    n terms per (problem, k) whatever k is (see `_n_at_k_rows`). Shapes:
+    [problems], then [ns] if n is a list, then [ks] if k is a list.
     """
     scalar_pool = all(np.ndim(x) == 0 for x in (samples, passing, passing_correct))
     scalar_n, scalar_k = np.ndim(n) == 0, np.ndim(k) == 0
@@ -180,36 +282,22 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
         )
     ns, ks = _ks(n, "n"), _ks(k, "k")
     _check_k_fits(K, ks, problems)
-    nmax = int(ns.max())
-
-    # pass@m of the pool (P, C) for m = 0..nmax; beyond P every passing sample is submitted.
-    m = np.minimum(np.arange(nmax + 1), P[:, None])  # [problems x nmax+1]
-    pass_m = np.zeros(m.shape)
-    has_p = P > 0
-    if has_p.any():
-        pass_sub = _pass_unique(P[has_p], C[has_p], np.arange(1, max(1, min(nmax, int(P.max()))) + 1))
-        cols = np.clip(m[has_p] - 1, 0, pass_sub.shape[1] - 1)
-        pass_m[has_p] = np.where(m[has_p] > 0, np.take_along_axis(pass_sub, cols, axis=1), 0.0)
-
-    # Hypergeometric h_k(p) for p < nmax, accumulated into sum_{p<n} terms per n.
-    lf = _log_factorials(int(K.max()))
-    Kc, Pc, Fc = K[:, None], P[:, None], (K - P)[:, None]
-    log_total = lf[Kc] - lf[ks][None, :] - lf[Kc - ks[None, :]]  # log C(K, k)
-    below = np.zeros((K.size, nmax + 1, ks.size))  # [:, j, :] = sum_{p<j} h_k(p)
-    weighted = np.zeros((K.size, nmax + 1, ks.size))  # [:, j, :] = sum_{p<j} h_k(p) pass(p)
-    for p in range(nmax):
-        fail_drawn = ks[None, :] - p  # drawn samples failing public
-        ok = (p <= Pc) & (fail_drawn >= 0) & (fail_drawn <= Fc)
-        fd = np.clip(fail_drawn, 0, Fc)  # clipped where not ok, to keep indices in range
-        pp = np.minimum(p, Pc)
-        log_h = (lf[Pc] - lf[pp] - lf[Pc - pp]
-                 + lf[Fc] - lf[fd] - lf[Fc - fd] - log_total)
-        h = np.where(ok, np.exp(log_h), 0.0)
-        below[:, p + 1] = below[:, p] + h
-        weighted[:, p + 1] = weighted[:, p] + h * pass_m[:, p, None]
-    tail = np.clip(1.0 - below[:, ns, :], 0.0, 1.0)  # P(p >= n)
-    values = weighted[:, ns, :] + tail * pass_m[:, ns, None]
-    values = np.clip(values, 0.0, 1.0)
+    ns_sorted, ns_back = np.unique(ns, return_inverse=True)
+    kmax = int(ks.max())
+    full = ks.size == kmax and np.array_equal(ks, np.arange(1, kmax + 1))
+    (uK, uP, uC), inverse = _unique_rows(K, P, C)
+    lf = _log_factorials(int(K.max()) if np.any(K - P < kmax) else 0)  # only where k > K - P occurs
+    values = np.empty((uK.size, ns_sorted.size, ks.size))
+    for rows in _row_chunks(uK.size, kmax):
+        if full:
+            _n_at_k_rows(uK[rows], uP[rows], uC[rows], ns_sorted, kmax, lf, out=values[rows])
+        else:
+            values[rows] = _n_at_k_rows(uK[rows], uP[rows], uC[rows], ns_sorted, kmax, lf)[:, :, ks - 1]
+    if inverse is not None:
+        values = values[inverse]
+    ns_back = ns_back.reshape(-1)
+    if not np.array_equal(ns_back, np.arange(ns_sorted.size)):
+        values = values[:, ns_back]
     if scalar_k:
         values = values[:, :, 0]
     if scalar_n:
@@ -297,7 +385,7 @@ def solve_rate_sampled(
     nmax = int(ns.max())
     pool = passes_public.size
     solved = np.zeros(ns.size)
-    per_chunk = max(1, _CHUNK_ELEMENTS // max(pool, 1))
+    per_chunk = max(1, _DRAW_ELEMENTS // max(pool, 1))
     for start in range(0, trials, per_chunk):
         t = min(per_chunk, trials - start)
         idx = _draw_indices(rng, pool, k, t)
@@ -411,7 +499,8 @@ def metrics_table(
     - "n@k filtered": exact n@k of submitting up to n of the drawn samples
       that pass the public tests, uniformly;
     - "n@k <name>" for each policy of `policies` (default: the clustered one
-      of `acodium.select`), by subsampling with `trials` draws.
+      of `acodium.select`), by subsampling with `trials` draws ("n@k filtered
+      (sampled)" for a policy named "filtered", beside the exact one).
 
     problem="ALL" rows hold the mean over problems with a bootstrap interval
     (`resamples`, `level`); per-problem rows (when `per_problem`) have no
@@ -443,8 +532,11 @@ def metrics_table(
             blocks.append(("n@k filtered", int(nn), exact[:, j, :]))
         for policy_name, policy in policies.items():
             _, sampled = n_at_k_sampled(judgements, policy, ns_arr, ks_arr, trials=trials, seed=seed)
+            metric = f"n@k {policy_name}"
+            if metric == "n@k filtered":  # the exact one holds that name
+                metric += " (sampled)"
             for j, nn in enumerate(ns_arr):
-                blocks.append((f"n@k {policy_name}", int(nn), sampled[:, j, :]))
+                blocks.append((metric, int(nn), sampled[:, j, :]))
 
     frames = []
     for metric, nn, values in blocks:

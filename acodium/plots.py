@@ -42,6 +42,7 @@ STYLE = {
 }
 FIGSIZE = (5.6, 3.8)
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", "-.", ":")  # curves that coincide stay visible
 
 
 @contextmanager
@@ -88,6 +89,9 @@ def _log_k_axis(ax, ks: Sequence[float]) -> None:
     ax.xaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) * 0.1))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    distinct = sorted(set(ks))
+    if len(distinct) <= 12:  # few values: label each one, the decades alone say too little
+        ax.set_xticks(distinct)
     lo, hi = min(ks), max(ks)
     ax.set_xlim(lo / 1.25, hi * 1.25)
 
@@ -99,7 +103,8 @@ def _draw_curves(ax, curves: Mapping[str, pd.DataFrame], x: str) -> list[float]:
         color = f"C{i % 10}"
         xv = df[x].to_numpy(float)
         yv = df["value"].to_numpy(float) * 100
-        ax.plot(xv, yv, marker=MARKERS[i % len(MARKERS)], color=color, label=label)
+        ax.plot(xv, yv, marker=MARKERS[i % len(MARKERS)], linestyle=LINESTYLES[i % len(LINESTYLES)],
+                markersize=6 - 0.8 * (i % 4), color=color, label=label)
         if {"ci_low", "ci_high"} <= set(df.columns) and df["ci_low"].notna().any():
             ax.fill_between(
                 xv, df["ci_low"].to_numpy(float) * 100, df["ci_high"].to_numpy(float) * 100,

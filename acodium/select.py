@@ -34,6 +34,11 @@ CLUSTERING_TEST_SETS = ("mutated", "ai")
 KEY = ["problem", "candidate_id"]
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds, for messages that read like the user's data."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _executions(executions: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     require_columns(executions, list(columns), "executions")
     return executions
@@ -58,7 +63,7 @@ def filter_public(executions: pd.DataFrame) -> pd.Series:
     with_public = set(public["problem"].unique())
     missing = [key for key in result.index if key[0] in with_public and key not in verdict.index]
     if missing:
-        problem, cid = missing[0]
+        problem, cid = map(_plain, missing[0])
         raise UserError(f"Candidate {cid!r} of problem {problem!r} has no run on the public tests.")
     common = result.index.intersection(verdict.index)
     result.loc[common] = verdict.loc[common].to_numpy()
@@ -79,7 +84,7 @@ def correct_on_hidden(executions: pd.DataFrame, hidden_sets: Iterable[str] = HID
     index = pd.MultiIndex.from_frame(everyone)
     missing = index.difference(verdict.index)
     if len(missing):
-        problem, cid = missing[0]
+        problem, cid = map(_plain, missing[0])
         raise UserError(
             f"Candidate {cid!r} of problem {problem!r} has no run on the hidden tests ({', '.join(hidden_sets)})."
         )
@@ -251,7 +256,7 @@ def judgements(
         wanted = pd.MultiIndex.from_frame(candidates[KEY])
         missing = wanted.difference(index)
         if len(missing):
-            problem, cid = missing[0]
+            problem, cid = map(_plain, missing[0])
             raise UserError(f"Candidate {cid!r} of problem {problem!r} has no executions.")
         index = wanted
     table = pd.DataFrame(index=index)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from acodium import data
+from acodium.cli import main
 
 GENCODE = Path(sys.executable).with_name("gencode")
 
@@ -131,15 +132,28 @@ def bad_jsonl(tmp_path, train_rows):
         (["data", "show", "saved", "--split", "test"], "has no split 'test' \\(it has train\\)"),
     ],
 )
-def test_bad_input_is_one_sentence_and_exit_code_2(args, message, tmp_path, store, train_sample_path, train_rows):
+def test_bad_input_is_one_sentence_and_exit_code_2(args, message, tmp_path, store, train_sample_path, train_rows,
+                                                   monkeypatch, capsys):
+    # In process, through the same `main` the gencode script calls (one subprocess test below).
     if "saved" in args:
         data.save_problems(data.load_problems("starter"), "saved", store)
     (tmp_path / "binary.jsonl").write_bytes(b"\xff\xfe\x00garbage\n")
     paths = {"sample": train_sample_path, "missing": tmp_path / "missing.jsonl", "binary": tmp_path / "binary.jsonl",
              "bad": bad_jsonl(tmp_path, train_rows)}
-    done = gencode(*[a.format(**paths) for a in args], data_dir=store)
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("gencode: ") and lines[0].endswith("."), done.stderr
+    monkeypatch.setenv("ACODIUM_DATA", str(store))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([a.format(**paths) for a in args])
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gencode: ") and lines[0].endswith("."), lines
     assert re.search(message, lines[0]), lines[0]
+
+
+def test_bad_input_in_a_real_process_prints_no_traceback(store, tmp_path, train_sample_path):
+    done = gencode("data", "etl", "--source", tmp_path / "nothing.parquet", "--output_dataset_name", "x", data_dir=store)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"gencode: No such file: {tmp_path / 'nothing.parquet'}.\n"
+    done = gencode("data", "show", train_sample_path, "--tags", "no such tag", data_dir=store)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"gencode: The filters (tags) select no problem of {train_sample_path}.\n"

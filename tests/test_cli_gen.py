@@ -209,14 +209,16 @@ def test_solve_and_evaluate_set(chat_server, train_rows, tmp_path, capsys):
     correct = judgements.groupby("problem")["correct"].sum().to_dict()
     assert correct == {a["name"]: 3, b["name"]: 1, c["name"]: 0}
     metrics = pd.read_parquet(run / "metrics.parquet")
-    pass1 = metrics[(metrics["k"] == 1) & (metrics["problem"] == "*")] if "*" in set(metrics["problem"]) else None
-    if pass1 is not None and len(pass1):
-        assert pass1["value"].iloc[0] == pytest.approx((1 + 1 / 3 + 0) / 3)
-    # The same command again: nothing asked, nothing generated twice.
+    pass1 = metrics[(metrics["metric"] == "pass@k") & (metrics["k"] == 1)].set_index("problem")["value"]
+    assert pass1.to_dict() == pytest.approx({"ALL": (1 + 1 / 3 + 0) / 3, a["name"]: 1, b["name"]: 1 / 3,
+                                             c["name"]: 0})
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(4 / 9)
+    # The same command again: nothing asked, nothing generated or executed twice, the same numbers.
     chat_server.reset_counts()
     assert gencode(*args) == 0
     assert chat_server.requests == []
-    assert json.loads((run / "summary.json").read_text()) == summary
+    again = json.loads((run / "summary.json").read_text())
+    assert again["metrics"] == summary["metrics"] and again["jobs_run"] == 0
 
 
 def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, tmp_path):

@@ -241,6 +241,7 @@ def test_cache_serves_reruns_and_other_expected_outputs(tmp_path, counting):
     first = run_batch([job], backend=counting, cache_dir=tmp_path, progress=False)[0]
     before = len(counting.runs)
     again = run_batch([job], backend=counting, cache_dir=tmp_path, progress=False)[0]
+    assert len(first) == len(again) == 2
     assert len(counting.runs) == before  # nothing executed
     assert all(r.cached for r in again) and not any(r.cached for r in first)
     assert [(r.status, r.stdout, r.passed) for r in again] == [(r.status, r.stdout, r.passed) for r in first]

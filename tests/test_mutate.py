@@ -7,7 +7,6 @@ import json
 import random
 import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,7 +95,7 @@ def test_mutation_keeps_line_and_token_structure(rows, seed):
 
 def test_program_mutants_on_real_solutions(train_rows):
     with_mutants = 0
-    for row in train_rows[:40]:
+    for row in train_rows[:20]:
         code = row["solutions"]["solution"][0]
         mutants = program_mutants(code, 8, seed=11)
         assert mutants == program_mutants(code, 8, seed=11)
@@ -108,7 +107,7 @@ def test_program_mutants_on_real_solutions(train_rows):
             compile(m.code, "<mutant>", "exec")
             assert m.description.startswith("line ")
         with_mutants += len(mutants) == 8
-    assert with_mutants >= 35
+    assert with_mutants >= 17
 
 
 def test_program_mutant_kinds():

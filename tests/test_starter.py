@@ -2,45 +2,21 @@
 
 Every correct solution must pass every test; every incorrect one must pass the
 examples (the public tests) and fail at least one private test (wrong answer,
-crash, or over the problem's time limit), as the judge would see it.
+crash, or over the time limit), judged as the pipeline judges: `acodium.execute`
+with `limits_for_problem` (the problem's time limit, times 2 for Python).
 """
 
 from __future__ import annotations
 
 import re
-import resource
-import shutil
-import subprocess
-import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from acodium import data
+from acodium.execute import Job, Program, Status, limits_for_problem, run_batch
 
 ROWS = data.starter_rows()
 PROBLEMS = [data.Problem.from_row(row) for row in ROWS]
-
-
-def outputs_match(actual: str, expected: str) -> bool:
-    """DESIGN.md's output check: tokens, lowercased; numbers with a float compare within 1e-5."""
-    a, b = actual.lower().split(), expected.lower().split()
-    if a == b:
-        return True
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b):
-        if x == y:
-            continue
-        try:
-            if ("." in x or "." in y or "e" in x or "e" in y) and abs(float(x) - float(y)) < 1e-5:
-                continue
-        except ValueError:
-            pass
-        return False
-    return True
 
 
 def test_there_are_at_least_eight_distinct_problems():
@@ -70,79 +46,35 @@ def test_problem_is_well_formed(problem):
     assert problem.name.startswith(f"acodium_{problem.difficulty}. ")
 
 
-def _command(language: str, code: str, workdir: Path) -> list[str]:
-    if language == "python3":
-        path = workdir / "main.py"
-        path.write_text(code)
-        return [sys.executable, "-S", str(path)]
-    assert language == "cpp"
-    source, binary = workdir / "main.cpp", workdir / "main"
-    source.write_text(code)
-    subprocess.run(["g++", "-O2", "-std=c++17", "-o", str(binary), str(source)], check=True, capture_output=True)
-    return [str(binary)]
-
-
-def _run(command: list[str], inp: str, timeout: float) -> tuple[str | None, float]:
-    """Stdout of one run, or None if it crashed or ran past the timeout; and its wall time."""
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(command, input=inp, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - start
-    return (done.stdout if done.returncode == 0 else None), time.perf_counter() - start
-
-
-def _first_failure(command, tests, timeout) -> tuple[str, int, str] | None:
-    """The first test the program fails, as (kind, index, why), or None if it passes them all."""
-    for kind, i, (inp, expected) in tests:
-        out, _ = _run(command, inp, timeout)
-        if out is None:
-            return kind, i, "crash or timeout"
-        if not outputs_match(out, expected):
-            return kind, i, f"wrong answer {out[:40]!r}"
-    return None
-
-
-def _all_tests(problem, kinds=("public", "private")):
-    return [(kind, i, t) for kind in kinds for i, t in enumerate(problem.tests(kind))]
+def judge(problem, solutions, kinds, *, stop_on_first_failure=False):
+    """Results of running each solution on the problem's tests of these kinds, as the pipeline judges."""
+    tests = [t for kind in kinds for t in problem.tests(kind)]
+    jobs = [
+        Job(Program(language, code), [i for i, _ in tests], [o for _, o in tests],
+            limits_for_problem(problem, language), stop_on_first_failure=stop_on_first_failure)
+        for language, code in solutions
+    ]
+    return run_batch(jobs, progress=False)
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.name)
-def test_correct_solutions_pass_every_test(problem, tmp_path):
-    if any(lang == "cpp" for lang, _ in problem.solutions()):
-        assert shutil.which("g++"), "the starter problems' C++ solutions need g++"
-    jobs = []
-    for n, (language, code) in enumerate(problem.solutions()):
-        (tmp_path / str(n)).mkdir()
-        jobs.append(_command(language, code, tmp_path / str(n)))
-    # Correct solutions get a generous timeout (a loaded machine must not fail them) ...
-    with ThreadPoolExecutor(2) as pool:
-        failures = list(pool.map(lambda c: _first_failure(c, _all_tests(problem), 20.0), jobs))
-    assert failures == [None] * len(jobs)
-    # ... and meet the time limit on the largest test, in CPU time (the machine may be busy).
-    largest = max(problem.tests("private"), key=lambda t: len(t[0]))
-    for command in jobs:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out, _ = _run(command, largest[0], 20.0)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        assert outputs_match(out, largest[1]) and cpu < problem.time_limit_s / 2, cpu
+def test_correct_solutions_pass_every_test(problem):
+    results = judge(problem, problem.solutions(), ("public", "private"))
+    tests = problem.tests("public") + problem.tests("private")
+    largest = max(range(len(tests)), key=lambda i: len(tests[i][0]))
+    for (language, code), runs in zip(problem.solutions(), results):
+        assert [(r.status, r.passed) for r in runs] == [(Status.OK, True)] * len(tests), code.splitlines()[0]
+        # Comfortably within the problem's own limit on the largest test, in CPU time (the machine may be busy).
+        assert runs[largest].cpu_s < problem.time_limit_s / 2, (language, runs[largest].cpu_s)
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.name)
-def test_incorrect_solutions_pass_the_examples_but_fail_a_private_test(problem, tmp_path):
-    jobs = []
-    for n, (language, code) in enumerate(problem.incorrect_solutions()):
-        (tmp_path / str(n)).mkdir()
-        jobs.append(_command(language, code, tmp_path / str(n)))
+def test_incorrect_solutions_pass_the_examples_but_fail_a_private_test(problem):
+    bad = problem.incorrect_solutions()
     # Like a contestant's wrong submissions they get the examples right (so filtering on the
     # public tests cannot catch them) ...
-    with ThreadPoolExecutor(2) as pool:
-        on_examples = list(pool.map(lambda c: _first_failure(c, _all_tests(problem, ("public",)), 20.0), jobs))
-    assert on_examples == [None] * len(jobs)
-    # ... and the judge rejects them: under the problem's time limit, on a private test.
-    with ThreadPoolExecutor(2) as pool:
-        failures = list(
-            pool.map(lambda c: _first_failure(c, _all_tests(problem, ("private",)), problem.time_limit_s), jobs)
-        )
-    assert all(f is not None for f in failures), failures
+    for (_, code), runs in zip(bad, judge(problem, bad, ("public",))):
+        assert all(r.passed for r in runs), code.splitlines()[0]
+    # ... and the judge rejects them on a private test: wrong answer, crash, or over the time limit.
+    for (_, code), runs in zip(bad, judge(problem, bad, ("private",), stop_on_first_failure=True)):
+        assert runs and not runs[-1].passed, code.splitlines()[0]

@@ -100,6 +100,10 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
         min_correct_share=min_correct_share, backend=backend, cache_dir=_cache(no_cache),
         workers=workers, time_limit_s=time_limit, run_dir=out, progress=not no_progress,
     )
+    if no_progress:
+        import datasets
+
+        datasets.disable_progress_bars()
     report.dataset.save_to_disk(str(out / "dataset"))
     write_table(report.tests, out / "tests.parquet")
     write_table(report.solutions, out / "solutions.parquet")

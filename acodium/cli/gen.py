@@ -189,13 +189,14 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     for cand in candidates.itertuples(index=False):
         meta = json.loads(cand.meta) if cand.meta else {}
         mine = executions[executions["candidate_id"] == cand.candidate_id].sort_values(["test_set", "test_index"])
-        passed = int(mine["passed"].fillna(False).astype(bool).sum())
+        passed = int((mine["passed"] == True).sum())  # noqa: E712
         header = f"{cand.candidate_id} ({cand.source}, {cand.language})"
         if not cand.code:
             header += f": no code in the reply ({meta.get('extraction', 'empty')})"
         click.echo(f"{header}: {passed}/{len(mine)} tests passed")
         for ex in mine.itertuples(index=False):
-            verdict = "passed" if ex.passed else ("failed" if ex.status == "OK" else ex.status)
+            passed_test = ex.passed == True  # noqa: E712 (None/NaN when nothing was compared)
+            verdict = "passed" if passed_test else ("wrong answer" if ex.status == "OK" else ex.status)
             click.echo(f"  {ex.test_set} test {ex.test_index}: {verdict} ({ex.status}, {ex.time_s:.2f}s)")
         solved += bool(len(mine)) and passed == len(mine)
     click.echo(f"{problem_name}: {solved} of {len(candidates)} candidates pass every {evaluation_test_type} test")

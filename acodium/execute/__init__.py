@@ -217,7 +217,7 @@ def run_batch(
         key = _unit_key(job)
         unit = units.get(key)
         if unit is None:
-            keys = [run_key(job.program.hash, t, job.limits, be.name, version) for t in job.inputs] if cache else []
+            keys = [run_key(job.program.hash, t, job.limits, be.name, version) for t in job.inputs] if cache is not None else []
             unit = units[key] = _Unit(job, [None] * len(job.inputs), keys)
         job_unit.append(unit)
 
@@ -248,7 +248,8 @@ def run_batch(
         split = []
         per = math.ceil(workers / len(pieces))
         for u, todo in pieces:
-            if u.job.stop_on_first_failure or len(todo) < 2:
+            # C++ would be compiled once per piece: keep its tests together.
+            if u.job.stop_on_first_failure or len(todo) < 2 or u.job.program.language != "python3":
                 split.append((u, todo))
                 continue
             size = math.ceil(len(todo) / min(per, len(todo)))

@@ -45,10 +45,9 @@ import random
 import re  # noqa: F401
 import string  # noqa: F401
 import threading
-import traceback  # noqa: F401
 import types
-import typing  # noqa: F401
 import atexit
+import gc
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "host"
 SCRATCH = sys.argv[2] if len(sys.argv) > 2 else "/tmp"
@@ -170,21 +169,31 @@ def read_tail(fd, limit):
     return os.read(fd, limit), size
 
 
-def wipe_scratch():
-    """Remove whatever the last test left in the scratch dir (the sandbox's /tmp)."""
-    try:
-        entries = os.listdir(SCRATCH)
-    except OSError:
-        return
-    for name in entries:
-        path = os.path.join(SCRATCH, name)
+def force_remove(path):
+    """Remove a file or a tree, restoring the permissions a test may have taken away."""
+    if os.path.isdir(path) and not os.path.islink(path):
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+            os.chmod(path, 0o700)
         except OSError:
             pass
+        for name in os.listdir(path):
+            force_remove(os.path.join(path, name))
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+
+
+def wipe_scratch():
+    """Remove whatever the last test left in the scratch dir; False if something resists."""
+    try:
+        entries = os.listdir(SCRATCH)
+        if not entries:
+            return True
+        for name in entries:
+            force_remove(os.path.join(SCRATCH, name))
+        return not os.listdir(SCRATCH)
+    except Exception:  # noqa: BLE001 - e.g. too deep a tree: a fresh sandbox will do
+        return False
 
 
 def other_pids():
@@ -193,7 +202,10 @@ def other_pids():
 
 
 def sweep(pgid):
-    """Kill everything the test started, grandchildren that left its group included."""
+    """Kill everything the test started, grandchildren that left its group included.
+
+    False if processes survive (the worker then asks to be replaced).
+    """
     try:
         os.killpg(pgid, signal.SIGKILL)
     except OSError:
@@ -208,8 +220,9 @@ def sweep(pgid):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("processes survived the sweep")
+                return False
             time.sleep(0.001)
+    return True
 
 
 # --- programs ------------------------------------------------------------------------
@@ -244,6 +257,7 @@ def load(header, blobs):
         try:
             code = compile(source, "solution.py", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as e:  # ValueError: null bytes in source
+            import traceback
             return {"compile_error": True, "stderr": "".join(
                 traceback.format_exception_only(type(e), e))[-STDERR_TAIL:]}
         remember(h, Loaded(language, code=code))
@@ -279,10 +293,6 @@ def compile_cpp(h, source):
         finally:
             os._exit(127)
     status, _, _, _ = wait_child(pid, COMPILE_TIME_S * 1.5, None, None)
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
     sweep(pid)
     stderr, _ = read_tail(err_fd, STDERR_TAIL)
     os.close(err_fd)
@@ -448,6 +458,7 @@ def run_test(h, header, blobs):
             os.execve(loaded.binary_fd, ["solution"], dict(os.environ))
         except BaseException:  # noqa: BLE001
             try:
+                import traceback
                 os.write(2, traceback.format_exc().encode()[-2000:])
             except BaseException:  # noqa: BLE001
                 pass
@@ -456,12 +467,12 @@ def run_test(h, header, blobs):
     time_s = limits["time_s"]
     wall_limit = limits["wall_s"]
     status, usage, wall, reason = wait_child(pid, wall_limit, time_s, limits["memory_bytes"])
-    sweep(pid)
+    clean = sweep(pid)
     stdout, stdout_size = read_fd(out_fd, limits["output_bytes"])
     stderr, stderr_size = read_tail(err_fd, STDERR_TAIL)
     os.close(out_fd)
     os.close(err_fd)
-    wipe_scratch()
+    clean = wipe_scratch() and clean
     cpu = usage.ru_utime + usage.ru_stime
     memory = usage.ru_maxrss * 1024
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
@@ -486,7 +497,7 @@ def run_test(h, header, blobs):
     return {
         "status": verdict, "exit_code": exit_code, "signal": sig, "time_s": wall,
         "cpu_s": cpu, "memory_bytes": memory, "stdout_bytes": stdout_size,
-        "stderr_bytes": stderr_size,
+        "stderr_bytes": stderr_size, "restart": not clean,
     }, [stdout, stderr]
 
 
@@ -511,6 +522,7 @@ def main():
     # Tests run as the same user: without this they could read our fds and memory.
     set_dumpable(False)
     os.chdir(SCRATCH)
+    gc.freeze()
     send(rep, {"ok": True, "python": sys.version.split()[0], "pid": os.getpid()})
     current = None
     while True:
@@ -522,6 +534,7 @@ def main():
         if op == "load":
             reply = load(header, blobs)
             current = header["hash"] if reply.get("ok") else None
+            gc.freeze()  # forked tests then leave the worker's objects (and pages) alone
             send(rep, reply)
         elif op == "run":
             if current is None:
@@ -529,6 +542,8 @@ def main():
                 continue
             reply, out = run_test(current, header, blobs)
             send(rep, reply, out)
+            if reply["restart"]:
+                return  # something of the test survived: a fresh sandbox replaces us
         elif op == "ping":
             send(rep, {"ok": True})
         else:

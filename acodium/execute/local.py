@@ -169,7 +169,12 @@ class Worker:
         except queue.Empty as e:
             raise WorkerLost("the worker stopped answering") from e
         if isinstance(reply, Exception):
-            raise reply
+            try:
+                self.popen.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            tail = self.stderr_text().strip()[-1000:]
+            raise WorkerLost(f"{reply}" + (f" (worker stderr: {tail})" if tail else ""))
         return reply
 
     def stderr_text(self) -> str:
@@ -390,12 +395,12 @@ class LocalBackend(Backend):
             try:
                 reply, blobs = worker.request(header, [text.encode("utf-8", "surrogatepass")], wait)
                 result = self._result(program, reply, blobs)
+                if reply.get("restart"):  # the worker could not clean up after this test
+                    worker = self._fresh(worker, program)
             except WorkerLost as e:
                 result = ExecutionResult(status=Status.SANDBOX_ERROR, passed=None,
                                          stderr=f"sandbox error: {e}", program_hash=program.hash)
-                worker = self._replace(worker)
-                if self._load(worker, program).get("ok") is not True:
-                    raise RuntimeError("a fresh worker failed to load a program that loaded before")
+                worker = self._fresh(worker, program)
             if job.expected is not None:
                 result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
             results.append(result)
@@ -403,6 +408,13 @@ class LocalBackend(Backend):
                     result.passed if job.expected is not None else result.status == Status.OK):
                 break
         return results, worker
+
+    def _fresh(self, worker: Worker, program: Program) -> Worker:
+        """Replace a lost or dirty worker and give the new one the current program."""
+        worker = self._replace(worker)
+        if self._load(worker, program).get("ok") is not True:
+            raise RuntimeError("a fresh worker failed to load a program that loaded before")
+        return worker
 
     @staticmethod
     def _result(program: Program, reply: dict, blobs: list[bytes]) -> ExecutionResult:

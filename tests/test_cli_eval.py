@@ -1,0 +1,166 @@
+"""`gencode eval references` and `gencode eval pass_at_k`, through the real entry points."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datasets
+import pandas as pd
+import pytest
+
+from acodium.cli import main
+from acodium.evaluate import reference_candidates
+from acodium.mutate import mutant_candidates
+
+GENCODE = Path(sys.executable).with_name("gencode")
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    """Run `gencode` in-process: (exit code, stdout, stderr)."""
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as e:
+        code = e.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def sample(train_rows, tmp_path) -> Path:
+    """Four real problems as a JSONL dataset (in the test's temporary folder)."""
+    path = tmp_path / "four.jsonl"
+    with open(path, "w") as fh:
+        for row in train_rows[:4]:
+            fh.write(json.dumps(row) + "\n")
+    return path
+
+
+def test_references_on_the_starter_problems(capsys, tmp_path):
+    out = tmp_path / "refs"
+    code, stdout, stderr = run(capsys, "eval", "references", "--dataset", "starter", "--max_tests", "4",
+                               "--out", out, "--no_cache", "--no_progress")
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert json.loads(stdout) == summary
+    assert summary["problems"] == 8
+    assert summary["solutions_run"]["incorrect"] > 0 and summary["solutions_run"]["correct"] > 0
+    # the starter solutions are right and the wrong ones are caught
+    assert summary["correct_passing_all_tests_share"] == 1.0
+    assert summary["incorrect_rejected_share"] > 0.5
+    assert summary["invalid_tests"] == 0 and summary["invalid_problems"] == 0
+    assert sum(summary["status_counts"].values()) == summary["executions"]
+    assert summary["wall_s"] > 0
+    cleaned = datasets.load_from_disk(str(out / "dataset"))
+    assert len(cleaned) == 8 and all(cleaned["is_valid_problem"])
+    assert all(all(row["private_tests"]["is_valid_test"]) for row in cleaned)
+    tests = pd.read_parquet(out / "tests.parquet")
+    assert {"problem", "test_set", "test_index", "agreement", "is_valid_test"} <= set(tests.columns)
+    sols = pd.read_parquet(out / "solutions.parquet")
+    assert set(sols["kind"]) == {"correct", "incorrect"}
+
+
+def test_pass_at_k_on_a_problems_dataset_and_on_a_candidates_table(capsys, sample, train_rows, tmp_path):
+    out = tmp_path / "own"
+    code, stdout, stderr = run(capsys, "eval", "pass_at_k", "--dataset_name", sample, "--evaluation_test_type",
+                               "private_tests", "--max_tests", "4", "--time_limit", "3", "--out", out,
+                               "--no_cache", "--no_progress", "--bootstrap", "200")
+    assert code == 0, stderr
+    assert "pass@1" in stdout and "k=5,10,100 left out" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["problems"] == 4 and summary["candidates"] == 4
+    judged = pd.read_parquet(out / "judgements.parquet")
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(judged["correct"].mean())
+    for name in ("executions.parquet", "metrics.parquet"):
+        assert (out / name).exists()
+
+    table = pd.concat([reference_candidates(train_rows[:4]), mutant_candidates(train_rows[:4], 2, seed=1)])
+    table.to_parquet(tmp_path / "cands.parquet")
+    out2 = tmp_path / "mutants"
+    code, stdout, stderr = run(capsys, "eval", "pass-at-k", "--dataset-name", tmp_path / "cands.parquet",
+                               "--problems", sample, "--k", "1,2,3", "--n", "2", "--max_tests", "3",
+                               "--time_limit", "1", "--out", out2, "--no_cache", "--no_progress",
+                               "--bootstrap", "200")
+    assert code == 0, stderr
+    summary = json.loads((out2 / "summary.json").read_text())
+    assert summary["ks"] == [1, 2, 3] and summary["candidates"] == 12
+    assert set(summary["metrics"]["n@k filtered"]) == {"2@1", "2@2", "2@3"}
+    p = summary["metrics"]["pass@k"]
+    assert p["pass@1"]["value"] <= p["pass@2"]["value"] <= p["pass@3"]["value"]
+    assert p["pass@1"]["ci_low"] <= p["pass@1"]["value"] <= p["pass@1"]["ci_high"]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing column", "lacks the column(s) language"),
+    ("unknown problem", "not in the dataset"),
+    ("k too large", "k=5 is more than the 1 samples"),
+    ("empty test set", "has no generated_tests"),
+    ("unknown test type", "Unknown --evaluation_test_type"),
+])
+def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_path, case, message):
+    table = reference_candidates(train_rows[:4])
+    args = ["eval", "pass_at_k", "--dataset_name", tmp_path / "cands.parquet", "--problems", sample,
+            "--no_cache", "--no_progress"]
+    if case == "missing column":
+        table = table.drop(columns=["language"])
+    if case == "unknown problem":
+        table.loc[0, "problem"] = "9999_Z. Nowhere"
+    if case == "k too large":
+        args += ["--k", "1,5"]
+    if case == "empty test set":
+        args += ["--evaluation_test_type", "generated_tests"]
+    if case == "unknown test type":
+        args += ["--evaluation_test_type", "secret_tests"]
+    table.to_parquet(tmp_path / "cands.parquet")
+    code, stdout, stderr = run(capsys, *args)
+    assert code == 2
+    assert message in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gencode: ") and lines[0].endswith(".")
+
+
+def test_a_killed_run_resumes_without_running_again_what_finished(sample, train_rows, tmp_path):
+    # Candidates that take a while per test, so that the run can be killed midway.
+    table = reference_candidates(train_rows[:4])
+    slow = pd.concat([
+        table.assign(candidate_id=f"slow-{i}", code="import time\ntime.sleep(0.25)\n" + f"# {i}\n" + table["code"])
+        for i in range(3)
+    ], ignore_index=True)
+    slow.to_parquet(tmp_path / "cands.parquet")
+    out = tmp_path / "run"
+    args = [str(GENCODE), "eval", "pass_at_k", "--dataset_name", str(tmp_path / "cands.parquet"), "--problems",
+            str(sample), "--k", "1", "--max_tests", "2", "--full", "--workers", "2", "--out", str(out),
+            "--no_cache", "--no_progress", "--bootstrap", "100"]
+    env = dict(os.environ, ACODIUM_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    log = out / "executions.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and sum(1 for _ in open(log)) >= 4:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    rows_before = [json.loads(line) for line in open(log) if line.endswith("\n")]
+    jobs_before = {(r["problem"], r["candidate_id"], r["test_set"]) for r in rows_before}
+    assert rows_before and not (out / "summary.json").exists()
+
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    total = 12 * 2  # 12 candidates, public and private tests
+    assert summary["jobs_run"] + summary["jobs_resumed"] == total
+    assert 0 < summary["jobs_resumed"] <= len(jobs_before) < total
+    assert summary["jobs_run"] < total
+    executions = pd.read_parquet(out / "executions.parquet")
+    assert not executions.duplicated(["problem", "candidate_id", "test_set", "test_index"]).any()
+    assert executions.groupby(["problem", "candidate_id", "test_set"]).ngroups == total
+    # the slow copies behave as the solution they wrap
+    judged = pd.read_parquet(out / "judgements.parquet")
+    assert judged.groupby("problem")["correct"].nunique().max() == 1

@@ -1,0 +1,217 @@
+"""The notebooks, run by papermill through the tiny sweep, checked against acodium computed directly.
+
+One sweep (params/tiny.yaml) runs every notebook on two starter problems, two
+runs at a time; the temperature notebook samples from the local
+chat-completions server of tests/chat_server.py. Each check recomputes what a
+notebook stored from the library (and, for the verdicts, from the programs'
+own runs), so a notebook that drifts from acodium fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from acodium import data, evaluate, generate, metrics, select, sweep
+from acodium.execute import run_batch
+from acodium.execute.types import Job, Program
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from chat_server import ChatServer, wrap  # noqa: E402
+
+TINY = REPO / "params" / "tiny.yaml"
+MODEL = "test-model"
+
+
+@pytest.fixture(scope="module")
+def starter():
+    return data.load_problems("starter", "train", limit=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, starter):
+    """Every notebook of params/tiny.yaml, executed once for the whole module."""
+    server = ChatServer(models=(MODEL,)).start()
+    for problem in data.problems(starter):
+        (_, good), (_, bad) = problem.solutions("python3")[0], problem.incorrect_solutions("python3")[0]
+        # replies alternate between a correct program and an incorrect one, wrapped as models do
+        server.reply_for(problem.description, wrap(good, "python_fence"), wrap(bad, "prose"))
+    root = tmp_path_factory.mktemp("sweep")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OPENAI_API_KEY", "test-key")
+    try:
+        result = sweep.run_sweep(
+            TINY, out=root / "outputs", cache_dir=root / "cache", run_id="t", workers=2, progress=False,
+            overrides={"model": MODEL, "base_url": server.url},
+        )
+    finally:
+        mp.undo()
+        server.stop()
+    result.server_requests = server.chat_requests
+    result.cache = root / "cache"
+    return result
+
+
+def _run(result, stem):
+    run = result.run(stem)
+    assert run.status == "ok", f"{stem}: {run.error} (see {run.dir})"
+    return run, sweep.load_tables(run.dir)
+
+
+def _same_metrics(stored: pd.DataFrame, direct: pd.DataFrame) -> None:
+    key = ["metric", "n", "k"]
+    stored = stored.sort_values(key).reset_index(drop=True)
+    direct = direct.sort_values(key).reset_index(drop=True)
+    assert stored[key].values.tolist() == direct[key].values.tolist()
+    for column in ("value", "ci_low", "ci_high"):
+        np.testing.assert_allclose(stored[column].to_numpy(float), direct[column].to_numpy(float), atol=1e-12)
+
+
+def _verdicts_by_running(problems, candidates, cache_dir) -> dict[tuple[str, str], bool]:
+    """Correct = passes every private and generated test, from the programs' own runs."""
+    rows = {p.name: p for p in data.problems(problems)}
+    jobs, keys = [], []
+    for c in candidates.itertuples():
+        p = rows[c.problem]
+        tests = p.tests("private") + p.tests("generated")
+        from acodium.execute import limits_for_problem
+
+        jobs.append(Job(Program(c.language, c.code), [t[0] for t in tests], [t[1] for t in tests],
+                        limits_for_problem(p, c.language)))
+        keys.append((c.problem, c.candidate_id))
+    results = run_batch(jobs, cache_dir=cache_dir / "executions", progress=False)
+    return {key: len(res) == len(job.inputs) and all(r.passed for r in res)
+            for key, job, res in zip(keys, jobs, results)}
+
+
+def test_every_run_is_recorded_in_the_manifest(tiny_run, starter):
+    manifest = json.loads((tiny_run.dir / "manifest.json").read_text())
+    assert {Path(r["notebook"]).stem for r in manifest["runs"]} == {
+        "explore_problems", "solve_rate_vs_samples", "clustering_ablation", "temperature_ablation"}
+    assert all(r["status"] == "ok" for r in manifest["runs"]), [r["error"] for r in manifest["runs"]]
+    assert manifest["datasets"] == [{
+        "source": "starter", "split": "train", "problems": 2, "fingerprint": sweep.dataset_fingerprint(starter),
+    }]
+    for run in tiny_run.runs:
+        executed = nbformat.read(str(Path(run.dir) / Path(run.notebook).name), as_version=4)
+        assert executed.metadata["papermill"]["parameters"]["limit"] == 2
+        pngs = [f for f in run.figures if f.endswith(".png")]
+        assert pngs and all(f.replace(".png", ".svg") in run.figures for f in pngs)
+
+
+def test_solve_rate_notebook_matches_acodium(tiny_run, starter):
+    run, tables = _run(tiny_run, "solve_rate_vs_samples")
+    params = run.parameters
+    # the same pool, made directly
+    direct = pd.concat([
+        generate.generate_candidates(starter, generate.make_source("human", seed=0), None, progress=False),
+        generate.generate_candidates(starter, generate.make_source("mutants", seed=0), params["mutant_samples"],
+                                     progress=False),
+    ], ignore_index=True)
+    stored = tables["candidates"]
+    assert sorted(zip(stored["problem"], stored["candidate_id"], stored["code"])) == sorted(
+        zip(direct["problem"], direct["candidate_id"], direct["code"]))
+    # the verdicts, from running the programs on the hidden tests
+    truth = _verdicts_by_running(starter, stored, tiny_run.cache)
+    judged = tables["judgements"]
+    assert {(r.problem, r.candidate_id): bool(r.correct) for r in judged.itertuples()} == truth
+    # the metrics, from the stored judgements through acodium.metrics
+    ks = sweep.k_grid(stored)
+    recomputed = metrics.metrics_table(judged, ks=ks, ns=[params["n"]], policies={}, trials=params["trials"],
+                                       resamples=params["resamples"], seed=0)
+    _same_metrics(tables["solve_rate"], recomputed[recomputed["problem"] == "ALL"])
+    # pass@1 is the mean share of correct samples, by hand
+    per_problem = judged.groupby("problem")["correct"].mean()
+    pass1 = tables["solve_rate"].query("metric == 'pass@k' and k == 1")["value"].item()
+    assert pass1 == pytest.approx(per_problem.mean())
+
+
+def test_clustering_notebook_matches_acodium(tiny_run, starter):
+    run, tables = _run(tiny_run, "clustering_ablation")
+    params = run.parameters
+    judged, executions = tables["judgements"], tables["executions"]
+    # clusters come from the clustering inputs only, and are what acodium.select makes of the runs
+    assert set(executions["test_set"]) == {"public", "private", "mutated"}
+    assert judged["cluster"].tolist() == select.judgements(executions, tables["candidates"], seed=0)["cluster"].tolist()
+    ks = sweep.k_grid(tables["candidates"])
+    recomputed = metrics.metrics_table(judged, ks=ks, ns=[params["n"]], trials=params["trials"],
+                                       resamples=params["resamples"], seed=0,
+                                       policies={"random": select.random_policy, "clustered": select.clustered_policy})
+    _same_metrics(tables["policies"], recomputed[recomputed["problem"] == "ALL"])
+    assert set(tables["policies"]["policy"]) == {"random", "filtered", "filtered + clustered", "pass@k (oracle)"}
+    # clustering on every input is the clustered policy of the first table, at the largest k
+    by_inputs = tables["by_inputs"]
+    assert by_inputs["inputs"].tolist() == sorted(set([0] + sweep.log_grid(params["clustering_inputs"])))
+    top = tables["policies"].query("policy == 'filtered + clustered' and k == @max(@ks)")["value"].item()
+    assert by_inputs.iloc[-1]["value"] == pytest.approx(top)
+
+
+def test_temperature_notebook_samples_the_local_server(tiny_run, starter):
+    run, tables = _run(tiny_run, "temperature_ablation")
+    params = run.parameters
+    candidates = tables["candidates"]
+    assert sorted(candidates["temperature"].unique()) == params["temperatures"]
+    assert candidates.groupby(["temperature", "problem"]).size().tolist() == [params["samples"]] * 4
+    assert tiny_run.server_requests == 2 * params["samples"] * len(params["temperatures"])
+    meta = candidates["meta"].map(json.loads)
+    assert (meta.map(lambda m: m["temperature"]) == candidates["temperature"]).all()
+    # verdicts from the programs' own runs, per temperature (candidate ids repeat across temperatures)
+    judged = tables["judgements"]
+    for t in params["temperatures"]:
+        cands = candidates[candidates["temperature"] == t]
+        truth = _verdicts_by_running(starter, cands, tiny_run.cache)
+        mine = judged[judged["temperature"] == t]
+        assert {(r.problem, r.candidate_id): bool(r.correct) for r in mine.itertuples()} == truth
+        # the server alternates a correct and an incorrect program: half of each problem's samples
+        assert mine.groupby("problem")["correct"].mean().tolist() == [0.5, 0.5]
+        stored = tables["solve_rate"][tables["solve_rate"]["temperature"] == t].drop(columns="temperature")
+        direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=sweep.k_grid(cands), policies={},
+                                       resamples=params["resamples"], seed=0)
+        _same_metrics(stored, direct[direct["problem"] == "ALL"])
+
+
+def test_explore_notebook_runs_the_problem_solutions(tiny_run, starter):
+    run, tables = _run(tiny_run, "explore_problems")
+    assert tables["overview"]["name"].tolist() == starter["name"]
+    first = data.Problem.from_row(starter[0])
+    sols = tables["solutions"]
+    assert set(sols["problem"]) == {first.name}
+    assert sorted(sols["candidate_id"]) == ["correct-0", "correct-1", "incorrect-0", "incorrect-1"]
+    report = evaluate.check_references([first.row], test_sets=["public", "private"], max_solutions=2,
+                                       cache_dir=tiny_run.cache / "executions", progress=False)
+    assert sols.sort_values("candidate_id")["passed_all"].tolist() == \
+        report.solutions.sort_values("candidate_id")["passed_all"].tolist()
+
+
+def test_temperature_notebook_without_a_model_stops_cleanly(tmp_path):
+    """The default parameters (as nbval runs them): no model, a message, no error, nothing saved."""
+    import papermill
+
+    out = tmp_path / "t.ipynb"
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "temperature_ablation.ipynb"), str(out), kernel_name="python3",
+        parameters={"out_dir": str(tmp_path / "run")}, progress_bar=False,
+    )
+    nb = nbformat.read(str(out), as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "No model is configured" in text and "model" in text
+    assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    assert not (tmp_path / "run").exists()
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{path.name} needs one cell tagged parameters"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{path.name} holds outputs"
+        assert nb.metadata["kernelspec"]["name"] == "python3"
