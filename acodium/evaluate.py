@@ -679,13 +679,15 @@ def load_candidate_set(
     name_column: str = "name",
     sample_rate: float | None = None,
     seed: int = 0,
+    valid_only: bool = False,
 ):
     """What `gencode eval pass_at_k` evaluates: (problems, candidates, run folder or None).
 
     `dataset_name` is a run folder (with candidates.parquet or .jsonl), a
     candidates table, or a problems dataset carrying candidates at
     `solutions_column` (by default the dataset's own solutions, as the
-    original command). Only problems with candidates are kept; `sample_rate`
+    original command). Only problems with candidates are kept (and, with
+    `valid_only`, not marked invalid by `check_references`); `sample_rate`
     then keeps a seeded fraction of them.
     """
     from .generate import CANDIDATES_FILE, CANDIDATES_LOG
@@ -710,7 +712,8 @@ def load_candidate_set(
     else:
         rows = problem_rows(load_problem_set(dataset_name, split, data_dir=data_dir))
         candidates = check_candidates(_candidates_from_rows(rows, solutions_column, name_column), rows)
-    names = [name for name in rows if name in set(candidates["problem"])]
+    names = [name for name in rows if name in set(candidates["problem"])
+             and not (valid_only and rows[name].get("is_valid_problem") is False)]
     if not names:
         raise UserError(f"{dataset_name} holds no candidates for any problem.")
     if sample_rate is not None:

@@ -366,6 +366,8 @@ def _draw_indices(rng: np.random.Generator, pool: int, k: int, trials: int) -> n
     """[trials x k] indices of uniform k-subsets of range(pool), without replacement."""
     if k == pool:
         return np.broadcast_to(np.arange(pool), (trials, pool)).copy()
+    if 4 * k <= pool:  # few of many: Floyd-style draws cost O(k), not O(pool), per trial
+        return np.stack([rng.choice(pool, k, replace=False, shuffle=False) for _ in range(trials)])
     keys = rng.random((trials, pool))
     return np.argpartition(keys, k - 1, axis=1)[:, :k]
 

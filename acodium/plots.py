@@ -108,7 +108,7 @@ def _draw_curves(ax, curves: Mapping[str, pd.DataFrame], x: str) -> list[float]:
         if {"ci_low", "ci_high"} <= set(df.columns) and df["ci_low"].notna().any():
             ax.fill_between(
                 xv, df["ci_low"].to_numpy(float) * 100, df["ci_high"].to_numpy(float) * 100,
-                color=color, alpha=0.18, linewidth=0,
+                color=color, alpha=0.15, linewidth=0,
             )
         xs.extend(xv.tolist())
     return xs
@@ -117,8 +117,8 @@ def _draw_curves(ax, curves: Mapping[str, pd.DataFrame], x: str) -> list[float]:
 def _percent_axis(ax, label: str) -> None:
     ax.set_ylabel(label)
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(0, min(max(hi, 5), 102))
+    _, hi = ax.get_ylim()
+    ax.set_ylim(0, 102 if hi > 90 else max(hi, 5))  # 100% stays labelled when curves reach it
 
 
 def solve_rate_curves(
@@ -143,7 +143,7 @@ def solve_rate_curves(
         ax.set_xlabel(xlabel)
         _percent_axis(ax, ylabel)
         ax.set_title(title)
-        ax.legend(loc="upper left", frameon=False)
+        ax.legend(loc="best", frameon=False)
         if note:
             ax.annotate(note, xy=(1, 0), xycoords="axes fraction", xytext=(-4, 4),
                         textcoords="offset points", ha="right", va="bottom", fontsize=8, color="0.35")

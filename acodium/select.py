@@ -152,26 +152,16 @@ def _sort_key(candidate_id) -> tuple:
 # --------------------------------------------------------------------------- policies
 
 
-def _first(order_keys: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the n smallest keys per row among eligible ones, -1 past the eligible."""
-    trials, k = order_keys.shape
-    order = np.argsort(np.where(eligible, order_keys, np.inf), axis=1, kind="stable")[:, :n]
-    chosen = np.where(np.take_along_axis(eligible, order, axis=1), order, -1)
-    if n > k:
-        chosen = np.concatenate([chosen, np.full((trials, n - k), -1)], axis=1)
-    return chosen
-
-
 def random_policy(draws: Draws, n: int) -> np.ndarray:
     """Submit n of the k drawn candidates uniformly at random, public tests ignored (the baseline)."""
     keys = draws.rng.random(draws.passes_public.shape)
-    return _first(keys, np.ones(draws.passes_public.shape, dtype=bool), n)
+    return _smallest(keys, np.ones(draws.passes_public.shape, dtype=bool), n)
 
 
 def filtered_policy(draws: Draws, n: int) -> np.ndarray:
     """Submit up to n of the drawn candidates passing the public tests, uniformly at random."""
-    keys = draws.rng.random(draws.passes_public.shape)
-    return _first(keys, draws.passes_public, n)
+    keys = draws.rng.random(draws.passes_public.shape) + ~draws.passes_public  # failing ones last
+    return _smallest(keys, draws.passes_public, n)
 
 
 def clustered_policy(draws: Draws, n: int) -> np.ndarray:
@@ -186,25 +176,34 @@ def clustered_policy(draws: Draws, n: int) -> np.ndarray:
     passes, cluster, rng = draws.passes_public, draws.cluster, draws.rng
     trials, k = passes.shape
     labels = int(cluster.max(initial=0)) + 1
+    failing = ~passes
     group = np.arange(trials)[:, None] * labels + cluster  # (trial, cluster) pairs
-    sizes = np.bincount(group[passes], minlength=trials * labels)
-    size = sizes[group]
+    size = np.bincount(group[passes], minlength=trials * labels)[group]
     tie_break = rng.random(trials * labels)[group]
-    # Rank of each candidate within its (trial, cluster): the round it is submitted in
-    # (members failing the public tests rank after the passing ones, and are never submitted).
-    within = rng.random((trials, k))
-    flat = np.lexsort((within.ravel(), ~passes.ravel(), group.ravel()))
-    sorted_group = group.ravel()[flat]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_group)) + 1]
-    run_start = np.repeat(starts, np.diff(np.r_[starts, sorted_group.size]))
-    round_ = np.empty(trials * k, dtype=np.int64)
-    round_[flat] = np.arange(trials * k) - run_start
-    round_ = round_.reshape(trials, k)
-    # Order within a trial: round, then larger cluster, then the cluster's random tie-break.
-    rows = np.broadcast_to(np.arange(trials)[:, None], (trials, k))
-    order = np.lexsort((tie_break.ravel(), -size.ravel(), round_.ravel(), ~passes.ravel(), rows.ravel()))
-    order = (order % k).reshape(trials, k)[:, :n]
-    chosen = np.where(np.take_along_axis(passes, order, axis=1), order, -1)
+    # The round each candidate is submitted in: its rank within its cluster, in random
+    # order, passing members first. Rows sorted by (cluster, failing, random) list each
+    # cluster's members consecutively; the rank is the distance to the cluster's first.
+    by_cluster = np.argsort(cluster * 2.0 + failing + rng.random((trials, k)), axis=1)
+    sorted_cluster = np.take_along_axis(cluster, by_cluster, axis=1)
+    column = np.broadcast_to(np.arange(k), (trials, k))
+    first = np.where(np.diff(sorted_cluster, axis=1, prepend=-1) != 0, column, 0)
+    np.maximum.accumulate(first, axis=1, out=first)
+    round_ = np.empty((trials, k), dtype=np.int64)
+    np.put_along_axis(round_, by_cluster, column - first, axis=1)
+    # Order: passing first, then by round, then larger cluster, then the cluster's random tie-break.
+    key = (failing * (k + 1.0) + round_) * (k + 1.0) + (k - size) + tie_break
+    return _smallest(key, passes, n)
+
+
+def _smallest(key: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n smallest keys of each row, ascending, -1 where not eligible or past k."""
+    trials, k = key.shape
+    if n < k:
+        part = np.argpartition(key, n - 1, axis=1)[:, :n]
+        order = np.take_along_axis(part, np.argsort(np.take_along_axis(key, part, axis=1), axis=1), axis=1)
+    else:
+        order = np.argsort(key, axis=1)
+    chosen = np.where(np.take_along_axis(eligible, order, axis=1), order, -1)
     if n > k:
         chosen = np.concatenate([chosen, np.full((trials, n - k), -1)], axis=1)
     return chosen

@@ -164,3 +164,32 @@ def test_a_killed_run_resumes_without_running_again_what_finished(sample, train_
     # the slow copies behave as the solution they wrap
     judged = pd.read_parquet(out / "judgements.parquet")
     assert judged.groupby("problem")["correct"].nunique().max() == 1
+
+
+def test_a_cleaned_dataset_skips_invalid_tests_and_problems(capsys, train_rows, tmp_path):
+    # 1133_F1's stored solution reads another input format: it crashes on every test.
+    rows = [train_rows[1], train_rows[2], next(r for r in train_rows if r["name"].startswith("1133_F1."))]
+    src = tmp_path / "three.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    refs = tmp_path / "refs"
+    code, _, stderr = run(capsys, "eval", "references", "--dataset", src, "--max_tests", "3", "--time_limit", "3",
+                          "--out", refs, "--no_cache", "--no_progress")
+    assert code == 0, stderr
+    summary = json.loads((refs / "summary.json").read_text())
+    assert summary["invalid_problems"] >= 1
+    cleaned = refs / "dataset"
+    ds = datasets.load_from_disk(str(cleaned))
+    valid = dict(zip(ds["name"], ds["is_valid_problem"]))
+    assert valid[rows[2]["name"]] is False
+
+    args = ["eval", "pass_at_k", "--dataset_name", cleaned, "--max_tests", "3", "--time_limit", "3", "--no_cache",
+            "--no_progress", "--bootstrap", "100", "--evaluation_test_type", "public_tests,private_tests"]
+    code, stdout, stderr = run(capsys, *args, "--valid_only", "--out", tmp_path / "valid")
+    assert code == 0, stderr
+    summary = json.loads((tmp_path / "valid" / "summary.json").read_text())
+    assert summary["problems"] == sum(valid.values())
+    # on the tests the check kept, the accepted solutions are correct
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == 1.0
+    code, stdout, stderr = run(capsys, *args, "--out", tmp_path / "all")
+    assert code == 0, stderr
+    assert json.loads((tmp_path / "all" / "summary.json").read_text())["problems"] == 3

@@ -49,6 +49,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def subset(rows, names, path: Path) -> Path:
+    """A problems file of some real rows (in tmp_path: the sample is never copied into the repository)."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows if r["name"] in names))
+    return path
+
+
+def statement_marker(row) -> str:
+    return row["description"][:160]
+
+
+# Problems of the sample whose one accepted solution passes its private tests quickly here.
+QUICK = ["1147_A. Hide and Seek", "438_A. The Child and Toy", "91_A. Newspaper Headline",
+         "850_A. Five Dimensional Points"]
+
+
 def test_ask_prints_the_reply(chat_server, capsys):
     chat_server.reply_for("Which language", "Python, of course.")
     assert gencode("gen", "ask", "Which language should I use?", *llm_args(chat_server, "--temperature", "0")) == 0
@@ -94,9 +109,10 @@ def test_no_key_exits_2_before_any_work_via_the_real_binary(chat_server, train_s
     assert chat_server.requests == [] and not (tmp_path / "run").exists()
 
 
-def test_unreachable_server_exits_2_before_any_work(train_sample_path, tmp_path, capsys):
-    code = gencode("gen", "solve_and_evaluate_set", "--dataset_name", train_sample_path, "--k", "2",
-                   "--sample_rate", "0.05", "--out", tmp_path / "run", "--model", "m",
+def test_unreachable_server_exits_2_before_any_work(train_rows, tmp_path, capsys):
+    problems = subset(train_rows, QUICK, tmp_path / "quick.jsonl")
+    code = gencode("gen", "solve_and_evaluate_set", "--dataset_name", problems, "--k", "2",
+                   "--sample_rate", "0.5", "--out", tmp_path / "run", "--model", "m",
                    "--base_url", f"http://127.0.0.1:{free_port()}/v1", "--api_key", "k", "--no_progress")
     assert code == 2
     assert "Cannot reach the LLM server" in capsys.readouterr().err
@@ -135,30 +151,13 @@ def test_dashed_spellings(chat_server, capsys):
     assert chat_server.chat_bodies[0]["max_tokens"] == 5
 
 
-# ---- with execution: these run the candidates through the execution API and the judging code
-
-
-def subset(rows, names, path: Path) -> Path:
-    """A problems file of some real rows (in tmp_path: the sample is never copied into the repository)."""
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows if r["name"] in names))
-    return path
-
-
-def statement_marker(row) -> str:
-    return row["description"][:160]
-
-
-# Problems of the sample whose one accepted solution passes its private tests quickly here.
-QUICK = ["1147_A. Hide and Seek", "438_A. The Child and Toy", "91_A. Newspaper Headline",
-         "850_A. Five Dimensional Points"]
-
-
-def test_solve_problem_prints_a_verdict_per_test(chat_server, train_rows, capsys):
+def test_solve_problem_prints_a_verdict_per_test(chat_server, train_rows, tmp_path, capsys):
     row = next(r for r in train_rows if r["name"] == QUICK[0])
+    problems = subset(train_rows, QUICK, tmp_path / "quick.jsonl")
     chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "prose"),
                           "```python\nprint(-1)\n```", "I do not know.")
-    code = gencode("gen", "solve_problem", "--dataset_name", REPO.parent / "shared" / "data" /
-                   "code_contests_train_sample.jsonl", "--split_name", "train", "--problem_name", row["name"],
+    code = gencode("gen", "solve_problem", "--dataset_name", problems, "--split_name", "train",
+                   "--problem_name", row["name"],
                    "--evaluation_test_type", "private_tests", "--k", "3", "--concurrency", "1",
                    *llm_args(chat_server), "--no_progress")
     out = capsys.readouterr().out
@@ -171,13 +170,14 @@ def test_solve_problem_prints_a_verdict_per_test(chat_server, train_rows, capsys
     assert f"{row['name']}: 1 of 3 candidates pass every private_tests test" in out
 
 
-def test_solve_problem_with_human_and_mutant_sources(train_sample_path, train_rows, capsys):
+def test_solve_problem_with_human_and_mutant_sources(train_rows, tmp_path, capsys):
     row = next(r for r in train_rows if r["name"] == QUICK[1])
+    problems = subset(train_rows, QUICK, tmp_path / "quick.jsonl")
     n = len(row["private_tests"]["input"])
-    assert gencode("gen", "solve_problem", "--dataset_name", train_sample_path, "--problem_name", row["name"],
+    assert gencode("gen", "solve_problem", "--dataset_name", problems, "--problem_name", row["name"],
                    "--source", "human", "--no_progress") == 0
     assert f"human-c0 (human, python3): {n}/{n} tests passed" in capsys.readouterr().out
-    assert gencode("gen", "solve_problem", "--dataset_name", train_sample_path, "--problem_name", row["name"],
+    assert gencode("gen", "solve_problem", "--dataset_name", problems, "--problem_name", row["name"],
                    "--source", "mutants", "--k", "4", "--no_progress") == 0
     out = capsys.readouterr().out
     assert out.count("(mutant, python3)") == 4
@@ -248,3 +248,31 @@ def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, t
     assert proc.returncode == 0, proc.stderr
     assert chat_server.chat_requests == 16 - kept
     assert len(list(AppendLog(log).rows())) == 16
+
+
+def test_ask_with_the_cache(chat_server, capsys):
+    chat_server.reply_for("Twice?", "Once.")
+    args = ["gen", "ask", "Twice?", *llm_args(chat_server), "--cache"]
+    assert gencode(*args) == 0
+    chat_server.reset_counts()
+    assert gencode(*args) == 0
+    out, err = capsys.readouterr()
+    assert out == "Once.\nOnce.\n" and err.count(", cached]") == 1
+    assert chat_server.requests == []
+
+
+def test_solve_and_evaluate_set_from_a_file_of_candidates(train_rows, tmp_path, capsys):
+    rows = [r for r in train_rows if r["name"] in QUICK[:2]]
+    brought = tmp_path / "mine.jsonl"
+    brought.write_text("".join(
+        json.dumps({"problem": r["name"], "code": code}) + "\n"
+        for r in rows for code in (r["solutions"]["solution"][0], "print('no')\n")
+    ))
+    run = tmp_path / "run"
+    assert gencode("gen", "solve_and_evaluate_set", "--dataset_name", subset(train_rows, QUICK, tmp_path / "q.jsonl"),
+                   "--source", "file", "--candidates_file", brought, "--k", "2", "--out", run,
+                   "--bootstrap", "100", "--no_progress") == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["problems"] == 2 and summary["candidates"] == 4  # problems without candidates are left out
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.5)
+    assert summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(1.0)

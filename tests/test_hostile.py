@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -311,3 +313,47 @@ def test_legitimate_deep_recursion_and_big_thread_stacks_are_ok(backend):
                             "t = threading.Thread(target=lambda: print('deep'))\nt.start()\nt.join()",
                    limits=Limits(time_s=5, memory_bytes=256 << 20))
     assert r.status == Status.OK and r.stdout == "deep\n"
+
+
+# --- where the sandbox is built --------------------------------------------------------------
+
+RUN_AS_SCRIPT = """
+import sys
+from acodium.execute import Job, Limits, Program
+from acodium.execute.local import LocalBackend
+with LocalBackend(workers=1) as be:
+    r = be.run(Job(Program("python3", "import os; print(os.getuid(), input())"), ["hello"], None, Limits(time_s=2)))[0]
+    print(r.status.value, r.stdout.strip())
+"""
+
+
+def test_sandbox_is_built_without_root(backend):
+    run_program(Program("python3", "print(1)"), [""], None, LIMITS, backend=backend)
+    for worker in backend._all:
+        assert os.stat(f"/proc/{worker.popen.pid}").st_uid != 0  # bwrap itself runs unprivileged
+
+
+def test_sandbox_works_for_an_ordinary_user():
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": "/tmp"}
+    cmd = ["/usr/bin/python3.11", "-c", RUN_AS_SCRIPT]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd="/tmp")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "OK 65534 hello"
+
+
+def test_no_user_namespaces_is_one_clear_error():
+    # A user namespace of our own where no further namespace may be created, and no capability.
+    script = ("import sys\nfrom acodium.errors import UserError\n" + RUN_AS_SCRIPT.replace(
+        "with LocalBackend", "try:\n  be = LocalBackend(workers=1)\n  be.run(Job(Program('python3', 'print(1)'), [''], None, Limits(1)))\n"
+        "except UserError as e:\n  print('USERERROR', e)\n  sys.exit(0)\nwith LocalBackend"))
+    inner = ("echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --inh-caps=-all "
+             f"--bounding-set=-all {sys.executable} -c \"$0\"")
+    p = subprocess.run(["unshare", "--user", "--map-root-user", "sh", "-c", inner, script],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    message = p.stdout.strip()
+    assert message.startswith("USERERROR The sandbox could not be started"), message
+    assert "user namespaces" in message and "--no_sandbox" in message
+    assert message.count(". ") == 0 and message.endswith(".")

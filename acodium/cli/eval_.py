@@ -121,8 +121,9 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("evaluation_test_type", default="private_tests", show_default=True,
         help="Tests that decide correctness: private_tests, generated_tests, mutated_tests, "
              "public_tests, hidden_tests (private + generated, as DESIGN.md), or a comma list.")
-@option("k", "--k_values", default=None,
-        help="k values, comma-separated [default: 1,5,10,100, keeping those every problem has samples for].")
+@option("k", "--k_values", multiple=True,
+        help="k values, comma-separated or repeated [default: 1,5,10,100, keeping those every problem "
+             "has samples for].")
 @option("n", type=int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("sample_rate", type=float, default=None, help="Evaluate this fraction of the problems (seeded).")
 @option("seed", type=int, default=0, show_default=True)
@@ -132,6 +133,8 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
         help="Where candidates sit in a problems dataset's rows (as the original command).")
 @option("task_name_column", default="name", show_default=True, help="Problem name column of a problems dataset.")
 @option("max_tests", type=int, default=None, help="At most this many tests per test set and problem.")
+@option("valid_only", is_flag=True,
+        help="Leave out problems a reference check marked invalid (is_valid_problem false).")
 @option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
 @option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
@@ -143,19 +146,23 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate, seed, problems,
-              path_to_solutions_column, task_name_column, max_tests, full, backend, time_limit, workers,
-              bootstrap, out, no_cache, no_progress):
+              path_to_solutions_column, task_name_column, max_tests, valid_only, full, backend, time_limit,
+              workers, bootstrap, out, no_cache, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
     to n of k samples among those passing the public tests (the AlphaCode
-    filter, computed exactly). A k larger than the samples of some problem is
-    refused rather than extrapolated.
+    filter, computed exactly), and by AlphaCode's clustering where the problems
+    carry mutated_tests. A k larger than the samples of some problem is
+    refused rather than extrapolated. Tests a reference check marked invalid
+    are skipped (give the dataset/ folder `gencode eval references` wrote).
+    With --out (or a run folder as --dataset_name), executions are logged as
+    they finish and an interrupted run resumes where it stopped.
     """
     from ..evaluate import load_candidate_set, score_candidates
 
     sets = _test_sets(evaluation_test_type)
-    ks = _ints(k, "--k")
+    ks = _ints(",".join(k), "--k") if k else None
     if sample_rate is not None and not 0 < sample_rate <= 1:
         raise UserError(f"--sample_rate must be in (0, 1], not {sample_rate}.")
     if n < 1:
@@ -163,7 +170,7 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     problem_set, candidates, run_dir = load_candidate_set(
         dataset_name, split=split_name, problems=problems, data_dir=data_dir(),
         solutions_column=path_to_solutions_column, name_column=task_name_column,
-        sample_rate=sample_rate, seed=seed,
+        sample_rate=sample_rate, seed=seed, valid_only=valid_only,
     )
     out = Path(out) if out is not None else run_dir
     result = score_candidates(

@@ -384,8 +384,7 @@ def run_python(code):
     main = types.ModuleType("__main__")
     main.__file__ = "solution.py"
     main.__builtins__ = __builtins__
-    sys.modules["__main__"] = main
-    random.seed()
+    sys.modules["__main__"] = main  # (random reseeds itself after fork)
     exit_code = 0
     try:
         exec(code, main.__dict__)

@@ -256,13 +256,20 @@ class LocalBackend(Backend):
         scratch = None if self.sandbox else tempfile.mkdtemp(prefix="acodium-unsandboxed-")
         cmd = self._command(scratch or "/tmp")
         stderr_file = tempfile.TemporaryFile()
-        kwargs = {}
+        popen_args = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                          cwd=scratch or "/", start_new_session=True)
+        popen = None
         if self.sandbox and os.geteuid() == 0:
-            kwargs = dict(user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[])
-        popen = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-            cwd=scratch or "/", start_new_session=True, **kwargs)
+            # As root, build the sandbox as an ordinary user would: root in a user namespace
+            # could otherwise be trusted by the kernel (RLIMIT_NPROC does not apply to root).
+            try:
+                popen = subprocess.Popen(cmd, user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[],
+                                         **popen_args)
+            except PermissionError:  # "root" without the right to change user (a container)
+                popen = None
+        if popen is None:
+            popen = subprocess.Popen(cmd, **popen_args)
         worker = Worker(popen, stderr_file, scratch)
         try:
             hello = worker.reply_queue.get(timeout=START_TIMEOUT_S)
@@ -279,16 +286,18 @@ class LocalBackend(Backend):
         return worker
 
     def _start_error(self, message: str) -> Exception:
-        first = message.splitlines()[0] if message else "no message"
-        namespaces = any(w in message.lower() for w in ("namespace", "permission", "not permitted", "uid map"))
-        if self.sandbox and namespaces:
-            return UserError(
-                f"The sandbox could not be started (bwrap: {first}): allow unprivileged user "
-                "namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1, or "
-                "kernel.apparmor_restrict_unprivileged_userns=0), or run candidate programs "
-                "unsandboxed at your own risk with get_backend('local', sandbox=False) / --no_sandbox.")
-        return UserError(f"The execution worker could not be started ({first}).")
-
+        first = message.strip().splitlines()[-1] if message.strip() else "no message"
+        first = first.removeprefix("bwrap: ")
+        if not self.sandbox:
+            return UserError(f"The execution worker could not be started ({first}).")
+        if any(w in message.lower() for w in ("namespace", "not permitted", "permission denied", "uid map")):
+            hint = ("allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or "
+                    "kernel.apparmor_restrict_unprivileged_userns=0 under AppArmor)")
+        else:
+            hint = "check that bubblewrap works here (`bwrap --ro-bind / / true`)"
+        return UserError(
+            f"The sandbox could not be started (bwrap: {first}): {hint}, or run candidate programs "
+            "unsandboxed at your own risk with get_backend('local', sandbox=False) / --no_sandbox.")
 
     def _acquire(self) -> Worker:
         if self._closed:
@@ -374,9 +383,9 @@ class LocalBackend(Backend):
             raise UserError(f"Cannot run programs in {program.language!r}: the local backend runs python3 and cpp.")
         try:
             loaded = self._load(worker, program)
-        except WorkerLost:
+        except WorkerLost as e:
             worker = self._replace(worker)
-            loaded = {"compile_error": True, "stderr": "the worker died while loading the program"}
+            loaded = {"error": f"sandbox error while loading the program: {e}"}
         if not loaded.get("ok"):
             status = Status.COMPILE_ERROR if loaded.get("compile_error") else Status.SANDBOX_ERROR
             for i in range(len(job.inputs)):

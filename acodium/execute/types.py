@@ -55,7 +55,11 @@ DEFAULT_OUTPUT_BYTES = 32 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-test limits: wall time (seconds), address-space memory and output size (bytes)."""
+    """Per-test limits: time (seconds), memory and output size (bytes).
+
+    The local backend counts CPU time against `time_s`, with a wall-clock cap for
+    programs that sleep; memory is the peak resident set.
+    """
 
     time_s: float = DEFAULT_TIME_S
     memory_bytes: int = DEFAULT_MEMORY_BYTES
