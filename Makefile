@@ -16,7 +16,7 @@ help:
 	@echo "make demo    set up and run the offline demo"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make cc-env  the Python 3.9 environment of the code_contests tester"
-	@echo "make bench   execution benchmarks (bench/)"
+	@echo "make bench   execution and metrics benchmarks (bench/)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test: install cc-env
 
 bench: install cc-env
 	$(BIN)/python bench/execution.py
+	$(BIN)/python bench/metrics.py
+
+fidelity: install cc-env
+	$(BIN)/python bench/fidelity.py
 
 clean:
 	rm -rf $(VENV) $(CC_VENV) .pytest_cache

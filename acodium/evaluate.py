@@ -50,7 +50,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import UserError
-from .execute.types import LANGUAGE_IDS, Job, Limits, Program
+from .execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES, Job, Limits, Program
 from .tables import CANDIDATES, EXECUTIONS, AppendLog, read_table, require_columns, write_table
 
 TEST_SETS = ("public", "private", "generated", "mutated")
@@ -646,7 +646,11 @@ def load_problem_set(
 
 
 def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_column: str) -> pd.DataFrame:
-    """Candidates carried by the problems' rows, at a dotted path such as `solutions.solution`."""
+    """Candidates carried by the problems' rows, at a dotted path such as `solutions.solution`.
+
+    Candidates in languages that cannot run here (java, python2) are left out;
+    candidate_id is the position in the row's list.
+    """
     parts = solutions_column.split(".")
     out = []
     for row in rows.values():
@@ -664,6 +668,8 @@ def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_
             value = [value]
         for i, code in enumerate(value or []):
             language = _language(languages[i]) if languages is not None else "python3"
+            if language not in RUNNABLE_LANGUAGES:
+                continue  # java, python2: nothing here runs them
             out.append({"problem": row[name_column], "candidate_id": str(i), "language": language,
                         "code": code, "source": "dataset", "meta": json.dumps({"column": solutions_column})})
     return pd.DataFrame(out, columns=CANDIDATES)

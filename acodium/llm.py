@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Mapping, TypeVar
 

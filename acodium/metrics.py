@@ -6,13 +6,16 @@ test, DESIGN.md). A metric "at k" is the probability over a uniform draw of k
 of the K samples, so k may never exceed K: we say so rather than extrapolate.
 
 - `pass_at_k(n, c, k)`: the unbiased estimator of the Codex paper,
-  1 - C(n-c, k) / C(n, k), in the product form prod_{i<k} (1 - c/(n-i))
-  summed in log space, for every problem and every k at once.
+  1 - C(n-c, k) / C(n, k), from the product form prod_{i<k} (1 - c/(n-i)),
+  one cumulative product per distinct (n, c) giving every k at once
+  (1,000 problems x every k up to 10,000 in about 0.1 s of CPU).
 - `n_at_k_filtered(K, P, C, n, k)`: AlphaCode's n@k, exactly, for the policy
   "submit up to n of the drawn samples that pass the public tests, chosen
   uniformly" (P pass public, C of those are also correct).
 - `n_at_k_sampled(judgements, policy, n, k)`: n@k for any ordered selection
-  policy (`acodium.select.clustered_policy`, ...) by repeated draws.
+  policy (`acodium.select.clustered_policy`, ...) by repeated draws; a policy
+  sees `Draws` and returns submission positions (`per_draw_policy` adapts a
+  function written for a single draw).
 - `bootstrap_ci(values)`: percentile interval over problems for a mean.
 - `metrics_table(judgements, ks, ns)`: the METRICS table of `acodium.tables`.
 """
@@ -265,8 +268,9 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
         n@k = sum_p h_k(p) pass_{P,C}(min(n, p))
             = sum_{p<n} h_k(p) pass_{P,C}(p) + P(p >= n) pass_{P,C}(n),
 
-    n terms per (problem, k) whatever k is (see `_n_at_k_rows`). Shapes:
-    [problems], then [ns] if n is a list, then [ks] if k is a list.
+    n terms per (problem, k) whatever k is (see `_n_at_k_rows`); relative
+    accuracy about 1e-15 on pools of 10^4 (no sum of large log-factorials).
+    Shapes: [problems], then [ns] if n is a list, then [ks] if k is a list.
     """
     scalar_pool = all(np.ndim(x) == 0 for x in (samples, passing, passing_correct))
     scalar_n, scalar_k = np.ndim(n) == 0, np.ndim(k) == 0
@@ -334,6 +338,27 @@ class Draws:
 # A policy orders submissions: (draws, n) -> int array [trials x n] of column
 # positions into the draw, best first, -1 where it submits nothing more.
 Policy = Callable[[Draws, int], np.ndarray]
+
+
+def per_draw_policy(choose: Callable[[np.ndarray, np.ndarray, np.random.Generator], Sequence[int]]) -> Policy:
+    """A Policy from a function written for one draw (simpler to write, slower to run).
+
+    `choose(passes_public, cluster, rng)` gets the arrays of one draw of k
+    candidates and returns the positions (0..k-1) it submits, best first;
+    only the first n count.
+    """
+
+    def policy(draws: Draws, n: int) -> np.ndarray:
+        chosen = np.full((draws.trials, n), -1, dtype=np.int64)
+        for t in range(draws.trials):
+            order = [int(i) for i in choose(draws.passes_public[t], draws.cluster[t], draws.rng)][:n]
+            if any(not 0 <= i < draws.k for i in order) or len(set(order)) != len(order):
+                raise ValueError(f"A policy must submit distinct positions among 0..{draws.k - 1}, not {order}.")
+            chosen[t, :len(order)] = order
+        return chosen
+
+    policy.__doc__ = choose.__doc__
+    return policy
 
 
 def _pools(judgements: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -510,8 +535,10 @@ def metrics_table(
     """
     pools = _pools(judgements)
     names = [name for name, _ in pools]
-    ks_arr = _ks(list(ks), "k")
-    ns_arr = _ks(list(ns), "n") if len(ns) else np.array([], dtype=np.int64)
+    if "ALL" in names:
+        raise UserError('A problem is named "ALL", the name the metrics table keeps for the mean over problems.')
+    ks_arr = np.unique(_ks(list(ks), "k"))
+    ns_arr = np.unique(_ks(list(ns), "n")) if len(ns) else np.array([], dtype=np.int64)
     if policies is None:
         from .select import clustered_policy
 

@@ -81,31 +81,34 @@ def test_suite_false_positives_counts_what_the_strong_suite_rejects():
     assert strength["public_vs_hidden"] == public
 
 
-def test_load_candidate_set_from_a_problems_dataset_and_from_a_table(train_sample_path, train_rows, tmp_path):
-    problems, candidates, run_dir = load_candidate_set(train_sample_path)
+def test_load_candidate_set_from_a_problems_dataset_and_from_a_table(train_rows, tmp_path):
+    source = tmp_path / "twenty.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in train_rows[:20]))
+    problems, candidates, run_dir = load_candidate_set(source)
     assert run_dir is None
-    assert len(problems) == len(train_rows) == candidates["problem"].nunique()
+    assert len(problems) == 20 == candidates["problem"].nunique()
     assert set(candidates["language"]) == {"python3"}
-    problems, candidates, _ = load_candidate_set(train_sample_path, sample_rate=0.05, seed=1)
-    assert len(problems) == round(len(train_rows) * 0.05) == len(candidates)
+    problems, candidates, _ = load_candidate_set(source, sample_rate=0.25, seed=1)
+    assert len(problems) == 5 == len(candidates)
+    assert [p["name"] for p in problems] == [r["name"] for r in train_rows[:20] if r["name"] in set(candidates["problem"])]
 
     table = reference_candidates(train_rows[:4])
     table.to_parquet(tmp_path / "cands.parquet")
     with pytest.raises(UserError, match="give their problems"):
         load_candidate_set(tmp_path / "cands.parquet")
-    problems, candidates, _ = load_candidate_set(tmp_path / "cands.parquet", problems=train_sample_path)
+    problems, candidates, _ = load_candidate_set(tmp_path / "cands.parquet", problems=source)
     assert [p["name"] for p in problems] == [r["name"] for r in train_rows[:4]]
     assert len(candidates) == 4
     table.drop(columns=["language"]).to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(UserError, match="lacks the column"):
-        load_candidate_set(tmp_path / "bad.parquet", problems=train_sample_path)
+        load_candidate_set(tmp_path / "bad.parquet", problems=source)
 
     run = tmp_path / "run"
     run.mkdir()
     with open(run / "candidates.jsonl", "w") as fh:
         for r in table.to_dict("records"):
             fh.write(json.dumps(r) + "\n")
-    problems, candidates, run_dir = load_candidate_set(run, problems=train_sample_path)
+    problems, candidates, run_dir = load_candidate_set(run, problems=source)
     assert run_dir == run and len(candidates) == 4
 
 

@@ -66,28 +66,41 @@ def test_busy_loop_is_a_timeout_in_bounded_time(cc):
     start = time.monotonic()
     results = cc.run(Job(BUSY, ["\n"], ["x"], limits=Limits(time_s=0.5)))
     assert results[0].status == Status.TIMEOUT and results[0].passed is False
-    assert time.monotonic() - start < 8  # cut at max(3 x 0.5, 1.5) s (+ compile grace), not the tester's 10 s
+    assert time.monotonic() - start < 9  # cut at 5 x 0.5 + 1 s (+ 2 s compile grace), not the tester's 10 s
 
 
-def test_over_the_time_limit_but_finished_is_a_timeout(cc):
-    slow = Program("python3", "import time\nt = time.time()\nwhile time.time() - t < 1.3:\n    pass\nprint('done')")
-    results = cc.run(Job(slow, ["\n"], ["done"], limits=Limits(time_s=1.0)))
-    assert results[0].status == Status.TIMEOUT and results[0].time_s > 1.0
-    relaxed = cc.run(Job(slow, ["\n"], ["done"], limits=Limits(time_s=5.0)))
-    assert relaxed[0].status == Status.OK and relaxed[0].passed is True
+def test_time_limit_is_a_wall_cap_only_unlike_local(cc):
+    # The tester's CPU limit is fixed at 10 s and a test's CPU time cannot be read: a short
+    # time limit only caps wall time (5 x limit + 1 s). Local measures CPU: TIMEOUT there.
+    burn = Program("python3", "import time\nwhile time.process_time() < 0.2:\n    pass\nprint('done')")
+    limits = Limits(time_s=0.05)
+    assert cc.run(Job(burn, ["\n"], ["done"], limits=limits))[0].status == Status.OK
+    local = run_program(burn, ["\n"], ["done"], limits, backend="local")
+    assert local[0].status == Status.TIMEOUT
+
+
+def _tester_dirs() -> set[str]:
+    return set(glob.glob("/tmp/[0-9]*-[0-9]*-[0-9]*"))
+
+
+def _alive(tester_dir_name: str) -> bool:
+    """Is the process that made /tmp/<ms>-<pid>-<rand> still running?"""
+    return os.path.exists(f"/proc/{tester_dir_name.split('-')[1]}")
 
 
 def test_blocked_program_is_cut_off_and_the_job_goes_on(cc):
-    tmp_before = set(glob.glob("/tmp/[0-9]*-[0-9]*-[0-9]*"))
+    tmp_before = _tester_dirs()
     mixed = Program("python3", "import select\nx = input()\nif x == 'block':\n"
                                "    select.select([], [], [], 1000)\nprint(x)\n")
     results = cc.run(Job(mixed, ["a\n", "b\n", "block\n", "c\n"], ["a", "b", "block", "c"],
                          limits=Limits(time_s=0.5)))
     assert [r.status for r in results] == [Status.OK, Status.OK, Status.TIMEOUT, Status.OK]
     assert [r.passed for r in results] == [True, True, False, True]
-    # The killed side process left no sandboxed program and no tester folder behind.
-    assert not [p for p in os.popen("ps -eo cmd").read().splitlines() if "code.pyc" in p]
-    assert set(glob.glob("/tmp/[0-9]*-[0-9]*-[0-9]*")) <= tmp_before
+    # The killed side process left no sandboxed program and no tester folder behind: the
+    # tester names both /tmp/<ms>-<pid of its caller>-<rand>, so orphans have a dead pid.
+    programs = [c for c in os.popen("ps -eo args").read().splitlines() if c.endswith("/code.pyc")]
+    assert not [c for c in programs if not _alive(c.split("/tmp/")[1])]
+    assert not [d for d in _tester_dirs() - tmp_before if not _alive(os.path.basename(d))]
     assert cc.run(Job(ECHO, ["next\n"], ["next"]))[0].passed is True
 
 

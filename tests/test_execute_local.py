@@ -161,7 +161,7 @@ def test_each_test_is_a_fresh_process():
 
 # --- C++ -----------------------------------------------------------------------------------
 
-CPP_SUM = """#include <bits/stdc++.h>
+CPP_SUM = """#include <iostream>
 using namespace std;
 int main() { long long a, s = 0; while (cin >> a) s += a; cout << s << endl; return 0; }
 """

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pandas as pd
 import pytest
 
 from acodium.errors import UserError
 from acodium.generate import (
-    CANDIDATES_LOG, ERRORS_LOG, FileSource, HumanSource, LLMSource, MutantSource,
+    CANDIDATES_LOG, ERRORS_LOG, FileSource, HumanSource, LLMSource,
     agenerate_candidates, generate_candidates, make_source,
 )
 from acodium.mutate import mutant_candidates

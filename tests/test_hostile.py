@@ -248,6 +248,16 @@ def test_killing_its_parent_and_every_pid(backend):
         hostile(backend, "print(1)")  # and the sandbox is sound afterwards
 
 
+def test_a_worker_lost_while_idle_is_replaced_silently(backend):
+    run_program(Program("python3", "print(1)"), [""], None, LIMITS, backend=backend)
+    victim = backend._all[0]
+    os.killpg(victim.popen.pid, 9)
+    victim.popen.wait(timeout=10)
+    results = run_program(Program("python3", "print(input())"), ["a", "b"], ["a", "b"], LIMITS, backend=backend)
+    assert [(r.status, r.passed) for r in results] == [(Status.OK, True)] * 2
+    assert victim not in backend._all
+
+
 def test_orphaned_grandchild_is_gone(backend):
     marker = f"{secrets.randbelow(10 ** 6) + 10 ** 6}.25"
     code = f"""
@@ -297,6 +307,30 @@ print('locked')
     r, _ = hostile(backend, code)  # checks that the next program sees an empty /tmp
     assert r.status == Status.OK and r.stdout == "locked\n"
     assert Path("/usr").exists()
+
+
+def test_ipc_objects_do_not_outlive_the_test(backend):
+    code = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shm = libc.shmget(0, 8 << 20, 0o1000 | 0o600)
+addr = libc.shmat(shm, None, 0)
+ctypes.memset(addr, 1, 8 << 20)  # 8 MiB that no process holds once detached
+libc.shmdt(ctypes.c_void_p(addr))
+libc.semget(0, 1, 0o1000 | 0o600)
+libc.msgget(0, 0o1000 | 0o600)
+libc.mq_open(b'/leftover', os.O_CREAT | os.O_RDWR, 0o600, None)
+open('/dev/shm/leftover', 'w').write('x')
+print(sum(len(open(f'/proc/sysvipc/{k}').read().splitlines()) - 1 for k in ('shm', 'sem', 'msg')),
+      os.listdir('/dev/mqueue'), os.listdir('/dev/shm'))
+"""
+    check = ("import os\nprint(sum(len(open(f'/proc/sysvipc/{k}').read().splitlines()) - 1 "
+             "for k in ('shm', 'sem', 'msg')), os.listdir('/dev/mqueue'), os.listdir('/dev/shm'))")
+    r, _ = hostile(backend, code)
+    assert r.status == Status.OK and r.stdout == "3 ['leftover'] ['leftover']\n", r.stderr
+    after, _ = hostile(backend, check)
+    assert after.stdout == "0 [] []\n"
 
 
 def test_segfault(backend):

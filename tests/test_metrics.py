@@ -19,6 +19,7 @@ from acodium.metrics import (
     n_at_k_filtered,
     n_at_k_sampled,
     pass_at_k,
+    per_draw_policy,
 )
 from acodium.select import clustered_policy, filtered_policy, random_policy
 from acodium.tables import METRICS
@@ -167,9 +168,41 @@ def test_n_at_k_filtered_on_large_pools_is_consistent():
     assert np.all(np.diff(got, axis=2) >= -1e-12)  # more samples never hurt
     assert np.all(got[:, 1] >= got[:, 0] - 1e-12)  # more submissions never hurt
     # 1@1 = chance the single draw passes public and is correct
-    np.testing.assert_allclose(got[:, 0, 0], C / K, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got[:, 0, 0], C / K, rtol=1e-12)
     # 1 correct among 5000 passing: 1@k is about 1/5000 for any k (one pick among the passing)
     assert got[0, 0, -1] == pytest.approx(1 / 5000, rel=1e-6)
+
+
+def exact_n_at_k(K: int, P: int, C: int, n: int, k: int) -> Fraction:
+    """The closed form with big integers: sum_p h(p) pass@min(n, p) of (P, C), h hypergeometric."""
+    total = Fraction(0)
+    for p in range(max(0, k - (K - P)), min(k, P) + 1):
+        h = Fraction(comb(P, p) * comb(K - P, k - p), comb(K, k))
+        m = min(n, p)
+        total += h * (1 - Fraction(comb(P - C, m), comb(P, m)))
+    return total
+
+
+def test_n_at_k_filtered_on_many_larger_pools_against_big_integer_arithmetic():
+    # Pools of up to 3,000 samples: several row chunks, the k > K - P corner, repeated pools.
+    rng = np.random.default_rng(5)
+    K = rng.integers(40, 3000, 30)
+    P = np.minimum(K, (K * rng.choice([0.0, 0.01, 0.3, 0.97, 1.0], 30)).astype(int) + rng.integers(0, 3, 30))
+    C = (P * rng.choice([0.0, 0.1, 0.5, 1.0], 30)).astype(int)
+    K, P, C = np.r_[K, K[:5], K[:5]], np.r_[P, P[:5], P[:5]], np.r_[C, C[:5], C[:5]]
+    ks = np.array([1, 2, 7, 20, 39, 40])
+    ns = [1, 3, 10]
+    got = n_at_k_filtered(K, P, C, ns, ks)
+    for r in range(K.size):
+        for i, n in enumerate(ns):
+            for j, k in enumerate(ks):
+                want = float(exact_n_at_k(int(K[r]), int(P[r]), int(C[r]), n, int(k)))
+                assert got[r, i, j] == pytest.approx(want, rel=1e-9, abs=1e-12), (K[r], P[r], C[r], n, k)
+    # Every k up to K on one pool where fewer samples fail than are drawn for most k.
+    every_k = np.arange(1, 301)
+    row = n_at_k_filtered(300, 290, 3, 4, every_k)
+    for k in (1, 9, 10, 11, 12, 13, 14, 150, 300):
+        assert row[k - 1] == pytest.approx(float(exact_n_at_k(300, 290, 3, 4, k)), rel=1e-9, abs=1e-12), k
 
 
 def test_n_at_k_filtered_rejects_bad_counts():
@@ -224,6 +257,25 @@ def test_random_policy_equals_pass_at_n():
     for i, n in enumerate([1, 2]):
         want = pass_at_k(K, c, n)
         assert np.max(np.abs(sampled[:, i, :] - want[:, None])) < 5 * 0.5 / np.sqrt(trials)
+
+
+def test_a_policy_written_for_one_draw_plugs_in():
+    def first_passing_by_position(passes, cluster, rng):
+        """Submit passing candidates in a random order."""
+        passing = np.flatnonzero(passes)
+        return rng.permutation(passing)
+
+    policy = per_draw_policy(first_passing_by_position)
+    trials = 3000
+    judgements = judgements_of(POOLS)
+    _, sampled = n_at_k_sampled(judgements, policy, [1, 2], [3, 8], trials=trials, seed=4)
+    K = np.array([len(p) for p in POOLS.values()])
+    P = np.array([sum(x[0] for x in p) for p in POOLS.values()])
+    C = np.array([sum(x[0] and x[1] for x in p) for p in POOLS.values()])
+    exact = n_at_k_filtered(K, P, C, [1, 2], [3, 8])
+    assert np.max(np.abs(sampled - exact)) < 5 * 0.5 / np.sqrt(trials)
+    with pytest.raises(ValueError, match="distinct positions"):
+        n_at_k_sampled(judgements, per_draw_policy(lambda p, c, r: [0, 0]), 2, 3, trials=5)
 
 
 def reference_clustered_order(items, within_order, cluster_order) -> list[int]:

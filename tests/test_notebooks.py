@@ -149,7 +149,8 @@ def test_clustering_notebook_matches_acodium(tiny_run, starter):
     # clustering on every input is the clustered policy of the first table, at the largest k
     by_inputs = tables["by_inputs"]
     assert by_inputs["inputs"].tolist() == sorted(set([0] + sweep.log_grid(params["clustering_inputs"])))
-    top = tables["policies"].query("policy == 'filtered + clustered' and k == @max(@ks)")["value"].item()
+    top_k = max(ks)
+    top = tables["policies"].query("policy == 'filtered + clustered' and k == @top_k")["value"].item()
     assert by_inputs.iloc[-1]["value"] == pytest.approx(top)
 
 

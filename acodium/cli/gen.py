@@ -9,7 +9,6 @@ $ACODIUM_CACHE/llm, executions under $ACODIUM_CACHE/executions.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -210,7 +209,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("evaluation_test_type", type=click.Choice(TEST_TYPES), default="hidden_tests", show_default=True,
         help="Tests that decide correctness (hidden = private + generated, as DESIGN.md).")
 @source_options(default_k=10)
-@option("k_values", default=None, help="k values of pass@k and n@k, comma-separated [default: up to --k].")
+@option("k_values", default=None,
+        help="k values of pass@k and n@k, comma-separated [default: 1, 5, 10, 100, ... up to --k, and --k].")
 @option("n", type=int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
 @option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
@@ -244,6 +244,9 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
         raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems.")
     failures = candidates.attrs.get("failures") or []
     with_candidates = set(candidates["problem"])
+    if ks is None:  # 1, 5, 10, 100, ... and the number of samples itself, as far as every problem has them
+        fewest = int(candidates.groupby("problem").size().min())
+        ks = sorted({1, fewest} | {k for k in (5, 10, 100, 1000) if k <= fewest})
     from ..evaluate import score_candidates
 
     result = score_candidates(

@@ -184,16 +184,41 @@ def force_remove(path):
 
 
 def wipe_scratch():
-    """Remove whatever the last test left in the scratch dir; False if something resists."""
+    """Remove whatever the last test left in the writable places; False if something resists."""
+    dirs = [SCRATCH] + (["/dev/shm", "/dev/mqueue"] if SANDBOXED else [])
     try:
-        entries = os.listdir(SCRATCH)
-        if not entries:
-            return True
-        for name in entries:
-            force_remove(os.path.join(SCRATCH, name))
-        return not os.listdir(SCRATCH)
+        clean = True
+        for top in dirs:
+            entries = os.listdir(top)
+            for name in entries:
+                force_remove(os.path.join(top, name))
+            clean = clean and not (entries and os.listdir(top))
+        return clean and (not SANDBOXED or clean_ipc())
     except Exception:  # noqa: BLE001 - e.g. too deep a tree: a fresh sandbox will do
         return False
+
+
+IPC_RMID = 0
+
+
+def clean_ipc():
+    """Remove System V shared memory, semaphores and queues a test left in our IPC namespace
+    (they outlive processes and would hold memory beyond any test's limits)."""
+    removers = {
+        "shm": lambda i: libc.shmctl(i, IPC_RMID, None),
+        "sem": lambda i: libc.semctl(i, 0, IPC_RMID),
+        "msg": lambda i: libc.msgctl(i, IPC_RMID, None),
+    }
+    clean = True
+    for kind, remove in removers.items():
+        with open(f"/proc/sysvipc/{kind}") as fh:
+            lines = fh.read().splitlines()[1:]
+        for line in lines:
+            remove(int(line.split()[1]))
+        if lines:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                clean = clean and len(fh.read().splitlines()) <= 1
+    return clean
 
 
 def other_pids():

@@ -103,6 +103,7 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         "--dev", "/dev",
         "--size", str(tmp_bytes), "--tmpfs", "/tmp",
         "--size", str(16 << 20), "--tmpfs", "/dev/shm",
+        "--mqueue", "/dev/mqueue",
         "--chdir", "/tmp",
     ]
     return args
@@ -215,7 +216,13 @@ class LocalBackend(Backend):
 
     `sandbox=False` runs the workers directly on the host with an empty environment
     and a private scratch directory as cwd: no isolation from the file system, the
-    network or your processes. It must be asked for explicitly and warns on every run.
+    network or your processes, no process-count limit, and a process that leaves the
+    test's process group (setsid) survives it. It must be asked for explicitly and
+    warns on every run.
+
+    Options: `workers` (default: all cores), `python` (the interpreter for candidate
+    programs, default /usr/bin/python3.11, never the caller's venv), `tmp_bytes` (size
+    of the sandbox's /tmp, 256 MiB), `wall_factor` (wall-clock cap = factor x time + 1 s).
     """
 
     name = "local"
@@ -353,16 +360,16 @@ class LocalBackend(Backend):
             warnings.warn("Running candidate programs WITHOUT a sandbox: they can read your "
                           "files and environment and use the network.",
                           UnsandboxedExecutionWarning, stacklevel=2)
-        program = job.program
+        if job.program.language not in ("python3", "cpp"):
+            raise UserError(f"Cannot run programs in {job.program.language!r}: the local backend runs python3 and cpp.")
         if job.expected is not None and len(job.expected) != len(job.inputs):
             raise UserError(f"A job has {len(job.inputs)} inputs but {len(job.expected)} expected outputs.")
-        worker = self._acquire()
+        # The job may replace its worker (lost, or dirty); `held` always names the live one.
+        held = [self._acquire()]
         try:
-            results, worker = self._run_on(worker, job)
+            return self._run_on(held, job)
         finally:
-            if worker is not None:
-                self._release(worker)
-        return results
+            self._release(held[0])
 
     def _load(self, worker: Worker, program: Program) -> dict:
         if worker.loaded == program.hash:
@@ -375,17 +382,19 @@ class LocalBackend(Backend):
             worker.loaded = program.hash
         return reply
 
-    def _run_on(self, worker: Worker, job: Job):
+    def _run_on(self, held: list[Worker], job: Job) -> list[ExecutionResult]:
         program = job.program
         limits = job.limits
         results: list[ExecutionResult] = []
-        if program.language not in ("python3", "cpp"):
-            raise UserError(f"Cannot run programs in {program.language!r}: the local backend runs python3 and cpp.")
         try:
-            loaded = self._load(worker, program)
-        except WorkerLost as e:
-            worker = self._replace(worker)
-            loaded = {"error": f"sandbox error while loading the program: {e}"}
+            loaded = self._load(held[0], program)
+        except WorkerLost:  # died while idle, or while compiling: one more try in a fresh sandbox
+            held[0] = self._replace(held[0])
+            try:
+                loaded = self._load(held[0], program)
+            except WorkerLost as e:
+                held[0] = self._replace(held[0])
+                loaded = {"error": f"sandbox error while loading the program: {e}"}
         if not loaded.get("ok"):
             status = Status.COMPILE_ERROR if loaded.get("compile_error") else Status.SANDBOX_ERROR
             for i in range(len(job.inputs)):
@@ -395,28 +404,28 @@ class LocalBackend(Backend):
                     program_hash=program.hash))
                 if job.stop_on_first_failure:
                     break
-            return results, worker
+            return results
         wall_s = self.wall_factor * limits.time_s + 1.0
         header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s,
                   "memory_bytes": int(limits.memory_bytes), "output_bytes": int(limits.output_bytes)}
         wait = wall_s + HOST_GRACE_S
         for i, text in enumerate(job.inputs):
             try:
-                reply, blobs = worker.request(header, [text.encode("utf-8", "surrogatepass")], wait)
+                reply, blobs = held[0].request(header, [text.encode("utf-8", "surrogatepass")], wait)
                 result = self._result(program, reply, blobs)
                 if reply.get("restart"):  # the worker could not clean up after this test
-                    worker = self._fresh(worker, program)
+                    held[0] = self._fresh(held[0], program)
             except WorkerLost as e:
                 result = ExecutionResult(status=Status.SANDBOX_ERROR, passed=None,
                                          stderr=f"sandbox error: {e}", program_hash=program.hash)
-                worker = self._fresh(worker, program)
+                held[0] = self._fresh(held[0], program)
             if job.expected is not None:
                 result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
             results.append(result)
             if job.stop_on_first_failure and not (
                     result.passed if job.expected is not None else result.status == Status.OK):
                 break
-        return results, worker
+        return results
 
     def _fresh(self, worker: Worker, program: Program) -> Worker:
         """Replace a lost or dirty worker and give the new one the current program."""
