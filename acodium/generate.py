@@ -83,6 +83,9 @@ class CandidateSource(ABC):
 
     name: str = "source"
     workers: int = 1  # candidates made at the same time
+    # The problem fields a source reads: only these are taken out of a large
+    # datasets.Dataset (a full CodeContests split's tests do not fit in memory as dicts).
+    columns: tuple[str, ...] = ("name",)
 
     @abstractmethod
     def plan(self, problem: Mapping[str, Any], k: int | None) -> list[str]:
@@ -116,6 +119,7 @@ class HumanSource(CandidateSource):
     """
 
     name = "human"
+    columns = ("name", "solutions", "incorrect_solutions")
 
     def __init__(self, correct_fraction: float = 1.0, seed: int = 0,
                  languages: Sequence[str] = RUNNABLE_LANGUAGES):
@@ -163,6 +167,7 @@ class MutantSource(CandidateSource):
     """
 
     name = "mutants"
+    columns = ("name", "solutions")
 
     def __init__(self, seed: int = 0, languages: Sequence[str] = ("python3",)):
         self.seed = seed
@@ -266,6 +271,7 @@ class LLMSource(CandidateSource):
     """
 
     name = "llm"
+    columns = ("name", "description", "public_tests", "cf_tags", "cf_rating")
 
     def __init__(
         self,
@@ -412,7 +418,10 @@ def make_source(name: str, **options: Any) -> CandidateSource:
     raise UserError(f"Unknown candidate source {name!r}: use one of {', '.join(SOURCES)}.")
 
 
-def _problem_rows(problems: Any) -> list[dict]:
+def _problem_rows(problems: Any, columns: Sequence[str]) -> list[dict]:
+    column_names = getattr(problems, "column_names", None)
+    if isinstance(column_names, list) and hasattr(problems, "select_columns"):  # a datasets.Dataset
+        problems = problems.select_columns([c for c in column_names if c in columns])
     if isinstance(problems, pd.DataFrame):
         rows = problems.to_dict("records")
     elif isinstance(problems, Mapping):
@@ -460,7 +469,7 @@ async def agenerate_candidates(
     progress: bool = True,
 ) -> pd.DataFrame:
     """The async body of `generate_candidates` (call it from code that already runs a loop)."""
-    rows = _problem_rows(problems)
+    rows = _problem_rows(problems, source.columns)
     run_dir = Path(run_dir) if run_dir is not None else None
     log = errors = None
     done: set[tuple] = set()

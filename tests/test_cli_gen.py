@@ -224,7 +224,7 @@ def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, t
     for row in train_rows:
         if row["name"] in QUICK:
             chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "python_fence"))
-    chat_server.delay = 0.25
+    chat_server.delay = 0.5
     problems = subset(train_rows, QUICK, tmp_path / "four.jsonl")
     run = tmp_path / "run"
     env = dict(os.environ, ACODIUM_CACHE=str(tmp_path / "cache"))
@@ -273,5 +273,6 @@ def test_solve_and_evaluate_set_from_a_file_of_candidates(train_rows, tmp_path, 
                    "--bootstrap", "100", "--no_progress") == 0
     summary = json.loads((run / "summary.json").read_text())
     assert summary["problems"] == 2 and summary["candidates"] == 4  # problems without candidates are left out
+    assert "2 of 4 problems got no candidate from the file source" in capsys.readouterr().err
     assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.5)
     assert summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(1.0)

@@ -282,3 +282,18 @@ def test_prompt_files(train_rows, tmp_path):
     mine.write_text('user = "Solve in ${language}: ${statement}"\n')
     (message,) = ProblemPrompt.load(mine, "cpp").messages(row)
     assert message == {"role": "user", "content": f"Solve in cpp: {row['description'].strip()}"}
+
+
+def test_a_loaded_dataset_gives_the_same_candidates(train_sample_path, train_rows):
+    """A datasets.Dataset (only the fields a source reads are taken out of it) and plain rows agree."""
+    from acodium.data import load_problems
+
+    dataset = load_problems(train_sample_path, "train", limit=8, seed=3)
+    names = set(dataset["name"])
+    rows = [r for r in train_rows if r["name"] in names]
+    for src in (HumanSource(), make_source("mutants", seed=1)):
+        from_dataset = generate_candidates(dataset, src, 2, progress=False)
+        from_rows = generate_candidates(rows, src, 2, progress=False)
+        assert len(from_dataset) >= 8
+        assert from_dataset.sort_values(["problem", "candidate_id"]).reset_index(drop=True).equals(
+            from_rows.sort_values(["problem", "candidate_id"]).reset_index(drop=True))

@@ -244,6 +244,9 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
         raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems.")
     failures = candidates.attrs.get("failures") or []
     with_candidates = set(candidates["problem"])
+    if len(with_candidates) < len(problems):
+        click.echo(f"note: {len(problems) - len(with_candidates)} of {len(problems)} problems got no candidate "
+                   f"from the {opts['source']} source and are left out of the scores.", err=True)
     if ks is None:  # 1, 5, 10, 100, ... and the number of samples itself, as far as every problem has them
         fewest = int(candidates.groupby("problem").size().min())
         ks = sorted({1, fewest} | {k for k in (5, 10, 100, 1000) if k <= fewest})

@@ -10,9 +10,11 @@ once per worker, not once per test (the main cost on real workloads).
 Frames, both ways: 4-byte big-endian header length, a JSON header, then one
 8-byte length + raw bytes per entry of header["blobs"]. Requests:
   {"op": "load", "language", "hash"} + [source]  -> {"ok"} or {"compile_error", "stderr"}
-  {"op": "run", "time_s", "memory_bytes", "output_bytes"} + [stdin]
+  {"op": "run", "time_s", "wall_s", "memory_bytes", "output_bytes"} + [stdin]
       -> {"status", "exit_code", "signal", "time_s", "cpu_s", "memory_bytes",
-          "stdout_bytes", "stderr_bytes"} + [stdout, stderr tail]
+          "stdout_bytes", "stderr_bytes", "restart"} + [stdout, stderr tail]
+A reply with "restart" true is the worker's last: something of the test (a process, a
+file, an IPC object) resisted cleaning, and a fresh sandbox must take over.
 This file must stay importable by a bare /usr/bin/python3.11 (stdlib only).
 """
 
@@ -311,6 +313,8 @@ def compile_cpp(h, source):
             os.closerange(3, 1 << 16)
             resource.setrlimit(resource.RLIMIT_AS, (COMPILE_MEMORY, COMPILE_MEMORY))
             resource.setrlimit(resource.RLIMIT_CPU, (COMPILE_TIME_S, COMPILE_TIME_S + 1))
+            if SANDBOXED:
+                resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
             for sig in (signal.SIGPIPE, signal.SIGXFSZ):
                 signal.signal(sig, signal.SIG_DFL)
             env = dict(os.environ, TMPDIR=build)
@@ -459,7 +463,6 @@ def run_test(h, header, blobs):
     in_fd = memfd("stdin", blobs[0])
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
-    start = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
@@ -515,7 +518,6 @@ def run_test(h, header, blobs):
         verdict = "MEMORY_LIMIT"
     else:
         verdict = "RUNTIME_ERROR"
-    del start
     if verdict == "OUTPUT_LIMIT":
         stdout = stdout[:1 << 20]  # only shown, never judged
     return {
