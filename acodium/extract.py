@@ -24,6 +24,7 @@ the program as `__main__`, so they work.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass
@@ -101,7 +102,9 @@ def fenced_blocks(reply: str) -> list[Block]:
     return blocks
 
 
+@functools.lru_cache(maxsize=64)  # one block is parsed by detection, then by the completeness check
 def _python_tree(code: str) -> ast.Module | None:
+    """The syntax tree of Python code, or None (shared between callers: never mutate it)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning on odd escapes in model code

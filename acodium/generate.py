@@ -268,6 +268,11 @@ class LLMSource(CandidateSource):
     work it lists the server's models (unreachable server, rejected key) and
     makes the first uncached request alone (unknown model), so a bad
     configuration fails with one sentence instead of k x problems errors.
+
+    `seed` is the server's sampling seed (offset by the sample index, where the
+    server honours it); `diversity_seed` draws the random tags and ratings
+    (`tags`/`rating` = "random"). A source may be used for several runs: each
+    `start` opens a new client.
     """
 
     name = "llm"

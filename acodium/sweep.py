@@ -65,6 +65,7 @@ class Sweep:
     fixed: dict[str, Any]
     grid: list[dict[str, Any]]  # the expanded points, in order
     description: str = ""
+    all_notebooks: list[str] = field(default_factory=list)  # before --only notebook=...: what may be set
 
 
 def _notebook_path(name: str, base: Path) -> Path:
@@ -154,6 +155,7 @@ def load_sweep(
     for name, extra in raw_notebooks.items():
         notebooks[str(_notebook_path(str(name), path.parent))] = dict(extra or {})
 
+    all_notebooks = list(notebooks)
     fixed = dict(doc.get("fixed") or {})
     grid_doc = doc.get("grid")
     points = expand_grid(grid_doc)
@@ -197,6 +199,7 @@ def load_sweep(
         fixed=fixed,
         grid=points,
         description=str(doc.get("description") or ""),
+        all_notebooks=all_notebooks,
     )
 
 
@@ -264,6 +267,8 @@ def plan_runs(sweep: Sweep, run_dir: Path, cache_dir: Path | None) -> list[Run]:
             if "cache_dir" in declared and cache_dir is not None:
                 params["cache_dir"] = str(cache_dir)
             runs.append(Run(run_id=rid, notebook=notebook, parameters=params, grid_point=dict(point), dir=str(out)))
+    for notebook in set(sweep.all_notebooks) - set(sweep.notebooks):  # left out by --only notebook=...
+        declared_any |= set(notebook_parameters(notebook))
     used = set(sweep.fixed) | {k for p in sweep.grid for k in p}
     for extra in sweep.notebooks.values():
         used |= set(extra)

@@ -22,6 +22,7 @@ server side that a cached run made no request at all.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -101,6 +102,7 @@ class ChatServer:
         self.arrivals: list[float] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self._connections: set[socket.socket] = set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -140,6 +142,16 @@ class ChatServer:
             def log_message(self, *args):  # quiet
                 pass
 
+            def setup(self):
+                super().setup()
+                with server._lock:
+                    server._connections.add(self.connection)
+
+            def finish(self):
+                with server._lock:
+                    server._connections.discard(self.connection)
+                super().finish()
+
             def do_GET(self):
                 server._handle(self, "GET")
 
@@ -153,9 +165,17 @@ class ChatServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening and drop open connections (as a crashed server would)."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     # ---- protocol ---------------------------------------------------------
 

@@ -75,10 +75,15 @@ def test_float_tolerance_is_absolute_1e_5_strict():
     assert check_output("1.5E3", "1500")
 
 
-def test_large_integers_compare_as_doubles():
-    # The tester's integer branch is unreachable: every integer also parses as a double.
-    assert check_output("1000000000000000000", "1000000000000000001")
+def test_large_integers_compare_exactly():
+    # DESIGN.md: two integers must be equal. (The compiled tester compares them as
+    # doubles and would accept the first pair; see acodium/execute/check.py.)
+    assert not check_output("1000000000000000000", "1000000000000000001")
+    assert check_output("1000000000000000000", "+1000000000000000000")
+    assert check_output("123456789012345678901234567890", "0123456789012345678901234567890")
     assert not check_output("1000000000000", "1000000000001")
+    # A float on either side brings back the tolerance, at double precision.
+    assert check_output("1000000000000000000.0", "1000000000000000001")
 
 
 def test_non_numbers_compare_as_strings():

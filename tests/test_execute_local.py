@@ -85,6 +85,16 @@ def test_sleeping_program_hits_the_wall_clock_cap():
     assert r.cpu_s < 0.3
 
 
+def test_a_program_still_computing_at_the_wall_cap_runs_on():
+    # 11% of a CPU for ~4 s: past the 3.5 s wall cap of a 0.5 s limit, but busy, and
+    # under its CPU limit: it finishes (a starved program on a loaded machine looks so).
+    code = ("import time\nfor _ in range(14):\n    t = time.process_time()\n"
+            "    while time.process_time() - t < 0.03:\n        pass\n    time.sleep(0.25)\nprint('done')")
+    r = run1(code, limits=Limits(time_s=0.5))
+    assert (r.status, r.stdout) == (Status.OK, "done\n"), (r.status, r.time_s, r.cpu_s)
+    assert r.time_s > 0.5 * 5 + 1
+
+
 def test_memory_limit_from_resident_memory_and_from_memory_error():
     grow = run1("a = []\nwhile True: a.append(bytearray(1 << 20))", limits=Limits(time_s=5, memory_bytes=64 << 20))
     assert grow.status == Status.MEMORY_LIMIT
@@ -149,6 +159,26 @@ def test_threads_with_a_big_stack():
     r = run1("import threading, time\nthreading.stack_size(10 ** 8)\n"
              "threading.Thread(target=lambda: (time.sleep(0.2), print('late'))).start()", expected="late")
     assert r.passed, r.stderr
+
+
+@pytest.mark.parametrize("code, out", [
+    ("class W:\n    def __del__(self):\n        print('bye')\nw = W()\nprint('main')", "main\nbye\n"),
+    ("out = open(1, 'w')\nout.write('never flushed')", "never flushed"),
+    ("import io, os, sys\nclass Fast(io.IOBase):\n    def __init__(self): self.b = []\n"
+     "    def write(self, s): self.b.append(s)\n    def flush(self): os.write(1, ''.join(self.b).encode()); self.b = []\n"
+     "stdout = Fast()\nstdout.write('kept\\n')", "kept\n"),
+])
+def test_objects_are_finalized_at_exit_as_by_the_interpreter(code, out):
+    # Fast-IO templates leave output in a wrapper that only IOBase.__del__ flushes.
+    r = run1(code)
+    assert (r.status, r.stdout) == (Status.OK, out), r.stderr
+
+
+def test_real_solution_that_relies_on_finalization(train_rows):
+    row = next(r for r in train_rows if r["name"].startswith("288_C."))
+    t = row["public_tests"]
+    results = run_program(py(row["solutions"]["solution"][0]), t["input"], t["output"], FAST)
+    assert all(r.passed for r in results), [r.stdout for r in results]
 
 
 def test_each_test_is_a_fresh_process():

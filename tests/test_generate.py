@@ -297,3 +297,23 @@ def test_a_loaded_dataset_gives_the_same_candidates(train_sample_path, train_row
         assert len(from_dataset) >= 8
         assert from_dataset.sort_values(["problem", "candidate_id"]).reset_index(drop=True).equals(
             from_rows.sort_values(["problem", "candidate_id"]).reset_index(drop=True))
+
+
+def test_server_gone_mid_run_stops_with_one_sentence_and_keeps_the_rest(chat_server, tmp_path, problems):
+    teach(chat_server, problems)
+    chat_server.delay = 0.05
+    run = tmp_path / "run"
+    log = run / CANDIDATES_LOG
+
+    async def go():
+        task = asyncio.create_task(agenerate_candidates(
+            problems, source(chat_server, tmp_path, concurrency=1, max_retries=1), 4, run_dir=run, progress=False))
+        while not log.exists() or len(list(AppendLog(log).rows())) < 3:
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(chat_server.stop)
+        return await task
+
+    with pytest.raises(UserError, match="Cannot reach the LLM server"):
+        asyncio.run(go())
+    kept = list(AppendLog(log).rows())
+    assert 3 <= len(kept) < 24 and all(r["code"] for r in kept)

@@ -156,3 +156,43 @@ def test_cli_runs_one_point_and_reports_failures(tiny_sweep, tmp_path):
     )
     assert typo.returncode == 2 and "neither a grid nor a fixed" in typo.stderr
     assert "Traceback" not in typo.stderr
+
+
+def test_demo_settings_become_sweep_overrides():
+    from acodium.demo import overrides_for
+
+    assert overrides_for() == {}
+    assert overrides_for(dataset="deepmind/code_contests", split="valid") == {
+        "dataset": "deepmind/code_contests", "split": "valid", "limit": 20, "human_samples": 20}
+    assert overrides_for(limit="5")["limit"] == 5
+    llm = overrides_for(model="gpt-4o-mini", base_url="http://127.0.0.1:8000/v1")
+    assert llm == {"human_samples": 0, "mutant_samples": 0, "llm_samples": 20, "model": "gpt-4o-mini",
+                   "base_url": "http://127.0.0.1:8000/v1"}
+    # every override names a parameter of the demo's notebooks
+    s = sweep.load_sweep(REPO / "params" / "demo.yaml", overrides={**llm, "dataset": "x", "split": "y", "limit": 1})
+    sweep.plan_runs(s, Path("unused"), None)
+
+
+def test_demo_refuses_bad_settings_in_one_sentence():
+    for args, message in ((["COLOUR=red"], "Expected one of DATASET"), (["BASE_URL=http://x"], "MODEL is not"),
+                          (["LIMIT=many"], "LIMIT must be a number")):
+        proc = subprocess.run([sys.executable, "-m", "acodium.demo", *args], capture_output=True, text=True)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_only_one_notebook_of_a_sweep_keeps_the_other_notebooks_parameters_legal(tmp_path):
+    s = sweep.load_sweep(REPO / "params" / "demo.yaml", only=["notebook=solve_rate_vs_samples"])
+    runs = sweep.plan_runs(s, tmp_path, tmp_path / "cache")
+    assert [Path(r.notebook).stem for r in runs] == ["solve_rate_vs_samples"]
+    assert "clustering_inputs" not in runs[0].parameters  # a parameter of the other notebook only
+    assert runs[0].parameters["mutant_samples"] == 40
+    assert runs[0].parameters["out_dir"] == str(tmp_path / "solve_rate_vs_samples")
+    with pytest.raises(UserError, match="matches none"):
+        sweep.load_sweep(REPO / "params" / "demo.yaml", only=["notebook=nope"])
+
+
+def test_every_sweep_file_in_params_plans(tmp_path):
+    for path in sorted((REPO / "params").glob("*.yaml")):
+        s = sweep.load_sweep(path)
+        assert sweep.plan_runs(s, tmp_path, None), path.name

@@ -48,7 +48,7 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
 @option("expected_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the expected output.")
 @option("time_limit", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
-        help="Time limit in seconds (CPU time; wall-clock cap max(3x, +1 s)).")
+        help="Time limit in seconds (CPU time; a program idle past 5x the limit + 1 s is stopped).")
 @option("memory_mb", type=click.IntRange(min=1), default=256, show_default=True,
         help="Memory limit in MiB.")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True,

@@ -11,8 +11,9 @@ the test ends. A worker that dies (a program killed it) is replaced; its test is
 reported as SANDBOX_ERROR.
 
 Differences from a judge: the time limit is CPU time (as in DeepMind's tester and on
-Codeforces), with a wall-clock cap of `wall_factor` x limit + 1 s (default 5x) for
-programs that sleep or block, generous because a loaded machine stretches wall time.
+Codeforces). Programs that sleep or block are stopped at a wall-clock cap of
+`wall_factor` x limit + 1 s (default 5x); one still computing at the cap (starved by a
+loaded machine) runs on to its CPU limit, up to 30 x limit + 1 s (the tester's wall limit).
 Memory is the peak resident set (ru_maxrss; for Python it includes the interpreter,
 ~12 MB, and for C++ the forking worker's own ~12 MB, as ru_maxrss survives exec); the
 address space is capped at limit + 1 GiB for Python (thread stacks reserve more than
@@ -49,6 +50,10 @@ SANDBOX_UID = 65534  # nobody
 # Beyond the worker's own limits, how long the host waits for an answer before
 # it declares the worker lost and kills its sandbox.
 HOST_GRACE_S = 10.0
+# A program still computing at the wall-clock cap (starved by a loaded machine, not
+# sleeping) runs on to its CPU limit, but never past this many times its time limit
+# (the wall limit of DeepMind's tester).
+HARD_WALL_FACTOR = 30.0
 START_TIMEOUT_S = 60.0
 
 
@@ -352,7 +357,7 @@ class LocalBackend(Backend):
                                  text=True).stdout.strip() if shutil.which("g++") else "none"
             mode = "sandbox" if self.sandbox else "host"
             self._version = (f"{PROTOCOL}/{sha256(self._source)[:12]}/py{py}/g++{gxx}/{mode}"
-                             f"/wall{self.wall_factor:g}")
+                             f"/wall{self.wall_factor:g}-{HARD_WALL_FACTOR:g}")
         return self._version
 
     def run(self, job: Job) -> list[ExecutionResult]:
@@ -406,9 +411,10 @@ class LocalBackend(Backend):
                     break
             return results
         wall_s = self.wall_factor * limits.time_s + 1.0
-        header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s,
+        hard_wall_s = max(wall_s, HARD_WALL_FACTOR * limits.time_s + 1.0)
+        header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s, "hard_wall_s": hard_wall_s,
                   "memory_bytes": int(limits.memory_bytes), "output_bytes": int(limits.output_bytes)}
-        wait = wall_s + HOST_GRACE_S
+        wait = hard_wall_s + HOST_GRACE_S
         for i, text in enumerate(job.inputs):
             try:
                 reply, blobs = held[0].request(header, [text.encode("utf-8", "surrogatepass")], wait)
