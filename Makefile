@@ -10,10 +10,11 @@ CC_VENV := .cc-venv
 CC_STAMP := $(CC_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install sandbox cc-env demo test bench fidelity clean help
+.PHONY: install sandbox cc-env demo sweep test bench fidelity clean help
 
 help:
 	@echo "make demo    set up and run the offline demo"
+	@echo "make sweep SWEEP=NAME  run the sweep params/NAME.yaml (outputs/NAME/RUN_ID/)"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make cc-env  the Python 3.9 environment of the code_contests tester"
 	@echo "make bench   execution and metrics benchmarks (bench/)"
@@ -45,6 +46,11 @@ cc-env: $(CC_STAMP)
 
 demo: install
 	$(BIN)/python -m acodium.demo
+
+# `make sweep SWEEP=clustering`: the sweep params/$(SWEEP).yaml (ARGS: e.g. --only seed=1 --set limit=20).
+SWEEP ?= demo
+sweep: install
+	$(BIN)/gencode sweep params/$(SWEEP).yaml $(ARGS)
 
 test: install cc-env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
