@@ -41,7 +41,6 @@ import sys
 import time
 import types
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -50,11 +49,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import UserError
+from .execute import run_batch
 from .execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES, Job, Limits, Program
 from .tables import CANDIDATES, EXECUTIONS, AppendLog, read_table, require_columns, write_table
+from .select import HIDDEN_TEST_SETS
 
 TEST_SETS = ("public", "private", "generated", "mutated")
-HIDDEN_TEST_SETS = ("private", "generated")
 EXECUTIONS_LOG = "executions.jsonl"
 EXECUTIONS_FILE = "executions.parquet"
 JUDGEMENTS_FILE = "judgements.parquet"
@@ -184,17 +184,6 @@ def _complete(spec: _JobSpec, rows: dict[int, bool] | None) -> bool:
     return False
 
 
-def _run_job(spec: _JobSpec, backend: str, cache_dir) -> list:
-    from .execute import run_batch
-
-    job = Job(spec.program, [t[1] for t in spec.tests], [t[2] for t in spec.tests], spec.limits, spec.stop)
-    results = run_batch([job], backend=backend, cache_dir=cache_dir, workers=1, progress=False)[0]
-    if not results:  # even a job that stops runs its first test
-        raise RuntimeError(f"The executor returned no result for {spec.problem!r} / "
-                           f"{spec.candidate_id!r} on its {spec.test_set} tests.")
-    return results
-
-
 def _rows(spec: _JobSpec, results) -> list[dict]:
     return [
         {
@@ -239,7 +228,7 @@ def run_executions(
     run in full for every candidate.
     """
     started = time.monotonic()
-    threads = workers or os.cpu_count() or 1
+    workers = workers or os.cpu_count() or 1
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
     for s in test_sets:
@@ -291,32 +280,28 @@ def run_executions(
                     todo, stats.stopped_early = todo[:room], True
             bar.total += len(todo)
             bar.refresh()
-            # Identical work (same program on the same tests) runs once; each job
-            # is its own run_batch call on a thread, so that rows reach the log
-            # the moment a job finishes, with every core busy.
-            units: dict[tuple, list[_JobSpec]] = {}
-            for spec in todo:
-                key = (spec.program.hash, spec.problem, spec.test_set, spec.limits.key(), spec.stop,
-                       tuple(i for i, _, _ in spec.tests))
-                units.setdefault(key, []).append(spec)
-            pool = ThreadPoolExecutor(max_workers=max(1, threads))
-            try:
-                futures = {pool.submit(_run_job, group[0], backend, cache_dir): key for key, group in units.items()}
-                for fut in as_completed(futures):
-                    res = fut.result()
-                    for spec in units[futures[fut]]:
-                        rows = _rows(spec, res)
-                        if log is not None:
-                            log.append(rows)
-                        else:
-                            fresh.extend(rows)
-                        got = done.setdefault((spec.problem, spec.candidate_id, spec.test_set), {})
-                        got.update({r["test_index"]: r["passed"] for r in rows})
-                        stats.jobs_run += 1
-                        stats.tests_run += len(rows)
-                        bar.update(1)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+            # One batch per phase: identical work runs once (run_batch dedupes), every
+            # core is busy, and each job's rows reach the log the moment it finishes.
+            def write(index: int, results: list, todo=todo) -> None:
+                spec = todo[index]
+                if not results:  # even a job that stops runs its first test
+                    raise RuntimeError(f"The executor returned no result for {spec.problem!r} / "
+                                       f"{spec.candidate_id!r} on its {spec.test_set} tests.")
+                rows = _rows(spec, results)
+                if log is not None:
+                    log.append(rows)
+                else:
+                    fresh.extend(rows)
+                got = done.setdefault((spec.problem, spec.candidate_id, spec.test_set), {})
+                got.update({r["test_index"]: r["passed"] for r in rows})
+                stats.jobs_run += 1
+                stats.tests_run += len(rows)
+                bar.update(1)
+
+            jobs = [Job(spec.program, [t[1] for t in spec.tests], [t[2] for t in spec.tests],
+                        spec.limits, spec.stop) for spec in todo]
+            run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers,
+                      progress=False, on_result=write)
             # who goes on to the next stopping set
             for spec in specs:
                 if spec.test_set in stopping:

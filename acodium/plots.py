@@ -121,6 +121,16 @@ def _percent_axis(ax, label: str) -> None:
     ax.set_ylim(0, 102 if hi > 90 else max(hi, 5))  # 100% stays labelled when curves reach it
 
 
+def _title(ax, title: str, note: str | None) -> None:
+    """The question as the title; what the reader must know to trust it (n, CI) as a line below."""
+    if not note:
+        ax.set_title(title)
+        return
+    ax.set_title(title, pad=15)
+    ax.annotate(note, xy=(0.5, 1), xycoords="axes fraction", xytext=(0, 4), textcoords="offset points",
+                ha="center", va="bottom", fontsize=8, color="0.35")
+
+
 def solve_rate_curves(
     curves: Mapping[str, pd.DataFrame],
     *,
@@ -142,11 +152,8 @@ def solve_rate_curves(
         _log_k_axis(ax, ks)
         ax.set_xlabel(xlabel)
         _percent_axis(ax, ylabel)
-        ax.set_title(title)
+        _title(ax, title, note)
         ax.legend(loc="best", frameon=False)
-        if note:
-            ax.annotate(note, xy=(1, 0), xycoords="axes fraction", xytext=(-4, 4),
-                        textcoords="offset points", ha="right", va="bottom", fontsize=8, color="0.35")
     return fig
 
 

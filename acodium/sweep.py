@@ -257,7 +257,13 @@ def plan_runs(sweep: Sweep, run_dir: Path, cache_dir: Path | None) -> list[Run]:
     for notebook, extra in sweep.notebooks.items():
         declared = notebook_parameters(notebook)
         declared_any |= set(declared)
+        seen: list[dict] = []
         for point in sweep.grid:
+            # grid keys this notebook does not declare do not multiply its runs
+            point = {k: v for k, v in point.items() if k in declared}
+            if point in seen:
+                continue
+            seen.append(point)
             params = {**sweep.fixed, **extra, **point}
             params = {k: v for k, v in params.items() if k in declared}
             rid = point_id(notebook, point)

@@ -257,6 +257,23 @@ def test_results_in_job_order_and_identical_jobs_run_once(counting):
     assert len(counting.runs) == 5
 
 
+def test_on_result_reports_each_job_once_as_it_completes(tmp_path, counting):
+    prog = py("print(int(input()) + 1)")
+    run_batch([Job(prog, ["1"], ["2"], FAST)], backend=counting, cache_dir=tmp_path, progress=False)
+    other = py("print(int(input()) * 3)")
+    jobs = [
+        Job(prog, ["1"], ["2"], FAST),  # served whole from the cache
+        Job(other, ["1", "2", "3", "4"], ["3", "6", "9", "12"], FAST),  # split over workers
+        Job(other, ["1", "2", "3", "4"], ["3", "6", "0", "12"], FAST),  # same run, other verdicts
+    ]
+    seen = []
+    results = run_batch(jobs, backend=counting, cache_dir=tmp_path, progress=False,
+                        on_result=lambda i, r: seen.append((i, [x.passed for x in r])))
+    assert seen[0] == (0, [True])  # before anything ran
+    assert sorted(seen) == [(0, [True]), (1, [True] * 4), (2, [True, True, False, True])]
+    assert [[x.passed for x in r] for r in results] == [v for _, v in sorted(seen)]
+
+
 def test_stop_on_first_failure():
     prog = py("x = int(input())\nprint(x)")
     results = run_program(prog, ["1", "2", "3", "4"], ["1", "9", "3", "4"], FAST, stop_on_first_failure=True)

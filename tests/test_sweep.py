@@ -196,3 +196,14 @@ def test_every_sweep_file_in_params_plans(tmp_path):
     for path in sorted((REPO / "params").glob("*.yaml")):
         s = sweep.load_sweep(path)
         assert sweep.plan_runs(s, tmp_path, None), path.name
+
+
+def test_a_grid_key_one_notebook_ignores_does_not_multiply_its_runs(tiny_sweep, tmp_path):
+    _notebook(tiny_sweep.parent.parent / "notebooks" / "other.ipynb", "y = 0\nout_dir = ''", "print(y)")
+    tiny_sweep.write_text(yaml.safe_dump({"notebooks": ["square", "other"], "grid": {"x": [1, 2], "y": [5, 6]}}))
+    runs = sweep.plan_runs(sweep.load_sweep(tiny_sweep), tmp_path, None)
+    by_notebook = {}
+    for r in runs:
+        by_notebook.setdefault(Path(r.notebook).stem, []).append(r.grid_point)
+    assert by_notebook == {"square": [{"x": 1}, {"x": 2}], "other": [{"y": 5}, {"y": 6}]}
+    assert len({r.run_id for r in runs}) == 4

@@ -19,7 +19,7 @@ import importlib
 import math
 import os
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import UserError
 from .base import Backend
@@ -170,6 +170,8 @@ class _Unit:
     results: list[ExecutionResult | None]
     keys: list[str]
     done: bool = False
+    pending: int = 0  # pieces of work still running
+    job_indices: list[int] = dataclasses.field(default_factory=list)
 
 
 def _unit_key(job: Job) -> tuple:
@@ -187,12 +189,15 @@ def run_batch(
     cache_dir: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    on_result: Callable[[int, list[ExecutionResult]], None] | None = None,
 ) -> list[list[ExecutionResult]]:
     """Run every job; results in job order, one list per job (shorter on early stop).
 
     Identical jobs (same program, inputs, limits) run once; with `cache_dir`, each test
     run is looked up first and stored after (see `acodium.execute.cache`); jobs spread
     over `workers` processes (default: all cores); a tqdm bar counts test runs.
+    `on_result(job_index, results)` is called as soon as each job is complete, so that
+    long runs can write what is finished before the whole batch is.
     """
     from tqdm.auto import tqdm
 
@@ -213,12 +218,13 @@ def run_batch(
 
     units: dict[tuple, _Unit] = {}
     job_unit: list[_Unit] = []
-    for job in jobs:
+    for index, job in enumerate(jobs):
         key = _unit_key(job)
         unit = units.get(key)
         if unit is None:
             keys = [run_key(job.program.hash, t, job.limits, be.name, version) for t in job.inputs] if cache is not None else []
             unit = units[key] = _Unit(job, [None] * len(job.inputs), keys)
+        unit.job_indices.append(index)
         job_unit.append(unit)
 
     # Cache lookups first, then plan what is left: (unit, test indices) per piece of work.
@@ -256,6 +262,17 @@ def run_batch(
             split += [(u, todo[s:s + size]) for s in range(0, len(todo), size)]
         pieces = split
 
+    def report(u: _Unit) -> None:
+        if on_result is not None:
+            for j in u.job_indices:
+                on_result(j, _finish(jobs[j], u))
+
+    for u, _ in pieces:
+        u.pending += 1
+    for u in units.values():
+        if u.pending == 0:
+            report(u)  # served whole from the cache
+
     sub_jobs = [
         Job(program=u.job.program, inputs=[u.job.inputs[i] for i in todo],
             expected=[u.job.expected[i] for i in todo] if u.job.expected is not None else None,
@@ -271,19 +288,23 @@ def run_batch(
             if cache is not None:
                 cache.put_many([(u.keys[i], r) for i, r in zip(todo, results)])
             bar.update(len(todo))
+            u.pending -= 1
+            if u.pending == 0:
+                report(u)
     if cache is not None:
         cache.close()
+    return [_finish(job, u) for job, u in zip(jobs, job_unit)]
 
-    out: list[list[ExecutionResult]] = []
-    for job, u in zip(jobs, job_unit):
-        results = []
-        for i, r in enumerate(u.results):
-            if r is None:  # not run: an earlier test failed and the job stops there
-                break
-            exp = job.expected[i] if job.expected is not None else None
-            r = dataclasses.replace(r, passed=_passes(r, exp))
-            results.append(r)
-            if job.stop_on_first_failure and _failed(r, exp):
-                break
-        out.append(results)
-    return out
+
+def _finish(job: Job, unit: _Unit) -> list[ExecutionResult]:
+    """A job's results from its unit's runs: verdicts against its own expected outputs."""
+    results = []
+    for i, r in enumerate(unit.results):
+        if r is None:  # not run: an earlier test failed and the job stops there
+            break
+        exp = job.expected[i] if job.expected is not None else None
+        r = dataclasses.replace(r, passed=_passes(r, exp))
+        results.append(r)
+        if job.stop_on_first_failure and _failed(r, exp):
+            break
+    return results

@@ -58,7 +58,6 @@ WORKER_FILE = Path(__file__).with_name("_cc_worker.py")
 REPO_VENV = Path(__file__).resolve().parents[2] / ".cc-venv"
 DEFAULT_PYTHON = "/usr/bin/python3.11"
 PROTOCOL = "1"
-TESTER_CPU_LIMIT_S = 10.0  # TestOptions.max_execution_duration, not settable from Python
 START_TIMEOUT_S = 60.0
 # A test still running after WALL_FACTOR x time_s + 1 s is cut off (local's rule: generous,
 # a loaded machine stretches wall time); the tester's own backstop is 300 s.
