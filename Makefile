@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/nbstripout --install --attributes .gitattributes 2>/dev/null || true
+	$(BIN)/nbstripout --install 2>/dev/null || true  # strips outputs of notebooks on commit (.gitattributes)
 	@touch $(STAMP)
 
 install: $(STAMP) sandbox

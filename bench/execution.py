@@ -119,8 +119,10 @@ def overhead(names, n, workers):
     for name in names:
         seconds, results = timed(name, [job], workers)
         ok = sum(bool(r.passed) for r in results[0])
-        rows[name] = {"tests": n, "seconds": round(seconds, 3), "tests_per_s": round(n / seconds, 1), "passed": ok}
-        print(f"  overhead {name:<14} {n} tests in {seconds:7.2f} s = {n / seconds:8.1f} tests/s ({ok} passed)")
+        rows[name] = {"tests": n, "seconds": round(seconds, 3), "tests_per_s": round(n / seconds, 1), "passed": ok,
+                      "sum_test_wall_s": round(sum(r.time_s for r in results[0]), 3)}
+        print(f"  overhead {name:<14} {n} tests in {seconds:7.2f} s = {n / seconds:8.1f} tests/s ({ok} passed;"
+              f" tests' own wall time {rows[name]['sum_test_wall_s']:.2f} s)")
     return rows
 
 
@@ -139,8 +141,12 @@ def real_work(names, rows, max_tests, workers):
         seconds, results = timed(name, jobs, workers)
         all_results[name] = results
         passed = sum(bool(r.passed) for rs in results for r in rs)
-        out[name] = {"tests": n, "seconds": round(seconds, 3), "tests_per_s": round(n / seconds, 1), "passed": passed}
-        print(f"  real work {name:<13} {n} tests in {seconds:7.2f} s = {n / seconds:8.1f} tests/s ({passed} passed)")
+        out[name] = {"tests": n, "seconds": round(seconds, 3), "tests_per_s": round(n / seconds, 1), "passed": passed,
+                     # Where the time went: each test's own wall time as the backend measured it.
+                     "sum_test_wall_s": round(sum(r.time_s for rs in results for r in rs), 3),
+                     "sum_test_cpu_s": round(sum(r.cpu_s for rs in results for r in rs), 3)}
+        print(f"  real work {name:<13} {n} tests in {seconds:7.2f} s = {n / seconds:8.1f} tests/s ({passed} passed;"
+              f" tests' own wall {out[name]['sum_test_wall_s']:.1f} s, CPU {out[name]['sum_test_cpu_s']:.1f} s)")
     if "local" in all_results:
         local = all_results["local"]
         # A TIMEOUT costs at least the time limit, whether it burned CPU or blocked.
