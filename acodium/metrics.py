@@ -23,7 +23,9 @@ of the K samples, so k may never exceed K: we say so rather than extrapolate.
 from __future__ import annotations
 
 import math
+import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -292,11 +294,20 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
     (uK, uP, uC), inverse = _unique_rows(K, P, C)
     lf = _log_factorials(int(K.max()) if np.any(K - P < kmax) else 0)  # only where k > K - P occurs
     values = np.empty((uK.size, ns_sorted.size, ks.size))
-    for rows in _row_chunks(uK.size, kmax):
+    def fill(rows: slice) -> None:
         if full:
             _n_at_k_rows(uK[rows], uP[rows], uC[rows], ns_sorted, kmax, lf, out=values[rows])
         else:
             values[rows] = _n_at_k_rows(uK[rows], uP[rows], uC[rows], ns_sorted, kmax, lf)[:, :, ks - 1]
+
+    chunks = list(_row_chunks(uK.size, kmax))
+    if len(chunks) > 1 and (os.cpu_count() or 1) > 1:
+        # numpy releases the GIL in these loops; chunks write disjoint rows of `values`.
+        with ThreadPoolExecutor(os.cpu_count()) as pool:
+            list(pool.map(fill, chunks))
+    else:
+        for rows in chunks:
+            fill(rows)
     if inverse is not None:
         values = values[inverse]
     ns_back = ns_back.reshape(-1)
