@@ -1,4 +1,4 @@
-"""Programs out of model replies: fences or none, prose around them, Python or C++.
+"""Programs and YAML objects out of model replies: fences or none, prose around them.
 
 Models wrap code in many ways: a ```python fence, a bare ``` fence, several
 blocks (a draft, the program, then the sample input), a fence left open when
@@ -28,6 +28,8 @@ import functools
 import re
 import warnings
 from dataclasses import dataclass
+
+import yaml
 
 RUNNABLE = ("python3", "cpp")
 
@@ -243,3 +245,101 @@ def extract_code(reply: str | None, language: str = "python3") -> Extraction:
         if code is not None:
             return Extraction(_tidy(code), "cpp" if find is _unfenced_cpp else "python3", "no fence", len(blocks))
     return Extraction("", None, "no code", len(blocks))
+
+
+# ---- structured replies (the AlphaCodium flow's stages answer in YAML) ----------------
+
+YAML_TAGS = {"yaml", "yml", ""}
+
+
+class ReplyFormatError(ValueError):
+    """A reply that no repair turns into the YAML object a stage asked for (the message says why)."""
+
+
+def extract_yaml(reply: str | None, keys: tuple[str, ...] | list[str]) -> dict:
+    """The YAML mapping with all of `keys` (top level) in a model's reply.
+
+    Models wrap YAML in fences, put prose before and after it, indent block
+    text wrongly, write `key: text with: colons`, or stop mid-reply. Tried in
+    order, first success wins: each ```yaml (or bare) block from the last, then
+    the whole reply; each as written, then repaired (`_repair_yaml`), then with
+    trailing lines dropped one by one (prose after the YAML, a torn last line).
+    Raises ReplyFormatError naming what was missing or the parser's complaint.
+    """
+    if reply is None or not reply.strip():
+        raise ReplyFormatError("the reply is empty")
+    text = _THINK.sub("", reply.replace("\r\n", "\n")).replace("\t", "    ")
+    sources = [b.code for b in reversed(fenced_blocks(text)) if b.tag in YAML_TAGS and b.code.strip()]
+    sources.append(text)
+    problem = "no YAML object in the reply"
+    for source in sources:
+        start = _yaml_start(source, keys)
+        if start is None:
+            continue
+        body = source.split("\n")[start:]
+        repaired = _repair_yaml(body, keys)
+        # as written, repaired, then without trailing lines (prose after the YAML, a line cut short)
+        attempts = [body, repaired] + [lines[:end] for lines in (body, repaired)
+                                       for end in range(len(lines) - 1, max(0, len(lines) - 40), -1)]
+        for number, attempt in enumerate(attempts):
+            try:
+                doc = yaml.safe_load("\n".join(attempt))
+            except yaml.YAMLError as e:
+                if number == 0:
+                    problem = f"the YAML does not parse ({str(e).splitlines()[0]})"
+                continue
+            if isinstance(doc, dict):
+                missing = [k for k in keys if doc.get(k) in (None, "", [], {})]
+                if not missing:
+                    return doc
+                problem = f"the YAML lacks {', '.join(repr(k) for k in missing)}"
+    raise ReplyFormatError(problem)
+
+
+def _yaml_start(text: str, keys) -> int | None:
+    """The line where the YAML object starts: the first `key:` of a wanted key (prose before is cut)."""
+    wanted = re.compile(r"^(%s)\s*:" % "|".join(re.escape(k) for k in keys))
+    for i, line in enumerate(text.split("\n")):
+        if wanted.match(line):
+            return i
+    return None
+
+
+_BLOCK_INDICATOR = re.compile(r"^[|>][-+]?\d?\s*$")
+
+
+def _repair_yaml(lines: list[str], keys) -> list[str]:
+    """Fix what models get wrong at the top level of a YAML object.
+
+    Under each wanted key: text on the key's own line that YAML would misread
+    (`: ` inside, a leading quote or brace) becomes a block scalar; lines of a
+    block scalar not indented under their key are indented; prose that is
+    neither a list nor a mapping under a key with no value becomes a block scalar.
+    """
+    key_line = re.compile(r"^(%s)\s*:(.*)$" % "|".join(re.escape(k) for k in keys))
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = key_line.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not key_line.match(lines[j]):
+            j += 1
+        key, value, body = m.group(1), m.group(2).strip(), lines[i + 1:j]
+        filled = [b for b in body if b.strip()]
+        indent = min((len(b) - len(b.lstrip()) for b in filled), default=2)
+        structured = bool(filled) and re.match(r"^\s*(- |-$|[\w\"' ]+:(\s|$))", filled[0]) is not None
+        if _BLOCK_INDICATOR.match(value) or (not value and filled and not structured):
+            out.append(f"{key}: {value or '|-'}")
+            out += ["  " + b if indent == 0 else b for b in body]
+        elif value and not (value[0] in "\"'" and value[-1:] == value[0]) and (
+                ": " in value or " #" in value or value[0] in "{[&*!%@`\"'"):
+            out.append(f"{key}: |-")
+            out += ["  " + value] + ["  " + b.strip() if b.strip() else b for b in body]
+        else:
+            out += [lines[i]] + body
+        i = j
+    return out

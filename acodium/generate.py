@@ -1,4 +1,4 @@
-"""Candidate programs for a problem set, from one of four sources, into the CANDIDATES table.
+"""Candidate programs for a problem set, from one of five sources, into the CANDIDATES table.
 
 Sources share one interface (`CandidateSource`): `plan` names the candidates a
 source would make for a problem (stable ids, so a resumed run knows what is
@@ -6,6 +6,8 @@ done), `make` makes one. The sources:
 
 - `llm`: samples from an OpenAI-compatible server (`acodium.llm`), prompts
   from TOML (`acodium.prompting`), code pulled out of replies (`acodium.extract`);
+- `flow`: AlphaCodium's multi-stage flow over the same server (`acodium.flow`):
+  one candidate per flow run;
 - `human`: the dataset's own correct and incorrect solutions, sampled with a
   seed in a chosen mix;
 - `mutants`: program mutants of the reference solutions (`acodium.mutate`);
@@ -41,7 +43,7 @@ from .llm import LLMClient, LLMError, resolve_api_key, resolve_base_url, run_syn
 from .prompting import Diversity, ProblemPrompt, messages_hash
 from .tables import CANDIDATES, AppendLog, read_table, require_columns, write_table
 
-SOURCES = ("llm", "human", "mutants", "file")
+SOURCES = ("llm", "flow", "human", "mutants", "file")
 CANDIDATES_LOG = "candidates.jsonl"
 CANDIDATES_FILE = "candidates.parquet"
 ERRORS_LOG = "generation_errors.jsonl"
@@ -86,6 +88,9 @@ class CandidateSource(ABC):
     # The problem fields a source reads: only these are taken out of a large
     # datasets.Dataset (a full CodeContests split's tests do not fit in memory as dicts).
     columns: tuple[str, ...] = ("name",)
+    # The run folder of the current run (set by the generation loop; None when nothing is
+    # written): where a source keeps what it makes besides candidates (the flow's traces).
+    run_dir: Path | None = None
 
     @abstractmethod
     def plan(self, problem: Mapping[str, Any], k: int | None) -> list[str]:
@@ -261,21 +266,15 @@ class FileSource(CandidateSource):
                          code=code, source=self.name, meta=meta)
 
 
-class LLMSource(CandidateSource):
-    """Samples from a chat model: k per problem, each its own cached request (`sample_index`).
+class ChatModelSource(CandidateSource):
+    """What the sources that ask a chat model share: the client, its options, the preflight.
 
     The client is created in `start` (inside the running event loop). Before any
-    work it lists the server's models (unreachable server, rejected key) and
-    makes the first uncached request alone (unknown model), so a bad
-    configuration fails with one sentence instead of k x problems errors.
-
-    `seed` is the server's sampling seed (offset by the sample index, where the
-    server honours it); `diversity_seed` draws the random tags and ratings
-    (`tags`/`rating` = "random"). A source may be used for several runs: each
-    `start` opens a new client.
+    work it lists the server's models, so an unreachable server or a rejected key
+    fails with one sentence instead of k x problems errors. A source may be used
+    for several runs: each `start` opens a new client.
     """
 
-    name = "llm"
     columns = ("name", "description", "public_tests", "cf_tags", "cf_rating")
 
     def __init__(
@@ -284,6 +283,56 @@ class LLMSource(CandidateSource):
         *,
         base_url: str | None = None,
         api_key: str | None = None,
+        concurrency: int = 8,
+        rpm: float | None = None,
+        max_retries: int = 5,
+        timeout: float = 120.0,
+        cache_path: str | os.PathLike | None = None,
+        prices: Mapping[str, tuple[float, float]] | str | os.PathLike | None = None,
+    ):
+        self.client_options = dict(
+            model=model, base_url=base_url, api_key=api_key, concurrency=concurrency, rpm=rpm,
+            max_retries=max_retries, timeout=timeout, cache_path=cache_path, prices=prices,
+        )
+        self.workers = concurrency
+        self.llm: LLMClient | None = None
+        # A missing key fails now, before a run folder or a progress bar exists.
+        resolve_api_key(api_key, resolve_base_url(base_url))
+
+    def client_config(self) -> dict[str, Any]:
+        """The part of `config` that says which model answered."""
+        return {"source": self.name, "model": self.client_options["model"],
+                "base_url": resolve_base_url(self.client_options["base_url"])}
+
+    def open_client(self) -> LLMClient:
+        self.llm = LLMClient(**self.client_options)
+        return self.llm
+
+    def postfix(self):
+        return self.llm.usage.postfix() if self.llm is not None else {}
+
+    async def aclose(self):
+        if self.llm is not None:
+            await self.llm.aclose()
+
+
+class LLMSource(ChatModelSource):
+    """Samples from a chat model: k per problem, each its own cached request (`sample_index`).
+
+    Besides the preflight of `ChatModelSource`, `start` makes the first uncached
+    request alone, so an unknown model fails once, not k x problems times.
+
+    `seed` is the server's sampling seed (offset by the sample index, where the
+    server honours it); `diversity_seed` draws the random tags and ratings
+    (`tags`/`rating` = "random").
+    """
+
+    name = "llm"
+
+    def __init__(
+        self,
+        model: str,
+        *,
         prompt: str | os.PathLike = "direct",
         language: str = "python3",
         temperature: float | None = 0.7,
@@ -293,31 +342,17 @@ class LLMSource(CandidateSource):
         tags: str = "true",
         rating: str = "true",
         diversity_seed: int = 0,
-        concurrency: int = 8,
-        rpm: float | None = None,
-        max_retries: int = 5,
-        timeout: float = 120.0,
-        cache_path: str | os.PathLike | None = None,
-        prices: Mapping[str, tuple[float, float]] | str | os.PathLike | None = None,
+        **client_options: Any,
     ):
         self.prompt = ProblemPrompt.load(prompt, language)
         self.diversity = Diversity(tags=tags, rating=rating, seed=diversity_seed)
         self.params = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
-        self.client_options = dict(
-            model=model, base_url=base_url, api_key=api_key, concurrency=concurrency, rpm=rpm,
-            max_retries=max_retries, timeout=timeout, cache_path=cache_path, prices=prices,
-        )
-        self.workers = concurrency
-        self.llm: LLMClient | None = None
         self._early: dict[tuple[str, str], Candidate | LLMError] = {}
-        # A missing key fails now, before a run folder or a progress bar exists.
-        resolve_api_key(api_key, resolve_base_url(base_url))
+        super().__init__(model, **client_options)
 
     def config(self) -> dict[str, Any]:
         return {
-            "source": self.name,
-            "model": self.client_options["model"],
-            "base_url": resolve_base_url(self.client_options["base_url"]),
+            **self.client_config(),
             "prompt": self.prompt.name,
             "prompt_system": self.prompt.system,
             "prompt_user": self.prompt.user,
@@ -347,7 +382,7 @@ class LLMSource(CandidateSource):
         return self.prompt.messages(problem, tags, rating), index, params, tags, rating
 
     async def start(self, todo):
-        self.llm = LLMClient(**self.client_options)
+        self.open_client()
         uncached = []
         for problem, cid in todo:
             messages, index, params, _, _ = self.request(problem, cid)
@@ -400,18 +435,15 @@ class LLMSource(CandidateSource):
                          language=found.language or self.prompt.language, code=found.code,
                          source=self.name, meta=meta)
 
-    def postfix(self):
-        return self.llm.usage.postfix() if self.llm is not None else {}
-
-    async def aclose(self):
-        if self.llm is not None:
-            await self.llm.aclose()
-
 
 def make_source(name: str, **options: Any) -> CandidateSource:
-    """A source by name (`llm`, `human`, `mutants`, `file`) with its options."""
+    """A source by name (`llm`, `flow`, `human`, `mutants`, `file`) with its options."""
     if name == "llm":
         return LLMSource(**options)
+    if name == "flow":
+        from .flow import FlowSource  # the AlphaCodium flow: LLM calls, executions, traces
+
+        return FlowSource(**options)
     if name == "human":
         return HumanSource(**options)
     if name == "mutants":
@@ -489,6 +521,7 @@ async def agenerate_candidates(
     bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
                unit="cand", disable=not progress, dynamic_ncols=True)
     try:
+        source.run_dir = run_dir
         if todo:
             await source.start(todo)  # fails fast (bad server, key, model) before anything is written
         if run_dir is not None:

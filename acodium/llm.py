@@ -148,16 +148,23 @@ class Usage:
 
 
 def cache_key(base_url: str, model: str, messages: list[dict], params: Mapping[str, Any],
-              sample_index: int) -> str:
-    """The identity of a reply: everything that determines it, hashed."""
+              sample_index: int, call: str = "") -> str:
+    """The identity of a reply: everything that determines it, hashed.
+
+    `call` names one call of a multi-call strategy (the AlphaCodium flow asks the
+    same prompt again for a new attempt): part of the key, never sent.
+    """
+    identity = {
+        "base_url": base_url.rstrip("/"),
+        "model": model,
+        "messages": messages,
+        "params": dict(params),
+        "sample_index": sample_index,
+    }
+    if call:  # absent otherwise, so keys made before `call` existed stay valid
+        identity["call"] = call
     blob = json.dumps(
-        {
-            "base_url": base_url.rstrip("/"),
-            "model": model,
-            "messages": messages,
-            "params": dict(params),
-            "sample_index": sample_index,
-        },
+        identity,
         sort_keys=True,
         ensure_ascii=False,
         default=str,
@@ -286,12 +293,13 @@ class LLMClient:
 
     # ---- keys and cache -------------------------------------------------
 
-    def key(self, messages: list[dict], params: Mapping[str, Any], sample_index: int = 0) -> str:
-        return cache_key(self.base_url, self.model, messages, _clean(params), sample_index)
+    def key(self, messages: list[dict], params: Mapping[str, Any], sample_index: int = 0, call: str = "") -> str:
+        return cache_key(self.base_url, self.model, messages, _clean(params), sample_index, call)
 
-    def is_cached(self, messages: list[dict], params: Mapping[str, Any], sample_index: int = 0) -> bool:
+    def is_cached(self, messages: list[dict], params: Mapping[str, Any], sample_index: int = 0,
+                  call: str = "") -> bool:
         """Whether this call would be answered from the cache (no request)."""
-        return self.cache is not None and self.key(messages, params, sample_index) in self.cache
+        return self.cache is not None and self.key(messages, params, sample_index, call) in self.cache
 
     # ---- calls ------------------------------------------------------------
 
@@ -312,6 +320,7 @@ class LLMClient:
         messages: list[dict],
         *,
         sample_index: int = 0,
+        call: str = "",
         **params: Any,
     ) -> ChatResult:
         """One chat completion: from the cache when this exact call was made before.
@@ -319,10 +328,11 @@ class LLMClient:
         `params` are the sampling parameters passed to `chat.completions.create`
         (temperature, top_p, max_tokens, seed, stop, response_format, extra_body,
         ...): all of them, and `sample_index`, are part of the cache key, so k
-        samples at temperature > 0 are k different keys.
+        samples at temperature > 0 are k different keys. `call` tells apart calls
+        with the same messages within one sample (see `cache_key`).
         """
         params = _clean(params)
-        key = cache_key(self.base_url, self.model, messages, params, sample_index)
+        key = cache_key(self.base_url, self.model, messages, params, sample_index, call)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -365,7 +375,7 @@ class LLMClient:
             self.cache.put(
                 key,
                 {"base_url": self.base_url, "model": self.model, "messages": messages,
-                 "params": params, "sample_index": sample_index},
+                 "params": params, "sample_index": sample_index, "call": call},
                 stored,
             )
         return result

@@ -9,6 +9,8 @@ It speaks `GET /v1/models` and `POST /v1/chat/completions` well enough for the
   each: `Status(429, retry_after=0.05)`, `Status(500)`, `Slow(seconds)`,
   `Malformed(body, content_type)`, `Reply(text)`;
 - `delay`: seconds every reply takes (to see concurrency);
+- `responder`: a function of the request body giving the reply text (None: the
+  rules above decide), e.g. a `FlowScript` answering each stage of the flow;
 - `models`: the model names it knows (others get the server's 404);
 - `api_key`: when set, other keys get a 401.
 
@@ -94,6 +96,7 @@ class ChatServer:
         self.api_key = api_key
         self.delay = 0.0
         self.default_reply = "I am not sure how to solve this."
+        self.responder = None
         self._rules: list[tuple[str, list[str], list[int]]] = []
         self._script: deque = deque()
         self._lock = threading.Lock()
@@ -254,6 +257,10 @@ class ChatServer:
                 self.in_flight -= 1
 
     def _reply_text(self, body: dict) -> str:
+        if self.responder is not None:
+            text = self.responder(body)
+            if text is not None:
+                return text
         content = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         with self._lock:
             for marker, replies, turn in self._rules:
@@ -262,6 +269,66 @@ class ChatServer:
                     turn[0] += 1
                     return text
         return self.default_reply
+
+
+# What each stage of acodium/prompts/flow.toml asks for, as the flow sends it.
+FLOW_STAGE_MARKERS = (
+    ("fix", "It fails this test."),
+    ("reflect", "`self_reflection`"),
+    ("explain_tests", "`tests_explanations`"),
+    ("possible_solutions", "`possible_solutions`"),
+    ("choose_solution", "choose the one to implement"),
+    ("model_tests", "with one key, `tests`"),
+    ("initial_code", "program that solves the problem"),
+)
+
+
+def flow_stage(body: dict) -> str | None:
+    """The flow stage a chat request comes from (its first user message says), or None."""
+    first = next((str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"), "")
+    return next((stage for stage, marker in FLOW_STAGE_MARKERS if marker in first), None)
+
+
+class FlowScript:
+    """Replies for the stages of the flow, for `ChatServer.responder`.
+
+    `replies[stage]` is a list used in turn (the last one repeats), or a function of
+    the request body. Thinking stages not given get a well-formed default reply;
+    requests from outside the flow get None (the server's other rules answer).
+    `asked` lists the stage of every request, in order.
+    """
+
+    DEFAULTS = {
+        "reflect": "self_reflection:\n- The goal is stated in the problem.\n- Read the input carefully.\n",
+        "explain_tests": "tests_explanations:\n- input: |\n    see above\n  output: |\n    see above\n"
+                         "  explanation: |\n    It follows from the rules.\n",
+        "possible_solutions": "possible_solutions:\n- name: Direct\n  content: Compute the answer directly.\n"
+                              "  is_brute_force: false\n- name: Greedy\n  content: Take what is best now.\n"
+                              "- name: Try everything\n  content: Enumerate.\n  is_brute_force: true\n",
+        "choose_solution": "name: Direct\ncontent: Compute the answer directly.\nwhy: simplest\n",
+        "model_tests": "tests:\n- input: |\n    1\n  output: |\n    1\n",
+    }
+
+    def __init__(self, **replies):
+        self.replies = {**self.DEFAULTS, **replies}
+        self.turns: dict[str, int] = {}
+        self.asked: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, body: dict) -> str | None:
+        stage = flow_stage(body)
+        if stage is None:
+            return None
+        with self._lock:
+            self.asked.append(stage)
+            turn = self.turns.get(stage, 0)
+            self.turns[stage] = turn + 1
+        reply = self.replies.get(stage, "")
+        if callable(reply):
+            return reply(body)
+        if isinstance(reply, str):
+            return reply
+        return reply[min(turn, len(reply) - 1)]
 
 
 try:  # the fixture, for test modules that `from chat_server import chat_server`

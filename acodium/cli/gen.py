@@ -80,6 +80,15 @@ def source_options(default_k: int):
             option("candidates_file", type=click.Path(dir_okay=False), default=None,
                    help="File source: a JSONL or parquet with problem and code columns."),
             option("no_cache", is_flag=True, help="Do not read or write the LLM response cache."),
+            option("strategy", type=click.Choice(["direct", "flow"]), default="direct", show_default=True,
+                   help="LLM source: one prompt per sample (direct), or AlphaCodium's flow per sample "
+                        "(reflection, model tests, fixes; about 15-20 calls each)."),
+            option("flow_ablation", default="full", show_default=True,
+                   help="Flow: switch stages off: no_reflection, no_approaches, no_model_tests, no_anchors, no_fixes."),
+            option("flow_max_calls", type=int, default=None, help="Flow: LLM calls per run [default: 20]."),
+            option("flow_model_tests", type=int, default=None, help="Flow: tests the model writes [default: 6]."),
+            option("flow_prompts", default="flow", show_default=True,
+                   help="Flow: the stage prompts, a name in acodium/prompts or a .toml path."),
         ]
         for decorator in reversed(decorators):
             f = decorator(f)
@@ -88,21 +97,35 @@ def source_options(default_k: int):
     return wrap
 
 
-def make_cli_source(opts: dict):
+def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None = None):
     """The candidate source the options describe (a missing key fails here, before any work)."""
     from ..generate import make_source
 
     name = opts["source"]
+    if opts["strategy"] == "flow" and name != "llm":
+        raise UserError(f"--strategy flow asks a model: it cannot be used with --source {name}.")
+    client = dict(
+        model=opts["model"], base_url=opts["base_url"], api_key=opts["api_key"], top_p=opts["top_p"],
+        max_tokens=opts["max_tokens"], concurrency=opts["concurrency"], rpm=opts["rpm"],
+        max_retries=opts["max_retries"], timeout=opts["timeout"],
+        cache_path=None if opts["no_cache"] else cache_dir() / "llm" / "responses.sqlite", prices=opts["prices"],
+    )
+    if opts["strategy"] == "flow":
+        from ..flow import flow_options
+
+        overrides = {k: v for k, v in (("max_calls", opts["flow_max_calls"]),
+                                       ("n_model_tests", opts["flow_model_tests"])) if v is not None}
+        return make_source(
+            "flow", prompts=opts["flow_prompts"], language=opts["language"],
+            options=flow_options(opts["flow_ablation"], **overrides),
+            temperature=opts["temperature"], seed=None, backend=backend,
+            exec_cache_dir=cache_dir() / "executions", time_limit_s=time_limit, **client,
+        )
     if name == "llm":
         return make_source(
-            "llm", model=opts["model"], base_url=opts["base_url"], api_key=opts["api_key"],
-            prompt=opts["prompt"], language=opts["language"],
+            "llm", prompt=opts["prompt"], language=opts["language"],
             temperature=0.7 if opts["temperature"] is None else opts["temperature"],
-            top_p=opts["top_p"], max_tokens=opts["max_tokens"], tags=opts["tags"], rating=opts["rating"],
-            diversity_seed=opts["seed"], concurrency=opts["concurrency"], rpm=opts["rpm"],
-            max_retries=opts["max_retries"], timeout=opts["timeout"],
-            cache_path=None if opts["no_cache"] else cache_dir() / "llm" / "responses.sqlite",
-            prices=opts["prices"],
+            tags=opts["tags"], rating=opts["rating"], diversity_seed=opts["seed"], **client,
         )
     if name == "human":
         return make_source("human", correct_fraction=opts["correct_fraction"], seed=opts["seed"])
@@ -167,7 +190,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     from ..generate import generate_candidates
 
     _check_k(opts["k"])
-    source = make_cli_source(opts)
+    source = make_cli_source(opts, backend, time_limit)
     problems = load_problem_set(dataset_name, split_name, data_dir=data_dir())
     row = dict(get_problem(problems, problem_name).row)
     sets = _test_sets(evaluation_test_type)
@@ -191,8 +214,16 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         passed = int((mine["passed"] == True).sum())  # noqa: E712
         header = f"{cand.candidate_id} ({cand.source}, {cand.language})"
         if not cand.code:
-            header += f": no code in the reply ({meta.get('extraction', 'empty')})"
+            why = meta.get("stop_reason") or meta.get("extraction", "empty")
+            header += f": no code ({why})"
         click.echo(f"{header}: {passed}/{len(mine)} tests passed")
+        if meta.get("strategy") == "flow":
+            stopped = f", stopped: {meta['stop_reason']}" if meta.get("stop_reason") else ""
+            trace = f"; trace in {Path(out) / meta['trace']}" if out and meta.get("trace") else ""
+            click.echo(f"  flow: {meta['calls']} calls, {meta['public_passed']}/{meta['public_tests']} public and "
+                       f"{meta['model_passed']}/{meta['model_tests']} model tests passed, "
+                       f"{len(meta['model_distrusted'])} distrusted, {meta['fixes_accepted']} fixes kept, "
+                       f"{meta['fixes_reverted']} reverted{stopped}{trace}")
         for ex in mine.itertuples(index=False):
             passed_test = ex.passed == True  # noqa: E712 (None/NaN when nothing was compared)
             verdict = "passed" if passed_test else ("wrong answer" if ex.status == "OK" else ex.status)
@@ -235,7 +266,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     ks = _ints(k_values, "--k_values")
     if ks is not None and max(ks) > opts["k"]:
         raise UserError(f"--k_values asks for k={max(ks)}, more than the {opts['k']} samples per problem (--k).")
-    source = make_cli_source(opts)
+    source = make_cli_source(opts, backend, time_limit)
     out = Path(out)
     problems = load_problem_set(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                                 seed=opts["seed"])
@@ -259,7 +290,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
         seed=opts["seed"], progress=not no_progress,
     )
     summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
-                   source=opts["source"], samples_per_problem=opts["k"], failed_samples=len(failures))
+                   source=opts["source"], strategy=opts["strategy"], samples_per_problem=opts["k"],
+                   failed_samples=len(failures))
     click.echo(result.report())
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     if failures:

@@ -1,0 +1,271 @@
+"""The AlphaCodium flow against a real local chat server with scripted replies per stage.
+
+The problem is a real one of the sample (1060_A. Phone Numbers: the answer is
+min(n // 11, number of 8s)); its public tests are the dataset's, the private tests
+judge the final program. The scripted model makes the mistakes the flow exists for:
+unreadable YAML, a first program failing a public test, a "fix" that breaks a test
+already passed, a model test whose expected output is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from acodium.errors import UserError
+from acodium.execute import Program, run_program
+from acodium.flow import (
+    FlowOptions, FlowSource, flow_options, load_trace, spend_per_sample, trace_table, with_budget,
+)
+from acodium.generate import ERRORS_LOG, generate_candidates
+from chat_server import FlowScript, Slow, Status, chat_server, wrap  # noqa: F401
+
+PROBLEM = "1060_A. Phone Numbers"
+CORRECT = "n = int(input())\ns = input()\nprint(min(n // 11, s.count('8')))\n"
+COUNTS_EIGHTS = "n = int(input())\ns = input()\nprint(s.count('8'))\n"  # fails public test 0 (4, not 2)
+COUNTS_CARDS = "n = int(input())\ns = input()\nprint(n // 11)\n"  # passes test 0, breaks test 2 (1, not 0)
+MODEL_TESTS = """Here are the tests:
+
+```yaml
+tests:
+- input: |
+    11
+    88888888888
+  output: |
+    1
+  explanation: |
+    Eleven eights make one phone number.
+- input: |
+    22
+    8888888888888888888888
+  output: |
+    22
+  explanation: |
+    Every card is an eight.
+- input: |
+    5
+    88888
+  output: |
+    0
+  explanation: Too few cards: no number.
+```
+"""
+
+
+def fix_reply(code: str, why: str = "The count was wrong.") -> str:
+    return f"what_went_wrong: |\n  {why}\nfixed_approach: |\n  Count both limits.\n\n" + wrap(code, "python_fence")
+
+
+@pytest.fixture
+def problem(train_rows):
+    row = next(r for r in train_rows if r["name"] == PROBLEM)
+    assert row["public_tests"]["output"] == ["2", "1", "0", "0"]
+    return row
+
+
+def flow_source(server, tmp_path, **options):
+    options.setdefault("cache_path", tmp_path / "cache" / "llm.sqlite")
+    options.setdefault("max_retries", 0)
+    options.setdefault("timeout", 10.0)
+    options.setdefault("concurrency", 1)
+    return FlowSource("test-model", base_url=server.url, api_key="sk-test", prices={"test-model": (1.0, 2.0)},
+                      exec_cache_dir=tmp_path / "exec", **options)
+
+
+def private_pass(problem, code) -> bool:
+    tests = problem["private_tests"]
+    results = run_program(Program("python3", code), tests["input"], tests["output"])
+    return all(r.passed for r in results)
+
+
+def full_script() -> FlowScript:
+    return FlowScript(
+        reflect=[
+            "I cannot answer that in YAML, sorry.",  # unreadable: re-asked
+            "Sure! Here is my reflection:\n```yaml\nself_reflection:\n- A phone number: 11 cards, the first an 8.\n"
+            "- Answer: min(n // 11, count of 8s).\n```\nLet me know if you need more.",
+        ],
+        # wrong indentation under a block scalar, and `: ` inside plain text: repaired, not re-asked
+        explain_tests="tests_explanations: |\nExample 1: 22 cards, four 8s: two numbers.\nNote: all examples agree.\n",
+        model_tests=MODEL_TESTS,
+        initial_code=[wrap(COUNTS_EIGHTS, "prose")],
+        fix=[
+            fix_reply(COUNTS_CARDS, "Only the number of cards limits it."),  # breaks public test 2: reverted
+            fix_reply(CORRECT),  # fixes public test 0: kept
+            fix_reply(COUNTS_EIGHTS, "The model test says 22."),  # passes the wrong model test, breaks anchors
+        ],
+    )
+
+
+def test_flow_fixes_reverts_and_distrusts(chat_server, tmp_path, problem):
+    script = full_script()
+    chat_server.responder = script
+    run = tmp_path / "run"
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 1, run_dir=run, progress=False)
+    cand = table.iloc[0]
+    meta = json.loads(cand.meta)
+    assert cand.candidate_id == "flow-0000" and cand.source == "flow"
+    assert cand.code == CORRECT and private_pass(problem, cand.code)
+    assert script.asked == [
+        "reflect", "reflect", "explain_tests", "possible_solutions", "choose_solution", "model_tests",
+        "initial_code", "initial_code", "initial_code",  # regenerated: none passes every public test
+        "fix", "fix", "fix", "fix",
+    ]
+    assert meta["calls"] == 13 == chat_server.chat_requests
+    assert meta["stages"]["reflect"]["calls"] == 2 and meta["stages"]["fix_public"]["calls"] == 2
+    assert meta["stages"]["fix_model"]["calls"] == 2  # max_fixes_per_test on the wrong model test
+    assert meta["public_passed"] == meta["public_tests"] == 4
+    assert (meta["model_tests"], meta["model_passed"], meta["model_distrusted"]) == (3, 2, [1])
+    assert (meta["fixes_accepted"], meta["fixes_reverted"]) == (1, 3)
+    assert meta["stop_reason"] is None and meta["cached_calls"] == 0
+    # tokens and cost add up over the stages, at the price given
+    stages = meta["stages"].values()
+    assert meta["prompt_tokens"] == sum(s["prompt_tokens"] for s in stages) > 0
+    assert meta["cost"] == pytest.approx((meta["prompt_tokens"] * 1.0 + meta["completion_tokens"] * 2.0) / 1e6)
+
+    events = load_trace(run, PROBLEM, "flow-0000")
+    calls = [e for e in events if e["event"] == "call"]
+    assert len(calls) == 13 and "error" in calls[0] and calls[1]["attempt"] == 1
+    assert calls[1]["messages"][-1]["content"].startswith("Your reply could not be used")
+    assert calls[2]["parsed"] == ["Example 1: 22 cards, four 8s: two numbers.\nNote: all examples agree."]
+    decisions = [(e["stage"], e["decision"]) for e in events if e["event"] == "decision"]
+    assert decisions == [
+        ("possible_solutions", "dropped brute force"), ("model_tests", "tests added"), ("initial_code", "kept"),
+        ("fix_public", "reverted"), ("fix_public", "accepted"),
+        ("fix_model", "reverted"), ("fix_model", "reverted"), ("fix_model", "distrusted"),
+    ]
+    reverted = next(e for e in events if e["event"] == "decision" and e["decision"] == "reverted")
+    assert reverted["broke"] == {"public": [2]} and reverted["analysis"] == "Only the number of cards limits it."
+    versions = [e for e in events if e["event"] == "code"]
+    assert [v["code"] for v in versions] == [COUNTS_EIGHTS] * 3 + [COUNTS_CARDS, CORRECT] + [COUNTS_EIGHTS] * 2
+    first_tests = next(e for e in events if e["event"] == "tests")
+    assert [r["passed"] for r in first_tests["results"]] == [False, True, True, True, False, True, False]
+    assert events[-1] == {"event": "end", "stop_reason": None, "final_version": 5, "calls": 13}
+    # the fix prompt showed the failing test, the expected and the actual output
+    fix_prompt = calls[9]["messages"][-1]["content"]
+    assert "0011223344556677889988" in fix_prompt and "wrong answer" in fix_prompt
+    assert "```\n4\n```" in fix_prompt and COUNTS_EIGHTS.strip() in fix_prompt
+    table_view = trace_table(events)
+    assert list(table_view.columns) == ["step", "stage", "event", "summary"] and len(table_view) == len(events)
+    assert table_view["summary"].str.contains("distrusted").any()
+
+
+def test_without_anchors_a_fix_that_breaks_passed_tests_is_kept(chat_server, tmp_path, problem):
+    script = full_script()
+    chat_server.responder = script
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path, ablation="no_anchors"), 1,
+                                progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    # the first fix passes public test 0 and breaks test 2: kept, as nothing anchors test 2;
+    # then test 2 is fixed by the correct program, and the wrong model test pulls it back
+    assert meta["ablation"] == "no_anchors"
+    assert table.iloc[0].code == COUNTS_EIGHTS and not private_pass(problem, table.iloc[0].code)
+    assert meta["fixes_accepted"] == 3 and meta["model_distrusted"] == []
+
+
+def test_stages_switched_off_are_not_asked(chat_server, tmp_path, problem):
+    script = FlowScript(initial_code=wrap(CORRECT, "python_fence"))
+    chat_server.responder = script
+    options = flow_options("no_reflection", approaches=False, model_tests=False)
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path, options=options), 1, progress=False)
+    assert script.asked == ["initial_code"]
+    assert table.iloc[0].code == CORRECT
+    body = chat_server.chat_bodies[0]
+    assert body["temperature"] == 0.2  # the stage's own, from flow.toml
+    assert "Reflection" not in body["messages"][-1]["content"]
+
+
+def test_initial_code_is_regenerated_and_the_closest_attempt_kept(chat_server, tmp_path, problem):
+    always_fails = "print(2)\n"  # passes public test 0 only
+    script = FlowScript(initial_code=[wrap(always_fails, "python_fence"), wrap(COUNTS_EIGHTS, "python_fence")])
+    chat_server.responder = script
+    options = flow_options(model_tests=False, max_public_fixes=0, code_attempts=3)
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path, options=options), 1, progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    assert script.asked.count("initial_code") == 3  # never all public tests: every attempt used
+    assert table.iloc[0].code == COUNTS_EIGHTS and meta["public_passed"] == 3  # the closest one (3 of 4)
+    # the same prompt asked three times is three cache keys, not one reply three times
+    assert len({json.dumps(b["messages"]) for b in chat_server.chat_bodies[-3:]}) == 1
+
+
+def test_budget_running_out_ends_the_run_with_its_best_code(chat_server, tmp_path, problem):
+    script = full_script()
+    chat_server.responder = script
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path, options=flow_options(max_calls=8)), 1,
+                                progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    assert meta["calls"] == 8 == chat_server.chat_requests
+    assert "8 calls were spent" in meta["stop_reason"]
+    assert table.iloc[0].code == COUNTS_EIGHTS  # calls 7 and 8 were the code, no fix was made
+    # a budget too small for any thinking still leaves the one call for the code
+    chat_server.reset_counts()
+    script.asked.clear()
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path / "b", options=flow_options(max_calls=1)),
+                                1, progress=False)
+    assert script.asked == ["initial_code"] and table.iloc[0].code == COUNTS_EIGHTS
+
+
+def test_a_stage_that_never_parses_ends_that_run_and_the_next_goes_on(chat_server, tmp_path, problem):
+    # 3 unreadable reflections (1 ask + 2 re-asks) end run 0; run 1 gets a readable one
+    script = full_script()
+    script.replies["reflect"] = ["no yaml"] * 3 + ["self_reflection:\n- Count the 8s.\n"]
+    chat_server.responder = script
+    run = tmp_path / "run"
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 2, run_dir=run, progress=False)
+    first, second = (json.loads(m) for m in table["meta"])
+    assert table.iloc[0].code == "" and first["calls"] == 3
+    assert first["stop_reason"].startswith("no reflect reply could be read in 3 tries")
+    assert table.iloc[1].code == CORRECT and second["stop_reason"] is None
+    assert not (run / ERRORS_LOG).exists() or (run / ERRORS_LOG).read_text() == ""
+    assert load_trace(run, PROBLEM, "flow-0000")[-1]["stop_reason"] == first["stop_reason"]
+
+
+def test_rerun_is_free_and_a_failed_run_is_retried(chat_server, tmp_path, problem):
+    # every run: 5 thinking calls, 3 code attempts, 1 fix kept, 2 fixes of the wrong model test reverted
+    chat_server.responder = FlowScript(model_tests=MODEL_TESTS, initial_code=wrap(COUNTS_EIGHTS, "python_fence"),
+                                       fix=fix_reply(CORRECT))
+    run = tmp_path / "run"
+    # run 1 gets an HTTP 500 at its first fix (request 11 + 9): recorded as failed, run 0 is kept
+    chat_server.script(*[Slow(0)] * 19, Status(500))
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 2, run_dir=run, progress=False)
+    assert table["candidate_id"].tolist() == ["flow-0000"]
+    assert [f["candidate_id"] for f in table.attrs["failures"]] == ["flow-0001"]
+    assert "HTTP 500" in (run / ERRORS_LOG).read_text()
+    assert chat_server.chat_requests == 20
+    # the server is well again: only run 1 is redone, its first 8 calls from the cache
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 2, run_dir=run, progress=False)
+    assert table["candidate_id"].tolist() == ["flow-0000", "flow-0001"]
+    assert table["code"].tolist() == [CORRECT, CORRECT]
+    second = json.loads(table.iloc[1].meta)
+    assert (second["calls"], second["cached_calls"]) == (11, 8) and chat_server.chat_requests == 20 + 3
+    assert load_trace(run, PROBLEM, "flow-0001")[-1]["event"] == "end"  # the torn trace was rewritten
+    # a fresh run folder with the same cache asks nothing: k runs are k cached sample indices
+    again = generate_candidates([problem], flow_source(chat_server, tmp_path), 2, run_dir=tmp_path / "again",
+                                progress=False)
+    assert chat_server.chat_requests == 23
+    assert again["code"].tolist() == table["code"].tolist()
+    assert [json.loads(m)["cached_calls"] for m in again["meta"]] == [11, 11]
+
+
+def test_spend_per_sample_puts_direct_and_flow_on_one_axis(chat_server, tmp_path, problem):
+    chat_server.responder = full_script()
+    flow = generate_candidates([problem], flow_source(chat_server, tmp_path), 1, progress=False)
+    assert spend_per_sample(flow, "calls").tolist() == [13.0]
+    import pandas as pd
+
+    solve_rate = pd.DataFrame({"metric": ["pass@k"] * 2, "k": [1, 2], "value": [0.5, 0.7]})
+    assert with_budget(solve_rate, flow, "calls")["budget"].tolist() == [13.0, 26.0]
+    with pytest.raises(UserError, match="calls, tokens or cost"):
+        spend_per_sample(flow, "minutes")
+
+
+def test_bad_options_are_one_sentence():
+    with pytest.raises(UserError, match="Unknown flow ablation 'no_thinking'"):
+        flow_options("no_thinking")
+    with pytest.raises(UserError, match="Unknown flow option 'max_call'"):
+        flow_options(max_call=3)
+    with pytest.raises(UserError, match="Unknown flow stage 'reflection'"):
+        FlowOptions(stage_calls={"reflection": 1})
+    with pytest.raises(UserError, match="max_calls must be a whole number"):
+        FlowOptions(max_calls=-1)
