@@ -311,12 +311,13 @@ _BLOCK_INDICATOR = re.compile(r"^[|>][-+]?\d?\s*$")
 def _repair_yaml(lines: list[str], keys) -> list[str]:
     """Fix what models get wrong at the top level of a YAML object.
 
-    Under each wanted key: text on the key's own line that YAML would misread
+    Under each top-level key: text on the key's own line that YAML would misread
     (`: ` inside, a leading quote or brace) becomes a block scalar; lines of a
     block scalar not indented under their key are indented; prose that is
     neither a list nor a mapping under a key with no value becomes a block scalar.
     """
-    key_line = re.compile(r"^(%s)\s*:(.*)$" % "|".join(re.escape(k) for k in keys))
+    # Sections start at a wanted key or any snake_case key (`why:`); "Input: 3" in prose is not one.
+    key_line = re.compile(r"^(%s|[a-z][a-z0-9_]*)\s*:(\s.*|)$" % "|".join(re.escape(k) for k in keys))
     out: list[str] = []
     i = 0
     while i < len(lines):

@@ -276,3 +276,42 @@ def test_solve_and_evaluate_set_from_a_file_of_candidates(train_rows, tmp_path, 
     assert "2 of 4 problems got no candidate from the file source" in capsys.readouterr().err
     assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.5)
     assert summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(1.0)
+
+
+PHONE = "1060_A. Phone Numbers"
+PHONE_CORRECT = "n = int(input())\ns = input()\nprint(min(n // 11, s.count('8')))\n"
+
+
+def test_solve_problem_with_the_flow(chat_server, train_rows, tmp_path, capsys):
+    from chat_server import FlowScript
+
+    row = next(r for r in train_rows if r["name"] == PHONE)
+    problems = subset(train_rows, [PHONE], tmp_path / "phone.jsonl")
+    chat_server.responder = FlowScript(
+        initial_code=wrap("n = int(input())\ns = input()\nprint(s.count('8'))\n", "python_fence"),
+        fix="what_went_wrong: |\n  Eleven cards per number.\n\n" + wrap(PHONE_CORRECT, "python_fence"),
+        model_tests="tests:\n- input: |\n    11\n    80000000000\n  output: |\n    1\n")
+    run = tmp_path / "run"
+    code = gencode("gen", "solve_problem", "--dataset_name", problems, "--problem_name", PHONE,
+                   "--strategy", "flow", "--flow_ablation", "no_approaches", "--k", "1", "--out", run,
+                   *llm_args(chat_server), "--no_progress")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    n = len(row["private_tests"]["input"])
+    assert f"flow-0000 (flow, python3): {n}/{n} tests passed" in out
+    # reflect, explain, model tests, 3 code attempts (each fails public test 0), 1 fix
+    assert "flow: 7 calls, 4/4 public and 1/1 model tests passed, 0 distrusted, 1 fixes kept, 0 reverted" in out
+    assert "trace in " + str(run / "flow_traces") in out
+    assert json.loads((run / "generation.json").read_text())["flow_options"]["approaches"] is False
+
+
+def test_flow_bad_options_exit_2(chat_server, train_rows, tmp_path, capsys):
+    problems = subset(train_rows, [PHONE], tmp_path / "phone.jsonl")
+    base = ["gen", "solve_problem", "--dataset_name", problems, "--problem_name", PHONE, *llm_args(chat_server)]
+    assert gencode(*base, "--strategy", "flow", "--flow_ablation", "no_thinking") == 2
+    assert "Unknown flow ablation 'no_thinking'" in capsys.readouterr().err
+    assert gencode(*base, "--strategy", "flow", "--source", "human") == 2
+    assert "--strategy flow asks a model" in capsys.readouterr().err
+    assert gencode(*base, "--strategy", "flow", "--flow_max_calls", "0") == 2
+    assert "at least one code attempt and one LLM call" in capsys.readouterr().err
+    assert chat_server.chat_requests == 0

@@ -126,3 +126,45 @@ def test_a_continuation_of_an_opened_fence(train_rows):
     code = train_rows[7]["solutions"]["solution"][0]
     found = extract_code(f"{code}\n```\nThis solution is linear.", "python3")
     assert (found.code, found.reason) == (tidy(code), "no fence")
+
+
+# ---- YAML replies of the flow's stages ----------------------------------------------------
+
+from acodium.extract import ReplyFormatError, extract_yaml  # noqa: E402
+
+
+@pytest.mark.parametrize("reply, keys, expected", [
+    # fenced, with prose before and after
+    ("Sure:\n```yaml\nname: Greedy\ncontent: |\n  Take the largest.\n```\nDone.", ("name", "content"),
+     {"name": "Greedy", "content": "Take the largest."}),
+    # no fence, prose before, a trailing remark after
+    ("Here you go.\nself_reflection:\n- one\n- two\nHope this helps, and good luck", ("self_reflection",),
+     {"self_reflection": ["one", "two"]}),
+    # a block scalar whose lines are not indented under their key
+    ("self_reflection: |\nThe goal: count.\nInput: n\n", ("self_reflection",),
+     {"self_reflection": "The goal: count.\nInput: n\n"}),
+    # `: ` inside a plain value
+    ("name: Greedy: take the max\ncontent: Sort, then: sweep\nwhy: simple", ("name", "content"),
+     {"name": "Greedy: take the max", "content": "Sort, then: sweep", "why": "simple"}),
+    # tabs, and the last of two yaml blocks (the first is an example the model echoed)
+    ("```yaml\nname: example\n```\nMine:\n```yml\nname: real\ncontent:\n\t- a\n```", ("name", "content"),
+     {"name": "real", "content": ["a"]}),
+    # cut by max_tokens in the middle of the last entry
+    ("tests:\n- input: |\n    1\n  output: |\n    1\n- input: |\n    2\n  output: '", ("tests",),
+     {"tests": [{"input": "1\n", "output": "1\n"}, {"input": "2"}]}),
+    # reasoning before the answer is not the answer
+    ("<think>name: draft</think>\nname: final\ncontent: x", ("name", "content"), {"name": "final", "content": "x"}),
+])
+def test_yaml_replies_are_repaired(reply, keys, expected):
+    assert extract_yaml(reply, keys) == expected
+
+
+@pytest.mark.parametrize("reply, keys, message", [
+    ("", ("name",), "empty"),
+    ("I cannot help with that.", ("name",), "no YAML object"),
+    ("name: x\n", ("name", "content"), "lacks 'content'"),
+    ("name: |\ncontent: ''\n", ("name", "content"), "lacks 'name', 'content'"),
+])
+def test_unreadable_yaml_replies_say_why(reply, keys, message):
+    with pytest.raises(ReplyFormatError, match=message):
+        extract_yaml(reply, keys)

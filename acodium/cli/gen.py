@@ -214,8 +214,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         passed = int((mine["passed"] == True).sum())  # noqa: E712
         header = f"{cand.candidate_id} ({cand.source}, {cand.language})"
         if not cand.code:
-            why = meta.get("stop_reason") or meta.get("extraction", "empty")
-            header += f": no code ({why})"
+            header += (f": no code ({meta.get('stop_reason')})" if meta.get("strategy") == "flow"
+                       else f": no code in the reply ({meta.get('extraction', 'empty')})")
         click.echo(f"{header}: {passed}/{len(mine)} tests passed")
         if meta.get("strategy") == "flow":
             stopped = f", stopped: {meta['stop_reason']}" if meta.get("stop_reason") else ""
