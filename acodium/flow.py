@@ -25,6 +25,8 @@ answers ends the run with a recorded reason, and the candidate is the best code 
 per stage; the thinking stages always leave one call for the code. Tokens and cost are
 counted per stage. Every call is cached under (messages, parameters, sample index, call
 id): pass@k means k independent runs, sample indices 0..k-1, and a re-run asks nothing.
+Ablations share the calls they have in common (run i of `no_anchors` reuses run i of
+`full` up to where they differ), so their comparison is paired, and cheaper.
 
 Each run writes every call (prompt, reply, parsed result), code version, test result and
 decision to run_dir/flow_traces/<problem>/<candidate>.jsonl as it happens; `load_trace`
@@ -635,8 +637,8 @@ def trace_path(run_dir: str | os.PathLike, problem: str, candidate_id: str) -> P
 class FlowSource(ChatModelSource):
     """k runs of the AlphaCodium flow per problem: one candidate each (see the module doc).
 
-    `options` (a FlowOptions; or `ablation` by name) says which stages run and
-    their budgets; `prompts` names the flow prompt file; `temperature`, when
+    `ablation` (a name of ABLATIONS) and `options` (overrides of it, or a whole
+    FlowOptions) say which stages run and their budgets; `prompts` names the flow prompt file; `temperature`, when
     given, replaces every stage's own. The programs are run on the tests with
     `backend` (and `exec_cache_dir`, shared with evaluation), under the
     problem's limits or `time_limit_s`.
@@ -651,8 +653,8 @@ class FlowSource(ChatModelSource):
         *,
         prompts: str | os.PathLike = "flow",
         language: str = "python3",
-        options: FlowOptions | None = None,
-        ablation: str | None = None,
+        ablation: str = "full",
+        options: FlowOptions | Mapping[str, Any] | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
         max_tokens: int | None = None,
@@ -662,9 +664,10 @@ class FlowSource(ChatModelSource):
         time_limit_s: float | None = None,
         **client_options: Any,
     ):
-        if options is not None and ablation is not None:
-            raise UserError("Give the flow options or an ablation name, not both.")
-        self.options = options if options is not None else flow_options(ablation or "full")
+        if isinstance(options, FlowOptions):
+            self.options = options
+        else:
+            self.options = flow_options(ablation, **dict(options or {}))
         self.ablation = ablation
         self.prompts = FlowPrompts.load(prompts, language)
         self.params = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
@@ -741,6 +744,14 @@ class FlowSource(ChatModelSource):
                 handle.close()
         return self._candidate(problem, candidate_id, index, outcome, path)
 
+    def trace(self, problem: str, candidate_id: str) -> list[dict]:
+        """The events of one run this source made (from its run folder, else kept in memory)."""
+        if self.run_dir is not None:
+            return load_trace(self.run_dir, problem, candidate_id)
+        if (problem, candidate_id) not in self.traces:
+            raise UserError(f"This flow source made no run {candidate_id} of {problem!r}.")
+        return self.traces[(problem, candidate_id)]
+
     def _candidate(self, problem, candidate_id, index, outcome: FlowOutcome, path: Path | None) -> Candidate:
         version = outcome.version
         spend = outcome.spend
@@ -748,7 +759,7 @@ class FlowSource(ChatModelSource):
             "model": self.client_options["model"],
             "base_url": self.llm.base_url,
             "strategy": "flow",
-            "ablation": self.ablation or "full",
+            "ablation": self.ablation,
             "sample_index": index,
             "calls": sum(s.calls for s in spend.values()),
             "cached_calls": sum(s.cached_calls for s in spend.values()),
@@ -842,13 +853,38 @@ def spend_per_sample(candidates: pd.DataFrame, by: str = "calls") -> pd.Series:
     return candidates["meta"].map(one)
 
 
-def with_budget(solve_rate: pd.DataFrame, candidates: pd.DataFrame, by: str = "calls") -> pd.DataFrame:
+def with_budget(solve_rate: pd.DataFrame, candidates: pd.DataFrame, by: str = "calls",
+                group: str | None = None) -> pd.DataFrame:
     """A solve-rate table with `budget`: k samples times the mean spend of one sample.
 
     Puts direct sampling and the flow on one axis: pass@k of the flow at k runs
-    costs k x (mean calls per run), of direct sampling k calls.
+    costs k x (mean calls per run), of direct sampling k calls. With `group` (a
+    column of both tables, like `strategy`), each group gets its own mean.
     """
-    per_sample = float(spend_per_sample(candidates, by).mean()) if len(candidates) else 0.0
     out = solve_rate.copy()
-    out["budget"] = out["k"] * per_sample
+    if group is None:
+        per_sample = float(spend_per_sample(candidates, by).mean()) if len(candidates) else 0.0
+        out["budget"] = out["k"] * per_sample
+        return out
+    means = spend_per_sample(candidates, by).groupby(candidates[group]).mean()
+    missing = sorted(set(out[group]) - set(means.index), key=str)
+    if missing:
+        raise UserError(f"No candidates of {group} {missing[0]!r} to count the spend of.")
+    out["budget"] = out["k"] * out[group].map(means)
     return out
+
+
+def stage_spend(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Mean calls, tokens and cost per flow run, stage by stage (from the candidates' meta)."""
+    rows = []
+    for meta in candidates["meta"]:
+        m = json.loads(meta) if meta else {}
+        for stage, s in (m.get("stages") or {}).items():
+            rows.append({"stage": stage, "calls": s["calls"], "tokens": s["prompt_tokens"] + s["completion_tokens"],
+                         "cost": s["cost"]})
+    runs = max(1, len(candidates))
+    table = pd.DataFrame(rows, columns=["stage", "calls", "tokens", "cost"])
+    table = table.groupby("stage", sort=False).sum() / runs
+    order = [s for s in STAGES if s in table.index]
+    return table.loc[order].reset_index().rename(columns={"calls": "calls_per_run", "tokens": "tokens_per_run",
+                                                          "cost": "cost_per_run"})

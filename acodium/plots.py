@@ -138,17 +138,20 @@ def solve_rate_curves(
     xlabel: str = "Samples per problem, k (log scale)",
     ylabel: str = "Problems solved",
     note: str | None = None,
+    x: str = "k",
 ) -> Figure:
     """Solve rate against the number of samples k, one line per metric or policy, 95% CI bands.
 
     AlphaCode's scaling figure: with k on a log axis, the solve rate grows
     roughly linearly. `curves` maps a legend label to an aggregate metric table.
+    `x` names another column for the axis, e.g. `budget` (LLM calls per problem,
+    `acodium.flow.with_budget`) to compare strategies at equal cost.
     """
     if not curves:
         raise UserError("There are no curves to plot.")
     with _style():
         fig, ax = _new_figure()
-        ks = _draw_curves(ax, curves, "k")
+        ks = _draw_curves(ax, curves, x)
         _log_k_axis(ax, ks)
         ax.set_xlabel(xlabel)
         _percent_axis(ax, ylabel)

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acodium import data, evaluate, generate, metrics, select, sweep
+from acodium import data, evaluate, flow, generate, metrics, select, sweep
 from acodium.execute import run_batch
 from acodium.execute.types import Job, Program
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from chat_server import ChatServer, wrap  # noqa: E402
+from chat_server import ChatServer, FlowScript, wrap  # noqa: E402
 
 TINY = REPO / "params" / "tiny.yaml"
 MODEL = "test-model"
@@ -176,6 +176,106 @@ def test_temperature_notebook_samples_the_local_server(tiny_run, starter):
         direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=sweep.k_grid(cands), policies={},
                                        resamples=params["resamples"], seed=0)
         _same_metrics(stored, direct[direct["problem"] == "ALL"])
+
+
+@pytest.fixture(scope="module")
+def flow_run(tmp_path_factory, starter):
+    """params/flow.yaml at its smallest, against a server that plays a model for every stage.
+
+    Direct samples alternate a correct and an incorrect program. A flow run's first program
+    is the incorrect one (it passes the examples); its tests include a private test that
+    program fails, with the right answer, so the fix stage turns it into the correct one.
+    Without model tests the flow keeps the incorrect program.
+    """
+    server = ChatServer(models=(MODEL,)).start()
+    programs, exposing = {}, {}
+    for problem in data.problems(starter):
+        (_, good), (_, bad) = problem.solutions("python3")[0], problem.incorrect_solutions("python3")[0]
+        server.reply_for(problem.description, wrap(good, "python_fence"), wrap(bad, "prose"))
+        tests = problem.tests("private")
+        results = run_batch([Job(Program("python3", bad), [t[0] for t in tests], [t[1] for t in tests])],
+                            progress=False)[0]
+        test_in, test_out = next(t for t, r in zip(tests, results) if not r.passed)
+        key = problem.description.strip()[:200]
+        programs[key] = (good, bad)
+        exposing[key] = "tests:\n- input: |\n" + "".join(f"    {line}\n" for line in test_in.strip().split("\n")) + \
+            "  output: |\n" + "".join(f"    {line}\n" for line in test_out.strip().split("\n"))
+
+    def of_problem(body, table):
+        text = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        return next(value for key, value in table.items() if key in text)
+
+    server.responder = FlowScript(
+        model_tests=lambda body: of_problem(body, exposing),
+        initial_code=lambda body: wrap(of_problem(body, programs)[1], "python_fence"),
+        fix=lambda body: "what_went_wrong: |\n  An edge case.\n\n" + wrap(of_problem(body, programs)[0], "python_fence"),
+    )
+    root = tmp_path_factory.mktemp("flow-sweep")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OPENAI_API_KEY", "test-key")
+    try:
+        result = sweep.run_sweep(
+            REPO / "params" / "flow.yaml", out=root / "outputs", cache_dir=root / "cache", run_id="t", progress=False,
+            overrides={"model": MODEL, "base_url": server.url, "limit": 2, "direct_samples": 4, "flow_runs": 2,
+                       "variants": ["full", "no_model_tests"], "resamples": 200},
+        )
+    finally:
+        mp.undo()
+        server.stop()
+    result.server_requests = server.chat_requests
+    result.cache = root / "cache"
+    return result
+
+
+def test_flow_notebook_compares_strategies_at_equal_calls(flow_run, starter):
+    run, tables = _run(flow_run, "flow_vs_direct")
+    candidates, judged = tables["candidates"], tables["judgements"]
+    assert candidates.groupby("strategy").size().to_dict() == {"direct": 8, "full": 4, "no_model_tests": 4}
+    # verdicts from the programs' own runs, per strategy
+    for strategy in ("direct", "full", "no_model_tests"):
+        cands = candidates[candidates["strategy"] == strategy]
+        mine = judged[judged["strategy"] == strategy]
+        truth = _verdicts_by_running(starter, cands, flow_run.cache)
+        assert {(r.problem, r.candidate_id): bool(r.correct) for r in mine.itertuples()} == truth
+    rate = judged.groupby("strategy")["correct"].mean().to_dict()
+    # the model's test exposes the incorrect program and the fix makes it correct; without it, it stays
+    assert rate == {"direct": 0.5, "full": 1.0, "no_model_tests": 0.0}
+    meta = candidates["meta"].map(json.loads)
+    calls = meta.map(lambda m: m.get("calls", 1)).groupby(candidates["strategy"]).mean().to_dict()
+    # reflect, explain, 2 approaches, model tests, code, 1 fix; without model tests no fix is needed
+    assert calls == {"direct": 1, "full": 7, "no_model_tests": 5}
+    # the ablation's calls are the full flow's first 5 (same prompts, sample indices and call ids):
+    # answered by the cache, so the two variants differ only where their stages do (paired runs)
+    assert flow_run.server_requests == 8 + 4 * 7
+    assert meta[candidates["strategy"] == "no_model_tests"].map(lambda m: m["cached_calls"]).tolist() == [5] * 4
+    # budget = k x mean calls per sample of the strategy
+    solve_rate = tables["solve_rate"]
+    assert (solve_rate["budget"] == solve_rate["k"] * solve_rate["strategy"].map(calls)).all()
+    stored = solve_rate[solve_rate["strategy"] == "full"].drop(columns=["strategy", "budget"])
+    full = judged[judged["strategy"] == "full"].drop(columns="strategy")
+    direct = metrics.metrics_table(full, ks=[1, 2], policies={}, resamples=200, seed=0)
+    _same_metrics(stored, direct[direct["problem"] == "ALL"])
+    spend = tables["stage_spend"]
+    assert spend[spend["strategy"] == "full"]["calls_per_run"].sum() == 7
+    # the trace shown is the run's own, written under the run folder
+    trace = tables["trace"]
+    assert trace["stage"].iloc[0] == "reflect" and "accepted" in " ".join(trace["summary"])
+    first = starter[0]["name"]
+    events = flow.load_trace(Path(run.dir) / "runs" / "full", first, "flow-0000")
+    assert len(events) == len(trace)
+    assert (Path(run.dir) / "figures" / "solve_rate_by_calls.png").exists()
+
+
+def test_flow_notebook_without_a_model_stops_cleanly(tmp_path):
+    import papermill
+
+    out = tmp_path / "f.ipynb"
+    papermill.execute_notebook(str(REPO / "notebooks" / "flow_vs_direct.ipynb"), str(out), kernel_name="python3",
+                               parameters={"out_dir": str(tmp_path / "run")}, progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "No model is configured" in text
+    assert not (tmp_path / "run").exists()
 
 
 def test_explore_notebook_runs_the_problem_solutions(tiny_run, starter):

@@ -111,13 +111,11 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
         cache_path=None if opts["no_cache"] else cache_dir() / "llm" / "responses.sqlite", prices=opts["prices"],
     )
     if opts["strategy"] == "flow":
-        from ..flow import flow_options
-
         overrides = {k: v for k, v in (("max_calls", opts["flow_max_calls"]),
                                        ("n_model_tests", opts["flow_model_tests"])) if v is not None}
         return make_source(
             "flow", prompts=opts["flow_prompts"], language=opts["language"],
-            options=flow_options(opts["flow_ablation"], **overrides),
+            ablation=opts["flow_ablation"], options=overrides,
             temperature=opts["temperature"], seed=None, backend=backend,
             exec_cache_dir=cache_dir() / "executions", time_limit_s=time_limit, **client,
         )
