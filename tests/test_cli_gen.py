@@ -315,3 +315,23 @@ def test_flow_bad_options_exit_2(chat_server, train_rows, tmp_path, capsys):
     assert gencode(*base, "--strategy", "flow", "--flow_max_calls", "0") == 2
     assert "at least one code attempt and one LLM call" in capsys.readouterr().err
     assert chat_server.chat_requests == 0
+
+
+def test_solve_and_evaluate_set_with_the_flow(chat_server, train_rows, tmp_path, capsys):
+    from chat_server import FlowScript
+
+    problems = subset(train_rows, [PHONE], tmp_path / "phone.jsonl")
+    chat_server.responder = FlowScript(initial_code=wrap(PHONE_CORRECT, "python_fence"))
+    run = tmp_path / "run"
+    args = ["gen", "solve_and_evaluate_set", "--dataset_name", problems, "--strategy", "flow", "--k", "2",
+            "--flow_max_calls", "3", "--out", run, *llm_args(chat_server), "--bootstrap", "100", "--no_progress"]
+    assert gencode(*args) == 0, capsys.readouterr().err
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["strategy"] == "flow" and summary["samples_per_problem"] == 2
+    assert summary["metrics"]["pass@k"]["pass@2"]["value"] == 1.0
+    # 3 calls per run: reflect, explain tests, then the last call is the code's (the rest skipped)
+    assert chat_server.chat_requests == 2 * 3
+    import pandas as pd
+
+    meta = pd.read_parquet(run / "candidates.parquet")["meta"].map(json.loads)
+    assert meta.map(lambda m: (m["calls"], m["stop_reason"])).tolist() == [(3, None), (3, None)]
