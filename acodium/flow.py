@@ -361,7 +361,7 @@ def _clip(text: str, limit: int) -> str:
 
 def describe_failure(result: ExecutionResult, time_s: float) -> str:
     """One line on why a run did not pass, for a fixing prompt."""
-    tail = _clip(result.stderr.strip()[-1500:], 1500)
+    tail = result.stderr.strip()[-1500:]
     if result.status == Status.OK:
         return "wrong answer: the program's output differs from the expected output."
     if result.status == Status.TIMEOUT:
@@ -380,7 +380,7 @@ class FlowRun:
 
     def __init__(self, source: "FlowSource", problem: Mapping[str, Any], index: int,
                  trace: Callable[[dict], None]):
-        self.source, self.problem, self.index, self.trace = source, problem, index, trace
+        self.source, self.index, self.trace = source, index, trace
         self.options = source.options
         self.prompts = source.prompts
         self.language = source.prompts.base.language
@@ -414,7 +414,7 @@ class FlowRun:
             params["seed"] += self.index
         return params
 
-    def first_call(self) -> tuple[list[dict], dict[str, Any], str] | None:
+    def first_call(self) -> tuple[list[dict], dict[str, Any], str]:
         """The messages, parameters and call id the run starts with (to see if it is cached)."""
         stage = next((s for s in ("reflect", "explain_tests", "possible_solutions", "model_tests")
                       if self.enabled(s)), "initial_code")
@@ -494,7 +494,8 @@ class FlowRun:
             for t, r in zip(tests, results)]})
         return version
 
-    async def add_model_tests(self, tests: list[dict[str, str]]) -> None:
+    def add_model_tests(self, tests: list[dict[str, str]]) -> None:
+        """The model's tests, minus copies of the examples, at most `n_model_tests`."""
         known = {t.input.strip() for t in self.public}
         fresh = [t for t in tests if t["input"].strip() not in known][: self.options.n_model_tests]
         self.model = [Test("model", i, t["input"], t["output"]) for i, t in enumerate(fresh)]
@@ -539,7 +540,7 @@ class FlowRun:
                 chosen = await self.ask("choose_solution", parse_choice)
             self.variables["plan"] = f"\n## Approach\n\n{chosen['name']}\n{chosen['content']}\n"
         if self.enabled("model_tests"):
-            await self.add_model_tests(await self.ask("model_tests", parse_tests))
+            self.add_model_tests(await self.ask("model_tests", parse_tests))
             self.decide("model_tests", "tests added", count=len(self.model))
 
     async def initial_code(self) -> None:
