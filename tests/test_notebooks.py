@@ -43,13 +43,17 @@ def tiny_run(tmp_path_factory, starter):
         (_, good), (_, bad) = problem.solutions("python3")[0], problem.incorrect_solutions("python3")[0]
         # replies alternate between a correct program and an incorrect one, wrapped as models do
         server.reply_for(problem.description, wrap(good, "python_fence"), wrap(bad, "prose"))
-    root = tmp_path_factory.mktemp("sweep")
+    return _sweep_against(server, TINY, tmp_path_factory.mktemp("sweep"), workers=2)
+
+
+def _sweep_against(server, path, root, workers=1, **overrides):
+    """Run a sweep file with the model of the local server; the server is stopped after."""
     mp = pytest.MonkeyPatch()
     mp.setenv("OPENAI_API_KEY", "test-key")
     try:
         result = sweep.run_sweep(
-            TINY, out=root / "outputs", cache_dir=root / "cache", run_id="t", workers=2, progress=False,
-            overrides={"model": MODEL, "base_url": server.url},
+            path, out=root / "outputs", cache_dir=root / "cache", run_id="t", workers=workers, progress=False,
+            overrides={"model": MODEL, "base_url": server.url, **overrides},
         )
     finally:
         mp.undo()
@@ -210,21 +214,8 @@ def flow_run(tmp_path_factory, starter):
         initial_code=lambda body: wrap(of_problem(body, programs)[1], "python_fence"),
         fix=lambda body: "what_went_wrong: |\n  An edge case.\n\n" + wrap(of_problem(body, programs)[0], "python_fence"),
     )
-    root = tmp_path_factory.mktemp("flow-sweep")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OPENAI_API_KEY", "test-key")
-    try:
-        result = sweep.run_sweep(
-            REPO / "params" / "flow.yaml", out=root / "outputs", cache_dir=root / "cache", run_id="t", progress=False,
-            overrides={"model": MODEL, "base_url": server.url, "limit": 2, "direct_samples": 4, "flow_runs": 2,
-                       "variants": ["full", "no_model_tests"], "resamples": 200},
-        )
-    finally:
-        mp.undo()
-        server.stop()
-    result.server_requests = server.chat_requests
-    result.cache = root / "cache"
-    return result
+    return _sweep_against(server, REPO / "params" / "flow.yaml", tmp_path_factory.mktemp("flow-sweep"), limit=2,
+                          direct_samples=4, flow_runs=2, variants=["full", "no_model_tests"], resamples=200)
 
 
 def test_flow_notebook_compares_strategies_at_equal_calls(flow_run, starter):
