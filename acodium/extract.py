@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -314,7 +315,8 @@ def _repair_yaml(lines: list[str], keys) -> list[str]:
     Under each top-level key: text on the key's own line that YAML would misread
     (`: ` inside, a leading quote or brace) becomes a block scalar; lines of a
     block scalar not indented under their key are indented; prose that is
-    neither a list nor a mapping under a key with no value becomes a block scalar.
+    neither a list nor a mapping under a key with no value becomes a block scalar;
+    in a list or mapping under the key, `key: text with: colons` is quoted.
     """
     # Sections start at a wanted key or any snake_case key (`why:`); "Input: 3" in prose is not one.
     key_line = re.compile(r"^(%s|[a-z][a-z0-9_]*)\s*:(\s.*|)$" % "|".join(re.escape(k) for k in keys))
@@ -341,6 +343,21 @@ def _repair_yaml(lines: list[str], keys) -> list[str]:
             out.append(f"{key}: |-")
             out += ["  " + value] + ["  " + b.strip() if b.strip() else b for b in body]
         else:
-            out += [lines[i]] + body
+            out += [lines[i]] + [_quote_nested(b) for b in body]
         i = j
     return out
+
+
+_NESTED_KEY = re.compile(r"^(\s*(?:- )?)([a-z][a-z0-9_]*):[ ]+(\S.*)$")
+
+
+def _quote_nested(line: str) -> str:
+    """`  - name: Greedy: sort first` inside a list: the value quoted, as YAML needs."""
+    m = _NESTED_KEY.match(line)
+    if m is None:
+        return line
+    prefix, key, value = m.groups()
+    value = value.rstrip()
+    if value[0] in "\"'|>[{" or not (": " in value or " #" in value):
+        return line
+    return f"{prefix}{key}: {json.dumps(value, ensure_ascii=False)}"

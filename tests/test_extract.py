@@ -152,6 +152,11 @@ from acodium.extract import ReplyFormatError, extract_yaml  # noqa: E402
     # cut by max_tokens in the middle of the last entry
     ("tests:\n- input: |\n    1\n  output: |\n    1\n- input: |\n    2\n  output: '", ("tests",),
      {"tests": [{"input": "1\n", "output": "1\n"}, {"input": "2"}]}),
+    # `: ` in values of list entries
+    ("possible_solutions:\n- name: Greedy: sort first\n  content: Sort; then sweep: O(n log n) # fast\n"
+     "- name: DP\n  content: |\n    dp[i]: best up to i\n", ("possible_solutions",),
+     {"possible_solutions": [{"name": "Greedy: sort first", "content": "Sort; then sweep: O(n log n) # fast"},
+                             {"name": "DP", "content": "dp[i]: best up to i\n"}]}),
     # reasoning before the answer is not the answer
     ("<think>name: draft</think>\nname: final\ncontent: x", ("name", "content"), {"name": "final", "content": "x"}),
 ])
