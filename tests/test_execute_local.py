@@ -174,6 +174,35 @@ def test_objects_are_finalized_at_exit_as_by_the_interpreter(code, out):
     assert (r.status, r.stdout) == (Status.OK, out), r.stderr
 
 
+@pytest.mark.parametrize("work", [0, 300_000])
+def test_objects_in_cycles_are_finalized_at_exit(work):
+    # Without `work` the program's objects are all young when it ends; with it they have
+    # been through collections of the older generations: both are collected at exit.
+    code = ("import sys\nclass W:\n    def __del__(self):\n        sys.stdout.write('bye\\n')\n"
+            "w = W()\nw.self = w\ndef f(): return w\n"
+            f"keep = [[i] for i in range({work})]\nprint('main')")
+    r = run1(code)
+    assert (r.status, r.stdout) == (Status.OK, "main\nbye\n"), r.stderr
+
+
+def test_every_test_starts_with_fresh_std_streams_and_random_state():
+    # A test that leaves its streams buffered, closed or replaced changes nothing for the
+    # next one; `random` is reseeded for every test (as after os.fork()).
+    prog = py("import os, random, sys\ncmd = input()\n"
+              "if cmd == 'swap':\n    sys.stdout = sys.stderr\n"
+              "print(cmd, random.getrandbits(64))\n"
+              "if cmd == 'close':\n    sys.stdout.flush(); sys.stdout.close(); sys.stdin.close()\n"
+              "elif cmd == 'lost':\n    sys.stdout.write('unflushed'); os._exit(0)\n")
+    cmds = ["close", "next", "lost", "next", "swap", "next", "next"]
+    results = run_program(prog, [c + "\n" for c in cmds], None, FAST)
+    assert [r.status for r in results] == [Status.OK] * len(cmds)
+    outs = [r.stdout.split() for r in results]
+    assert [o[:1] for o in outs] == [["close"], ["next"], [], ["next"], [], ["next"], ["next"]]
+    assert results[4].stderr.split()[0] == "swap"
+    seeds = [o[1] for o in outs if o] + [results[4].stderr.split()[1]]
+    assert len(set(seeds)) == len(seeds)
+
+
 def test_real_solution_that_relies_on_finalization(train_rows):
     row = next(r for r in train_rows if r["name"].startswith("288_C."))
     t = row["public_tests"]

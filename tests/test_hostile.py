@@ -335,6 +335,19 @@ print(sum(len(open(f'/proc/sysvipc/{k}').read().splitlines()) - 1 for k in ('shm
     assert after.stdout == "0 [] []\n"
 
 
+@pytest.mark.parametrize("make", ["libc.shmget(0, 4096, 0o1000 | 0o600)", "libc.semget(0, 1, 0o1000 | 0o600)",
+                                  "libc.msgget(0, 0o1000 | 0o600)"])
+def test_each_kind_of_ipc_object_is_found_alone(backend, make):
+    # The worker's quick check (the kernel's counts) must notice each kind on its own.
+    code = f"import ctypes\nlibc = ctypes.CDLL(None)\nprint({make} >= 0)"
+    check = ("print(sum(len(open(f'/proc/sysvipc/{k}').read().splitlines()) - 1 "
+             "for k in ('shm', 'sem', 'msg')))")
+    r, _ = hostile(backend, code)
+    assert r.stdout == "True\n", r.stderr
+    after, _ = hostile(backend, check)
+    assert after.stdout == "0\n"
+
+
 def test_segfault(backend):
     r, _ = hostile(backend, "import ctypes\nctypes.string_at(0)")
     assert r.status == Status.RUNTIME_ERROR and r.signal == 11
