@@ -73,9 +73,9 @@ def flow_source(server, tmp_path, **options):
                       exec_cache_dir=tmp_path / "exec", **options)
 
 
-def private_pass(problem, code) -> bool:
+def private_pass(problem, code, language="python3") -> bool:
     tests = problem["private_tests"]
-    results = run_program(Program("python3", code), tests["input"], tests["output"])
+    results = run_program(Program(language, code), tests["input"], tests["output"])
     return all(r.passed for r in results)
 
 
@@ -269,3 +269,27 @@ def test_bad_options_are_one_sentence():
         FlowOptions(stage_calls={"reflection": 1})
     with pytest.raises(UserError, match="max_calls must be a whole number"):
         FlowOptions(max_calls=-1)
+
+
+CPP_CORRECT = """#include <bits/stdc++.h>
+int main() { int n; std::string s; std::cin >> n >> s;
+  std::cout << std::min<long>(n / 11, std::count(s.begin(), s.end(), '8')) << std::endl; }
+"""
+
+
+def test_a_cpp_flow_and_a_problem_without_examples(chat_server, tmp_path, problem):
+    script = FlowScript(initial_code=wrap(CPP_CORRECT, "cpp_fence"), model_tests=MODEL_TESTS,
+                        fix=fix_reply(COUNTS_EIGHTS))
+    chat_server.responder = script
+    no_examples = {**problem, "name": "no examples", "public_tests": {"input": [], "output": []}}
+    table = generate_candidates([problem, no_examples], flow_source(chat_server, tmp_path, language="cpp"), 1,
+                                progress=False)
+    with_examples, without = (json.loads(m) for m in table["meta"])
+    assert table["language"].tolist() == ["cpp", "cpp"] and table["code"].tolist() == [CPP_CORRECT] * 2
+    assert "```cpp" in chat_server.chat_bodies[-1]["messages"][-1]["content"]
+    # with examples: 4/4 public, model test 1 (22 eights -> "22") distrusted after 2 reverted fixes
+    assert (with_examples["public_passed"], with_examples["model_distrusted"]) == (4, [1])
+    # without examples there is nothing to explain or fix on public tests: the model's tests decide
+    assert without["public_tests"] == 0 and "explain_tests" not in without["stages"]
+    assert "fix_public" not in without["stages"] and without["model_distrusted"] == [1]
+    assert private_pass(problem, CPP_CORRECT, "cpp")
