@@ -495,10 +495,16 @@ class FlowRun:
         return version
 
     def add_model_tests(self, tests: list[dict[str, str]]) -> None:
-        """The model's tests, minus copies of the examples, at most `n_model_tests`."""
+        """The model's tests, at most `n_model_tests`, minus those on an example's input.
+
+        An example's input already has its true output: a model test on it adds
+        nothing when it agrees and is wrong when it does not.
+        """
         known = {t.input.strip() for t in self.public}
-        fresh = [t for t in tests if t["input"].strip() not in known][: self.options.n_model_tests]
-        self.model = [Test("model", i, t["input"], t["output"]) for i, t in enumerate(fresh)]
+        fresh = [t for t in tests if t["input"].strip() not in known]
+        self.model = [Test("model", i, t["input"], t["output"])
+                      for i, t in enumerate(fresh[: self.options.n_model_tests])]
+        self.decide("model_tests", "tests added", count=len(self.model), on_examples=len(tests) - len(fresh))
 
     def decide(self, stage: str, what: str, **detail: Any) -> None:
         self.trace({"event": "decision", "stage": stage, "decision": what, **detail})
@@ -541,7 +547,6 @@ class FlowRun:
             self.variables["plan"] = f"\n## Approach\n\n{chosen['name']}\n{chosen['content']}\n"
         if self.enabled("model_tests"):
             self.add_model_tests(await self.ask("model_tests", parse_tests))
-            self.decide("model_tests", "tests added", count=len(self.model))
 
     async def initial_code(self) -> None:
         parse = code_parser(self.language)

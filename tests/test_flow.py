@@ -293,3 +293,17 @@ def test_a_cpp_flow_and_a_problem_without_examples(chat_server, tmp_path, proble
     assert without["public_tests"] == 0 and "explain_tests" not in without["stages"]
     assert "fix_public" not in without["stages"] and without["model_distrusted"] == [1]
     assert private_pass(problem, CPP_CORRECT, "cpp")
+
+
+def test_model_tests_on_an_example_input_are_dropped(chat_server, tmp_path, problem):
+    # the first contradicts the example "11 / 00000000008 -> 1"; the other two are new
+    tests = ("tests:\n- input: |\n    11\n    00000000008\n  output: |\n    5\n"
+             "- input: |\n    11\n    88888888888\n  output: |\n    1\n"
+             "- input: |\n    1\n    8\n  output: |\n    0\n")
+    chat_server.responder = FlowScript(model_tests=tests, initial_code=wrap(CORRECT, "python_fence"))
+    run = tmp_path / "run"
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 1, run_dir=run, progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    assert (meta["model_tests"], meta["model_passed"], meta["model_distrusted"]) == (2, 2, [])
+    added = next(e for e in load_trace(run, PROBLEM, "flow-0000") if e.get("decision") == "tests added")
+    assert (added["count"], added["on_examples"]) == (2, 1)
