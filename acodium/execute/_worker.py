@@ -460,24 +460,30 @@ def wait_child(pid, wall_limit, cpu_limit, memory_limit, hard_wall_limit=None):
     return status, usage, time.monotonic() - start, reason
 
 
-def child_limits(limits, language):
+def worker_limits():
+    """The limits every test shares, set once on the worker and inherited: no core
+    files and, in the sandbox, at most MAX_PROCS processes and threads."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if SANDBOXED:
+        resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
+
+
+def test_limits(limits, language):
+    """[(resource, (soft, hard))] a test's process sets on itself (computed in the worker)."""
     memory = limits["memory_bytes"]
     output = limits["output_bytes"]
     cpu = max(1, int(limits["time_s"] + 0.999)) + 1
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (output + 1, output + 1))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    if SANDBOXED:
-        resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
+    plan = [(resource.RLIMIT_FSIZE, (output + 1, output + 1)), (resource.RLIMIT_CPU, (cpu, cpu + 1))]
     if language == "python3":
         virtual = memory + PY_VIRTUAL_HEADROOM
     else:
         # A C++ program's stack may grow to its memory limit, as on Codeforces.
         _, hard = resource.getrlimit(resource.RLIMIT_STACK)
         stack = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
-        resource.setrlimit(resource.RLIMIT_STACK, (max(stack, 8 << 20), hard))
+        plan.append((resource.RLIMIT_STACK, (max(stack, 8 << 20), hard)))
         virtual = memory + (64 << 20)
-    resource.setrlimit(resource.RLIMIT_AS, (virtual, virtual))
+    plan.append((resource.RLIMIT_AS, (virtual, virtual)))
+    return plan
 
 
 TEST_STREAMS = None  # sys.stdin, sys.stdout, sys.stderr of every Python test
@@ -513,16 +519,38 @@ def make_test_streams():
         os.close(null)
 
 
-def run_python(code):
-    """In the forked child: run `code` as the script `solution.py` would run. Never returns."""
-    sys.stdin, sys.stdout, sys.stderr = TEST_STREAMS
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = TEST_STREAMS
-    gc_before = gc_collections()
-    sys.argv = ["solution.py"]
+def enter_python_test():
+    """In the worker, just before a Python test's fork: the interpreter state the test
+    starts in (its std streams, argv, a fresh __main__, fresh random state).
+
+    Set here rather than in the child, where every object touched costs a copy-on-write
+    page fault. Returns what `leave_python_test` restores once the test is reaped, and a
+    box [module, gc collections so far] that the child empties (so that nothing else
+    keeps the program's module alive when it ends).
+    """
     main = types.ModuleType("__main__")
     main.__file__ = "solution.py"
     main.__builtins__ = __builtins__
-    sys.modules["__main__"] = main  # (random was reseeded just before the fork)
+    saved = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__,
+             sys.argv, sys.modules.get("__main__"))
+    sys.stdin, sys.stdout, sys.stderr = TEST_STREAMS
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = TEST_STREAMS
+    sys.argv = ["solution.py"]
+    sys.modules["__main__"] = main
+    reseed()
+    return saved, [main, gc_collections()]
+
+
+def leave_python_test(saved):
+    """In the worker, after the test: back to the worker's own interpreter state."""
+    (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__,
+     sys.argv, sys.modules["__main__"]) = saved
+
+
+def run_python(code, box):
+    """In the forked child: run `code` as the script `solution.py` would run. Never returns."""
+    main, gc_before = box
+    box.clear()
     exit_code = 0
     try:
         exec(code, main.__dict__)
@@ -601,9 +629,15 @@ def run_test(h, header, blobs):
     in_fd = memfd("stdin", blobs[0])
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
-    if loaded.language == "python3":
-        reseed()
-    pid = fork_test()
+    plan = test_limits(limits, loaded.language)
+    python = loaded.language == "python3"
+    saved, box = enter_python_test() if python else (None, None)
+    try:
+        pid = fork_test()
+    except BaseException:
+        if python:
+            leave_python_test(saved)
+        raise
     if pid == 0:
         try:
             os.setsid()
@@ -617,9 +651,10 @@ def run_test(h, header, blobs):
             else:
                 os.closerange(3, keep)
                 os.closerange(keep + 1, 1 << 16)
-            child_limits(limits, loaded.language)
-            if loaded.language == "python3":
-                run_python(loaded.code)
+            for what, value in plan:
+                resource.setrlimit(what, value)
+            if python:
+                run_python(loaded.code, box)
             for sig in (signal.SIGPIPE, signal.SIGXFSZ):
                 signal.signal(sig, signal.SIG_DFL)
             os.execve(loaded.binary_fd, ["solution"], dict(os.environ))
@@ -630,11 +665,16 @@ def run_test(h, header, blobs):
             except BaseException:  # noqa: BLE001
                 pass
         os._exit(127)
-    os.close(in_fd)
-    time_s = limits["time_s"]
-    wall_limit = limits["wall_s"]
-    status, usage, wall, reason = wait_child(pid, wall_limit, time_s, limits["memory_bytes"],
-                                             limits.get("hard_wall_s"))
+    try:
+        os.close(in_fd)
+        time_s = limits["time_s"]
+        wall_limit = limits["wall_s"]
+        status, usage, wall, reason = wait_child(pid, wall_limit, time_s, limits["memory_bytes"],
+                                                 limits.get("hard_wall_s"))
+    finally:
+        # (Not before: written while the test runs, these pages would be copied.)
+        if python:
+            leave_python_test(saved)
     clean = sweep(pid)
     stdout, stdout_size = read_fd(out_fd, limits["output_bytes"])
     stderr, stderr_size = read_tail(err_fd, STDERR_TAIL)
@@ -688,6 +728,7 @@ def main():
     os.close(null)
     # Tests run as the same user: without this they could read our fds and memory.
     set_dumpable(False)
+    worker_limits()
     os.chdir(SCRATCH)
     global TEST_STREAMS
     TEST_STREAMS = make_test_streams()
