@@ -718,10 +718,14 @@ class FlowSource(ChatModelSource):
     async def start(self, todo):
         self._exec_lock = asyncio.Lock()
         llm = self.open_client()
-        problem, cid = todo[0]
-        messages, params, call = FlowRun(self, problem, int(cid.removeprefix("flow-")), lambda e: None).first_call()
-        if not llm.is_cached(messages, params, int(cid.removeprefix("flow-")), call):
-            await llm.preflight()
+        # As LLMSource: the server is checked before any work, unless every run to make
+        # starts from the cache (a re-run of finished work needs no server).
+        for problem, cid in todo:
+            index = int(cid.removeprefix("flow-"))
+            messages, params, call = FlowRun(self, problem, index, lambda e: None).first_call()
+            if not llm.is_cached(messages, params, index, call):
+                await llm.preflight()
+                break
 
     async def make(self, problem, candidate_id):
         if self.llm is None:

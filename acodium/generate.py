@@ -269,8 +269,9 @@ class FileSource(CandidateSource):
 class ChatModelSource(CandidateSource):
     """What the sources that ask a chat model share: the client, its options, the preflight.
 
-    The client is created in `start` (inside the running event loop). Before any
-    work it lists the server's models, so an unreachable server or a rejected key
+    The client is created in `start` (inside the running event loop), which in each
+    subclass lists the server's models before any work unless the cache answers the
+    first request of everything to make, so an unreachable server or a rejected key
     fails with one sentence instead of k x problems errors. A source may be used
     for several runs: each `start` opens a new client.
     """
