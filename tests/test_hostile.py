@@ -120,7 +120,7 @@ def hostile(backend, code: str, stdin: str = "", limits: Limits = LIMITS):
     elapsed = time.monotonic() - start
     assert SECRET not in result.stdout and SECRET not in result.stderr
     # Each sandbox is bwrap, its init and the worker: nothing the program started survives.
-    assert _sandbox_processes(backend) == 3 * len(backend._all)
+    assert _sandbox_processes(backend) == 2 * len(backend._all)
     after = run_program(Program("python3", "import os\nprint(sorted(os.listdir('/tmp')), 6 * 7)"),
                         [""], None, LIMITS, backend=backend)[0]
     assert after.status == Status.OK and after.stdout == "[] 42\n", after.stderr
@@ -241,11 +241,12 @@ def test_killing_its_parent_and_every_pid(backend):
                  "os.path.exists(f'/proc/{p}')]"]:
         code = f"import os, signal, sys\nif input() == 'kill':\n    {kill}\n    import time; time.sleep(5)\nprint('fine')"
         start = time.monotonic()
-        # Tests after the killer were already queued to the dead worker: they run on its successor.
         results = run_program(Program("python3", code), ["calm\n", "kill\n", "calm\n", "calm\n"], None,
                               LIMITS, backend=backend)
         assert time.monotonic() - start < 20
-        assert results[1].status in (Status.SANDBOX_ERROR, Status.TIMEOUT), kill
+        # The worker is the sandbox's init: immune to its tests' signals. The killer either
+        # sleeps into its time limit or fails (kill(-1) finds no process to signal).
+        assert results[1].status in (Status.RUNTIME_ERROR, Status.TIMEOUT), kill
         assert [(r.status, r.stdout) for r in results[::2] + results[3:]] == [(Status.OK, "fine\n")] * 3, kill
         hostile(backend, "print(1)")  # and the sandbox is sound afterwards
 

@@ -1,21 +1,37 @@
 """The execution worker: runs inside the sandbox, forks once per test.
 
-Started by `acodium.execute.local` as `python3.11 -I -B -c <this file> MODE SCRATCH`,
-inside bubblewrap (MODE "sandbox") or, only on explicit request, directly on the
-host (MODE "host"). It talks to its parent over fds 0 (requests) and 1 (replies)
-and never runs candidate code itself: each test is a fork of this pristine
-process, so interpreter start-up and the import of common modules are paid
-once per worker, not once per test (the main cost on real workloads).
+Started by `acodium.execute.local` as
+`python3 -I -B -c <this file> MODE SCRATCH REQUEST_FD REPLY_FD [CGROUP_JSON]`, inside
+bubblewrap (MODE "sandbox", where it is the sandbox's pid 1) or, only on explicit
+request, directly on the host (MODE "host"). It talks to its parent over the two
+inherited pipe fds (its stdio is /dev/null) and never runs candidate code itself:
+each test is a fork of this pristine process, so interpreter start-up and the import
+of common modules are paid once per worker, not once per test.
+
+Why a test cannot forge its verdict or harm the next one: the control channel is
+held by this process alone (moved to close-on-exec fds, closed in every test); this
+process is not dumpable (no ptrace, /proc/1/mem, pidfd_getfd by a test of the same
+user) and, as pid 1 of its PID namespace, ignores every signal a test sends it; every
+test runs under a seccomp filter (`seccomp_filter`) that refuses the system calls that
+reach other processes (ptrace, process_vm_*, pidfd_getfd, kcmp, prlimit/priority/
+scheduling of another process, ...); its limits are checked before each fork; tests
+see only the program under test (the worker holds one program at a time) and nothing
+they write survives them (/tmp, /dev/shm and IPC wiped, /dev read-only). Resources are
+counted over every process a test starts (CPU summed over the test's processes, or a
+cgroup's counters where the host gave one).
 
 Frames, both ways: 4-byte big-endian header length, a JSON header, then one
-8-byte length + raw bytes per entry of header["blobs"]. Requests:
+8-byte length + raw bytes per entry of header["blobs"]. Every request carries a
+sequence number "seq" that its reply repeats. Requests:
   {"op": "load", "language", "hash"} + [source]  -> {"ok"} or {"compile_error", "stderr"}
   {"op": "run", "time_s", "wall_s", "hard_wall_s", "memory_bytes", "output_bytes"} + [stdin]
       -> {"status", "exit_code", "signal", "time_s", "cpu_s", "memory_bytes",
           "stdout_bytes", "stderr_bytes", "restart"} + [stdout, stderr tail]
-A reply with "restart" true is the worker's last: something of the test (a process, a
-file, an IPC object) resisted cleaning, and a fresh sandbox must take over.
-This file must stay importable by a bare /usr/bin/python3.11 (stdlib only).
+         or {"retry": true, "error"}: the worker found itself altered before the fork (the
+         test did not run; a fresh sandbox must run it)
+A reply with "restart" or "retry" true is the worker's last: something of the test (a
+process, a file, an IPC object) resisted cleaning, and a fresh sandbox must take over.
+This file must stay importable by a bare python3 (stdlib only).
 """
 
 import ctypes
@@ -53,6 +69,9 @@ import gc
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "host"
 SCRATCH = sys.argv[2] if len(sys.argv) > 2 else "/tmp"
+REQUEST_FD = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+REPLY_FD = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+CGROUP = json.loads(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else None
 SANDBOXED = MODE == "sandbox"
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -69,6 +88,7 @@ THREAD_STACK = 64 << 20
 # (through C frames too: lru_cache, __init__, sort keys) works as on Codeforces.
 MAIN_STACK = 1 << 30
 MAX_PROCS = 64  # processes + threads per test (RLIMIT_NPROC, counted per sandbox)
+MAX_FILES = 64  # open files per test process (RLIMIT_NOFILE; pipes and files hold memory)
 COMPILE_TIME_S = 60
 COMPILE_MEMORY = 2 << 30
 POLL_S = 0.005
@@ -79,6 +99,9 @@ _libc_fork = ctypes.PyDLL(None, use_errno=True).fork
 _libc_fork.restype = ctypes.c_int
 _libc_fork.argtypes = []
 PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 MFD_EXEC = 0x10
 
 threading.stack_size(THREAD_STACK)
@@ -112,6 +135,102 @@ def fork_test():
 def reseed():
     """In the worker, before a fork: the state the next test's `random` starts from."""
     random.seed()
+
+
+# --- the tests' seccomp filter ---------------------------------------------------------
+
+# (audit arch, syscalls refused outright, syscalls allowed only on the caller itself
+# (argument 0 is a pid that must be 0), setpriority, syscalls that make memory no
+# process maps (refused unless a cgroup counts it)), per machine.
+SYSCALLS = {
+    "x86_64": (0xC000003E, {
+        "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_getfd": 438,
+        "kcmp": 312, "process_madvise": 440, "migrate_pages": 256, "move_pages": 279,
+        "perf_event_open": 298, "bpf": 321, "userfaultfd": 323, "keyctl": 250, "add_key": 248,
+        "request_key": 249, "io_uring_setup": 425, "io_uring_enter": 426,
+        "io_uring_register": 427, "mount": 165, "umount2": 166, "pivot_root": 155,
+        "unshare": 272, "setns": 308, "open_by_handle_at": 304, "ioprio_set": 251,
+        "memfd_secret": 447},
+        {"prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
+         "sched_setparam": 142, "sched_setattr": 314}, 141,
+        {"memfd_create": 319, "shmget": 29, "msgget": 68}),
+    "aarch64": (0xC00000B7, {
+        "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438,
+        "kcmp": 272, "process_madvise": 440, "migrate_pages": 238, "move_pages": 239,
+        "perf_event_open": 241, "bpf": 280, "userfaultfd": 282, "keyctl": 219, "add_key": 217,
+        "request_key": 218, "io_uring_setup": 425, "io_uring_enter": 426,
+        "io_uring_register": 427, "mount": 40, "umount2": 39, "pivot_root": 41,
+        "unshare": 97, "setns": 268, "open_by_handle_at": 265, "ioprio_set": 30,
+        "memfd_secret": 447},
+        {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
+         "sched_setparam": 118, "sched_setattr": 274}, 140,
+        {"memfd_create": 279, "shmget": 194, "msgget": 186}),
+}
+EPERM = 1
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def seccomp_filter(machine, uncounted_memory):
+    """The classic-BPF program every test runs under, or None on an unknown machine.
+
+    It refuses (EPERM) what would let a test reach beyond its own processes: tracing
+    or reading another process (ptrace, process_vm_readv/writev, pidfd_getfd, kcmp,
+    process_madvise, move_pages), changing another process's limits, priority or
+    scheduling (prlimit64, setpriority, sched_set*: allowed on the caller only), and
+    kernel surfaces a contest program never needs (bpf, perf, userfaultfd, keys,
+    io_uring, mounts, namespaces). With `uncounted_memory` (no cgroup to count it),
+    also what makes memory that no process maps (memfd_create, System V shared memory
+    and message queues): it escapes RLIMIT_AS and the resident set. A system call of
+    another ABI (i386, x32) kills the process.
+    """
+    if machine not in SYSCALLS:
+        return None
+    arch, refused, self_only, setpriority, unmapped = SYSCALLS[machine]
+    refused = sorted(refused.values()) + (sorted(unmapped.values()) if uncounted_memory else [])
+    LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06
+    ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000
+    code = []  # (op, jump-if-true label, jump-if-false label, k)
+    code.append((LD, None, None, 4))                      # seccomp_data.arch
+    code.append((JEQ, None, "kill", arch))
+    code.append((LD, None, None, 0))                      # seccomp_data.nr
+    if machine == "x86_64":
+        code.append((JGE, "kill", None, 0x40000000))      # the x32 ABI
+    code += [(JEQ, "deny", None, nr) for nr in refused]
+    code += [(JEQ, "arg0", None, nr) for nr in sorted(self_only.values())]
+    code.append((JEQ, "priority", None, setpriority))
+    code.append((RET, None, None, ALLOW))
+    labels = {"priority": len(code)}
+    code.append((LD, None, None, 24))                     # args[1] (who), low half
+    code.append((JEQ, None, "deny", 0))
+    labels["arg0"] = len(code)
+    code.append((LD, None, None, 16))                     # args[0], low half
+    code.append((JEQ, "allow", "deny", 0))
+    labels["allow"] = len(code)
+    code.append((RET, None, None, ALLOW))
+    labels["deny"] = len(code)
+    code.append((RET, None, None, ERRNO))
+    labels["kill"] = len(code)
+    code.append((RET, None, None, KILL))
+    insns = (SockFilter * len(code))()
+    for i, (op, jt, jf, k) in enumerate(code):
+        jump = [0 if label is None else labels[label] - i - 1 for label in (jt, jf)]
+        insns[i] = SockFilter(op, jump[0], jump[1], k)
+    return SockFprog(len(code), insns), insns
+
+
+def enter_seccomp(program):
+    """In a test's process, last before its code: no way back (no new privileges either)."""
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
+            libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "the seccomp filter could not be installed")
 
 
 # --- framing -------------------------------------------------------------------------
@@ -278,12 +397,12 @@ def other_pids():
 
 
 def others_alive():
-    """In the sandbox: does any process other than us and bwrap's init exist (zombies too)?
+    """In the sandbox: does any process other than us (its init) exist, zombies too?
 
     kill(-1, 0) signals nothing but counts: in a PID namespace it addresses every
-    process of the namespace except its init and the caller (all run as our user, so
-    none is out of reach), and fails with ESRCH when there is none. One system call
-    instead of a listing of /proc.
+    process of the namespace except its init (all run as our user, so none is out of
+    reach), and fails with ESRCH when there is none. One system call instead of a
+    listing of /proc.
     """
     try:
         os.kill(-1, 0)
@@ -294,31 +413,55 @@ def others_alive():
     return True
 
 
-def sweep(pgid):
-    """Kill everything the test started, grandchildren that left its group included.
+def reap_orphans():
+    """Reap every child that has ended: (cpu seconds, peak rss bytes) of them all.
 
-    False if processes survive (the worker then asks to be replaced).
+    In the sandbox we are init, so processes a test orphaned (and their own waited-for
+    descendants) end up here: their usage is the test's.
     """
-    # Inside our own PID namespace (we are pid 2, bwrap's init is pid 1) kill(-1)
-    # reaches exactly the processes of this sandbox. Never on the host.
-    own_namespace = SANDBOXED and os.getpid() <= 3
-    if own_namespace and not others_alive():
-        return True  # the usual case: the test's one process, reaped, was all there was
+    cpu, rss = 0.0, 0
+    while True:
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        cpu += usage.ru_utime + usage.ru_stime
+        rss = max(rss, usage.ru_maxrss * 1024)
+    return cpu, rss
+
+
+def sweep(pgid):
+    """Kill and reap everything the test started, grandchildren that left its group included.
+
+    Returns (clean, cpu seconds, peak rss bytes): clean is False if processes survive
+    (the worker then asks to be replaced); the usage is that of the processes reaped
+    here, which the test's own figures do not include.
+    """
+    if SANDBOXED and not others_alive():
+        return True, 0.0, 0  # the usual case: the test's one process, reaped, was all there was
     try:
         os.killpg(pgid, signal.SIGKILL)
     except OSError:
         pass
-    if own_namespace:
-        deadline = time.monotonic() + 2.0
-        while other_pids():
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.001)
-    return True
+    if not SANDBOXED:
+        return True, 0.0, 0
+    # We are init of our own PID namespace: kill(-1) reaches exactly the test's processes.
+    cpu, rss = 0.0, 0
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        more_cpu, more_rss = reap_orphans()
+        cpu, rss = cpu + more_cpu, max(rss, more_rss)
+        if not others_alive():
+            return True, cpu, rss
+        if time.monotonic() > deadline:
+            return False, cpu, rss
+        time.sleep(0.001)
 
 
 # --- programs ------------------------------------------------------------------------
@@ -330,13 +473,19 @@ class Loaded:
         self.binary_fd = binary_fd
 
 
-LOADED = {}  # program hash -> Loaded (most recent last)
-MAX_LOADED = 32
+# program hash -> Loaded: one program at most. A test is a fork of the worker and can
+# read its memory, so the worker holds nothing but the program under test (no other
+# candidate's code to read or run).
+LOADED = {}
 
 
 def remember(h, loaded):
     LOADED[h] = loaded
-    while len(LOADED) > MAX_LOADED:
+
+
+def forget_all():
+    """Drop the program held, before another is loaded."""
+    while LOADED:
         old = LOADED.pop(next(iter(LOADED)))
         if old.binary_fd is not None:
             os.close(old.binary_fd)
@@ -345,8 +494,8 @@ def remember(h, loaded):
 def load(header, blobs):
     h = header["hash"]
     if h in LOADED:
-        LOADED[h] = LOADED.pop(h)
         return {"ok": True}
+    forget_all()
     source = blobs[0]
     language = header["language"]
     if language == "python3":
@@ -359,11 +508,11 @@ def load(header, blobs):
         remember(h, Loaded(language, code=code))
         return {"ok": True}
     if language == "cpp":
-        return compile_cpp(h, source)
+        return compile_cpp(h, source, int(header.get("compile_time_s", COMPILE_TIME_S)))
     return {"compile_error": True, "stderr": f"unsupported language {language!r}"}
 
 
-def compile_cpp(h, source):
+def compile_cpp(h, source, time_s=COMPILE_TIME_S):
     build = os.path.join(SCRATCH, ".build-" + h[:16])
     os.makedirs(build, exist_ok=True)
     src = os.path.join(build, "solution.cpp")
@@ -381,16 +530,18 @@ def compile_cpp(h, source):
             os.dup2(err_fd, 2)
             os.closerange(3, 1 << 16)
             resource.setrlimit(resource.RLIMIT_AS, (COMPILE_MEMORY, COMPILE_MEMORY))
-            resource.setrlimit(resource.RLIMIT_CPU, (COMPILE_TIME_S, COMPILE_TIME_S + 1))
+            resource.setrlimit(resource.RLIMIT_CPU, (time_s, time_s + 1))
             if SANDBOXED:
                 resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
+            if SECCOMP is not None:  # the source is candidate code: so is what it makes g++ do
+                enter_seccomp(SECCOMP[0])
             env = dict(os.environ, TMPDIR=build)
             os.execve(cmd[0], cmd, env)
         finally:
             os._exit(127)
-    status, _, _, _ = wait_child(pid, COMPILE_TIME_S * 1.5, None, None)
+    status, _, wall, reason, _ = wait_child(pid, time_s * 1.5, None, None)
     sweep(pid)
     stderr, _ = read_tail(err_fd, STDERR_TAIL)
     os.close(err_fd)
@@ -400,26 +551,92 @@ def compile_cpp(h, source):
             binary = fh.read()
     shutil.rmtree(build, ignore_errors=True)
     if not ok:
-        return {"compile_error": True, "stderr": stderr.decode("utf-8", "replace")}
+        text = stderr.decode("utf-8", "replace")
+        limit = compile_limit_hit(status, reason, text)
+        if limit:
+            text = (f"compilation stopped at its {limit} (the compiler's limits: "
+                    f"{time_s} s of CPU, {time_s * 1.5:g} s wall, "
+                    f"{COMPILE_MEMORY >> 20} MiB of memory)\n" + text)
+        return {"compile_error": True, "stderr": text}
     remember(h, Loaded("cpp", binary_fd=sealed_executable(binary)))
     return {"ok": True}
 
 
+def compile_limit_hit(status, reason, stderr):
+    """Which of its limits stopped the compiler, if one did ("time limit", "memory limit")."""
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    if reason == "time" or sig == signal.SIGXCPU or "CPU time limit exceeded" in stderr:
+        return "time limit"  # (the last: how g++ reports a cc1plus stopped by RLIMIT_CPU)
+    if "memory exhausted" in stderr or "out of memory" in stderr or "Cannot allocate memory" in stderr:
+        return "memory limit"
+    return None
+
+
 def proc_usage(pid):
-    """(cpu seconds, resident bytes) of a running process, from /proc."""
+    """(cpu seconds, resident bytes) of a process, its waited-for descendants' CPU
+    included, from /proc."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             fields = fh.read().rsplit(b")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / TICKS
+        cpu = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / TICKS
         rss = int(fields[21]) * PAGE
         return cpu, rss
     except (OSError, IndexError, ValueError):
         return 0.0, 0
 
 
-def wait_child(pid, wall_limit, cpu_limit, memory_limit, hard_wall_limit=None):
-    """Wait for `pid`, killing it at a limit. Returns (wait status, rusage, wall, reason).
+def tree_usage(root):
+    """(cpu seconds, resident bytes) summed over every process of the test.
 
+    In the sandbox that is every process but ours (we are init of the PID namespace):
+    children that burn CPU while their parent waits count, as do orphans. On the host
+    (unsandboxed, already without isolation) only the test's first process is read.
+    """
+    if not SANDBOXED:
+        return proc_usage(root)
+    cpu, rss = proc_usage(root)
+    root = str(root)
+    for name in os.listdir("/proc"):
+        if name.isdigit() and name != "1" and name != root:
+            c, _ = proc_usage(name)
+            cpu += c
+            rss += private_bytes(name)
+    return cpu, rss
+
+
+def private_bytes(pid):
+    """Memory only this process maps (its pages shared copy-on-write with the test's
+    first process are already in that one's resident set)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Private_"):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
+def kill_test(pid):
+    """Stop every process of a test at once (in the sandbox: all but us)."""
+    try:
+        if SANDBOXED:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def wait_child(pid, wall_limit, cpu_limit, memory_limit, hard_wall_limit=None, usage_of=proc_usage):
+    """Wait for `pid`, killing it at a limit.
+
+    Returns (wait status, rusage, wall, reason, peak resident bytes seen). `usage_of(pid)`
+    gives (cpu, rss) while it runs: of the process alone, or of the test's whole tree.
     Past `wall_limit` a program is killed only if it is idle (under 5% of a CPU over
     the last half second): one that is computing but starved by a loaded machine runs
     on to its CPU limit, up to `hard_wall_limit`.
@@ -429,6 +646,7 @@ def wait_child(pid, wall_limit, cpu_limit, memory_limit, hard_wall_limit=None):
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
     reason = None
+    peak = 0
     hard = hard_wall_limit if hard_wall_limit is not None else wall_limit
     window = (start, 0.0)  # (time, cpu) at the start of the current activity window
     try:
@@ -437,7 +655,8 @@ def wait_child(pid, wall_limit, cpu_limit, memory_limit, hard_wall_limit=None):
                 break
             now = time.monotonic()
             wall = now - start
-            cpu, rss = proc_usage(pid)
+            cpu, rss = usage_of(pid)
+            peak = max(peak, rss)
             if now - window[0] >= 0.5:
                 active = (cpu - window[1]) >= 0.05 * (now - window[0])
                 window = (now, cpu)
@@ -449,15 +668,12 @@ def wait_child(pid, wall_limit, cpu_limit, memory_limit, hard_wall_limit=None):
             elif memory_limit is not None and rss > memory_limit:
                 reason = "memory"
             if reason:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    os.kill(pid, signal.SIGKILL)
+                kill_test(pid)
                 break
         _, status, usage = os.wait4(pid, 0)
     finally:
         os.close(pidfd)
-    return status, usage, time.monotonic() - start, reason
+    return status, usage, time.monotonic() - start, reason, peak
 
 
 def worker_limits():
@@ -468,12 +684,25 @@ def worker_limits():
         resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
 
 
+RLIMITS = [getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")]
+
+
+def own_state():
+    """What a test must not be able to change about us: our limits and priority.
+
+    Checked before every fork (a test inherits them); the seccomp filter already
+    refuses prlimit and setpriority aimed at us, this is the second lock.
+    """
+    return [resource.getrlimit(r) for r in RLIMITS] + [os.getpriority(os.PRIO_PROCESS, 0)]
+
+
 def test_limits(limits, language):
     """[(resource, (soft, hard))] a test's process sets on itself (computed in the worker)."""
     memory = limits["memory_bytes"]
     output = limits["output_bytes"]
     cpu = max(1, int(limits["time_s"] + 0.999)) + 1
-    plan = [(resource.RLIMIT_FSIZE, (output + 1, output + 1)), (resource.RLIMIT_CPU, (cpu, cpu + 1))]
+    plan = [(resource.RLIMIT_FSIZE, (output + 1, output + 1)), (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_NOFILE, (MAX_FILES, MAX_FILES))]
     if language == "python3":
         virtual = memory + PY_VIRTUAL_HEADROOM
     else:
@@ -623,9 +852,81 @@ def exit_status(e):
     return 1
 
 
+class TestCgroup:
+    """The worker's side of the cgroup the host made for this worker's tests.
+
+    The host opened its files and passed the fds in (see acodium.execute.cgroups): each
+    test's process moves itself in by writing "0" to cgroup.procs before its code runs,
+    so every process it starts is counted: memory.max covers memory that is never
+    mapped (memfd, tmpfs, System V shared memory, pipes), the CPU counter covers
+    children and orphans.
+    """
+
+    def __init__(self, spec):
+        self.v1 = spec["kind"] == "v1"
+        self.procs = list(spec["procs"])
+        self.memory_max = spec["memory_max"]
+        self.memsw_max = spec.get("memsw_max")
+        self.cpu_fd = spec["cpu"]
+        self.cpu_in_ns = spec["cpu_unit"] == "ns"
+        self.oom_fd = spec["oom"]
+        self.fds = self.procs + [fd for fd in (self.memory_max, self.memsw_max, self.cpu_fd, self.oom_fd,
+                                               spec.get("memory_peak")) if fd is not None]
+
+    @staticmethod
+    def _field(fd, key):
+        for line in os.pread(fd, 4096, 0).split(b"\n"):
+            name, _, value = line.partition(b" ")
+            if name == key:
+                return int(value)
+        raise OSError(f"no {key.decode()} in a cgroup file")
+
+    def cpu_seconds(self):
+        if self.cpu_in_ns:
+            return int(os.pread(self.cpu_fd, 64, 0)) * 1e-9
+        return self._field(self.cpu_fd, b"usage_usec") * 1e-6
+
+    def oom_kills(self):
+        return self._field(self.oom_fd, b"oom_kill")
+
+    def prepare(self, memory_bytes):
+        """Before the fork (the last test's processes gone, its files wiped): the test's
+        memory limit, no swap beyond it; the counters it starts from."""
+        limit = b"%d" % memory_bytes
+        if self.memsw_max is not None:  # v1 keeps memory <= memory+swap: widen, set, narrow
+            os.pwrite(self.memsw_max, b"-1", 0)
+        os.pwrite(self.memory_max, limit, 0)
+        if self.memsw_max is not None:
+            os.pwrite(self.memsw_max, limit, 0)
+        return self.cpu_seconds(), self.oom_kills()
+
+    def join(self):
+        """In the test's process, before its code runs (the fds are closed after)."""
+        for fd in self.procs:
+            os.write(fd, b"0")
+
+
+def test_meter(cgroup, cpu0):
+    """usage_of(pid) for wait_child: CPU of the test's whole tree (from the cgroup where
+    there is one), resident memory summed over its processes."""
+    if cgroup is None:
+        return tree_usage
+
+    def usage_of(pid):
+        return cgroup.cpu_seconds() - cpu0, tree_usage(pid)[1]
+    return usage_of
+
+
 def run_test(h, header, blobs):
+    if own_state() != STATE:
+        return {"retry": True, "error": "the worker's limits or priority were changed"}, []
     loaded = LOADED[h]
     limits = header
+    if CGROUP_FILES is not None:
+        try:
+            cpu0, oom0 = CGROUP_FILES.prepare(limits["memory_bytes"])
+        except OSError as e:  # e.g. EBUSY: something of an earlier test is still charged
+            return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
     in_fd = memfd("stdin", blobs[0])
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
@@ -641,6 +942,8 @@ def run_test(h, header, blobs):
     if pid == 0:
         try:
             os.setsid()
+            if CGROUP_FILES is not None:
+                CGROUP_FILES.join()
             set_dumpable(True)
             os.dup2(in_fd, 0)
             os.dup2(out_fd, 1)
@@ -653,9 +956,11 @@ def run_test(h, header, blobs):
                 os.closerange(keep + 1, 1 << 16)
             for what, value in plan:
                 resource.setrlimit(what, value)
+            if SECCOMP is not None:
+                enter_seccomp(SECCOMP[0])
             if python:
                 run_python(loaded.code, box)
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
             os.execve(loaded.binary_fd, ["solution"], dict(os.environ))
         except BaseException:  # noqa: BLE001
@@ -668,28 +973,33 @@ def run_test(h, header, blobs):
     try:
         os.close(in_fd)
         time_s = limits["time_s"]
-        wall_limit = limits["wall_s"]
-        status, usage, wall, reason = wait_child(pid, wall_limit, time_s, limits["memory_bytes"],
-                                                 limits.get("hard_wall_s"))
+        meter = test_meter(CGROUP_FILES, cpu0) if CGROUP_FILES is not None else tree_usage
+        status, usage, wall, reason, peak = wait_child(
+            pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), meter)
     finally:
         # (Not before: written while the test runs, these pages would be copied.)
         if python:
             leave_python_test(saved)
-    clean = sweep(pid)
+    clean, orphans_cpu, orphans_rss = sweep(pid)
     stdout, stdout_size = read_fd(out_fd, limits["output_bytes"])
     stderr, stderr_size = read_tail(err_fd, STDERR_TAIL)
     os.close(out_fd)
     os.close(err_fd)
     clean = wipe_scratch() and clean
-    cpu = usage.ru_utime + usage.ru_stime
-    memory = usage.ru_maxrss * 1024
+    # Every process of the test was reaped by it or by us: their CPU is all here.
+    cpu = usage.ru_utime + usage.ru_stime + orphans_cpu
+    memory = max(usage.ru_maxrss * 1024, orphans_rss, peak)
+    out_of_memory = False
+    if CGROUP_FILES is not None:
+        cpu = max(cpu, CGROUP_FILES.cpu_seconds() - cpu0)
+        out_of_memory = CGROUP_FILES.oom_kills() > oom0
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     out_limit = limits["output_bytes"]
     last_err_line = stderr.decode("utf-8", "replace").strip().rsplit("\n", 1)[-1]
     if reason == "time" or cpu > time_s or sig == signal.SIGXCPU:
         verdict = "TIMEOUT"
-    elif reason == "memory" or memory > limits["memory_bytes"]:
+    elif reason == "memory" or out_of_memory or memory > limits["memory_bytes"]:
         verdict = "MEMORY_LIMIT"
     elif stdout_size > out_limit or stderr_size > out_limit or sig == signal.SIGXFSZ:
         verdict = "OUTPUT_LIMIT"
@@ -725,23 +1035,44 @@ def ensure_big_stack():
         os.execv(sys.executable, [sys.executable] + sys.orig_argv[1:])
 
 
+SECCOMP = None  # (program, instructions) of the tests' filter, built once in main()
+CGROUP_FILES = None  # TestCgroup, where the host made one
+STATE = None  # own_state() as it must stay
+
+
 def main():
+    global TEST_STREAMS, SECCOMP, CGROUP_FILES, STATE
     ensure_big_stack()
-    # The control channel moves off 0/1 so no test can inherit it by accident.
-    req = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 10)
-    rep = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 10)
+    # The control channel: two pipe fds only this process holds (close-on-exec, and
+    # closed in every test); our stdio is /dev/null, so nothing else holds it either.
+    req = fcntl.fcntl(REQUEST_FD, fcntl.F_DUPFD_CLOEXEC, 10)
+    rep = fcntl.fcntl(REPLY_FD, fcntl.F_DUPFD_CLOEXEC, 10)
+    for fd in {REQUEST_FD, REPLY_FD} - {0, 1, 2}:
+        os.close(fd)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.close(null)
     # Tests run as the same user: without this they could read our fds and memory.
     set_dumpable(False)
+    # As pid 1 we get only the signals we handle: handle none (Python's SIGINT handler
+    # would let a test's kill(1, SIGINT) end us).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker_limits()
+    STATE = own_state()
+    if CGROUP is not None:
+        CGROUP_FILES = TestCgroup(CGROUP)
+        for fd in CGROUP_FILES.fds:
+            os.set_inheritable(fd, False)  # never into g++ (tests close every fd anyway)
+    SECCOMP = seccomp_filter(os.uname().machine, uncounted_memory=CGROUP_FILES is None)
+    if SECCOMP is None and SANDBOXED:
+        send(rep, {"ok": False, "error": f"no seccomp filter for this machine ({os.uname().machine})"})
+        return
     os.chdir(SCRATCH)
-    global TEST_STREAMS
     TEST_STREAMS = make_test_streams()
     settle()
-    send(rep, {"ok": True, "python": sys.version.split()[0], "pid": os.getpid()})
+    send(rep, {"ok": True, "python": sys.version.split()[0], "pid": os.getpid(),
+               "seccomp": SECCOMP is not None, "cgroup": CGROUP_FILES is not None})
     current = None
     while True:
         try:
@@ -749,23 +1080,24 @@ def main():
         except EOFError:
             return
         op = header.get("op")
+        seq = {"seq": header.get("seq")}
         if op == "load":
             reply = load(header, blobs)
             current = header["hash"] if reply.get("ok") else None
             settle()
-            send(rep, reply)
+            send(rep, dict(reply, **seq))
         elif op == "run":
             if current is None:
-                send(rep, {"error": "no program loaded"})
+                send(rep, {"error": "no program loaded", **seq})
                 continue
             reply, out = run_test(current, header, blobs)
-            send(rep, reply, out)
-            if reply["restart"]:
-                return  # something of the test survived: a fresh sandbox replaces us
+            send(rep, dict(reply, **seq), out)
+            if reply.get("restart") or reply.get("retry"):
+                return  # something of the test survived, or we were altered: a fresh sandbox replaces us
         elif op == "ping":
-            send(rep, {"ok": True})
+            send(rep, {"ok": True, **seq})
         else:
-            send(rep, {"error": f"unknown op {op!r}"})
+            send(rep, {"error": f"unknown op {op!r}", **seq})
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ through a 1 GiB stack, a C++ program's through a stack as large as its memory li
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import queue
 import select
@@ -39,12 +41,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import UserError
+from . import cgroups
 from .base import Backend
 from .check import check_output
 from .types import ExecutionResult, Job, Program, Status, sha256
 
 WORKER_SOURCE = Path(__file__).with_name("_worker.py")
-PROTOCOL = "1"
+PROTOCOL = "2"
 DEFAULT_PYTHON = "/usr/bin/python3.11"
 DEFAULT_TMP_BYTES = 256 << 20
 SANDBOX_UID = 65534  # nobody
@@ -62,7 +65,13 @@ class UnsandboxedExecutionWarning(UserWarning):
     """Candidate programs run on the host, without isolation."""
 
 
+class NoCgroupsWarning(UserWarning):
+    """Tests are limited per process (strict rlimits), not by a cgroup."""
+
+
 warnings.simplefilter("always", UnsandboxedExecutionWarning)
+_WARNED_NO_CGROUPS = []  # said once per process
+_WORKER_NAMES = itertools.count()  # cgroup names, unique in the process (next() is atomic)
 
 
 class WorkerLost(Exception):
@@ -86,6 +95,7 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         "--unshare-all",
         "--unshare-user",
         "--disable-userns",
+        "--as-pid-1",  # the worker is the sandbox's init: no other process holds its channel
         "--die-with-parent",
         "--new-session",
         "--clearenv",
@@ -110,6 +120,7 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         "--size", str(tmp_bytes), "--tmpfs", "/tmp",
         "--size", str(16 << 20), "--tmpfs", "/dev/shm",
         "--mqueue", "/dev/mqueue",
+        "--remount-ro", "/dev",  # nothing a test writes outside /tmp and /dev/shm (wiped per test)
         "--chdir", "/tmp",
     ]
     return args
@@ -146,19 +157,25 @@ class _NoAnswer(WorkerLost):
 
 
 class Worker:
-    """One sandboxed worker process and its control pipes.
+    """One sandboxed worker process and its control pipes (fds only we and it hold).
 
     Replies are read by the thread that made the request, straight from the pipe
     (poll with a deadline, then read): no reader thread, so no hand-over between
-    threads (two wake-ups and two GIL transfers) on every test.
+    threads (two wake-ups and two GIL transfers) on every test. A reply must answer
+    the request just sent (its sequence number) and nothing may arrive unasked:
+    anything else ends the worker and is never attributed to a job.
     """
 
-    def __init__(self, popen: subprocess.Popen, stderr_file, scratch: str | None):
+    def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, stderr_file,
+                 scratch: str | None, cgroup=None):
         self.popen = popen
         self.stderr_file = stderr_file
         self.scratch = scratch  # host-side scratch dir (unsandboxed mode only)
+        self.cgroup = cgroup  # the host side of the worker's cgroup, if any
         self.loaded: str | None = None  # hash of the program the worker holds
-        self._fd = popen.stdout.fileno()
+        self._request_fd = request_fd
+        self._fd = reply_fd
+        self._seq = 0
         self._pending = bytearray()  # bytes read from the pipe beyond the last frame read
         self._poller = select.poll()
         self._poller.register(self._fd, select.POLLIN)
@@ -187,18 +204,28 @@ class Worker:
         """The next frame from the worker; WorkerLost if it dies, or sends nothing in time."""
         deadline = time.monotonic() + timeout
         try:
-            return _read_frame(lambda n: self._exact(n, deadline))
+            frame = _read_frame(lambda n: self._exact(n, deadline))
         except (ValueError, struct.error) as e:
             raise WorkerLost(str(e)) from e
+        if self._pending:
+            raise WorkerLost("the worker sent more than one reply")
+        return frame
+
+    def _unasked(self) -> bool:
+        return bool(self._pending) or bool(self._poller.poll(0))
 
     def request(self, header: dict, blobs: list[bytes], timeout: float):
+        if self._unasked():
+            raise WorkerLost("the worker sent a reply that was not asked for")
+        self._seq += 1
+        data = memoryview(_frame(dict(header, seq=self._seq), blobs))
         try:
-            self.popen.stdin.write(_frame(header, blobs))
-            self.popen.stdin.flush()
-        except (BrokenPipeError, OSError) as e:
+            while data:
+                data = data[os.write(self._request_fd, data):]
+        except OSError as e:
             raise WorkerLost("the worker is gone") from e
         try:
-            return self.read_reply(timeout)
+            reply = self.read_reply(timeout)
         except _NoAnswer:
             raise
         except WorkerLost as e:
@@ -208,6 +235,9 @@ class Worker:
                 pass
             tail = self.stderr_text().strip()[-1000:]
             raise WorkerLost(f"{e}" + (f" (worker stderr: {tail})" if tail else "")) from e
+        if reply[0].get("seq") != self._seq:
+            raise WorkerLost("the worker answered another request than the one sent")
+        return reply
 
     def stderr_text(self) -> str:
         try:
@@ -225,15 +255,21 @@ class Worker:
             self.popen.kill()
         except OSError:
             pass
-        for s in (self.popen.stdin, self.popen.stdout):
+        for fd in (self._request_fd, self._fd):
             try:
-                s.close()
+                os.close(fd)
             except OSError:
                 pass
+        self._request_fd = self._fd = -1
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self.cgroup is not None:
+            try:
+                self.cgroup.close()
+            except cgroups.CgroupUnavailable as e:  # a process that outlived SIGKILL: say it, go on
+                warnings.warn(str(e), NoCgroupsWarning, stacklevel=2)
         try:
             self.stderr_file.close()
         except OSError:
@@ -253,15 +289,21 @@ class LocalBackend(Backend):
 
     Options: `workers` (default: all cores), `python` (the interpreter for candidate
     programs, default /usr/bin/python3.11, never the caller's venv), `tmp_bytes` (size
-    of the sandbox's /tmp, 256 MiB), `wall_factor` (wall-clock cap = factor x time + 1 s).
+    of the sandbox's /tmp, 256 MiB), `wall_factor` (wall-clock cap = factor x time + 1 s),
+    `compile_time_s` (CPU seconds a compilation may take, 60; 1.5x that of wall time),
+    `cgroups` (None: a cgroup per worker where the machine allows it, else strict
+    per-process limits, said once; True: required; False: per-process limits).
     """
 
     name = "local"
 
     def __init__(self, sandbox: bool = True, python: str = DEFAULT_PYTHON,
                  workers: int | None = None, tmp_bytes: int = DEFAULT_TMP_BYTES,
-                 bwrap: str | None = None, wall_factor: float = 5.0):
+                 bwrap: str | None = None, wall_factor: float = 5.0, compile_time_s: int = 60,
+                 cgroups: bool | None = None):
         self.sandbox = sandbox
+        self.compile_time_s = max(1, int(compile_time_s))
+        self._cgroups = self._cgroup_support(cgroups) if sandbox else None
         self.wall_factor = float(wall_factor)
         self.python = python
         self.max_workers = workers or os.cpu_count() or 1
@@ -284,31 +326,79 @@ class LocalBackend(Backend):
 
     # -- workers -------------------------------------------------------------------
 
-    def _command(self, scratch: str) -> list[str]:
+    @staticmethod
+    def _cgroup_support(wanted: bool | None):
+        """How tests' resources are counted: a cgroup per worker, or (None) strict rlimits."""
+        if wanted is False:
+            return None
+        support = cgroups.probe()
+        reason = cgroups.unavailable_reason()
+        if support is not None:
+            try:  # mounted and ours to write is not yet usable: make one, as a worker will
+                support.worker_group(f"w{next(_WORKER_NAMES)}").close()
+            except cgroups.CgroupUnavailable as e:
+                support, reason = None, str(e)
+        if support is None:
+            if wanted:
+                raise UserError(f"Cgroups were asked for but cannot be used: {reason}")
+            if not _WARNED_NO_CGROUPS:
+                _WARNED_NO_CGROUPS.append(True)
+                warnings.warn(
+                    f"No cgroups for the sandbox ({reason.rstrip('.')}): tests are limited per process "
+                    "instead (CPU summed over a test's processes, at most 64 open files, and memory "
+                    "that no process maps refused: memfd_create, System V shared memory and message "
+                    "queues fail).", NoCgroupsWarning, stacklevel=4)
+        return support
+
+    def _command(self, scratch: str, request_fd: int, reply_fd: int, cgroup_spec: str) -> list[str]:
         py = [self.python, "-I", "-B", "-c", self._source]
+        fds = [str(request_fd), str(reply_fd), cgroup_spec]
         if self.sandbox:
-            return bwrap_command(self.bwrap, self.tmp_bytes) + py + ["sandbox", "/tmp"]
-        return py + ["host", scratch]
+            return bwrap_command(self.bwrap, self.tmp_bytes) + py + ["sandbox", "/tmp"] + fds
+        return py + ["host", scratch] + fds
 
     def _spawn(self) -> Worker:
         scratch = None if self.sandbox else tempfile.mkdtemp(prefix="acodium-unsandboxed-")
-        cmd = self._command(scratch or "/tmp")
+        # The channel: two pipes, passed as fds only the worker inherits (bwrap's and the
+        # worker's stdio are /dev/null and a log file).
+        request_r, request_w = os.pipe2(os.O_CLOEXEC)
+        reply_r, reply_w = os.pipe2(os.O_CLOEXEC)
+        cgroup = None
         stderr_file = tempfile.TemporaryFile()
-        popen_args = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                          cwd=scratch or "/", start_new_session=True)
         popen = None
-        if self.sandbox and os.geteuid() == 0:
-            # As root, build the sandbox as an ordinary user would: root in a user namespace
-            # could otherwise be trusted by the kernel (RLIMIT_NPROC does not apply to root).
-            try:
-                popen = subprocess.Popen(cmd, user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[],
-                                         **popen_args)
-            except PermissionError:  # "root" without the right to change user (a container)
-                popen = None
-        if popen is None:
-            popen = subprocess.Popen(cmd, **popen_args)
-        worker = Worker(popen, stderr_file, scratch)
+        try:
+            if self._cgroups is not None:
+                try:
+                    cgroup = self._cgroups.worker_group(f"w{next(_WORKER_NAMES)}")
+                except cgroups.CgroupUnavailable as e:
+                    raise UserError(f"The sandbox's cgroup could not be made: {e}") from e
+            spec = json.dumps(cgroup.spec()) if cgroup is not None else ""
+            cmd = self._command(scratch or "/tmp", request_r, reply_w, spec)
+            popen_args = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file,
+                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                              cwd=scratch or "/", start_new_session=True,
+                              pass_fds=(request_r, reply_w, *(cgroup.pass_fds() if cgroup else ())))
+            if self.sandbox and os.geteuid() == 0:
+                # As root, build the sandbox as an ordinary user would: root in a user namespace
+                # could otherwise be trusted by the kernel (RLIMIT_NPROC does not apply to root).
+                try:
+                    popen = subprocess.Popen(cmd, user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[],
+                                             **popen_args)
+                except PermissionError:  # "root" without the right to change user (a container)
+                    popen = None
+            if popen is None:
+                popen = subprocess.Popen(cmd, **popen_args)
+        except BaseException:
+            for fd in (request_r, request_w, reply_r, reply_w):
+                os.close(fd)
+            if cgroup is not None:
+                cgroup.close()
+            raise
+        finally:
+            if popen is not None:
+                os.close(request_r)
+                os.close(reply_w)
+        worker = Worker(popen, request_w, reply_r, stderr_file, scratch, cgroup)
         try:
             hello = worker.read_reply(START_TIMEOUT_S)
         except WorkerLost as e:
@@ -319,6 +409,8 @@ class LocalBackend(Backend):
             except subprocess.TimeoutExpired:
                 pass
             message = worker.stderr_text().strip()
+            if not isinstance(hello, Exception) and hello[0].get("error"):
+                message = f"{message}\n{hello[0]['error']}".strip()
             worker.kill()
             raise self._start_error(message)
         return worker
@@ -382,7 +474,8 @@ class LocalBackend(Backend):
             gxx = subprocess.run(["g++", "-dumpfullversion"], capture_output=True,
                                  text=True).stdout.strip() if shutil.which("g++") else "none"
             mode = "sandbox" if self.sandbox else "host"
-            self._version = (f"{PROTOCOL}/{sha256(self._source)[:12]}/py{py}/g++{gxx}/{mode}"
+            mode += f"-cgroup{self._cgroups.kind}" if self._cgroups is not None else "-rlimits"
+            self._version = (f"{PROTOCOL}/{sha256(self._source)[:12]}/py{py}/g++{gxx}/{mode}/cc{self.compile_time_s}"
                              f"/wall{self.wall_factor:g}-{HARD_WALL_FACTOR:g}")
         return self._version
 
@@ -407,7 +500,8 @@ class LocalBackend(Backend):
             return {"ok": True}
         worker.loaded = None
         reply, _ = worker.request(
-            {"op": "load", "language": program.language, "hash": program.hash},
+            {"op": "load", "language": program.language, "hash": program.hash,
+             "compile_time_s": self.compile_time_s},
             [program.code.encode("utf-8", "surrogatepass")], timeout=120.0)
         if reply.get("ok"):
             worker.loaded = program.hash
@@ -443,7 +537,11 @@ class LocalBackend(Backend):
         wait = hard_wall_s + HOST_GRACE_S
         for i, text in enumerate(job.inputs):
             try:
-                reply, blobs = held[0].request(header, [text.encode("utf-8", "surrogatepass")], wait)
+                stdin = [text.encode("utf-8", "surrogatepass")]
+                reply, blobs = held[0].request(header, stdin, wait)
+                if reply.get("retry"):  # the worker found itself altered before forking: the test never ran
+                    held[0] = self._fresh(held[0], program)
+                    reply, blobs = held[0].request(header, stdin, wait)
                 result = self._result(program, reply, blobs)
                 if reply.get("restart"):  # the worker could not clean up after this test
                     held[0] = self._fresh(held[0], program)
@@ -468,19 +566,29 @@ class LocalBackend(Backend):
 
     @staticmethod
     def _result(program: Program, reply: dict, blobs: list[bytes]) -> ExecutionResult:
-        if "status" not in reply or len(blobs) != 2:
+        """The worker's reply as a result; WorkerLost for anything that is not a well-formed one."""
+        if "status" not in reply or len(blobs) != 2 or reply.get("retry"):
             raise WorkerLost(str(reply.get("error", "malformed reply")))
         stdout, stderr = blobs
+        try:
+            status = Status(reply["status"])
+            times = [float(reply.get(k, 0.0)) for k in ("time_s", "cpu_s")]
+            memory = reply.get("memory_bytes")
+            numbers = times + ([float(memory)] if memory is not None else [])
+            if status == Status.SANDBOX_ERROR or not all(math.isfinite(x) and x >= 0 for x in numbers):
+                raise ValueError
+        except (TypeError, ValueError) as e:
+            raise WorkerLost("a malformed reply from the worker") from e
         return ExecutionResult(
-            status=Status(reply["status"]),
+            status=status,
             passed=None,
             stdout=stdout.decode("utf-8", "replace"),
             stderr=stderr.decode("utf-8", "replace"),
             exit_code=reply.get("exit_code"),
             signal=reply.get("signal"),
-            time_s=float(reply.get("time_s", 0.0)),
-            cpu_s=float(reply.get("cpu_s", 0.0)),
-            memory_bytes=reply.get("memory_bytes"),
+            time_s=times[0],
+            cpu_s=times[1],
+            memory_bytes=memory,
             program_hash=program.hash,
             output_hash=sha256(stdout),
         )

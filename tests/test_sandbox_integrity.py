@@ -1,0 +1,283 @@
+"""The local sandbox's own guarantees, seen from a program that plays by the rules and
+from the host: the control channel accepts only the reply it asked for, the seccomp
+filter leaves ordinary programs alone, every process of a test is counted, and a
+compilation stopped at its limits says so. (Attacks are in test_hostile.py.)"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from acodium.execute import Limits, Program, Status, cgroups, run_program
+from acodium.execute.local import LocalBackend, WorkerLost
+
+LIMITS = Limits(time_s=2.0, memory_bytes=256 << 20)
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    be = LocalBackend(workers=1)
+    yield be
+    be.close()
+
+
+def cgroups_usable() -> bool:
+    if cgroups.probe() is not None:
+        return True
+    if os.environ.get("CI") == "true":  # CI runs as root on a machine with cgroups: never skip there
+        pytest.fail(f"cgroups are required in CI: {cgroups.unavailable_reason()}")
+    return False
+
+
+@pytest.fixture(scope="module", params=["cgroup", "rlimits"])
+def each_accounting(request):
+    """A one-worker backend per way of counting resources: a cgroup, or strict rlimits."""
+    if request.param == "cgroup" and not cgroups_usable():
+        pytest.skip(f"no cgroups here: {cgroups.unavailable_reason()}")
+    be = LocalBackend(workers=1, cgroups=request.param == "cgroup")
+    yield request.param, be
+    be.close()
+
+
+MEMFD_HOG = """
+import os
+fds = []
+for i in range(40):
+    fd = os.memfd_create("x")
+    os.posix_fallocate(fd, 0, 30 << 20)
+    fds.append(fd)
+print("held", len(fds))
+"""
+
+SHM_HOG = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+held = 0
+for _ in range(12):
+    shm = libc.shmget(0, 32 << 20, 0o1000 | 0o600)
+    if shm < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    addr = libc.shmat(shm, None, 0)
+    ctypes.memset(addr, 1, 32 << 20)  # written, then detached: no process maps it any more
+    libc.shmdt(ctypes.c_void_p(addr))
+    held += 32
+print("held", held)
+"""
+
+
+@pytest.mark.parametrize("hog", [MEMFD_HOG, SHM_HOG], ids=["memfd", "sysv-shm"])
+def test_memory_no_process_maps_is_counted_or_refused(each_accounting, hog):
+    """1.2 GiB in memfds or detached shared memory under a 256 MiB limit: a cgroup counts
+    it (MEMORY_LIMIT); without one, the system calls that make it are refused."""
+    mode, be = each_accounting
+    r = run(be, hog)
+    if mode == "cgroup":
+        assert r.status == Status.MEMORY_LIMIT, (r.status, r.stdout, r.stderr[-300:])
+    else:
+        assert r.status == Status.RUNTIME_ERROR and "Operation not permitted" in r.stderr, r.stderr[-300:]
+    assert "held" not in r.stdout
+    after = run(be, "print(input())", "fine")
+    assert (after.status, after.stdout) == (Status.OK, "fine\n")
+
+
+def test_cpu_of_children_counts_in_either_accounting(each_accounting):
+    _, be = each_accounting
+    r = run(be, "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        t = time.process_time()\n"
+                "        while time.process_time() - t < 1.0:\n            pass\n        os._exit(0)\n"
+                "for _ in range(3):\n    os.wait()\n")
+    assert r.status == Status.TIMEOUT and r.cpu_s >= 2.0
+
+
+def test_the_accounting_is_part_of_the_cache_key(each_accounting):
+    """A verdict may differ between a cgroup and rlimits (memfd counted, or refused)."""
+    mode, be = each_accounting
+    assert ("cgroup" in be.version()) == (mode == "cgroup")
+
+
+def run(backend, code, stdin="", language="python3", limits=LIMITS):
+    return run_program(Program(language, code), [stdin], None, limits, backend=backend)[0]
+
+
+def test_ordinary_system_calls_still_work_under_the_filter(backend):
+    """What contest programs do on themselves is allowed: limits, priority, affinity,
+    threads, child processes, pipes, files in /tmp."""
+    code = """
+import os, resource, subprocess, sys, threading
+resource.setrlimit(resource.RLIMIT_STACK, resource.getrlimit(resource.RLIMIT_STACK))
+print(resource.prlimit(0, resource.RLIMIT_NOFILE)[0] <= 64)
+os.setpriority(os.PRIO_PROCESS, 0, 5)
+os.sched_setaffinity(0, os.sched_getaffinity(0))
+out = []
+t = threading.Thread(target=lambda: out.append(sum(range(1000))))
+t.start(); t.join()
+print(out[0])
+print(subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())
+r, w = os.pipe()
+if os.fork() == 0:
+    os.write(w, b"child"); os._exit(0)
+os.wait()
+print(os.read(r, 5).decode())
+open("/tmp/f", "w").write("x")
+print(open("/tmp/f").read())
+"""
+    r = run(backend, code)
+    assert (r.status, r.stdout.split()) == (Status.OK, ["True", "499500", "42", "child", "x"]), r.stderr
+
+
+def test_cpu_of_children_counts_towards_the_limit(backend):
+    """Three children burning 1 s each while the parent blocks: 3 s of CPU under 2 s."""
+    code = """
+import os, time
+r, w = os.pipe()
+for _ in range(3):
+    if os.fork() == 0:
+        t = time.process_time()
+        while time.process_time() - t < 1.0:
+            pass
+        os._exit(0)
+os.close(w)
+os.read(r, 1)
+print("done")
+"""
+    r = run(backend, code)
+    assert r.status == Status.TIMEOUT
+    assert r.cpu_s >= 2.0
+
+
+def test_cpu_of_children_is_reported_when_within_the_limit(backend):
+    code = """
+import os, time
+for _ in range(2):
+    if os.fork() == 0:
+        t = time.process_time()
+        while time.process_time() - t < 0.3:
+            pass
+        os._exit(0)
+os.wait(); os.wait()
+print("done")
+"""
+    r = run(backend, code)
+    assert r.status == Status.OK
+    assert 0.55 <= r.cpu_s < 2.0
+
+
+def test_orphans_cpu_counts_too(backend):
+    """A grandchild left running by a child that exited is the test's, and so is its CPU."""
+    code = """
+import os, time
+if os.fork() == 0:
+    if os.fork() == 0:
+        t = time.process_time()
+        while time.process_time() - t < 0.5:
+            pass
+        os._exit(0)
+    os._exit(0)
+os.wait()
+t = time.monotonic()
+while time.monotonic() - t < 1.0:
+    time.sleep(0.05)
+print("done")
+"""
+    r = run(backend, code)
+    assert r.status == Status.OK
+    assert r.cpu_s >= 0.45
+
+
+def test_memory_of_several_processes_is_summed(backend):
+    """Four children holding 100 MiB each under a 256 MiB limit: over the limit together."""
+    code = """
+import os, time
+for _ in range(4):
+    if os.fork() == 0:
+        x = bytearray(100 << 20)
+        time.sleep(3)
+        os._exit(0)
+for _ in range(4):
+    os.wait()
+"""
+    r = run(backend, code, limits=Limits(time_s=2.0, memory_bytes=256 << 20))
+    assert r.status == Status.MEMORY_LIMIT
+    assert r.memory_bytes > 256 << 20
+
+
+def test_a_compilation_stopped_at_its_time_limit_says_so():
+    be = LocalBackend(workers=1, compile_time_s=1)
+    try:
+        # Deep template recursion: far more than 1 s of CPU for g++.
+        code = ("template<int N> struct F { static const long long v = F<N-1>::v + F<N-2>::v % 7; };\n"
+                "template<> struct F<0> { static const long long v = 0; };\n"
+                "template<> struct F<1> { static const long long v = 1; };\n"
+                "#include <bits/stdc++.h>\n#include <regex>\n"
+                "int main() { std::regex r(\"a+b\"); std::map<int, std::vector<std::string>> m;"
+                " std::cout << F<900>::v << std::regex_match(\"aab\", r); }\n")
+        r = run(be, code, language="cpp")
+    finally:
+        be.close()
+    assert r.status == Status.COMPILE_ERROR
+    assert r.stderr.startswith("compilation stopped at its time limit"), r.stderr[:300]
+
+
+def test_a_reply_that_was_not_asked_for_ends_the_worker(backend):
+    """Bytes on the channel before a request are never read as the next job's answer."""
+    run(backend, "print(1)")
+    worker = backend._all[0]
+    worker._pending += b"\x00\x00\x00\x02{}"
+    with pytest.raises(WorkerLost, match="not asked for"):
+        worker.request({"op": "ping"}, [], 5)
+    worker._pending.clear()
+
+
+def test_a_reply_to_another_request_ends_the_worker(backend):
+    run(backend, "print(1)")
+    worker = backend._all[0]
+    worker._seq += 5  # the worker will answer with the sequence number it is sent...
+    reply, _ = worker.request({"op": "ping"}, [], 5)
+    assert reply["ok"] and reply["seq"] == worker._seq
+    real = worker.read_reply
+
+    def stale(timeout):  # ...so a reply carrying an older one is not ours
+        header, blobs = real(timeout)
+        return dict(header, seq=header["seq"] - 1), blobs
+    worker.read_reply = stale
+    try:
+        with pytest.raises(WorkerLost, match="another request"):
+            worker.request({"op": "ping"}, [], 5)
+    finally:
+        del worker.read_reply
+
+
+def test_a_malformed_verdict_is_never_a_result(backend):
+    """A reply with a status the judge does not know, or impossible figures, is a lost worker."""
+    program = Program("python3", "print(1)")
+    for reply in ({"status": "ACCEPTED"}, {"status": "OK", "cpu_s": float("nan")},
+                  {"status": "OK", "time_s": -1}, {"status": "SANDBOX_ERROR"}):
+        with pytest.raises(WorkerLost):
+            LocalBackend._result(program, reply, [b"", b""])
+
+
+def test_the_worker_is_the_sandboxs_init_and_holds_its_channel_alone(backend):
+    """Pid 1 is the worker; no process a test can see has the channel's pipes open."""
+    code = """
+import os
+print(os.getppid())
+mine = sorted(int(fd) for fd in os.listdir('/proc/self/fd'))
+print(mine[:3] == [0, 1, 2] and len(mine) <= 4)
+try:
+    os.listdir('/proc/1/fd')
+    print('readable')
+except PermissionError:
+    print('hidden')
+"""
+    r = run(backend, code)
+    assert r.stdout.split() == ["1", "True", "hidden"], r.stderr
+
+
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="filter written for x86_64 and aarch64")
+def test_the_filter_is_installed_in_every_test(backend):
+    r = run(backend, "print(open('/proc/self/status').read().split('Seccomp:')[1].split()[0])")
+    assert r.stdout.strip() == "2"  # SECCOMP_MODE_FILTER
