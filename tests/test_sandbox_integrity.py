@@ -281,3 +281,37 @@ except PermissionError:
 def test_the_filter_is_installed_in_every_test(backend):
     r = run(backend, "print(open('/proc/self/status').read().split('Seccomp:')[1].split()[0])")
     assert r.stdout.strip() == "2"  # SECCOMP_MODE_FILTER
+
+
+def test_a_cgroup_tests_cannot_join_means_per_process_limits_never_wrong_verdicts(monkeypatch):
+    """Where a test's process cannot move itself into the cgroup (a v2 kernel that checks
+    the writer, not the opener), every test would fail: the backend finds out from its
+    first worker, before any job, and falls back (or refuses when cgroups were required)."""
+    if not cgroups_usable():
+        pytest.skip(f"no cgroups here: {cgroups.unavailable_reason()}")
+    import warnings
+
+    from acodium.errors import UserError
+    from acodium.execute import local
+
+    real_spec, real_fds = cgroups.WorkerCgroup.spec, cgroups.WorkerCgroup.pass_fds
+
+    def readonly(group):  # writing "0" to it fails, as such a kernel would refuse the move
+        if not hasattr(group, "readonly"):
+            group.readonly = os.open(os.devnull, os.O_RDONLY)
+        return group.readonly
+    monkeypatch.setattr(cgroups.WorkerCgroup, "spec", lambda self: dict(real_spec(self), procs=[readonly(self)]))
+    monkeypatch.setattr(cgroups.WorkerCgroup, "pass_fds", lambda self: [*real_fds(self), readonly(self)])
+    monkeypatch.setattr(local, "_WARNED_NO_CGROUPS", [])
+    with pytest.raises(UserError, match="could not join its cgroup"):
+        LocalBackend(workers=1, cgroups=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        be = LocalBackend(workers=1)
+    try:
+        assert [str(w.message) for w in caught if w.category is local.NoCgroupsWarning]
+        assert "rlimits" in be.version()
+        r = run(be, "print(input())", "still judged")
+        assert (r.status, r.stdout) == (Status.OK, "still judged\n")
+    finally:
+        be.close()

@@ -906,6 +906,30 @@ class TestCgroup:
             os.write(fd, b"0")
 
 
+def cgroup_join_error(cgroup):
+    """None if a process of ours can move itself into the test cgroup (else why not).
+
+    Tried once at start: on kernels that check a cgroup.procs write against the writer
+    rather than the opener (v2 before 5.16), it fails, and every test would fail with it.
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            cgroup.join()
+            os._exit(0)
+        except OSError as e:
+            os.write(w, str(e).encode()[:500])
+        os._exit(1)
+    os.close(w)
+    message = os.read(r, 500).decode("utf-8", "replace")
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return None
+    return f"a test could not join its cgroup ({message or 'status %d' % status})"
+
+
 def test_meter(cgroup, cpu0):
     """usage_of(pid) for wait_child: CPU of the test's whole tree (from the cgroup where
     there is one), resident memory summed over its processes."""
@@ -1060,10 +1084,14 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker_limits()
     STATE = own_state()
+    cgroup_error = None
     if CGROUP is not None:
         CGROUP_FILES = TestCgroup(CGROUP)
         for fd in CGROUP_FILES.fds:
             os.set_inheritable(fd, False)  # never into g++ (tests close every fd anyway)
+        cgroup_error = cgroup_join_error(CGROUP_FILES)
+        if cgroup_error is not None:
+            CGROUP_FILES = None  # the host hears it in our hello and decides
     SECCOMP = seccomp_filter(os.uname().machine, uncounted_memory=CGROUP_FILES is None)
     if SECCOMP is None and SANDBOXED:
         send(rep, {"ok": False, "error": f"no seccomp filter for this machine ({os.uname().machine})"})
@@ -1072,7 +1100,8 @@ def main():
     TEST_STREAMS = make_test_streams()
     settle()
     send(rep, {"ok": True, "python": sys.version.split()[0], "pid": os.getpid(),
-               "seccomp": SECCOMP is not None, "cgroup": CGROUP_FILES is not None})
+               "seccomp": SECCOMP is not None, "cgroup": CGROUP_FILES is not None,
+               "cgroup_error": cgroup_error})
     current = None
     while True:
         try:

@@ -74,6 +74,17 @@ _WARNED_NO_CGROUPS = []  # said once per process
 _WORKER_NAMES = itertools.count()  # cgroup names, unique in the process (next() is atomic)
 
 
+def _warn_no_cgroups(reason: str) -> None:
+    """Say once per process that tests are limited per process, and why."""
+    if not _WARNED_NO_CGROUPS:
+        _WARNED_NO_CGROUPS.append(True)
+        warnings.warn(
+            f"No cgroups for the sandbox ({reason.rstrip('.')}): tests are limited per process "
+            "instead (CPU summed over a test's processes, at most 64 open files, and memory "
+            "that no process maps refused: memfd_create, System V shared memory and message "
+            "queues fail).", NoCgroupsWarning, stacklevel=5)
+
+
 class WorkerLost(Exception):
     """The worker died or stopped answering (a hostile program, or a crash)."""
 
@@ -173,6 +184,7 @@ class Worker:
         self.scratch = scratch  # host-side scratch dir (unsandboxed mode only)
         self.cgroup = cgroup  # the host side of the worker's cgroup, if any
         self.loaded: str | None = None  # hash of the program the worker holds
+        self.hello: dict = {}  # what the worker said when it started
         self._request_fd = request_fd
         self._fd = reply_fd
         self._seq = 0
@@ -323,6 +335,26 @@ class LocalBackend(Backend):
         # bwrap dies with the *thread* that started it (PR_SET_PDEATHSIG): start every
         # worker from one thread that lives as long as the backend.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="acodium-spawn")
+        if self._cgroups is not None:
+            self._first_worker(cgroups)
+
+    def _first_worker(self, wanted: bool | None):
+        """Start one worker now: whether its tests can join their cgroup decides the mode
+        (and so the backend's version, the cache key) before any job runs."""
+        worker = self._spawner.submit(self._spawn).result()
+        if worker.hello.get("cgroup"):
+            with self._lock:
+                self._count += 1
+                self._all.append(worker)
+            self._idle.put(worker)
+            return
+        worker.kill()
+        reason = worker.hello.get("cgroup_error") or "the worker did not take its cgroup"
+        if wanted:
+            self.close()
+            raise UserError(f"Cgroups were asked for but cannot be used: {reason}.")
+        self._cgroups = None
+        _warn_no_cgroups(reason)
 
     # -- workers -------------------------------------------------------------------
 
@@ -341,13 +373,7 @@ class LocalBackend(Backend):
         if support is None:
             if wanted:
                 raise UserError(f"Cgroups were asked for but cannot be used: {reason}")
-            if not _WARNED_NO_CGROUPS:
-                _WARNED_NO_CGROUPS.append(True)
-                warnings.warn(
-                    f"No cgroups for the sandbox ({reason.rstrip('.')}): tests are limited per process "
-                    "instead (CPU summed over a test's processes, at most 64 open files, and memory "
-                    "that no process maps refused: memfd_create, System V shared memory and message "
-                    "queues fail).", NoCgroupsWarning, stacklevel=4)
+            _warn_no_cgroups(reason)
         return support
 
     def _command(self, scratch: str, request_fd: int, reply_fd: int, cgroup_spec: str) -> list[str]:
@@ -413,6 +439,7 @@ class LocalBackend(Backend):
                 message = f"{message}\n{hello[0]['error']}".strip()
             worker.kill()
             raise self._start_error(message)
+        worker.hello = hello[0]
         return worker
 
     def _start_error(self, message: str) -> Exception:
