@@ -1083,6 +1083,9 @@ def main():
     # would let a test's kill(1, SIGINT) end us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     worker_limits()
+    # Codeforces has no limit on int <-> str conversion; Python 3.11 stops at 4,300 digits.
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
     STATE = own_state()
     cgroup_error = None
     if CGROUP is not None:

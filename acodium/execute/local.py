@@ -113,6 +113,7 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         "--setenv", "PATH", "/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8",
         "--setenv", "HOME", "/tmp",
+        "--setenv", "PYTHONINTMAXSTRDIGITS", "0",  # as on Codeforces: no int <-> str digit limit
         "--uid", str(SANDBOX_UID),
         "--gid", str(SANDBOX_UID),
         "--hostname", "sandbox",
@@ -401,7 +402,7 @@ class LocalBackend(Backend):
             spec = json.dumps(cgroup.spec()) if cgroup is not None else ""
             cmd = self._command(scratch or "/tmp", request_r, reply_w, spec)
             popen_args = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file,
-                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONINTMAXSTRDIGITS": "0"},
                               cwd=scratch or "/", start_new_session=True,
                               pass_fds=(request_r, reply_w, *(cgroup.pass_fds() if cgroup else ())))
             if self.sandbox and os.geteuid() == 0:
