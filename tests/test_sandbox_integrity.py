@@ -327,3 +327,64 @@ def test_no_limit_on_int_str_conversion_as_on_codeforces(backend):
             " capture_output=True, text=True).stdout.strip())")
     r = run(backend, code)
     assert (r.status, r.stdout.split()) == (Status.OK, ["5001", "5001"]), r.stderr
+
+
+SCAN_MEMORY = """
+import ctypes, sys
+masked = {masked!r}
+key = {key!r}
+pats = []
+for m in masked:  # built byte by byte: no other copy of a marker in this process
+    pat = bytearray(len(m))
+    for i in range(len(m)):
+        pat[i] = m[i] ^ key
+    pats.append(pat)
+buf = bytearray(1 << 20)
+def span(b):
+    start = ctypes.addressof((ctypes.c_char * len(b)).from_buffer(b))
+    return start, start + len(b)
+skip = [span(buf)] + [span(p) for p in pats]
+found = [0] * len(pats)
+with open("/proc/self/maps") as fh:
+    regions = [line.split() for line in fh]
+mem = open("/proc/self/mem", "rb", buffering=0)
+view = memoryview(buf)
+for fields in regions:
+    lo, hi = (int(x, 16) for x in fields[0].split("-"))
+    if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")):
+        continue
+    addr = lo
+    while addr < hi:
+        n = min(len(buf), hi - addr)
+        try:
+            mem.seek(addr)
+            got = mem.readinto(view[:n])
+        except OSError:
+            break
+        for k, pat in enumerate(pats):
+            at = buf.find(pat, 0, got)
+            while at >= 0:
+                where = addr + at
+                if not any(a <= where < b for a, b in skip):
+                    found[k] += 1
+                at = buf.find(pat, at + 1, got)
+        addr += max(got - 64, 1) if got == n else got or n
+print(found)
+"""
+
+
+def test_an_earlier_candidates_input_and_output_are_not_in_a_later_tests_memory(backend):
+    """A test is a fork of the worker: what the worker's heap keeps of candidate A (its
+    hidden input, its output) would be readable by candidate B. Inputs and outputs pass
+    between the channel and memfds by splice/sendfile, never through the heap."""
+    import secrets
+    key = 0x5A
+    hidden_input = "in-" + secrets.token_hex(12)
+    a_code = "s = input()\nprint(s[::-1])\n"
+    a = run(backend, a_code, hidden_input)
+    a_output = hidden_input[::-1]
+    assert a.stdout.strip() == a_output
+    masked = [bytes(c ^ key for c in m.encode()) for m in (hidden_input, a_output)]
+    b = run(backend, SCAN_MEMORY.format(masked=masked, key=key), limits=Limits(time_s=10, memory_bytes=512 << 20))
+    assert b.status == Status.OK, b.stderr[-500:]
+    assert b.stdout.strip() == "[0, 0]", "candidate A's hidden input or output found in B's memory"

@@ -247,27 +247,66 @@ def read_exact(fd, n):
 
 
 def recv(fd):
+    """A request: its header, and its blobs as memfds (fd, size).
+
+    Blobs (programs, inputs) go from the channel into memfds by splice(), never
+    through this process's heap: a later test, a fork of us, finds no trace of an
+    earlier candidate's code or data in the memory it inherits.
+    """
     (hlen,) = struct.unpack(">I", read_exact(fd, 4))
     header = json.loads(read_exact(fd, hlen))
     blobs = []
-    for _ in range(header.get("blobs", 0)):
-        (blen,) = struct.unpack(">Q", read_exact(fd, 8))
-        blobs.append(read_exact(fd, blen))
+    try:
+        for _ in range(header.get("blobs", 0)):
+            (blen,) = struct.unpack(">Q", read_exact(fd, 8))
+            blob = os.memfd_create("blob", os.MFD_CLOEXEC)
+            blobs.append((blob, blen))
+            done = 0
+            while done < blen:
+                n = os.splice(fd, blob, blen - done)
+                if not n:
+                    raise EOFError
+                done += n
+    except BaseException:
+        for blob, _ in blobs:
+            os.close(blob)
+        raise
     return header, blobs
 
 
-def send(fd, header, blobs=()):
-    header = dict(header, blobs=len(blobs))
+def send(fd, header, parts=()):
+    """A reply: the header, then each part, (fd, offset, count) of a file sent by
+    sendfile() (a test's output never enters our heap either)."""
+    header = dict(header, blobs=len(parts))
     h = json.dumps(header).encode()
-    parts = [struct.pack(">I", len(h)), h]
-    for b in blobs:
-        parts.append(struct.pack(">Q", len(b)))
-        parts.append(b)
-    data = b"".join(parts)
+    write_all(fd, struct.pack(">I", len(h)) + h)
+    for src, offset, count in parts:
+        write_all(fd, struct.pack(">Q", count))
+        while count:
+            n = os.sendfile(fd, src, offset, count)
+            if not n:
+                raise EOFError
+            offset += n
+            count -= n
+
+
+def write_all(fd, data):
     view = memoryview(data)
     while view:
-        n = os.write(fd, view)
-        view = view[n:]
+        view = view[os.write(fd, view):]
+
+
+def scrubbed(fd, size):
+    """A blob's bytes in a bytearray, for `use` to read and `scrub` to zero after."""
+    buf = bytearray(size)
+    if size:
+        os.preadv(fd, [buf], 0)
+    return buf
+
+
+def scrub(buf):
+    if buf:
+        ctypes.memset((ctypes.c_char * len(buf)).from_buffer(buf), 0, len(buf))
 
 
 # --- files ---------------------------------------------------------------------------
@@ -282,16 +321,21 @@ def memfd(name, data=b""):
     return fd
 
 
-def sealed_executable(data):
+def sealed_executable(path):
     """A read-only, sealed in-memory copy of a binary: no test can overwrite it."""
     flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
     try:
         fd = os.memfd_create("solution", flags | MFD_EXEC)
     except OSError:
         fd = os.memfd_create("solution", flags)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    src = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(src).st_size
+        offset = 0
+        while offset < size:
+            offset += os.sendfile(fd, src, offset, size - offset)
+    finally:
+        os.close(src)
     fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW
                 | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
     # exec refuses a file open for writing (ETXTBSY): keep a read-only fd only.
@@ -300,24 +344,26 @@ def sealed_executable(data):
     return ro
 
 
-def read_fd(fd, limit):
+def head_part(fd, limit):
+    """(part of the file's first `limit` bytes to send, its whole size)."""
     size = os.fstat(fd).st_size
-    os.lseek(fd, 0, os.SEEK_SET)
-    want = min(size, limit)
-    chunks = []
-    while want > 0:
-        b = os.read(fd, min(want, 1 << 20))
-        if not b:
-            break
-        chunks.append(b)
-        want -= len(b)
-    return b"".join(chunks), size
+    return (fd, 0, min(size, limit)), size
 
 
-def read_tail(fd, limit):
+def tail_part(fd, limit):
+    """(part of the file's last `limit` bytes to send, its whole size)."""
     size = os.fstat(fd).st_size
-    os.lseek(fd, max(0, size - limit), os.SEEK_SET)
-    return os.read(fd, limit), size
+    return (fd, max(0, size - limit), min(size, limit)), size
+
+
+def last_line_of(fd, size, limit=512):
+    """The last line of a file (its last `limit` bytes at most), the bytes then zeroed."""
+    buf = bytearray(min(size, limit))
+    if buf:
+        os.preadv(fd, [buf], size - len(buf))
+    line = buf.decode("utf-8", "replace").strip().rsplit("\n", 1)[-1]
+    scrub(buf)
+    return line
 
 
 def force_remove(path):
@@ -492,33 +538,46 @@ def forget_all():
 
 
 def load(header, blobs):
+    """Make the program ready to run: ({"ok"} or {"compile_error"}, parts to send).
+
+    The compiler's messages travel as a part (a file), not in the JSON header."""
     h = header["hash"]
     if h in LOADED:
-        return {"ok": True}
+        return {"ok": True}, []
     forget_all()
-    source = blobs[0]
+    source_fd, size = blobs[0]
     language = header["language"]
     if language == "python3":
+        source = scrubbed(source_fd, size)
         try:
             code = compile(source, "solution.py", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as e:  # ValueError: null bytes in source
             import traceback
-            return {"compile_error": True, "stderr": "".join(
-                traceback.format_exception_only(type(e), e))[-STDERR_TAIL:]}
+            message = memfd("compile-stderr", "".join(
+                traceback.format_exception_only(type(e), e))[-STDERR_TAIL:].encode())
+            return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
+        finally:
+            scrub(source)
         remember(h, Loaded(language, code=code))
-        return {"ok": True}
+        return {"ok": True}, []
     if language == "cpp":
-        return compile_cpp(h, source, int(header.get("compile_time_s", COMPILE_TIME_S)))
-    return {"compile_error": True, "stderr": f"unsupported language {language!r}"}
+        return compile_cpp(h, source_fd, int(header.get("compile_time_s", COMPILE_TIME_S)))
+    message = memfd("compile-stderr", f"unsupported language {language!r}".encode())
+    return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
 
 
-def compile_cpp(h, source, time_s=COMPILE_TIME_S):
+def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S):
     build = os.path.join(SCRATCH, ".build-" + h[:16])
     os.makedirs(build, exist_ok=True)
     src = os.path.join(build, "solution.cpp")
     exe = os.path.join(build, "solution")
-    with open(src, "wb") as fh:
-        fh.write(source)
+    out = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        size, offset = os.fstat(source_fd).st_size, 0
+        while offset < size:
+            offset += os.sendfile(out, source_fd, offset, size - offset)
+    finally:
+        os.close(out)
     err_fd = memfd("compile-stderr")
     cmd = ["/usr/bin/g++", "-O2", "-std=c++17", "-o", exe, src]
     pid = os.fork()
@@ -543,23 +602,35 @@ def compile_cpp(h, source, time_s=COMPILE_TIME_S):
             os._exit(127)
     status, _, wall, reason, _ = wait_child(pid, time_s * 1.5, None, None)
     sweep(pid)
-    stderr, _ = read_tail(err_fd, STDERR_TAIL)
-    os.close(err_fd)
     ok = status == 0 and os.path.exists(exe)
-    if ok:
-        with open(exe, "rb") as fh:
-            binary = fh.read()
+    binary_fd = sealed_executable(exe) if ok else None
     shutil.rmtree(build, ignore_errors=True)
     if not ok:
-        text = stderr.decode("utf-8", "replace")
-        limit = compile_limit_hit(status, reason, text)
+        part, size = tail_part(err_fd, STDERR_TAIL)
+        tail = scrubbed_tail(err_fd, size)
+        limit = compile_limit_hit(status, reason, tail)
         if limit:
-            text = (f"compilation stopped at its {limit} (the compiler's limits: "
-                    f"{time_s} s of CPU, {time_s * 1.5:g} s wall, "
-                    f"{COMPILE_MEMORY >> 20} MiB of memory)\n" + text)
-        return {"compile_error": True, "stderr": text}
-    remember(h, Loaded("cpp", binary_fd=sealed_executable(binary)))
-    return {"ok": True}
+            note = (f"compilation stopped at its {limit} (the compiler's limits: {time_s} s of CPU, "
+                    f"{time_s * 1.5:g} s wall, {COMPILE_MEMORY >> 20} MiB of memory)\n").encode()
+            message = memfd("compile-stderr", note)
+            os.lseek(message, 0, os.SEEK_END)
+            os.sendfile(message, err_fd, part[1], part[2])
+            os.close(err_fd)
+            return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
+        return {"compile_error": True}, [part]
+    os.close(err_fd)
+    remember(h, Loaded("cpp", binary_fd=binary_fd))
+    return {"ok": True}, []
+
+
+def scrubbed_tail(fd, size, limit=4096):
+    """The last bytes of a compiler's messages as text, read for a decision (the bytes zeroed)."""
+    buf = bytearray(min(size, limit))
+    if buf:
+        os.preadv(fd, [buf], size - len(buf))
+    text = buf.decode("utf-8", "replace")
+    scrub(buf)
+    return text
 
 
 def compile_limit_hit(status, reason, stderr):
@@ -951,7 +1022,8 @@ def run_test(h, header, blobs):
             cpu0, oom0 = CGROUP_FILES.prepare(limits["memory_bytes"])
         except OSError as e:  # e.g. EBUSY: something of an earlier test is still charged
             return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
-    in_fd = memfd("stdin", blobs[0])
+    in_fd = blobs[0][0]
+    os.lseek(in_fd, 0, os.SEEK_SET)
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
     plan = test_limits(limits, loaded.language)
@@ -995,7 +1067,6 @@ def run_test(h, header, blobs):
                 pass
         os._exit(127)
     try:
-        os.close(in_fd)
         time_s = limits["time_s"]
         meter = test_meter(CGROUP_FILES, cpu0) if CGROUP_FILES is not None else tree_usage
         status, usage, wall, reason, peak = wait_child(
@@ -1005,10 +1076,9 @@ def run_test(h, header, blobs):
         if python:
             leave_python_test(saved)
     clean, orphans_cpu, orphans_rss = sweep(pid)
-    stdout, stdout_size = read_fd(out_fd, limits["output_bytes"])
-    stderr, stderr_size = read_tail(err_fd, STDERR_TAIL)
-    os.close(out_fd)
-    os.close(err_fd)
+    out_limit = limits["output_bytes"]
+    stdout, stdout_size = head_part(out_fd, out_limit)
+    stderr, stderr_size = tail_part(err_fd, STDERR_TAIL)
     clean = wipe_scratch() and clean
     # Every process of the test was reaped by it or by us: their CPU is all here.
     cpu = usage.ru_utime + usage.ru_stime + orphans_cpu
@@ -1019,8 +1089,7 @@ def run_test(h, header, blobs):
         out_of_memory = CGROUP_FILES.oom_kills() > oom0
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-    out_limit = limits["output_bytes"]
-    last_err_line = stderr.decode("utf-8", "replace").strip().rsplit("\n", 1)[-1]
+    last_err_line = last_line_of(err_fd, stderr_size)
     if reason == "time" or cpu > time_s or sig == signal.SIGXCPU:
         verdict = "TIMEOUT"
     elif reason == "memory" or out_of_memory or memory > limits["memory_bytes"]:
@@ -1034,7 +1103,7 @@ def run_test(h, header, blobs):
     else:
         verdict = "RUNTIME_ERROR"
     if verdict == "OUTPUT_LIMIT":
-        stdout = stdout[:1 << 20]  # only shown, never judged
+        stdout = (out_fd, 0, min(stdout[2], 1 << 20))  # only shown, never judged
     return {
         "status": verdict, "exit_code": exit_code, "signal": sig, "time_s": wall,
         "cpu_s": cpu, "memory_bytes": memory, "stdout_bytes": stdout_size,
@@ -1112,24 +1181,25 @@ def main():
         except EOFError:
             return
         op = header.get("op")
-        seq = {"seq": header.get("seq")}
-        if op == "load":
-            reply = load(header, blobs)
-            current = header["hash"] if reply.get("ok") else None
-            settle()
-            send(rep, dict(reply, **seq))
-        elif op == "run":
-            if current is None:
-                send(rep, {"error": "no program loaded", **seq})
-                continue
-            reply, out = run_test(current, header, blobs)
-            send(rep, dict(reply, **seq), out)
-            if reply.get("restart") or reply.get("retry"):
-                return  # something of the test survived, or we were altered: a fresh sandbox replaces us
-        elif op == "ping":
-            send(rep, {"ok": True, **seq})
-        else:
-            send(rep, {"error": f"unknown op {op!r}", **seq})
+        reply, parts = {"error": f"unknown op {op!r}"}, []
+        try:
+            if op == "load":
+                reply, parts = load(header, blobs)
+                current = header["hash"] if reply.get("ok") else None
+                settle()
+            elif op == "run":
+                if current is None:
+                    reply = {"error": "no program loaded"}
+                else:
+                    reply, parts = run_test(current, header, blobs)
+            elif op == "ping":
+                reply = {"ok": True}
+            send(rep, dict(reply, seq=header.get("seq")), parts)
+        finally:
+            for fd in {blob for blob, _ in blobs} | {part[0] for part in parts}:
+                os.close(fd)
+        if reply.get("restart") or reply.get("retry"):
+            return  # something of the test survived, or we were altered: a fresh sandbox replaces us
 
 
 if __name__ == "__main__":

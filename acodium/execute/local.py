@@ -527,12 +527,14 @@ class LocalBackend(Backend):
         if worker.loaded == program.hash:
             return {"ok": True}
         worker.loaded = None
-        reply, _ = worker.request(
+        reply, blobs = worker.request(
             {"op": "load", "language": program.language, "hash": program.hash,
              "compile_time_s": self.compile_time_s},
             [program.code.encode("utf-8", "surrogatepass")], timeout=120.0)
         if reply.get("ok"):
             worker.loaded = program.hash
+        elif blobs:  # the compiler's messages
+            reply = dict(reply, stderr=blobs[0].decode("utf-8", "replace"))
         return reply
 
     def _run_on(self, held: list[Worker], job: Job) -> list[ExecutionResult]:
