@@ -388,3 +388,20 @@ def test_an_earlier_candidates_input_and_output_are_not_in_a_later_tests_memory(
     b = run(backend, SCAN_MEMORY.format(masked=masked, key=key), limits=Limits(time_s=10, memory_bytes=512 << 20))
     assert b.status == Status.OK, b.stderr[-500:]
     assert b.stdout.strip() == "[0, 0]", "candidate A's hidden input or output found in B's memory"
+
+
+@pytest.mark.parametrize("language", ["python3", "cpp"])
+def test_an_earlier_candidates_code_is_not_in_a_later_tests_memory(backend, language):
+    """Nothing of candidate A's source (a comment, a string constant) is left for B to
+    read or run: the worker holds one program at a time and compiles from zeroed buffers."""
+    import secrets
+    key = 0x5A
+    comment, constant = "code" + secrets.token_hex(12), "str" + secrets.token_hex(12)
+    code = (f"# {comment}\nx = '{constant}'\nprint(len(x))\n" if language == "python3" else
+            f"// {comment}\n#include <cstdio>\n#include <cstring>\nconst char* x = \"{constant}\";\n"
+            "int main() { printf(\"%zu\\n\", strlen(x)); }\n")
+    a = run(backend, code, language=language)
+    assert a.stdout.strip() == str(len(constant)), a.stderr
+    masked = [bytes(c ^ key for c in m.encode()) for m in (comment, constant)]
+    b = run(backend, SCAN_MEMORY.format(masked=masked, key=key), limits=Limits(time_s=10, memory_bytes=512 << 20))
+    assert b.stdout.strip() == "[0, 0]", "candidate A's code found in B's memory"
