@@ -185,12 +185,12 @@ def run_sandbox(bwrap: str, group: cgroups.WorkerCgroup, mode: str) -> dict:
 def test_spec_is_json_with_the_promised_keys(group, support):
     spec = json.loads(json.dumps(group.spec()))
     assert spec["kind"] == support.kind
-    assert set(spec) >= {"kind", "procs", "memory_max", "cpu", "cpu_unit", "oom", "memory_peak",
+    assert set(spec) >= {"kind", "procs", "memory_max", "memory_usage", "cpu", "cpu_unit", "oom", "memory_peak",
                          "peak_resettable", "memsw_max"}
     assert spec["cpu_unit"] == {"v1": "ns", "v2": "usec"}[support.kind]
     assert len(spec["procs"]) == len(group.dirs) >= 1
     assert sorted(group.pass_fds()) == sorted(
-        [*spec["procs"], *(spec[k] for k in ("memory_max", "cpu", "oom", "memory_peak", "memsw_max")
+        [*spec["procs"], *(spec[k] for k in ("memory_max", "memory_usage", "cpu", "oom", "memory_peak", "memsw_max")
                            if spec[k] is not None)])
     assert all(not os.get_inheritable(fd) for fd in group.pass_fds())  # only via pass_fds
 
@@ -377,7 +377,7 @@ def test_v2_subtree_holding_processes_gives_one_sentence(tmp_path, monkeypatch, 
 
 
 V2_FILES = {"cgroup.procs": 0o644, "cgroup.subtree_control": 0o644, "cgroup.controllers": 0o444,
-            "memory.max": 0o644, "memory.swap.max": 0o644, "memory.oom.group": 0o644,
+            "memory.max": 0o644, "memory.current": 0o444, "memory.swap.max": 0o644, "memory.oom.group": 0o644,
             "memory.events": 0o444, "cpu.stat": 0o444, "pids.max": 0o644}
 
 
@@ -405,8 +405,10 @@ def test_v2_group_files_and_spec_on_a_fake_tree(tmp_path, monkeypatch, fresh_pro
     assert spec["peak_resettable"] == (peak_mode == 0o644)
     assert (spec["memory_peak"] is None) == (peak_mode is None)
     assert (d.parent / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
-    assert [(d / n).read_text() for n in ("pids.max", "memory.swap.max", "memory.oom.group")] == ["32", "0", "1"]
-    for key, name in (("memory_max", "memory.max"), ("cpu", "cpu.stat"), ("oom", "memory.events")):
+    # memory.oom.group stays off: the worker shares the group, and an OOM kill must take the test only.
+    assert [(d / n).read_text() for n in ("pids.max", "memory.swap.max", "memory.oom.group")] == ["32", "0", ""]
+    for key, name in (("memory_max", "memory.max"), ("memory_usage", "memory.current"), ("cpu", "cpu.stat"),
+                      ("oom", "memory.events")):
         assert os.path.samefile(f"/proc/self/fd/{spec[key]}", d / name)
     os.pwrite(spec["memory_max"], b"max", 0)
     with pytest.raises(OSError):

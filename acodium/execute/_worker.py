@@ -923,93 +923,70 @@ def exit_status(e):
     return 1
 
 
-class TestCgroup:
-    """The worker's side of the cgroup the host made for this worker's tests.
+class SandboxCgroup:
+    """The worker's side of the cgroup the host made for this sandbox.
 
-    The host opened its files and passed the fds in (see acodium.execute.cgroups): each
-    test's process moves itself in by writing "0" to cgroup.procs before its code runs,
-    so every process it starts is counted: memory.max covers memory that is never
-    mapped (memfd, tmpfs, System V shared memory, pipes), the CPU counter covers
-    children and orphans.
+    The host opened its files and passed the fds in (see acodium.execute.cgroups). The
+    worker moves itself in at start, so every process of every test is inside: its
+    memory limit covers memory that no process maps (memfd, tmpfs, System V shared
+    memory, pipes). Before each test the limit is set to what the worker holds plus
+    the test's limit; the test's processes volunteer as the OOM killer's victims.
+    Joining once, not per test, keeps the cost per test to three small file reads
+    and writes (a cgroup migration per test would cost ~0.1 ms per hierarchy).
     """
 
     def __init__(self, spec):
-        self.v1 = spec["kind"] == "v1"
         self.procs = list(spec["procs"])
         self.memory_max = spec["memory_max"]
+        self.memory_usage = spec["memory_usage"]
         self.memsw_max = spec.get("memsw_max")
-        self.cpu_fd = spec["cpu"]
-        self.cpu_in_ns = spec["cpu_unit"] == "ns"
         self.oom_fd = spec["oom"]
-        self.fds = self.procs + [fd for fd in (self.memory_max, self.memsw_max, self.cpu_fd, self.oom_fd,
-                                               spec.get("memory_peak")) if fd is not None]
+        self.fds = self.procs + [fd for fd in (self.memory_max, self.memory_usage, self.memsw_max, self.oom_fd,
+                                               spec.get("cpu"), spec.get("memory_peak")) if fd is not None]
 
-    @staticmethod
-    def _field(fd, key):
-        for line in os.pread(fd, 4096, 0).split(b"\n"):
-            name, _, value = line.partition(b" ")
-            if name == key:
-                return int(value)
-        raise OSError(f"no {key.decode()} in a cgroup file")
-
-    def cpu_seconds(self):
-        if self.cpu_in_ns:
-            return int(os.pread(self.cpu_fd, 64, 0)) * 1e-9
-        return self._field(self.cpu_fd, b"usage_usec") * 1e-6
+    def join(self):
+        """Move us in (once, at start); the procs fds are of no more use after."""
+        for fd in self.procs:
+            os.write(fd, b"0")
+            os.close(fd)
+        self.procs = []
 
     def oom_kills(self):
-        return self._field(self.oom_fd, b"oom_kill")
+        for line in os.pread(self.oom_fd, 4096, 0).split(b"\n"):
+            name, _, value = line.partition(b" ")
+            if name == b"oom_kill":
+                return int(value)
+        raise OSError("no oom_kill in the cgroup's memory events")
 
     def prepare(self, memory_bytes):
-        """Before the fork (the last test's processes gone, its files wiped): the test's
-        memory limit, no swap beyond it; the counters it starts from."""
-        limit = b"%d" % memory_bytes
+        """Before the fork (the last test's processes gone, its files wiped): room for the
+        test's limit beyond what we hold, no swap beyond it; the OOM count it starts from."""
+        limit = b"%d" % (int(os.pread(self.memory_usage, 64, 0)) + memory_bytes)
         if self.memsw_max is not None:  # v1 keeps memory <= memory+swap: widen, set, narrow
             os.pwrite(self.memsw_max, b"-1", 0)
         os.pwrite(self.memory_max, limit, 0)
         if self.memsw_max is not None:
             os.pwrite(self.memsw_max, limit, 0)
-        return self.cpu_seconds(), self.oom_kills()
-
-    def join(self):
-        """In the test's process, before its code runs (the fds are closed after)."""
-        for fd in self.procs:
-            os.write(fd, b"0")
+        return self.oom_kills()
 
 
-def cgroup_join_error(cgroup):
-    """None if a process of ours can move itself into the test cgroup (else why not).
-
-    Tried once at start: on kernels that check a cgroup.procs write against the writer
-    rather than the opener (v2 before 5.16), it fails, and every test would fail with it.
-    """
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            cgroup.join()
-            os._exit(0)
-        except OSError as e:
-            os.write(w, str(e).encode()[:500])
-        os._exit(1)
-    os.close(w)
-    message = os.read(r, 500).decode("utf-8", "replace")
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-        return None
-    return f"a test could not join its cgroup ({message or 'status %d' % status})"
+def close_fds_except(*keep):
+    """Close every fd from 3 up but those in `keep` (None entries ignored)."""
+    low = 3
+    for fd in sorted(fd for fd in keep if fd is not None):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
 
 
-def test_meter(cgroup, cpu0):
-    """usage_of(pid) for wait_child: CPU of the test's whole tree (from the cgroup where
-    there is one), resident memory summed over its processes."""
-    if cgroup is None:
-        return tree_usage
-
-    def usage_of(pid):
-        return cgroup.cpu_seconds() - cpu0, tree_usage(pid)[1]
-    return usage_of
+def volunteer_for_oom():
+    """In a test's process: if the sandbox's cgroup runs out of memory, take us (and our
+    children, who inherit it), not the worker."""
+    fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+    try:
+        os.write(fd, b"1000")
+    finally:
+        os.close(fd)
 
 
 def run_test(h, header, blobs):
@@ -1019,7 +996,7 @@ def run_test(h, header, blobs):
     limits = header
     if CGROUP_FILES is not None:
         try:
-            cpu0, oom0 = CGROUP_FILES.prepare(limits["memory_bytes"])
+            oom0 = CGROUP_FILES.prepare(limits["memory_bytes"])
         except OSError as e:  # e.g. EBUSY: something of an earlier test is still charged
             return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
     in_fd = blobs[0][0]
@@ -1028,32 +1005,34 @@ def run_test(h, header, blobs):
     err_fd = memfd("stderr")
     plan = test_limits(limits, loaded.language)
     python = loaded.language == "python3"
+    # The child says "ready" here once its sandboxing is complete, just before the
+    # program runs: a child that fails before is the machine's failure, not a verdict.
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
     saved, box = enter_python_test() if python else (None, None)
     try:
         pid = fork_test()
     except BaseException:
         if python:
             leave_python_test(saved)
+        for fd in (ready_r, ready_w, out_fd, err_fd):
+            os.close(fd)
         raise
     if pid == 0:
         try:
             os.setsid()
+            set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
             if CGROUP_FILES is not None:
-                CGROUP_FILES.join()
-            set_dumpable(True)
+                volunteer_for_oom()
             os.dup2(in_fd, 0)
             os.dup2(out_fd, 1)
             os.dup2(err_fd, 2)
-            keep = loaded.binary_fd
-            if keep is None:
-                os.closerange(3, 1 << 16)
-            else:
-                os.closerange(3, keep)
-                os.closerange(keep + 1, 1 << 16)
+            close_fds_except(loaded.binary_fd, ready_w)
             for what, value in plan:
                 resource.setrlimit(what, value)
             if SECCOMP is not None:
                 enter_seccomp(SECCOMP[0])
+            os.write(ready_w, b"1")
+            os.close(ready_w)
             if python:
                 run_python(loaded.code, box)
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
@@ -1066,16 +1045,24 @@ def run_test(h, header, blobs):
             except BaseException:  # noqa: BLE001
                 pass
         os._exit(127)
+    os.close(ready_w)
     try:
         time_s = limits["time_s"]
-        meter = test_meter(CGROUP_FILES, cpu0) if CGROUP_FILES is not None else tree_usage
         status, usage, wall, reason, peak = wait_child(
-            pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), meter)
+            pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), tree_usage)
     finally:
         # (Not before: written while the test runs, these pages would be copied.)
         if python:
             leave_python_test(saved)
     clean, orphans_cpu, orphans_rss = sweep(pid)
+    ran = os.read(ready_r, 1) == b"1"
+    os.close(ready_r)
+    if not ran:
+        why = last_line_of(err_fd, os.fstat(err_fd).st_size)
+        os.close(out_fd)
+        os.close(err_fd)
+        wipe_scratch()
+        return {"retry": True, "error": f"a test could not be set up ({why or 'no message'})"}, []
     out_limit = limits["output_bytes"]
     stdout, stdout_size = head_part(out_fd, out_limit)
     stderr, stderr_size = tail_part(err_fd, STDERR_TAIL)
@@ -1085,7 +1072,6 @@ def run_test(h, header, blobs):
     memory = max(usage.ru_maxrss * 1024, orphans_rss, peak)
     out_of_memory = False
     if CGROUP_FILES is not None:
-        cpu = max(cpu, CGROUP_FILES.cpu_seconds() - cpu0)
         out_of_memory = CGROUP_FILES.oom_kills() > oom0
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
@@ -1129,7 +1115,7 @@ def ensure_big_stack():
 
 
 SECCOMP = None  # (program, instructions) of the tests' filter, built once in main()
-CGROUP_FILES = None  # TestCgroup, where the host made one
+CGROUP_FILES = None  # SandboxCgroup, where the host made one
 STATE = None  # own_state() as it must stay
 
 
@@ -1158,11 +1144,13 @@ def main():
     STATE = own_state()
     cgroup_error = None
     if CGROUP is not None:
-        CGROUP_FILES = TestCgroup(CGROUP)
+        CGROUP_FILES = SandboxCgroup(CGROUP)
         for fd in CGROUP_FILES.fds:
             os.set_inheritable(fd, False)  # never into g++ (tests close every fd anyway)
-        cgroup_error = cgroup_join_error(CGROUP_FILES)
-        if cgroup_error is not None:
+        try:
+            CGROUP_FILES.join()
+        except OSError as e:  # a v2 kernel before 5.16 checks the writer, not the opener
+            cgroup_error = f"the sandbox could not join its cgroup ({e})"
             CGROUP_FILES = None  # the host hears it in our hello and decides
     SECCOMP = seccomp_filter(os.uname().machine, uncounted_memory=CGROUP_FILES is None)
     if SECCOMP is None and SANDBOXED:

@@ -12,14 +12,15 @@ is our own cgroup (so whatever limit encloses us still applies); in v2 it is the
 nearest ancestor of our cgroup that we may write and where the controllers can be
 enabled (the no-internal-process rule excludes our own, non-root cgroup).
 
-The worker, with spec() (fd numbers), for each test: once the last test's processes are
-gone and its files wiped (v1 refuses, EBUSY, a limit below what they still hold), pwrite
-the byte limit (b"max" in v2, b"-1" in v1 for none) to memory_max; in v1 with memsw_max,
-write b"-1" to it first and the limit to it last (the kernel keeps memory <= memsw);
-reset memory_peak if peak_resettable (b"0" in v1, b"reset" in v2); read cpu and oom
-("oom_kill N"). The test's child writes b"0" to every procs fd, then closes all these
-fds before running the program. After the test, the worker reads cpu, oom and the
-peak again (pread at offset 0): differences are the test's.
+The worker, with spec() (fd numbers), moves itself in once at start (b"0" to every
+procs fd; the sandbox's processes are then all inside). Before each test, its
+processes gone and its files wiped: read memory_usage (the worker's own charge) and
+pwrite usage + the test's byte limit to memory_max (in v1 with memsw_max: b"-1" to
+it first, the limit to it last: the kernel keeps memory <= memsw); read oom
+("oom_kill N") before and after: a difference is the test's OOM kill. The test's
+process raises its own oom_score_adj, so the OOM killer picks it, never the worker,
+even when what overflows is memory no process maps. CPU is not read here: the
+group holds the worker too; the worker counts a test's CPU over its processes.
 """
 
 from __future__ import annotations
@@ -248,12 +249,12 @@ class WorkerCgroup:
         if v1:
             _write(self._file("memory.swappiness"), "0")  # its own reclaim never swaps
         else:
-            for name, value in (("memory.swap.max", "0"), ("memory.oom.group", "1")):
-                if self._file(name).exists():  # absent without swap accounting / before Linux 4.19
-                    _write(self._file(name), value)  # oom.group: an OOM kill takes the whole test
+            if self._file("memory.swap.max").exists():  # absent without swap accounting
+                _write(self._file("memory.swap.max"), "0")
         fds = self._fds
         fds["procs"] = [os.open(d / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs]
         fds["memory_max"] = self._open("memory.limit_in_bytes" if v1 else "memory.max", os.O_WRONLY)
+        fds["memory_usage"] = self._open("memory.usage_in_bytes" if v1 else "memory.current", os.O_RDONLY)
         memsw = self._file("memory.memsw.limit_in_bytes")
         fds["memsw_max"] = self._open(memsw.name, os.O_WRONLY) if v1 and memsw.exists() else None
         fds["cpu"] = self._open("cpuacct.usage" if v1 else "cpu.stat", os.O_RDONLY)
