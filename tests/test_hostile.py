@@ -4,6 +4,7 @@ the next program runs normally."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -488,13 +489,18 @@ def attack_program(body: str) -> Program:
 
 
 # The state of the sandbox a test could leave behind for the next one: files in every writable
-# place, keys in the user keyring, System V IPC, and the limits a test inherits from the worker.
+# place, keys in the user keyring, System V IPC, the limits a test inherits from the worker, the
+# sysctls of the sandbox's own namespaces.
 PROBE = attack_program(r'''
 keys = libc.syscall(NR["keyctl"], 11, ctypes.c_int(-4), ctypes.create_string_buffer(4096), 4096)
 ipc = [len(open(f"/proc/sysvipc/{k}").read().splitlines()) for k in ("shm", "sem", "msg")]
 print(sorted(os.listdir("/")), sorted(os.listdir("/dev")), os.listdir("/tmp"), os.listdir("/dev/shm"),
       os.listdir("/dev/mqueue"), "user keys", keys, "ipc", ipc)
 print([resource.getrlimit(getattr(resource, "RLIMIT_" + r)) for r in ("NOFILE", "NPROC", "AS", "CPU", "FSIZE")])
+print([open(f"/proc/sys/{k}").read().split() for k in (
+    "kernel/pid_max", "kernel/shmmni", "kernel/shmmax", "kernel/shmall", "kernel/msgmax", "kernel/msgmnb",
+    "kernel/msgmni", "kernel/sem", "kernel/shm_rmid_forced", "fs/mqueue/queues_max", "fs/mqueue/msg_max",
+    "fs/mqueue/msgsize_max")])
 ''')
 
 # Candidates that must pass after any attack: threads, a dozen files and 32 MiB in one, C++ in another.
@@ -580,8 +586,10 @@ def attack(be: LocalBackend, program: Program, inputs=("",), limits: Limits = LI
                 problems.append(f"innocent {name!r} test {i}: {_show(r)}")
     first, last = results[0][0], results[-1][0]
     if (first.status, first.stdout) != (last.status, last.stdout):
-        problems.append(f"the sandbox changed:\n  before {first.status.value} {first.stdout!r}\n"
-                        f"  after  {last.status.value} {last.stdout!r} {last.stderr[-300:]!r}")
+        lines = itertools.zip_longest(first.stdout.splitlines(), last.stdout.splitlines(), fillvalue="")
+        changed = "".join(f"\n  before {b}\n  after  {a}" for b, a in lines if a != b)
+        problems.append(f"the sandbox changed (the probe: {first.status.value}, then {last.status.value} "
+                        f"{last.stderr[-300:]!r}):{changed}")
     if any(SECRET in r.stdout or SECRET in r.stderr for rs in results for r in rs):
         problems.append("the secret from our environment reached a program")
     if _sandbox_processes(be) != PROCESSES_PER_SANDBOX * len(be._all):
@@ -813,12 +821,25 @@ HOARDS = {
     # 210 MiB in /tmp (256 MiB by default: twice this memory limit).
     "tmp-files": ("for i in range(7):\n    with open(f'/tmp/hoard{i}', 'wb') as fh:\n"
                   "        fh.write(bytes(30 << 20))\nprint('held 210 MiB')\n", MEMORY_LIMITS),
-    # 300 MiB queued in Unix socket buffers (as many fds as it takes: RLIMIT_NOFILE is 20,000).
-    "socket-buffers": ("import socket\nheld, pairs = 0, []\nwhile held < 300 << 20:\n"
-                       "    a, b = socket.socketpair()\n    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 30)\n"
-                       "    a.setblocking(False)\n    try:\n        while True:\n            held += a.send(bytes(1 << 20))\n"
-                       "    except BlockingIOError:\n        pass\n    pairs.append((a, b))\n"
+    # 300 MiB queued in Unix socket buffers, both ways (as many fds as it takes: RLIMIT_NOFILE is 20,000).
+    "socket-buffers": ("import socket\nheld, pairs = 0, []\nwhile held < 300 << 20:\n    pairs.append(socket.socketpair())\n"
+                       "    for s in pairs[-1]:\n        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 30)\n"
+                       "        s.setblocking(False)\n        try:\n            while True:\n"
+                       "                held += s.send(bytes(1 << 20))\n        except BlockingIOError:\n            pass\n"
                        "print('held', held >> 20, 'MiB in', len(pairs), 'socket pairs')\n", MEMORY_LIMITS),
+    # 300 MiB in System V shared memory, touched then detached (removed only after the test).
+    "sysv-shm": ("libc.shmat.restype = ctypes.c_void_p\nfor i in range(10):\n"
+                 "    shm = check(libc.shmget(0, 30 << 20, 0o1000 | 0o600), 'shmget')\n"
+                 "    addr = libc.shmat(shm, None, 0)\n    check(-1 if addr in (None, 2 ** 64 - 1) else 0, 'shmat')\n"
+                 "    ctypes.memset(addr, 1, 30 << 20)\n    libc.shmdt(ctypes.c_void_p(addr))\nprint('held 300 MiB')\n",
+                 MEMORY_LIMITS),
+    # 300 MiB in a System V message queue, once the IPC namespace's sysctls allow it (they are writable).
+    "sysv-msg": ("open('/proc/sys/kernel/msgmax', 'w').write(str(1 << 20))\n"
+                 "open('/proc/sys/kernel/msgmnb', 'w').write(str(400 << 20))\n"
+                 "queue = check(libc.msgget(0, 0o1000 | 0o600), 'msgget')\n"
+                 "message = ctypes.create_string_buffer(b'\\1' * 8, 8 + (1 << 20))  # type 0x0101..., 1 MiB\n"
+                 "for i in range(300):\n    check(libc.msgsnd(queue, message, 1 << 20, 0o4000), 'msgsnd')\n"
+                 "print('held 300 MiB')\n", MEMORY_LIMITS),
     # 4 children of 100 MiB each (each under the limit), while the parent waits on a pipe.
     "children": ("r, w = os.pipe()\nfor _ in range(4):\n    if os.fork() == 0:\n        os.close(r)\n"
                  "        hoard = bytearray(100 << 20)\n        for i in range(0, len(hoard), 4096):\n"
@@ -832,7 +853,8 @@ HOARDS = {
 def test_holding_memory_outside_the_resident_set(lone, where):
     """Hold several times the memory limit where ru_maxrss and the polled RSS of the test's
     process do not look: memfds never mapped, files in the writable tmpfs, socket buffers,
-    children. Must end MEMORY_LIMIT, or RUNTIME_ERROR where the hoarding is refused."""
+    System V shared memory no longer attached, children. Must end MEMORY_LIMIT, or
+    RUNTIME_ERROR where the hoarding is refused."""
     code, limits = HOARDS[where]
     attack(lone, attack_program(code), limits=limits, allowed=(Status.MEMORY_LIMIT, Status.RUNTIME_ERROR))
 
@@ -872,6 +894,10 @@ LEAVE_BEHIND = {  # where: (leave MARK there, what is found there)
              "open('/left-behind').read() if os.path.exists('/left-behind') else ''"),
     "user-keyring": ("check(libc.syscall(NR['add_key'], b'user', b'left-behind', MARK.encode(), len(MARK), "
                      "ctypes.c_int(-4)), 'add_key')", "user_key('left-behind')"),
+    # The IPC namespace's sysctls are writable, and the namespace is the sandbox's: a number
+    # passes from test to test (and shmmni, msgmni, sem or queues_max at 0 refuse IPC to the next).
+    "ipc-sysctl": ("open('/proc/sys/kernel/msgmnb', 'w').write('31337')",
+                   "MARK if open('/proc/sys/kernel/msgmnb').read().strip() == '31337' else ''"),
 }
 USER_KEY = r'''
 def user_key(name):
@@ -885,12 +911,14 @@ def user_key(name):
 
 @pytest.mark.parametrize("where", list(LEAVE_BEHIND))
 def test_nothing_a_test_leaves_reaches_the_next(lone, where):
-    """A test leaves a note in /dev or / (writable tmpfs, never wiped) or in the user keyring
-    (keys outlive processes): the same program's next test and the next candidate look for it."""
+    """A test leaves a note in /dev or / (writable tmpfs, never wiped), in the user keyring (keys
+    outlive processes) or in a sysctl of the sandbox's IPC namespace: the same program's next
+    test and the next candidate look for it."""
     store, load = LEAVE_BEHIND[where]
     writer = attack_program(USER_KEY + f"MARK = 'note from an earlier test'\nif input() == 'write':\n"
                                        f"    {store}\n    print('left')\nelse:\n    print({load} or 'nothing')\n")
-    reader = Job(attack_program(USER_KEY + f"print({load} or 'nothing')"), [""], ["nothing"], LIMITS)
+    reader = Job(attack_program(USER_KEY + f"MARK = 'note from an earlier test'\nprint({load} or 'nothing')"),
+                 [""], ["nothing"], LIMITS)
     r = attack(lone, writer, inputs=["write", "read"], allowed=None, after=[reader])
     assert r[1].stdout == "nothing\n", _show(r[1])
 
@@ -915,6 +943,20 @@ def ours(code):
 
 
 found -= set(ours(sys._getframe().f_code))
+# And any trace of them in our memory (a copy of the worker's), live or freed: here, their
+# string constants, "victim-" and 16 hex digits.
+import re
+needle = re.compile(re.escape(("vic" + "tim-").encode()) + rb"[0-9a-f]{16}")
+with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as mem:
+    for line in maps:
+        fields = line.split()
+        if fields[1].startswith("rw"):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            try:
+                mem.seek(start)
+                found |= {m.group().decode() for m in needle.finditer(mem.read(end - start))}
+            except (OSError, ValueError, OverflowError):
+                pass
 if not found:
     raise RuntimeError("no other program in sight")
 print(sorted(found))
@@ -923,8 +965,8 @@ print(sorted(found))
 
 def test_other_candidates_code_is_out_of_reach(lone):
     """A Python test is a fork of the worker: it walks up its frames to the worker's globals (the
-    LOADED programs, up to 32) and through gc.get_objects(), and prints the compiled code of the
-    candidates judged before it on this worker."""
+    LOADED programs, up to 32), through gc.get_objects(), and through its own memory (live or
+    freed), and prints the compiled code of the candidates judged before it on this worker."""
     token = "victim-" + secrets.token_hex(8)
     victim = Job(Program("python3", f"print({token!r}[:6])"), [""], ["victim"], LIMITS)
     r = attack(lone, attack_program(OTHER_PROGRAMS), before=[victim])[0]
