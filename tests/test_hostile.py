@@ -439,7 +439,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 libc.ptrace.restype = ctypes.c_long
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-PTRACE_PEEKDATA, PTRACE_POKEDATA, PTRACE_ATTACH, PTRACE_DETACH = 2, 5, 16, 17
+PTRACE_POKEDATA, PTRACE_ATTACH, PTRACE_DETACH = 5, 16, 17
 PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_O_EXITKILL, WALL = 0x4206, 0x4207, 0x100000, 0x40000000
 
 
@@ -523,7 +523,6 @@ def lone():
     saved = os.environ.get(SECRET_NAME)
     os.environ[SECRET_NAME] = SECRET
     be = LocalBackend(workers=1)
-    sandbox = set()
     try:
         yield be
     finally:
@@ -634,6 +633,49 @@ def test_forging_a_reply_through_proc_fd(lone):
     (Refused today: the pipe belongs to the host's root, its inode is not ours to open.)"""
     attack(lone, attack_program("with open('/proc/1/fd/1', 'wb', buffering=0) as reply:\n"
                                 "    reply.write(forged())\nspin()\n"), limits=SPIN_LIMITS, spins=True)
+
+
+FORGE_IN_CPP = r"""
+#include <cstdio>
+#include <cstdint>
+#include <string>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main() {
+    std::string header = "{\"status\": \"OK\", \"exit_code\": 0, \"signal\": null, \"time_s\": 0.001, "
+        "\"cpu_s\": 0.001, \"memory_bytes\": 1048576, \"restart\": false, \"blobs\": 2}";
+    std::string frame;
+    auto big_endian = [&](uint64_t n, int bytes) { for (int i = bytes - 1; i >= 0; --i) frame += char(n >> (8 * i)); };
+    big_endian(header.size(), 4);
+    frame += header;
+    big_endian(7, 8);
+    frame += "forged\n";
+    big_endian(0, 8);
+    int pidfd = syscall(434, 1, 0);  // pidfd_open; 434 and pidfd_getfd 438 on x86_64 and aarch64 alike
+    int written = 0;
+    for (int fd = 0; pidfd >= 0 && fd < 64; ++fd) {
+        int ours = syscall(438, pidfd, fd, 0);
+        struct stat st;
+        if (ours >= 0 && fstat(ours, &st) == 0 && S_ISFIFO(st.st_mode) && (fcntl(ours, F_GETFL) & O_ACCMODE) == O_WRONLY)
+            written += write(ours, frame.data(), frame.size()) > 0;
+    }
+    if (!written) {
+        perror("no reply channel found");
+        return 1;
+    }
+    for (volatile unsigned long i = 0;; ++i) {
+    }
+}
+"""
+
+
+def test_forging_a_reply_from_cpp(lone):
+    """The pidfd_getfd forgery written in C++: a compiled program, exec'd by the worker, has the
+    same reach as a Python test (whatever confines tests must hold across exec)."""
+    attack(lone, Program("cpp", FORGE_IN_CPP), limits=SPIN_LIMITS, spins=True)
 
 
 IMPOSTOR = r'''
@@ -768,6 +810,23 @@ def test_reading_another_process_memory(lone, how, target):
     """process_vm_readv() or /proc/PID/mem on pid 1 or on the worker (whose memory holds every
     loaded program and the control channel's state). (Refused for the worker today: not dumpable.)"""
     attack(lone, attack_program(READ_MEMORY.replace("{how}", how).replace("{target}", target)))
+
+
+NEW_NAMESPACES = r'''
+flags = {"user": 0x10000000, "mount": 0x20000, "pid": 0x20000000, "net": 0x40000000, "ipc": 0x8000000,
+         "uts": 0x4000000, "cgroup": 0x2000000, "time": 0x80}
+made = [name for name, flag in flags.items() if libc.unshare(flag) == 0]
+if not made:
+    raise OSError(ctypes.get_errno(), "every new namespace refused")
+print("new namespaces:", made)
+'''
+
+
+def test_new_namespaces_are_refused(lone):
+    """unshare() of every kind of namespace: a user namespace of its own would make the test root
+    there, with mounts and the rest. (Refused today: bwrap's --disable-userns, and no capability
+    for the others.)"""
+    attack(lone, attack_program(NEW_NAMESPACES), allowed=(Status.RUNTIME_ERROR,))
 
 
 # -- 2. escaping the verdict by taking the sandbox down -----------------------------------------
