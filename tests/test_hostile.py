@@ -489,14 +489,15 @@ def attack_program(body: str) -> Program:
 
 
 # The state of the sandbox a test could leave behind for the next one: files in every writable
-# place, keys in the user keyring, System V IPC, the limits a test inherits from the worker, the
-# sysctls of the sandbox's own namespaces.
+# place, keys in the user keyring, System V IPC, the limits, priority, scheduling policy and CPUs a
+# test inherits from the worker, the sysctls of the sandbox's own namespaces.
 PROBE = attack_program(r'''
 keys = libc.syscall(NR["keyctl"], 11, ctypes.c_int(-4), ctypes.create_string_buffer(4096), 4096)
 ipc = [len(open(f"/proc/sysvipc/{k}").read().splitlines()) for k in ("shm", "sem", "msg")]
 print(sorted(os.listdir("/")), sorted(os.listdir("/dev")), os.listdir("/tmp"), os.listdir("/dev/shm"),
       os.listdir("/dev/mqueue"), "user keys", keys, "ipc", ipc)
-print([resource.getrlimit(getattr(resource, "RLIMIT_" + r)) for r in ("NOFILE", "NPROC", "AS", "CPU", "FSIZE")])
+print([resource.getrlimit(getattr(resource, "RLIMIT_" + r)) for r in ("NOFILE", "NPROC", "AS", "CPU", "FSIZE")],
+      "nice", os.getpriority(os.PRIO_PROCESS, 0), "policy", os.sched_getscheduler(0), "cpus", len(os.sched_getaffinity(0)))
 print([open(f"/proc/sys/{k}").read().split() for k in (
     "kernel/pid_max", "kernel/shmmni", "kernel/shmmax", "kernel/shmall", "kernel/msgmax", "kernel/msgmnb",
     "kernel/msgmni", "kernel/sem", "kernel/shm_rmid_forced", "fs/mqueue/queues_max", "fs/mqueue/msg_max",
@@ -862,6 +863,18 @@ def test_lowering_the_limits_of_another_process(lone, target, plan):
     one today.)"""
     body = "".join(f"resource.prlimit({target}, resource.RLIMIT_{r}, ({v}, {v}))\n" for r, v in plan)
     attack(lone, attack_program(body + "spin()\n"), limits=SPIN_LIMITS, spins=True)
+
+
+@pytest.mark.parametrize("how", [
+    "os.setpriority(os.PRIO_USER, 0, 19)",  # who=0: "my own user", every process of the sandbox
+    "os.sched_setscheduler(os.getppid(), os.SCHED_IDLE, os.sched_param(0))",
+    "os.sched_setaffinity(os.getppid(), {0})",
+], ids=["nice-19-for-the-whole-user", "worker-SCHED_IDLE", "worker-one-cpu"])
+def test_slowing_down_the_next_candidates(lone, how):
+    """Renice every process of the user (the worker included) to 19, or put the worker under
+    SCHED_IDLE, or pin it to one CPU: every later test inherits it. Under SCHED_IDLE on a busy
+    host a test hardly runs, looks idle to the worker and ends TIMEOUT at the wall-clock cap."""
+    attack(lone, attack_program(f"{how}\nspin()\n"), limits=SPIN_LIMITS, spins=True)
 
 
 # -- 4. memory the resident set does not show ----------------------------------------------------
