@@ -587,7 +587,7 @@ def attack(be: LocalBackend, program: Program, inputs=("",), limits: Limits = LI
     first, last = results[0][0], results[-1][0]
     if (first.status, first.stdout) != (last.status, last.stdout):
         lines = itertools.zip_longest(first.stdout.splitlines(), last.stdout.splitlines(), fillvalue="")
-        changed = "".join(f"\n  before {b}\n  after  {a}" for b, a in lines if a != b)
+        changed = "".join([f"\n  before {b}\n  after  {a}" for b, a in lines if a != b][:6])
         problems.append(f"the sandbox changed (the probe: {first.status.value}, then {last.status.value} "
                         f"{last.stderr[-300:]!r}):{changed}")
     if any(SECRET in r.stdout or SECRET in r.stderr for rs in results for r in rs):
