@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from acodium.execute import ExecutionResult, Job, Limits, Program, Status, run_program
+from acodium.execute import cgroups
 from acodium.execute.local import LocalBackend
 
 REPO = Path(__file__).resolve().parents[1]
@@ -520,12 +521,19 @@ INNOCENTS = [
 ]
 
 
-@pytest.fixture
-def lone():
-    """A one-worker backend for one attack, with the secret in our environment (it must never reach it)."""
+@pytest.fixture(params=["cgroup", "rlimits"])
+def lone(request):
+    """A one-worker backend for one attack, with the secret in our environment (it must never reach it).
+
+    Every attack runs against both ways of counting resources: a cgroup per sandbox, and
+    the strict per-process limits used where no cgroup can be made."""
+    if request.param == "cgroup" and cgroups.probe() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cgroups are required in CI: {cgroups.unavailable_reason()}")
+        pytest.skip(f"no cgroups here: {cgroups.unavailable_reason()}")
     saved = os.environ.get(SECRET_NAME)
     os.environ[SECRET_NAME] = SECRET
-    be = LocalBackend(workers=1)
+    be = LocalBackend(workers=1, cgroups=request.param == "cgroup")
     try:
         yield be
     finally:

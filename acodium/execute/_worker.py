@@ -153,7 +153,7 @@ SYSCALLS = {
         "memfd_secret": 447},
         {"prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
          "sched_setparam": 142, "sched_setattr": 314}, 141,
-        {"memfd_create": 319, "shmget": 29, "msgget": 68}),
+        {"memfd_create": 319, "shmget": 29, "msgget": 68, "socket": 41, "socketpair": 53}),
     "aarch64": (0xC00000B7, {
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438,
         "kcmp": 272, "process_madvise": 440, "migrate_pages": 238, "move_pages": 239,
@@ -164,7 +164,7 @@ SYSCALLS = {
         "memfd_secret": 447},
         {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
          "sched_setparam": 118, "sched_setattr": 274}, 140,
-        {"memfd_create": 279, "shmget": 194, "msgget": 186}),
+        {"memfd_create": 279, "shmget": 194, "msgget": 186, "socket": 198, "socketpair": 199}),
 }
 EPERM = 1
 
@@ -188,8 +188,9 @@ def seccomp_filter(machine, uncounted_memory):
     kernel surfaces a contest program never needs (bpf, perf, userfaultfd, keys,
     io_uring, mounts, namespaces). With `uncounted_memory` (no cgroup to count it),
     also what makes memory that no process maps (memfd_create, System V shared memory
-    and message queues): it escapes RLIMIT_AS and the resident set. A system call of
-    another ABI (i386, x32) kills the process.
+    and message queues, sockets, whose buffers hold hundreds of MiB with a few fds):
+    it escapes RLIMIT_AS and the resident set. A system call of another ABI (i386,
+    x32) kills the process.
     """
     if machine not in SYSCALLS:
         return None
@@ -224,6 +225,16 @@ def seccomp_filter(machine, uncounted_memory):
         jump = [0 if label is None else labels[label] - i - 1 for label in (jt, jf)]
         insns[i] = SockFilter(op, jump[0], jump[1], k)
     return SockFprog(len(code), insns), insns
+
+
+def leave_session_keyring():
+    """Join a new, empty session keyring: the one we inherit is the host session's, and
+    its keys (tokens, secrets) must not be reachable from a test. (Tests cannot call
+    keyctl at all; this also keeps the worker itself out of it.)"""
+    machine = os.uname().machine
+    if machine in SYSCALLS:
+        KEYCTL_JOIN_SESSION_KEYRING = 1
+        libc.syscall(SYSCALLS[machine][1]["keyctl"], KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
 def enter_seccomp(program):
@@ -672,7 +683,17 @@ def tree_usage(root):
             c, _ = proc_usage(name)
             cpu += c
             rss += private_bytes(name)
-    return cpu, rss
+    return cpu, rss + tmpfs_bytes()
+
+
+def tmpfs_bytes():
+    """What files in the sandbox's writable places hold: memory too (tmpfs), which no
+    process maps. (Empty when a test starts: they are wiped after every test.)"""
+    used = 0
+    for top in (SCRATCH, "/dev/shm"):
+        st = os.statvfs(top)
+        used += (st.f_blocks - st.f_bfree) * st.f_frsize
+    return used
 
 
 def private_bytes(pid):
@@ -1134,6 +1155,7 @@ def main():
     os.close(null)
     # Tests run as the same user: without this they could read our fds and memory.
     set_dumpable(False)
+    leave_session_keyring()
     # As pid 1 we get only the signals we handle: handle none (Python's SIGINT handler
     # would let a test's kill(1, SIGINT) end us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -133,6 +133,8 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         "--size", str(16 << 20), "--tmpfs", "/dev/shm",
         "--mqueue", "/dev/mqueue",
         "--remount-ro", "/dev",  # nothing a test writes outside /tmp and /dev/shm (wiped per test)
+        "--ro-bind", "/proc/sys", "/proc/sys",  # the namespaces' sysctls (IPC, PID limits) stay as they are
+        "--remount-ro", "/",  # bwrap's root is a tmpfs: read-only too
         "--chdir", "/tmp",
     ]
     return args
