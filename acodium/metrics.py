@@ -27,7 +27,8 @@ import os
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from statistics import NormalDist
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,9 +75,12 @@ def _problem_name(problems: Sequence | None, i: int) -> str:
 
 
 def _check_k_fits(samples: np.ndarray, ks: np.ndarray, problems: Sequence | None) -> None:
-    """k > samples is an error: the estimator is undefined there, and we do not extrapolate."""
+    """k > samples of a non-empty pool is an error: the estimator is undefined there, and we do not extrapolate.
+
+    An empty pool is exempt: it is an unsolved problem, 0 at every k (DESIGN.md).
+    """
     kmax = int(ks.max())
-    short = np.flatnonzero(samples < kmax)
+    short = np.flatnonzero((samples > 0) & (samples < kmax))
     if short.size:
         i = int(short[0])
         raise UserError(
@@ -155,8 +159,10 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
     [problems] for a single k, [problems x ks] for a list, a float when n, c
     and k are all scalars. `problems` (names) only improves error messages.
 
-    Raises UserError when a k exceeds some problem's n: pass@k is not defined
-    there, and extrapolating would be a guess.
+    A problem with n = 0 (no candidate at all) scores 0 at every k: it is
+    an unsolved problem, never an error and never dropped (DESIGN.md).
+    Raises UserError when a k exceeds some problem's n > 0: pass@k is not
+    defined there, and extrapolating would be a guess.
     """
     scalar_pool = np.ndim(n) == 0 and np.ndim(c) == 0
     scalar_k = np.ndim(k) == 0
@@ -168,7 +174,12 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
         )
     ks = _ks(k)
     _check_k_fits(n_arr, ks, problems)
-    values = _pass_unique(n_arr, c_arr, ks)
+    values = np.zeros((n_arr.size, ks.size))
+    pooled = n_arr > 0
+    if pooled.all():
+        values = _pass_unique(n_arr, c_arr, ks)
+    elif pooled.any():
+        values[pooled] = _pass_unique(n_arr[pooled], c_arr[pooled], ks)
     if scalar_k:
         values = values[:, 0]
     if scalar_pool:
@@ -273,6 +284,7 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
     n terms per (problem, k) whatever k is (see `_n_at_k_rows`); relative
     accuracy about 1e-15 on pools of 10^4 (no sum of large log-factorials).
     Shapes: [problems], then [ns] if n is a list, then [ks] if k is a list.
+    An empty pool (K = 0) scores 0 for every n and k; k > K > 0 is an error.
     """
     scalar_pool = all(np.ndim(x) == 0 for x in (samples, passing, passing_correct))
     scalar_n, scalar_k = np.ndim(n) == 0, np.ndim(k) == 0
@@ -291,6 +303,14 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
     ns_sorted, ns_back = np.unique(ns, return_inverse=True)
     kmax = int(ks.max())
     full = ks.size == kmax and np.array_equal(ks, np.arange(1, kmax + 1))
+    pooled = K > 0
+    if not pooled.all():  # empty pools: unsolved, 0 everywhere; the others as usual
+        values = np.zeros((K.size, ns.size, ks.size))
+        if pooled.any():
+            values[pooled] = n_at_k_filtered(K[pooled], P[pooled], C[pooled], ns, ks)
+        values = values[:, :, 0] if scalar_k else values
+        values = values[:, 0] if scalar_n else values
+        return values[0] if scalar_pool else values
     (uK, uP, uC), inverse = _unique_rows(K, P, C)
     lf = _log_factorials(int(K.max()) if np.any(K - P < kmax) else 0)  # only where k > K - P occurs
     values = np.empty((uK.size, ns_sorted.size, ks.size))
@@ -372,11 +392,25 @@ def per_draw_policy(choose: Callable[[np.ndarray, np.ndarray, np.random.Generato
     return policy
 
 
-def _pools(judgements: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+def _pools(judgements: pd.DataFrame, problems: Sequence[str] | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """(problem, its rows) in order; with `problems`, every listed problem, those without a row as an empty pool."""
     require_columns(judgements, ["problem", "passes_public", "correct"], "judgements")
-    if judgements.empty:
-        raise UserError("The judgements table is empty.")
-    return [(str(name), group) for name, group in judgements.groupby("problem", sort=False)]
+    groups = [(str(name), group) for name, group in judgements.groupby("problem", sort=False)]
+    if problems is None:
+        if judgements.empty:
+            raise UserError("The judgements table is empty (give `problems` to score problems without candidates as 0).")
+        return groups
+    names = [str(p) for p in problems]
+    if len(set(names)) != len(names):
+        raise UserError("The list of problems names a problem twice.")
+    if not names:
+        raise UserError("The list of problems is empty.")
+    by_name = dict(groups)
+    stray = [name for name in by_name if name not in set(names)]
+    if stray:
+        raise UserError(f"The judgements hold problem {stray[0]!r}, which is not in the list of problems.")
+    empty = judgements.iloc[:0]
+    return [(name, by_name.get(name, empty)) for name in names]
 
 
 def _bool_column(group: pd.DataFrame, column: str, problem: str) -> np.ndarray:
@@ -437,6 +471,18 @@ def solve_rate_sampled(
     return solved / trials
 
 
+def _mc_se(values: np.ndarray, trials: int, certain: np.ndarray) -> np.ndarray:
+    """Monte Carlo standard error of shares of `trials` independent draws.
+
+    sqrt(q(1-q)/trials) with q pulled half a draw from 0 and 1 (a share of
+    0/1000 is not a certainty unless the pool says so); 0 where `certain`
+    (an empty pool or one without a correct candidate: the value is exactly 0).
+    """
+    q = (np.asarray(values, dtype=np.float64) * trials + 0.5) / (trials + 1.0)
+    se = np.sqrt(q * (1.0 - q) / trials)
+    return np.where(certain, 0.0, se)
+
+
 def n_at_k_sampled(
     judgements: pd.DataFrame,
     policy: Policy,
@@ -445,42 +491,222 @@ def n_at_k_sampled(
     *,
     trials: int = 1000,
     seed: int = 0,
-) -> tuple[list[str], np.ndarray]:
+    problems: Sequence[str] | None = None,
+    return_mc_se: bool = False,
+):
     """n@k of an ordered selection policy, estimated by `trials` draws of k of each problem's pool.
 
     `judgements` has one row per candidate (columns problem, passes_public,
     correct, and cluster when the policy uses it). Returns (problems, values)
     with values shaped [problems], then [ns] if n is a list, then [ks] if k is
-    a list; problems in order of first appearance. The standard error of each
-    value is at most 0.5 / sqrt(trials). Deterministic for a given seed.
+    a list; problems in order of first appearance, or the order of
+    `problems` when given: every problem of the benchmark, those without a
+    row in `judgements` scoring 0 (an empty pool is an unsolved problem).
+    With `return_mc_se`, returns (problems, values, mc_se): the Monte Carlo
+    standard error of each value from the finite `trials` (at most
+    0.5 / sqrt(trials); 0 where the value is exactly 0 because the pool holds
+    no correct candidate). Deterministic for a given seed.
     """
     if int(trials) < 1:
         raise UserError("trials must be at least 1.")
     scalar_n, scalar_k = np.ndim(n) == 0, np.ndim(k) == 0
     ns, ks = _ks(n, "n"), _ks(k, "k")
-    pools = _pools(judgements)
+    pools = _pools(judgements, problems)
     names = [name for name, _ in pools]
     _check_k_fits(np.array([len(g) for _, g in pools]), ks, names)
-    values = np.empty((len(pools), ns.size, ks.size))
+    values = np.zeros((len(pools), ns.size, ks.size))
+    certain = np.ones(len(pools), dtype=bool)
     for i, (name, group) in enumerate(pools):
+        if group.empty:
+            continue
         passes = _bool_column(group, "passes_public", name)
         correct = _bool_column(group, "correct", name)
+        certain[i] = not correct.any()
+        if certain[i]:
+            continue  # nothing correct to submit: exactly 0, whatever the policy does
         cluster = _cluster_column(group)
         for j, kk in enumerate(ks):
             rng = _problem_rng(seed, name, int(kk))
             values[i, :, j] = solve_rate_sampled(passes, correct, cluster, policy, ns, int(kk), int(trials), rng)
-    if scalar_k:
-        values = values[:, :, 0]
-    if scalar_n:
-        values = values[:, 0]
-    return names, values
+    mc_se = _mc_se(values, int(trials), certain[:, None, None])
+
+    def shaped(arr: np.ndarray) -> np.ndarray:
+        arr = arr[:, :, 0] if scalar_k else arr
+        return arr[:, 0] if scalar_n else arr
+
+    if return_mc_se:
+        return names, shaped(values), shaped(mc_se)
+    return names, shaped(values)
 
 
 # --------------------------------------------------------------------------- confidence intervals
+#
+# Two readings of "how sure are we of this mean over problems?":
+#
+# - "problems" (the default): the benchmark is a draw of problems of a kind;
+#   the interval is about the mean another draw of as many such problems
+#   would show (the population mean of pass@k). Resample problems.
+# - "samples": these very problems are the object; the interval is about
+#   their mean true solve rate, the limit of infinitely many samples per
+#   problem. Resample candidates, problems fixed.
+
+# Below this many problems the percentile bootstrap alone undercovers (issue 14: 85-94% at 20).
+FEW_PROBLEMS = 30
+# Least dispersion assumed for per-problem scores, as a share of a Bernoulli's mu(1-mu) (see `score_ci`).
+DISPERSION_FLOOR = 0.3
+# Draws of the problems' rates for the "samples" reading, and candidate
+# resamples x draws each for a subsampled policy's (costs resamples x trials / 20 draws).
+_SAMPLED_POLICY_RESAMPLES = 200
+
+
+class MeanCI(NamedTuple):
+    """A mean over problems with its interval and the name of the method that gave it."""
+
+    value: float | np.ndarray
+    ci_low: float | np.ndarray
+    ci_high: float | np.ndarray
+    method: str | np.ndarray
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise UserError(f"The confidence level must be between 0 and 1, not {level}.")
+
+
+def _values_2d(values, what: str) -> tuple[np.ndarray, bool]:
+    arr = np.asarray(values, dtype=np.float64)
+    one_d = arr.ndim == 1
+    if one_d:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise UserError(f"{what} needs at least one problem's value.")
+    if not np.all(np.isfinite(arr)):
+        raise UserError(f"{what} got a missing or infinite per-problem value.")
+    return arr, one_d
+
+
+def _normal_quantile(level: float) -> float:
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
+
+
+def _t_quantile(level: float, df: int) -> float:
+    """Two-sided Student-t quantile: exact for df 1 and 2, else Cornish-Fisher (A&S 26.7.5, within 0.2% for df >= 3)."""
+    p = 0.5 + level / 2.0
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    z = _normal_quantile(level)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
+    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+
+
+def score_ci(values, *, level: float = 0.95) -> MeanCI:
+    """Mean of per-problem scores in [0, 1] with a quasi-binomial score (Wilson) interval.
+
+    Why: per-problem pass@k and n@k are fractions in [0, 1], not Bernoulli,
+    and on hard benchmarks most are 0. A Wilson interval inverts the score
+    test |mean - mu| <= q sqrt(V(mu) / N), so its width follows the candidate
+    mu, not the observed mean: it stays wide enough near 0 and 1, and is
+    never zero-width. The variance function is quasi-binomial,
+    V(mu) = phi mu (1 - mu): a variable in [0, 1] with mean mu has variance
+    at most mu (1 - mu) (Bernoulli is the most dispersed), so phi <= 1, and
+    phi = s^2 / (mean (1 - mean)) is estimated from the scores; the interval
+    is Wilson's with the effective count N / phi. Two guards, from the
+    simulation of `bench/ci_coverage.py`: phi is floored at
+    DISPERSION_FLOOR = 0.3, as few problems under-sample the rare ones far
+    from the mean (without the floor: 76% coverage for 20 problems, easy,
+    k = 10; with it 96-97%), and the quantile is Student's t with N - 1
+    degrees of freedom, as phi is estimated. When every score is 0 (or every
+    one is 1) the data say nothing of phi, and phi = 1: plain Wilson over N
+    problems, the interval of a Bernoulli proportion, [0, 0.18] for 20
+    unsolved problems (t quantile). Values: [problems] or [problems x metrics].
+    """
+    _check_level(level)
+    arr, one_d = _values_2d(values, "score_ci")
+    if np.any(arr < -1e-12) or np.any(arr > 1 + 1e-12):
+        raise UserError("score_ci needs per-problem scores between 0 and 1.")
+    arr = np.clip(arr, 0.0, 1.0)
+    problems = arr.shape[0]
+    mean = arr.mean(axis=0)
+    if problems > 1:
+        var = arr.var(axis=0, ddof=1)
+        q = _t_quantile(level, problems - 1)
+    else:
+        var = np.zeros_like(mean)
+        q = _normal_quantile(level)
+    edge = (mean <= 0.0) | (mean >= 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(edge, 1.0, np.clip(var / (mean * (1.0 - mean)), DISPERSION_FLOOR, 1.0))
+    count = problems / phi
+    shrink = 1.0 + q * q / count
+    center = (mean + q * q / (2.0 * count)) / shrink
+    half = q * np.sqrt(mean * (1.0 - mean) / count + q * q / (4.0 * count * count)) / shrink
+    low = np.clip(np.minimum(center - half, mean), 0.0, 1.0)
+    high = np.clip(np.maximum(center + half, mean), 0.0, 1.0)
+    if one_d:
+        return MeanCI(float(mean[0]), float(low[0]), float(high[0]), "score")
+    return MeanCI(mean, low, high, np.full(mean.shape, "score", dtype=object))
+
+
+def problems_ci(values, *, method: str = "auto", resamples: int = 1000, level: float = 0.95,
+                seed: int = 0) -> MeanCI:
+    """Mean of per-problem scores with an interval about another draw of problems of the same kind.
+
+    The interval is for the population mean: what the same system would
+    score on average over problems like these (resampling problems), not the
+    precision on these problems (that is the "samples" reading of
+    `metrics_table`). Per-problem Monte Carlo noise (sampled n@k) is part of
+    each score's spread, so this interval already accounts for it.
+
+    method:
+    - "auto" (default): with FEW_PROBLEMS = 30 or more problems and scores
+      not all equal, the percentile bootstrap over problems, widened where
+      needed to contain the `score_ci` interval ("bootstrap+score"); with
+      fewer problems, or every score equal (all 0: nothing solved), the score
+      interval alone ("score"). Why, from `bench/ci_coverage.py` (500
+      datasets a cell; 20, 50, 160 problems; easy, medium, hard; k = 1, 10;
+      n = 10, 20, 50 samples a problem): the bootstrap alone covers 42-97%
+      (hard and easy-at-k=10 cells undercover: skewed scores piled at 0 or
+      1, and [0, 0] whenever nothing is solved); auto covers at least 94%
+      in every cell and is never zero-width; where the bootstrap works the
+      two agree and auto is at most a few percent wider.
+    - "bootstrap": the percentile bootstrap alone (`bootstrap_ci`), as before.
+    - "score": `score_ci` alone.
+
+    values: [problems] or [problems x metrics] (scores in [0, 1]). Returns a
+    MeanCI (value, ci_low, ci_high, method), floats and a str for 1-D input,
+    arrays over metrics for 2-D.
+    """
+    if method not in ("auto", "bootstrap", "score"):
+        raise UserError(f'The interval method must be "auto", "bootstrap" or "score", not {method!r}.')
+    arr, one_d = _values_2d(values, "problems_ci")
+    if method == "bootstrap":
+        value, low, high = bootstrap_ci(arr, resamples=resamples, level=level, seed=seed)
+        labels = np.full(value.shape, "bootstrap", dtype=object)
+    else:
+        value, low, high, labels = score_ci(arr, level=level)
+        if method == "auto" and arr.shape[0] >= FEW_PROBLEMS:
+            spread = arr.max(axis=0) > arr.min(axis=0)
+            if spread.any():
+                _, b_low, b_high = bootstrap_ci(arr[:, spread], resamples=resamples, level=level, seed=seed)
+                low[spread] = np.minimum(low[spread], b_low)
+                high[spread] = np.maximum(high[spread], b_high)
+                labels[spread] = "bootstrap+score"
+    if one_d:
+        return MeanCI(float(value[0]), float(low[0]), float(high[0]), str(labels[0]))
+    return MeanCI(value, low, high, labels)
 
 
 def bootstrap_ci(values, *, resamples: int = 1000, level: float = 0.95, seed: int = 0):
     """Mean over problems with a percentile bootstrap interval (problems resampled with replacement).
+
+    The primitive under `problems_ci`, kept as it was: on its own it
+    undercovers with few problems or skewed scores, and is [0, 0] when
+    every score is 0; `metrics_table` uses `problems_ci`.
 
     values: [problems] or [problems x metrics]. Returns (value, ci_low,
     ci_high), floats for 1-D input, arrays over metrics for 2-D. A resample
@@ -513,12 +739,135 @@ def bootstrap_ci(values, *, resamples: int = 1000, level: float = 0.95, seed: in
     return value, low, high
 
 
+# --------------------------------------------------------------------------- the "samples" reading
+
+
+def _rate_draws(rng: np.random.Generator, shape: tuple[int, ...], *counts: np.ndarray) -> list[np.ndarray]:
+    """Draws of category rates from the Jeffreys posterior Dirichlet(counts + 1/2), one row per draw.
+
+    Jeffreys intervals for a binomial rate hold their coverage near 0 and 1
+    (Brown, Cai and DasGupta 2001); with c = 0 the upper end stays above 0.
+    """
+    gammas = [rng.standard_gamma(np.asarray(c, dtype=np.float64) + 0.5, size=shape) for c in counts]
+    total = np.sum(gammas, axis=0)
+    return [g / total for g in gammas]
+
+
+def _samples_pass_draws(samples: np.ndarray, correct: np.ndarray, ks: np.ndarray, draws: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """[draws x problems x ks] of the true pass@k = 1 - (1 - p)^k, p from each problem's own candidates."""
+    rate, _ = _rate_draws(rng, (draws, samples.size), correct, samples - correct)
+    out = -np.expm1(ks[None, None, :] * np.log1p(-np.minimum(rate, 1 - 1e-16))[:, :, None])
+    out[:, samples == 0] = 0.0  # an empty pool is unsolved, not uncertain
+    return out
+
+
+def _samples_filtered_draws(samples: np.ndarray, passing: np.ndarray, passing_correct: np.ndarray,
+                            ns: np.ndarray, ks: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """[draws x problems x ns x ks] of the true filtered n@k of each problem, from its own candidates.
+
+    With rates drawn for (passing and correct, passing and wrong, failing):
+    the drawn k hold X ~ Binomial(k, pi) passing ones (pi the passing rate),
+    min(n, X) are submitted, each correct with q = the correct share of the
+    passing; so n@k = 1 - E[(1 - q)^min(n, X)], n terms.
+    """
+    pc, pw, _ = _rate_draws(rng, (draws, samples.size), passing_correct, passing - passing_correct, samples - passing)
+    pi = np.clip(pc + pw, 1e-300, 1 - 1e-16)
+    log_miss = np.log1p(-np.minimum(pc / pi, 1 - 1e-16))  # log(1 - q)
+    log_pi, log_fail = np.log(pi), np.log1p(-pi)
+    out = np.empty((draws, samples.size, ns.size, ks.size))
+    for j, k in enumerate(ks):
+        k = int(k)
+        for i, n in enumerate(ns):
+            m = min(int(n), k)
+            below = np.zeros_like(pi)  # P(X < m)
+            expect = np.zeros_like(pi)  # E[(1-q)^X ; X < m]
+            for x in range(m):
+                log_b = (math.lgamma(k + 1) - math.lgamma(x + 1) - math.lgamma(k - x + 1)
+                         + x * log_pi + (k - x) * log_fail)
+                b = np.exp(log_b)
+                below += b
+                expect += b * np.exp(x * log_miss)
+            expect += np.maximum(1.0 - below, 0.0) * np.exp(m * log_miss)
+            out[:, :, i, j] = 1.0 - expect
+    out[:, samples == 0] = 0.0
+    return out
+
+
+def _resampled_policy_values(pools, policy: Policy, ns: np.ndarray, ks: np.ndarray, trials: int,
+                             resamples: int, seed: int) -> np.ndarray:
+    """[resamples x problems x ns x ks] of a policy's n@k on pools resampled with replacement (problems fixed).
+
+    Each resample runs `trials` // 20 draws (at least 20), so the Monte Carlo
+    noise of a resample, averaged over the problems, widens the interval a
+    little: erring wide.
+    """
+    per = max(20, trials // 20)
+    out = np.zeros((resamples, len(pools), ns.size, ks.size))
+    for i, (name, group) in enumerate(pools):
+        if group.empty:
+            continue
+        passes = _bool_column(group, "passes_public", name)
+        correct = _bool_column(group, "correct", name)
+        if not correct.any():
+            continue
+        cluster = _cluster_column(group)
+        for j, kk in enumerate(ks):
+            rng = _problem_rng(seed + 1, name, int(kk))
+            for r in range(resamples):
+                idx = rng.integers(0, passes.size, passes.size)
+                out[r, i, :, j] = solve_rate_sampled(passes[idx], correct[idx], cluster[idx], policy, ns, int(kk),
+                                                     per, rng)
+    return out
+
+
+def _percentiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+    return low, high
+
+
 # --------------------------------------------------------------------------- the METRICS table
+
+# What a row's interval is about (the `interval` column).
+INTERVAL_READINGS = ("problems", "samples")
+
+
+def fitting_ks(samples, ks: Sequence[int] | None = None, *, problems: Sequence | None = None,
+               grid: Sequence[int] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+               ) -> tuple[list[int], str | None]:
+    """The k to report for pools of these sizes, and a one-line note when the grid was cut.
+
+    ks given (the user asked for them): every k must fit every non-empty
+    pool, else UserError (pass@k is not extrapolated). ks=None: `grid` cut at
+    the smallest non-empty pool, the note naming the k left out and why.
+    Empty pools never count: they score 0 at every k.
+    """
+    sizes = _counts("samples", samples)
+    if ks is not None:
+        ks_arr = np.unique(_ks(list(ks), "k"))
+        _check_k_fits(sizes, ks_arr, problems)
+        return [int(k) for k in ks_arr], None
+    pooled = np.flatnonzero(sizes > 0)
+    grid = sorted(set(int(k) for k in _ks(list(grid), "k")))
+    if pooled.size == 0:
+        return [grid[0]], f"Every problem has an empty pool: only k={grid[0]} is reported (all 0)."
+    i = int(pooled[np.argmin(sizes[pooled])])
+    fewest = int(sizes[i])
+    kept = [k for k in grid if k <= fewest]
+    dropped = [k for k in grid if k > fewest]
+    if not kept:
+        kept = [fewest]
+    note = None
+    if dropped:
+        note = (f"k={dropped[0]} and above left out of the grid: problem {_problem_name(problems, i)} "
+                f"has only {fewest} samples.")
+    return kept, note
 
 
 def metrics_table(
     judgements: pd.DataFrame,
-    ks: Sequence[int],
+    ks: Sequence[int] | None = None,
     ns: Sequence[int] = (),
     *,
     policies: Mapping[str, Policy] | None = None,
@@ -527,10 +876,13 @@ def metrics_table(
     level: float = 0.95,
     seed: int = 0,
     per_problem: bool = True,
+    problems: Sequence[str] | None = None,
+    ci: str = "problems",
+    ci_method: str = "auto",
 ) -> pd.DataFrame:
     """The METRICS table from a judgements table: pass@k, and n@k for each n and policy.
 
-    Rows carry a `metric` column beside METRICS:
+    Rows carry, beside METRICS, a `metric` column:
 
     - "pass@k" (n = k): any correct sample among k, correct ones failing the
       public tests included;
@@ -538,65 +890,158 @@ def metrics_table(
       that pass the public tests, uniformly;
     - "n@k <name>" for each policy of `policies` (default: the clustered one
       of `acodium.select`), by subsampling with `trials` draws ("n@k filtered
-      (sampled)" for a policy named "filtered", beside the exact one).
+      (sampled)" for a policy named "filtered", beside the exact one);
 
-    problem="ALL" rows hold the mean over problems with a bootstrap interval
-    (`resamples`, `level`); per-problem rows (when `per_problem`) have no
-    interval (NaN).
+    and `interval` (what ci_low..ci_high is about, None where there is no
+    interval), `ci_method` (how it was computed), `mc_se` (the Monte Carlo
+    standard error of `value` from the finite `trials`; 0 for exact metrics),
+    `problems` (how many problems the row averages) and `short_pools` (how
+    many of them had fewer candidates than k: empty pools, scored 0).
+
+    problems: every problem of the benchmark; those without a row in
+      `judgements` have an empty pool and score 0 at every k and n (never an
+      error, never dropped from the mean). Default: the problems of
+      `judgements`.
+    ks: the k asked for; one larger than a non-empty pool is an error.
+      None: the grid of `fitting_ks` cut at the smallest non-empty pool,
+      with a note in `table.attrs["notes"]`.
+    ci: what the interval of the problem="ALL" rows is about, at `level`:
+    - "problems" (default): another draw of as many problems of the same
+      kind; `problems_ci` with `ci_method` ("auto": percentile bootstrap over
+      problems with `resamples`, guarded by a score interval; "score" when
+      problems are few or all score alike; see there). Per-problem rows have
+      no interval (NaN).
+    - "samples": the precision on these very problems, their mean true rate
+      as if each had infinitely many candidates; problems fixed, each
+      problem's rates drawn (`resamples` times) from the Jeffreys posterior
+      of its own candidates, for pass@k and exact n@k; a subsampled policy's
+      pools are resampled with replacement (min(resamples, 200) resamples of
+      trials // 20 draws each: slower), and its interval widened by its
+      Monte Carlo error. Per-problem rows get their own interval.
     """
-    pools = _pools(judgements)
+    if ci not in INTERVAL_READINGS:
+        raise UserError(f'ci must be "problems" (another draw of problems) or "samples" (these problems), not {ci!r}.')
+    if ci == "problems" and ci_method not in ("auto", "bootstrap", "score"):
+        raise UserError(f'The interval method must be "auto", "bootstrap" or "score", not {ci_method!r}.')
+    _check_level(level)
+    pools = _pools(judgements, problems)
     names = [name for name, _ in pools]
     if "ALL" in names:
         raise UserError('A problem is named "ALL", the name the metrics table keeps for the mean over problems.')
-    ks_arr = np.unique(_ks(list(ks), "k"))
+    samples = np.array([len(g) for _, g in pools], dtype=np.int64)
+    ks_list, note = fitting_ks(samples, ks, problems=names)
+    ks_arr = np.array(ks_list, dtype=np.int64)
     ns_arr = np.unique(_ks(list(ns), "n")) if len(ns) else np.array([], dtype=np.int64)
     if policies is None:
         from .select import clustered_policy
 
         policies = {"clustered": clustered_policy}
-    samples = np.array([len(g) for _, g in pools])
-    _check_k_fits(samples, ks_arr, names)
-    correct = np.array([_bool_column(g, "correct", name).sum() for name, g in pools])
-    passing_correct = []
-    passing = []
+    correct = np.array([_bool_column(g, "correct", name).sum() if len(g) else 0 for name, g in pools])
+    passing, passing_correct = [], []
     for name, g in pools:
+        if g.empty:
+            passing.append(0)
+            passing_correct.append(0)
+            continue
         pp, cc = _bool_column(g, "passes_public", name), _bool_column(g, "correct", name)
         passing.append(pp.sum())
         passing_correct.append((pp & cc).sum())
+    passing, passing_correct = np.array(passing, dtype=np.int64), np.array(passing_correct, dtype=np.int64)
+    z = _normal_quantile(level)
+    rng = np.random.default_rng([int(seed), 14])
+    draws = int(resamples)
+    if draws < 1:
+        raise UserError("resamples must be at least 1.")
 
-    blocks: list[tuple[str, int | None, np.ndarray]] = []  # (metric, n or None for n = k, [problems x ks])
-    blocks.append(("pass@k", None, pass_at_k(samples, correct, ks_arr, names)))
+    # (metric, n or None for n = k, values [problems x ks], mc_se [problems x ks], sample draws or None)
+    blocks: list[tuple[str, int | None, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    zero = np.zeros((len(pools), ks_arr.size))
+    pass_draws = _samples_pass_draws(samples, correct, ks_arr, draws, rng) if ci == "samples" else None
+    blocks.append(("pass@k", None, pass_at_k(samples, correct, ks_arr, names), zero, pass_draws))
     if ns_arr.size:
-        exact = n_at_k_filtered(samples, np.array(passing), np.array(passing_correct), ns_arr, ks_arr, names)
+        exact = n_at_k_filtered(samples, passing, passing_correct, ns_arr, ks_arr, names)
+        exact_draws = (_samples_filtered_draws(samples, passing, passing_correct, ns_arr, ks_arr, draws, rng)
+                       if ci == "samples" else None)
         for j, nn in enumerate(ns_arr):
-            blocks.append(("n@k filtered", int(nn), exact[:, j, :]))
+            blocks.append(("n@k filtered", int(nn), exact[:, j, :], zero,
+                           None if exact_draws is None else exact_draws[:, :, j, :]))
         for policy_name, policy in policies.items():
-            _, sampled = n_at_k_sampled(judgements, policy, ns_arr, ks_arr, trials=trials, seed=seed)
+            _, sampled, mc_se = n_at_k_sampled(judgements, policy, ns_arr, ks_arr, trials=trials, seed=seed,
+                                               problems=names, return_mc_se=True)
+            policy_draws = None
+            if ci == "samples":
+                policy_draws = _resampled_policy_values(pools, policy, ns_arr, ks_arr, int(trials),
+                                                        min(draws, _SAMPLED_POLICY_RESAMPLES), seed)
             metric = f"n@k {policy_name}"
             if metric == "n@k filtered":  # the exact one holds that name
                 metric += " (sampled)"
             for j, nn in enumerate(ns_arr):
-                blocks.append((metric, int(nn), sampled[:, j, :]))
+                blocks.append((metric, int(nn), sampled[:, j, :], mc_se[:, j, :],
+                               None if policy_draws is None else policy_draws[:, :, j, :]))
 
+    count = len(pools)
+    short = (samples[:, None] < ks_arr[None, :])  # [problems x ks]: only empty pools get here
     frames = []
-    for metric, nn, values in blocks:
+    for metric, nn, values, mc_se, sample_draws in blocks:
         n_col = ks_arr if nn is None else np.full(ks_arr.size, nn)
-        mean, low, high = bootstrap_ci(values, resamples=resamples, level=level, seed=seed)
+        mean_mc_se = np.sqrt((mc_se**2).sum(axis=0)) / count
+        if ci == "problems":
+            mean, low, high, how = problems_ci(values, method=ci_method, resamples=resamples, level=level, seed=seed)
+            interval = "problems"
+        else:
+            mean = values.mean(axis=0)
+            low, high = _percentiles(sample_draws.mean(axis=1), level)
+            how = np.full(ks_arr.size, "jeffreys posterior", dtype=object)
+            if mc_se.any():  # a subsampled policy: resampled pools, plus its Monte Carlo error
+                half_low, half_high = np.maximum(mean - low, 0.0), np.maximum(high - mean, 0.0)
+                low = mean - np.hypot(half_low, z * mean_mc_se)
+                high = mean + np.hypot(half_high, z * mean_mc_se)
+                how[:] = "pool bootstrap + mc"
+                # n@k <= pass@k for any policy: pass@k's upper end bounds a degenerate interval.
+                flat = high <= low
+                high = np.where(flat, np.maximum(high, _percentiles(pass_draws.mean(axis=1), level)[1]), high)
+            low, high = np.clip(np.minimum(low, mean), 0.0, 1.0), np.clip(np.maximum(high, mean), 0.0, 1.0)
+            interval = "samples"
         frames.append(pd.DataFrame({
             "problem": "ALL", "n": n_col, "k": ks_arr, "value": mean, "ci_low": low, "ci_high": high,
-            "metric": metric,
+            "metric": metric, "interval": interval, "ci_method": how, "mc_se": mean_mc_se,
+            "problems": count, "short_pools": short.sum(axis=0),
         }))
         if per_problem:
+            if ci == "samples":
+                p_low, p_high = _percentiles(sample_draws, level)
+                if mc_se.any():
+                    p_low = values - np.hypot(np.maximum(values - p_low, 0.0), z * mc_se)
+                    p_high = values + np.hypot(np.maximum(p_high - values, 0.0), z * mc_se)
+                p_low = np.clip(np.minimum(p_low, values), 0.0, 1.0)
+                p_high = np.clip(np.maximum(p_high, values), 0.0, 1.0)
+                p_how = np.repeat(how[None, :], count, axis=0)
+                p_how[samples == 0] = "empty pool"  # 0 by definition, not by estimate
+                p_interval, p_how = "samples", p_how.reshape(-1)
+            else:
+                p_low = p_high = np.full(values.shape, np.nan)
+                p_interval, p_how = None, None
             frames.append(pd.DataFrame({
                 "problem": np.repeat(names, ks_arr.size),
-                "n": np.tile(n_col, len(names)),
-                "k": np.tile(ks_arr, len(names)),
+                "n": np.tile(n_col, count),
+                "k": np.tile(ks_arr, count),
                 "value": values.reshape(-1),
-                "ci_low": np.nan,
-                "ci_high": np.nan,
+                "ci_low": p_low.reshape(-1),
+                "ci_high": p_high.reshape(-1),
                 "metric": metric,
+                "interval": p_interval,
+                "ci_method": p_how,
+                "mc_se": mc_se.reshape(-1),
+                "problems": 1,
+                "short_pools": short.reshape(-1).astype(np.int64),
             }))
     table = pd.concat(frames, ignore_index=True)
-    table["n"] = table["n"].astype(np.int64)
-    table["k"] = table["k"].astype(np.int64)
-    return table[METRICS + ["metric"]]
+    for column in ("n", "k", "problems", "short_pools"):
+        table[column] = table[column].astype(np.int64)
+    table = table[METRICS + TABLE_EXTRAS]
+    table.attrs["notes"] = [note] if note else []
+    return table
+
+
+# Columns of metrics_table beyond METRICS, in order.
+TABLE_EXTRAS = ["metric", "interval", "ci_method", "mc_se", "problems", "short_pools"]
