@@ -3,7 +3,8 @@
 Every estimator here works on a *pool*: K samples drawn for a problem, of
 which some pass the public tests and some are correct (pass every hidden
 test, DESIGN.md). A metric "at k" is the probability over a uniform draw of k
-of the K samples, so k may never exceed K: we say so rather than extrapolate.
+of the K samples, so k may never exceed a non-empty pool's K: we say so
+rather than extrapolate (`fitting_ks` cuts a default grid instead).
 
 - `pass_at_k(n, c, k)`: the unbiased estimator of the Codex paper,
   1 - C(n-c, k) / C(n, k), from the product form prod_{i<k} (1 - c/(n-i)),
@@ -16,8 +17,22 @@ of the K samples, so k may never exceed K: we say so rather than extrapolate.
   policy (`acodium.select.clustered_policy`, ...) by repeated draws; a policy
   sees `Draws` and returns submission positions (`per_draw_policy` adapts a
   function written for a single draw).
-- `bootstrap_ci(values)`: percentile interval over problems for a mean.
-- `metrics_table(judgements, ks, ns)`: the METRICS table of `acodium.tables`.
+- `problems_ci(values)`: the mean over problems with an interval about
+  another draw of problems of the same kind (percentile bootstrap guarded by
+  a score interval; the score interval alone for few problems or when every
+  problem scores 0); `score_ci`, `bootstrap_ci` (the bare percentile
+  bootstrap) underneath.
+- `samples_ci(n, c, k)`: the other reading, the precision on these very
+  problems (candidates resampled, problems fixed).
+- `metrics_table(judgements, ks, ns)`: the METRICS table of `acodium.tables`,
+  with what each interval is about (`interval`), how it was made
+  (`ci_method`) and the Monte Carlo error of subsampled n@k (`mc_se`).
+
+A problem without candidates (an empty pool) is an unsolved problem: 0 at
+every k and n, counted in every mean (give the benchmark's problems to
+`metrics_table(problems=...)` or `n_at_k_sampled(problems=...)`, since a
+judgements table has no row for it). docs/metrics.md says what the
+intervals mean and how well they cover (`bench/ci_coverage.py`).
 """
 
 from __future__ import annotations
@@ -554,9 +569,8 @@ def n_at_k_sampled(
 FEW_PROBLEMS = 30
 # Least dispersion assumed for per-problem scores, as a share of a Bernoulli's mu(1-mu) (see `score_ci`).
 DISPERSION_FLOOR = 0.3
-# Draws of the problems' rates for the "samples" reading, and candidate
-# resamples x draws each for a subsampled policy's (costs resamples x trials / 20 draws).
-_SAMPLED_POLICY_RESAMPLES = 200
+# Resamples of a pool for the "samples" reading's variance of filtered and subsampled n@k.
+_SAMPLES_RESAMPLES = 200
 
 
 class MeanCI(NamedTuple):
@@ -669,11 +683,12 @@ def problems_ci(values, *, method: str = "auto", resamples: int = 1000, level: f
       fewer problems, or every score equal (all 0: nothing solved), the score
       interval alone ("score"). Why, from `bench/ci_coverage.py` (500
       datasets a cell; 20, 50, 160 problems; easy, medium, hard; k = 1, 10;
-      n = 10, 20, 50 samples a problem): the bootstrap alone covers 42-97%
+      n = 10, 20, 50 samples a problem): the bootstrap alone covers 39-96%
       (hard and easy-at-k=10 cells undercover: skewed scores piled at 0 or
-      1, and [0, 0] whenever nothing is solved); auto covers at least 94%
-      in every cell and is never zero-width; where the bootstrap works the
-      two agree and auto is at most a few percent wider.
+      1, and [0, 0] whenever nothing is solved); auto covers at least 95%
+      in every cell and is never zero-width; where the bootstrap already
+      covers, auto is 2-15% wider (20-25% with 20 problems, where the score
+      interval alone is used and errs wide).
     - "bootstrap": the percentile bootstrap alone (`bootstrap_ci`), as before.
     - "score": `score_ci` alone.
 
@@ -740,72 +755,113 @@ def bootstrap_ci(values, *, resamples: int = 1000, level: float = 0.95, seed: in
 
 
 # --------------------------------------------------------------------------- the "samples" reading
+#
+# Problems fixed, the target is their mean true rate (the limit of infinitely
+# many candidates each). Its estimate, the mean of unbiased per-problem
+# estimates, has variance sum_i Var(x_i) / N^2, and a bound: every estimator
+# here averages a k-subset outcome over all k-subsets (a U-statistic), so it
+# is at least as precise as the mean over floor(K/k) disjoint groups of k,
+# whence Var(x_i) <= t_i (1 - t_i) / floor(K_i / k), and the mean over
+# problems obeys the Bernoulli bound t (1 - t) / m with m = N min_i floor(K_i/k).
+# The interval is then a score (Wilson) interval like `score_ci`, with that
+# effective count m and a dispersion phi = estimated variance / bound,
+# floored as there, and 1 where the data say nothing (all 0 or all 1, or a
+# variance that cannot be estimated): never zero-width, and it keeps its
+# coverage where most problems have no correct candidate (a Beta posterior
+# per problem does not: its prior's pull adds up over problems; see
+# `bench/ci_coverage.py --reading samples`).
 
 
-def _rate_draws(rng: np.random.Generator, shape: tuple[int, ...], *counts: np.ndarray) -> list[np.ndarray]:
-    """Draws of category rates from the Jeffreys posterior Dirichlet(counts + 1/2), one row per draw.
+def _score_bounds(mean: np.ndarray, scale: np.ndarray, extra: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solutions t of (mean - t)^2 = q^2 (scale t (1 - t) + extra): a score interval with variance scale t(1-t) + extra."""
+    qa = q * q * scale
+    a = 1.0 + qa
+    b = 2.0 * mean + qa
+    c = mean * mean - q * q * extra
+    root = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+    low, high = (b - root) / (2.0 * a), (b + root) / (2.0 * a)
+    return np.clip(np.minimum(low, mean), 0.0, 1.0), np.clip(np.maximum(high, mean), 0.0, 1.0)
 
-    Jeffreys intervals for a binomial rate hold their coverage near 0 and 1
-    (Brown, Cai and DasGupta 2001); with c = 0 the upper end stays above 0.
+
+def _dispersion(mean: np.ndarray, variance: np.ndarray, bound_scale: np.ndarray) -> np.ndarray:
+    """phi = variance / (bound_scale mean (1 - mean)), within [DISPERSION_FLOOR, 1]; 1 at the edges or if unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.clip(variance / (bound_scale * mean * (1.0 - mean)), DISPERSION_FLOOR, 1.0)
+    return np.where((mean <= 0.0) | (mean >= 1.0) | ~np.isfinite(phi), 1.0, phi)
+
+
+def _samples_intervals(values: np.ndarray, variances: np.ndarray, mc_se: np.ndarray, samples: np.ndarray,
+                       ks: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The "samples" interval of the mean ([ks]) and of each problem ([problems x ks]).
+
+    values, variances (NaN where unknown), mc_se: [problems x ks]; the Monte
+    Carlo variance of a subsampled value is added to the score test's.
+    Empty pools are 0 by definition: outside the estimate, scaled in.
     """
-    gammas = [rng.standard_gamma(np.asarray(c, dtype=np.float64) + 0.5, size=shape) for c in counts]
-    total = np.sum(gammas, axis=0)
-    return [g / total for g in gammas]
+    pooled = samples > 0
+    groups = np.where(pooled[:, None], samples[:, None] // ks[None, :], 0).astype(np.float64)  # floor(K/k)
+    z = _normal_quantile(level)
+    # Each problem alone.
+    p_low, p_high = np.zeros_like(values), np.zeros_like(values)
+    if pooled.any():
+        v, g = values[pooled], groups[pooled]
+        phi = _dispersion(v, variances[pooled], 1.0 / g)
+        p_low[pooled], p_high[pooled] = _score_bounds(v, phi / g, mc_se[pooled] ** 2, z)
+    # The mean: over the problems with candidates, then scaled by their share.
+    count = int(pooled.sum())
+    if count == 0:
+        zero = np.zeros(ks.size)
+        return zero, zero, p_low, p_high
+    v, g = values[pooled], groups[pooled]
+    mean = v.mean(axis=0)
+    effective = count * g.min(axis=0)
+    phi = _dispersion(mean, variances[pooled].sum(axis=0) / count**2, 1.0 / effective)
+    q = _t_quantile(level, count - 1) if count > 1 else z
+    low, high = _score_bounds(mean, phi / effective, (mc_se[pooled] ** 2).sum(axis=0) / count**2, q)
+    share = count / samples.size
+    return low * share, high * share, p_low, p_high
 
 
-def _samples_pass_draws(samples: np.ndarray, correct: np.ndarray, ks: np.ndarray, draws: int,
-                        rng: np.random.Generator) -> np.ndarray:
-    """[draws x problems x ks] of the true pass@k = 1 - (1 - p)^k, p from each problem's own candidates."""
-    rate, _ = _rate_draws(rng, (draws, samples.size), correct, samples - correct)
-    out = -np.expm1(ks[None, None, :] * np.log1p(-np.minimum(rate, 1 - 1e-16))[:, :, None])
-    out[:, samples == 0] = 0.0  # an empty pool is unsolved, not uncertain
-    return out
-
-
-def _samples_filtered_draws(samples: np.ndarray, passing: np.ndarray, passing_correct: np.ndarray,
-                            ns: np.ndarray, ks: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """[draws x problems x ns x ks] of the true filtered n@k of each problem, from its own candidates.
-
-    With rates drawn for (passing and correct, passing and wrong, failing):
-    the drawn k hold X ~ Binomial(k, pi) passing ones (pi the passing rate),
-    min(n, X) are submitted, each correct with q = the correct share of the
-    passing; so n@k = 1 - E[(1 - q)^min(n, X)], n terms.
-    """
-    pc, pw, _ = _rate_draws(rng, (draws, samples.size), passing_correct, passing - passing_correct, samples - passing)
-    pi = np.clip(pc + pw, 1e-300, 1 - 1e-16)
-    log_miss = np.log1p(-np.minimum(pc / pi, 1 - 1e-16))  # log(1 - q)
-    log_pi, log_fail = np.log(pi), np.log1p(-pi)
-    out = np.empty((draws, samples.size, ns.size, ks.size))
+def _pass_variances(samples: np.ndarray, correct: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """Unbiased Var(pass@k estimate) per problem: m_k^2 - m_2k, m_j = C(n-c, j) / C(n, j); NaN where n < 2k."""
+    out = np.full((samples.size, ks.size), np.nan)
     for j, k in enumerate(ks):
-        k = int(k)
-        for i, n in enumerate(ns):
-            m = min(int(n), k)
-            below = np.zeros_like(pi)  # P(X < m)
-            expect = np.zeros_like(pi)  # E[(1-q)^X ; X < m]
-            for x in range(m):
-                log_b = (math.lgamma(k + 1) - math.lgamma(x + 1) - math.lgamma(k - x + 1)
-                         + x * log_pi + (k - x) * log_fail)
-                b = np.exp(log_b)
-                below += b
-                expect += b * np.exp(x * log_miss)
-            expect += np.maximum(1.0 - below, 0.0) * np.exp(m * log_miss)
-            out[:, :, i, j] = 1.0 - expect
-    out[:, samples == 0] = 0.0
+        rows = samples >= 2 * k
+        if rows.any():
+            miss = 1.0 - pass_at_k(samples[rows], correct[rows], [int(k), 2 * int(k)])
+            out[rows, j] = np.maximum(miss[:, 0] ** 2 - miss[:, 1], 0.0)
     return out
 
 
-def _resampled_policy_values(pools, policy: Policy, ns: np.ndarray, ks: np.ndarray, trials: int,
-                             resamples: int, seed: int) -> np.ndarray:
-    """[resamples x problems x ns x ks] of a policy's n@k on pools resampled with replacement (problems fixed).
+def _filtered_variances(samples: np.ndarray, passing: np.ndarray, passing_correct: np.ndarray, ns: np.ndarray,
+                        ks: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """[problems x ns x ks] bootstrap variance of the exact filtered n@k: each pool's counts resampled."""
+    out = np.full((samples.size, ns.size, ks.size), np.nan)
+    rows = np.flatnonzero(samples > 0)
+    if rows.size == 0:
+        return out
+    K, P, C = samples[rows], passing[rows], passing_correct[rows]
+    shares = np.stack([C, P - C, K - P], axis=1) / K[:, None]
+    drawn = np.stack([rng.multinomial(K[i], shares[i], size=resamples) for i in range(rows.size)], axis=1)
+    C_star, P_star = drawn[:, :, 0], drawn[:, :, 0] + drawn[:, :, 1]  # [resamples x problems]
+    values = n_at_k_filtered(np.broadcast_to(K, C_star.shape).reshape(-1), P_star.reshape(-1),
+                             C_star.reshape(-1), ns, ks)
+    out[rows] = values.reshape(resamples, rows.size, ns.size, ks.size).var(axis=0, ddof=1)
+    return out
 
-    Each resample runs `trials` // 20 draws (at least 20), so the Monte Carlo
-    noise of a resample, averaged over the problems, widens the interval a
-    little: erring wide.
+
+def _policy_variances(pools, policy: Policy, ns: np.ndarray, ks: np.ndarray, trials: int, resamples: int,
+                      seed: int) -> np.ndarray:
+    """[problems x ns x ks] bootstrap variance of a policy's n@k: pools resampled with replacement, problems fixed.
+
+    Each resample runs max(20, trials // 20) draws; their Monte Carlo
+    variance is taken out of the spread of the resamples.
     """
     per = max(20, trials // 20)
-    out = np.zeros((resamples, len(pools), ns.size, ks.size))
+    out = np.zeros((len(pools), ns.size, ks.size))
     for i, (name, group) in enumerate(pools):
         if group.empty:
+            out[i] = np.nan
             continue
         passes = _bool_column(group, "passes_public", name)
         correct = _bool_column(group, "correct", name)
@@ -814,17 +870,33 @@ def _resampled_policy_values(pools, policy: Policy, ns: np.ndarray, ks: np.ndarr
         cluster = _cluster_column(group)
         for j, kk in enumerate(ks):
             rng = _problem_rng(seed + 1, name, int(kk))
+            values = np.empty((resamples, ns.size))
             for r in range(resamples):
                 idx = rng.integers(0, passes.size, passes.size)
-                out[r, i, :, j] = solve_rate_sampled(passes[idx], correct[idx], cluster[idx], policy, ns, int(kk),
-                                                     per, rng)
+                values[r] = solve_rate_sampled(passes[idx], correct[idx], cluster[idx], policy, ns, int(kk), per, rng)
+            noise = (values * (1.0 - values)).mean(axis=0) / (per - 1)
+            out[i, :, j] = np.maximum(values.var(axis=0, ddof=1) - noise, 0.0)
     return out
 
 
-def _percentiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
-    return low, high
+def samples_ci(n, c, k, *, level: float = 0.95) -> MeanCI:
+    """Mean pass@k over these problems with the "samples" interval: their mean true pass@k, problems fixed.
+
+    n samples and c correct per problem (an empty pool, n = 0, is 0 by
+    definition); see the comment above for the method. k: a number (floats)
+    or a list (arrays over ks). `bench/ci_coverage.py --reading samples`
+    checks the coverage.
+    """
+    _check_level(level)
+    n_arr, c_arr = np.broadcast_arrays(_counts("n", n), _counts("c", c))
+    ks = _ks(k)
+    values = pass_at_k(n_arr, c_arr, ks)
+    low, high, _, _ = _samples_intervals(values, _pass_variances(n_arr, c_arr, ks), np.zeros_like(values),
+                                         n_arr, ks, level)
+    value = values.mean(axis=0)
+    if np.ndim(k) == 0:
+        return MeanCI(float(value[0]), float(low[0]), float(high[0]), "score (samples)")
+    return MeanCI(value, low, high, np.full(ks.size, "score (samples)", dtype=object))
 
 
 # --------------------------------------------------------------------------- the METRICS table
@@ -912,12 +984,13 @@ def metrics_table(
       problems are few or all score alike; see there). Per-problem rows have
       no interval (NaN).
     - "samples": the precision on these very problems, their mean true rate
-      as if each had infinitely many candidates; problems fixed, each
-      problem's rates drawn (`resamples` times) from the Jeffreys posterior
-      of its own candidates, for pass@k and exact n@k; a subsampled policy's
-      pools are resampled with replacement (min(resamples, 200) resamples of
-      trials // 20 draws each: slower), and its interval widened by its
-      Monte Carlo error. Per-problem rows get their own interval.
+      as if each had infinitely many candidates; problems fixed, a score
+      interval from each problem's own candidates (see `samples_ci`):
+      variance of pass@k unbiased, of the filtered n@k by resampling the
+      pools' counts, of a subsampled policy by resampling its pools
+      (min(resamples, 200) resamples of max(20, trials // 20) draws: that
+      costs about 10x the policy's own estimate), whose Monte Carlo error
+      is added to the interval. Per-problem rows get their own interval.
     """
     if ci not in INTERVAL_READINGS:
         raise UserError(f'ci must be "problems" (another draw of problems) or "samples" (these problems), not {ci!r}.')
@@ -947,74 +1020,57 @@ def metrics_table(
         passing.append(pp.sum())
         passing_correct.append((pp & cc).sum())
     passing, passing_correct = np.array(passing, dtype=np.int64), np.array(passing_correct, dtype=np.int64)
-    z = _normal_quantile(level)
-    rng = np.random.default_rng([int(seed), 14])
-    draws = int(resamples)
-    if draws < 1:
+    if int(resamples) < 1:
         raise UserError("resamples must be at least 1.")
+    by_samples = ci == "samples"
+    rng = np.random.default_rng([int(seed), 14])
+    pool_resamples = min(int(resamples), _SAMPLES_RESAMPLES)
 
-    # (metric, n or None for n = k, values [problems x ks], mc_se [problems x ks], sample draws or None)
+    # (metric, n or None for n = k, values, mc_se, variances or None for the samples reading), each [problems x ks]
     blocks: list[tuple[str, int | None, np.ndarray, np.ndarray, np.ndarray | None]] = []
     zero = np.zeros((len(pools), ks_arr.size))
-    pass_draws = _samples_pass_draws(samples, correct, ks_arr, draws, rng) if ci == "samples" else None
-    blocks.append(("pass@k", None, pass_at_k(samples, correct, ks_arr, names), zero, pass_draws))
+    blocks.append(("pass@k", None, pass_at_k(samples, correct, ks_arr, names), zero,
+                   _pass_variances(samples, correct, ks_arr) if by_samples else None))
     if ns_arr.size:
         exact = n_at_k_filtered(samples, passing, passing_correct, ns_arr, ks_arr, names)
-        exact_draws = (_samples_filtered_draws(samples, passing, passing_correct, ns_arr, ks_arr, draws, rng)
-                       if ci == "samples" else None)
+        exact_var = (_filtered_variances(samples, passing, passing_correct, ns_arr, ks_arr, pool_resamples, rng)
+                     if by_samples else None)
         for j, nn in enumerate(ns_arr):
             blocks.append(("n@k filtered", int(nn), exact[:, j, :], zero,
-                           None if exact_draws is None else exact_draws[:, :, j, :]))
+                           None if exact_var is None else exact_var[:, j, :]))
         for policy_name, policy in policies.items():
             _, sampled, mc_se = n_at_k_sampled(judgements, policy, ns_arr, ks_arr, trials=trials, seed=seed,
                                                problems=names, return_mc_se=True)
-            policy_draws = None
-            if ci == "samples":
-                policy_draws = _resampled_policy_values(pools, policy, ns_arr, ks_arr, int(trials),
-                                                        min(draws, _SAMPLED_POLICY_RESAMPLES), seed)
+            policy_var = (_policy_variances(pools, policy, ns_arr, ks_arr, int(trials), pool_resamples, seed)
+                          if by_samples else None)
             metric = f"n@k {policy_name}"
             if metric == "n@k filtered":  # the exact one holds that name
                 metric += " (sampled)"
             for j, nn in enumerate(ns_arr):
                 blocks.append((metric, int(nn), sampled[:, j, :], mc_se[:, j, :],
-                               None if policy_draws is None else policy_draws[:, :, j, :]))
+                               None if policy_var is None else policy_var[:, j, :]))
 
     count = len(pools)
     short = (samples[:, None] < ks_arr[None, :])  # [problems x ks]: only empty pools get here
     frames = []
-    for metric, nn, values, mc_se, sample_draws in blocks:
+    for metric, nn, values, mc_se, variances in blocks:
         n_col = ks_arr if nn is None else np.full(ks_arr.size, nn)
         mean_mc_se = np.sqrt((mc_se**2).sum(axis=0)) / count
-        if ci == "problems":
+        if by_samples:
+            mean = values.mean(axis=0)
+            low, high, p_low, p_high = _samples_intervals(values, variances, mc_se, samples, ks_arr, level)
+            how = np.full(ks_arr.size, "score (samples)", dtype=object)
+            interval = "samples"
+        else:
             mean, low, high, how = problems_ci(values, method=ci_method, resamples=resamples, level=level, seed=seed)
             interval = "problems"
-        else:
-            mean = values.mean(axis=0)
-            low, high = _percentiles(sample_draws.mean(axis=1), level)
-            how = np.full(ks_arr.size, "jeffreys posterior", dtype=object)
-            if mc_se.any():  # a subsampled policy: resampled pools, plus its Monte Carlo error
-                half_low, half_high = np.maximum(mean - low, 0.0), np.maximum(high - mean, 0.0)
-                low = mean - np.hypot(half_low, z * mean_mc_se)
-                high = mean + np.hypot(half_high, z * mean_mc_se)
-                how[:] = "pool bootstrap + mc"
-                # n@k <= pass@k for any policy: pass@k's upper end bounds a degenerate interval.
-                flat = high <= low
-                high = np.where(flat, np.maximum(high, _percentiles(pass_draws.mean(axis=1), level)[1]), high)
-            low, high = np.clip(np.minimum(low, mean), 0.0, 1.0), np.clip(np.maximum(high, mean), 0.0, 1.0)
-            interval = "samples"
         frames.append(pd.DataFrame({
             "problem": "ALL", "n": n_col, "k": ks_arr, "value": mean, "ci_low": low, "ci_high": high,
             "metric": metric, "interval": interval, "ci_method": how, "mc_se": mean_mc_se,
             "problems": count, "short_pools": short.sum(axis=0),
         }))
         if per_problem:
-            if ci == "samples":
-                p_low, p_high = _percentiles(sample_draws, level)
-                if mc_se.any():
-                    p_low = values - np.hypot(np.maximum(values - p_low, 0.0), z * mc_se)
-                    p_high = values + np.hypot(np.maximum(p_high - values, 0.0), z * mc_se)
-                p_low = np.clip(np.minimum(p_low, values), 0.0, 1.0)
-                p_high = np.clip(np.maximum(p_high, values), 0.0, 1.0)
+            if by_samples:
                 p_how = np.repeat(how[None, :], count, axis=0)
                 p_how[samples == 0] = "empty pool"  # 0 by definition, not by estimate
                 p_interval, p_how = "samples", p_how.reshape(-1)

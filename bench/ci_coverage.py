@@ -17,8 +17,10 @@ Benchmarks (p per problem):
           20-problem benchmarks solve nothing (the audit saw 236 of 500)
 
 With 500 benchmarks a cell, a coverage estimate has a standard error of
-about 1 point at 95%. 1000 bootstrap resamples (the library default);
---resamples lowers it. About 10 s of CPU.
+about 1 point at 95%. 1000 bootstrap resamples (the library default, all
+500 benchmarks of a cell share them); a few seconds. `--reading samples`
+checks the other reading instead: problems fixed, the target their own mean
+true pass@k (`samples_ci`).
 
     .venv/bin/python bench/ci_coverage.py [--datasets 500] [--samples 20] [--resamples 1000] [--seed 0]
 """
@@ -31,7 +33,7 @@ import time
 
 import numpy as np
 
-from acodium.metrics import bootstrap_ci, pass_at_k, problems_ci
+from acodium.metrics import bootstrap_ci, pass_at_k, problems_ci, samples_ci
 
 BENCHMARKS = {
     # name: (share of problems with p = 0, Beta a, Beta b)
@@ -65,7 +67,11 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--level", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reading", choices=["problems", "samples"], default="problems",
+                        help='"samples": check the other reading instead (problems fixed, `samples_ci`)')
     args = parser.parse_args()
+    if args.reading == "samples":
+        return check_samples_reading(args)
     rng = np.random.default_rng(args.seed)
     started = time.process_time()
     n = args.samples
@@ -102,6 +108,33 @@ def main() -> None:
     print(f"{time.process_time() - started:.1f} s of CPU")
     if worst_new < TARGET or zero_new:
         raise SystemExit(1)
+
+
+def check_samples_reading(args) -> None:
+    """Coverage of `samples_ci`: the target is these problems' own mean true pass@k, mean of 1 - (1 - p)^k."""
+    rng = np.random.default_rng(args.seed)
+    n, datasets = args.samples, args.datasets
+    print(f"samples reading: {datasets} simulated benchmarks a cell, {n} samples a problem, level {args.level}")
+    print(f"{'problems':>8} {'bench':>6} {'k':>3} {'cover':>7} {'zero-w':>6} {'width':>7}")
+    worst, zero = 1.0, 0
+    for problems in PROBLEM_COUNTS:
+        for benchmark in BENCHMARKS:
+            rates = draw_rates(benchmark, (problems, datasets), rng)
+            correct = rng.binomial(n, rates)
+            hits = np.zeros(len(KS))
+            widths = np.zeros(len(KS))
+            zeros = np.zeros(len(KS), dtype=int)
+            for d in range(datasets):
+                truth = (1.0 - (1.0 - rates[:, d, None]) ** np.array(KS)).mean(axis=0)
+                _, low, high, _ = samples_ci(np.full(problems, n), correct[:, d], list(KS), level=args.level)
+                hits += (low <= truth) & (truth <= high)
+                widths += high - low
+                zeros += high - low <= 0
+            for j, k in enumerate(KS):
+                print(f"{problems:>8} {benchmark:>6} {k:>3} {hits[j] / datasets:>7.1%} {zeros[j]:>6} "
+                      f"{widths[j] / datasets:>7.4f}")
+            worst, zero = min(worst, float(np.min(hits / datasets))), zero + int(zeros.sum())
+    print(f"worst cell: {worst:.1%}; zero-width intervals: {zero}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from acodium.metrics import (
     pass_at_k,
     per_draw_policy,
     problems_ci,
+    samples_ci,
     score_ci,
 )
 from acodium.select import clustered_policy, filtered_policy, random_policy
@@ -535,3 +536,18 @@ def test_the_samples_reading_is_about_these_problems():
     assert np.all(width(by_samples) < width(by_problems))
     with pytest.raises(UserError, match="ci must be"):
         metrics_table(judgements, ks=[1], ci="bootstrap")
+
+
+def test_samples_ci_never_collapses_and_counts_empty_pools():
+    value, low, high, method = samples_ci(np.full(30, 20), np.zeros(30, dtype=int), 1)
+    assert value == low == 0.0 and 0.0 < high < 0.05  # 600 samples, none correct
+    assert method == "score (samples)"
+    # An empty pool halves the mean and its interval, no uncertainty of its own.
+    full = samples_ci([20, 20], [5, 10], [1, 10])
+    half = samples_ci([20, 20, 0, 0], [5, 10, 0, 0], [1, 10])
+    np.testing.assert_allclose(half.value, full.value / 2)
+    np.testing.assert_allclose(half.ci_high, full.ci_high / 2)
+    # More samples a problem, a narrower interval on the same problems.
+    wide = samples_ci(np.full(10, 20), np.full(10, 4), 1)
+    narrow = samples_ci(np.full(10, 2000), np.full(10, 400), 1)
+    assert narrow.ci_high - narrow.ci_low < (wide.ci_high - wide.ci_low) / 5
