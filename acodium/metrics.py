@@ -618,6 +618,24 @@ def _t_quantile(level: float, df: int) -> float:
     return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
 
 
+def _score_bounds(mean: np.ndarray, scale: np.ndarray, extra: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solutions t of (mean - t)^2 = q^2 (scale t (1 - t) + extra): a score interval with variance scale t(1-t) + extra."""
+    qa = q * q * scale
+    a = 1.0 + qa
+    b = 2.0 * mean + qa
+    c = mean * mean - q * q * extra
+    root = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+    low, high = (b - root) / (2.0 * a), (b + root) / (2.0 * a)
+    return np.clip(np.minimum(low, mean), 0.0, 1.0), np.clip(np.maximum(high, mean), 0.0, 1.0)
+
+
+def _dispersion(mean: np.ndarray, variance: np.ndarray, bound_scale: np.ndarray) -> np.ndarray:
+    """phi = variance / (bound_scale mean (1 - mean)), within [DISPERSION_FLOOR, 1]; 1 at the edges or if unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.clip(variance / (bound_scale * mean * (1.0 - mean)), DISPERSION_FLOOR, 1.0)
+    return np.where((mean <= 0.0) | (mean >= 1.0) | ~np.isfinite(phi), 1.0, phi)
+
+
 def score_ci(values, *, level: float = 0.95) -> MeanCI:
     """Mean of per-problem scores in [0, 1] with a quasi-binomial score (Wilson) interval.
 
@@ -652,15 +670,8 @@ def score_ci(values, *, level: float = 0.95) -> MeanCI:
     else:
         var = np.zeros_like(mean)
         q = _normal_quantile(level)
-    edge = (mean <= 0.0) | (mean >= 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(edge, 1.0, np.clip(var / (mean * (1.0 - mean)), DISPERSION_FLOOR, 1.0))
-    count = problems / phi
-    shrink = 1.0 + q * q / count
-    center = (mean + q * q / (2.0 * count)) / shrink
-    half = q * np.sqrt(mean * (1.0 - mean) / count + q * q / (4.0 * count * count)) / shrink
-    low = np.clip(np.minimum(center - half, mean), 0.0, 1.0)
-    high = np.clip(np.maximum(center + half, mean), 0.0, 1.0)
+    phi = _dispersion(mean, var, np.ones_like(mean))
+    low, high = _score_bounds(mean, phi / problems, np.zeros_like(mean), q)
     if one_d:
         return MeanCI(float(mean[0]), float(low[0]), float(high[0]), "score")
     return MeanCI(mean, low, high, np.full(mean.shape, "score", dtype=object))
@@ -770,24 +781,6 @@ def bootstrap_ci(values, *, resamples: int = 1000, level: float = 0.95, seed: in
 # coverage where most problems have no correct candidate (a Beta posterior
 # per problem does not: its prior's pull adds up over problems; see
 # `bench/ci_coverage.py --reading samples`).
-
-
-def _score_bounds(mean: np.ndarray, scale: np.ndarray, extra: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
-    """Solutions t of (mean - t)^2 = q^2 (scale t (1 - t) + extra): a score interval with variance scale t(1-t) + extra."""
-    qa = q * q * scale
-    a = 1.0 + qa
-    b = 2.0 * mean + qa
-    c = mean * mean - q * q * extra
-    root = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
-    low, high = (b - root) / (2.0 * a), (b + root) / (2.0 * a)
-    return np.clip(np.minimum(low, mean), 0.0, 1.0), np.clip(np.maximum(high, mean), 0.0, 1.0)
-
-
-def _dispersion(mean: np.ndarray, variance: np.ndarray, bound_scale: np.ndarray) -> np.ndarray:
-    """phi = variance / (bound_scale mean (1 - mean)), within [DISPERSION_FLOOR, 1]; 1 at the edges or if unknown."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.clip(variance / (bound_scale * mean * (1.0 - mean)), DISPERSION_FLOOR, 1.0)
-    return np.where((mean <= 0.0) | (mean >= 1.0) | ~np.isfinite(phi), 1.0, phi)
 
 
 def _samples_intervals(values: np.ndarray, variances: np.ndarray, mc_se: np.ndarray, samples: np.ndarray,
