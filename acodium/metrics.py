@@ -974,8 +974,9 @@ def metrics_table(
     - "problems" (default): another draw of as many problems of the same
       kind; `problems_ci` with `ci_method` ("auto": percentile bootstrap over
       problems with `resamples`, guarded by a score interval; "score" when
-      problems are few or all score alike; see there). Per-problem rows have
-      no interval (NaN).
+      problems are few or all score alike; "bootstrap" is the bare
+      percentile bootstrap of earlier versions; see there). Per-problem rows
+      have no interval (NaN).
     - "samples": the precision on these very problems, their mean true rate
       as if each had infinitely many candidates; problems fixed, a score
       interval from each problem's own candidates (see `samples_ci`):
