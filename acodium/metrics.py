@@ -3,7 +3,8 @@
 Every estimator here works on a *pool*: K samples drawn for a problem, of
 which some pass the public tests and some are correct (pass every hidden
 test, DESIGN.md). A metric "at k" is the probability over a uniform draw of k
-of the K samples, so k may never exceed K: we say so rather than extrapolate.
+of the K samples, so k may never exceed a non-empty pool's K: we say so
+rather than extrapolate (`fitting_ks` cuts a default grid instead).
 
 - `pass_at_k(n, c, k)`: the unbiased estimator of the Codex paper,
   1 - C(n-c, k) / C(n, k), from the product form prod_{i<k} (1 - c/(n-i)),
@@ -16,8 +17,22 @@ of the K samples, so k may never exceed K: we say so rather than extrapolate.
   policy (`acodium.select.clustered_policy`, ...) by repeated draws; a policy
   sees `Draws` and returns submission positions (`per_draw_policy` adapts a
   function written for a single draw).
-- `bootstrap_ci(values)`: percentile interval over problems for a mean.
-- `metrics_table(judgements, ks, ns)`: the METRICS table of `acodium.tables`.
+- `problems_ci(values)`: the mean over problems with an interval about
+  another draw of problems of the same kind (percentile bootstrap guarded by
+  a score interval; the score interval alone for few problems or when every
+  problem scores 0); `score_ci`, `bootstrap_ci` (the bare percentile
+  bootstrap) underneath.
+- `samples_ci(n, c, k)`: the other reading, the precision on these very
+  problems (candidates resampled, problems fixed).
+- `metrics_table(judgements, ks, ns)`: the METRICS table of `acodium.tables`,
+  with what each interval is about (`interval`), how it was made
+  (`ci_method`) and the Monte Carlo error of subsampled n@k (`mc_se`).
+
+A problem without candidates (an empty pool) is an unsolved problem: 0 at
+every k and n, counted in every mean (give the benchmark's problems to
+`metrics_table(problems=...)` or `n_at_k_sampled(problems=...)`, since a
+judgements table has no row for it). docs/metrics.md says what the
+intervals mean and how well they cover (`bench/ci_coverage.py`).
 """
 
 from __future__ import annotations
@@ -27,7 +42,8 @@ import os
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from statistics import NormalDist
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,9 +90,12 @@ def _problem_name(problems: Sequence | None, i: int) -> str:
 
 
 def _check_k_fits(samples: np.ndarray, ks: np.ndarray, problems: Sequence | None) -> None:
-    """k > samples is an error: the estimator is undefined there, and we do not extrapolate."""
+    """k > samples of a non-empty pool is an error: the estimator is undefined there, and we do not extrapolate.
+
+    An empty pool is exempt: it is an unsolved problem, 0 at every k (DESIGN.md).
+    """
     kmax = int(ks.max())
-    short = np.flatnonzero(samples < kmax)
+    short = np.flatnonzero((samples > 0) & (samples < kmax))
     if short.size:
         i = int(short[0])
         raise UserError(
@@ -155,8 +174,10 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
     [problems] for a single k, [problems x ks] for a list, a float when n, c
     and k are all scalars. `problems` (names) only improves error messages.
 
-    Raises UserError when a k exceeds some problem's n: pass@k is not defined
-    there, and extrapolating would be a guess.
+    A problem with n = 0 (no candidate at all) scores 0 at every k: it is
+    an unsolved problem, never an error and never dropped (DESIGN.md).
+    Raises UserError when a k exceeds some problem's n > 0: pass@k is not
+    defined there, and extrapolating would be a guess.
     """
     scalar_pool = np.ndim(n) == 0 and np.ndim(c) == 0
     scalar_k = np.ndim(k) == 0
@@ -168,7 +189,12 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
         )
     ks = _ks(k)
     _check_k_fits(n_arr, ks, problems)
-    values = _pass_unique(n_arr, c_arr, ks)
+    values = np.zeros((n_arr.size, ks.size))
+    pooled = n_arr > 0
+    if pooled.all():
+        values = _pass_unique(n_arr, c_arr, ks)
+    elif pooled.any():
+        values[pooled] = _pass_unique(n_arr[pooled], c_arr[pooled], ks)
     if scalar_k:
         values = values[:, 0]
     if scalar_pool:
@@ -273,6 +299,7 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
     n terms per (problem, k) whatever k is (see `_n_at_k_rows`); relative
     accuracy about 1e-15 on pools of 10^4 (no sum of large log-factorials).
     Shapes: [problems], then [ns] if n is a list, then [ks] if k is a list.
+    An empty pool (K = 0) scores 0 for every n and k; k > K > 0 is an error.
     """
     scalar_pool = all(np.ndim(x) == 0 for x in (samples, passing, passing_correct))
     scalar_n, scalar_k = np.ndim(n) == 0, np.ndim(k) == 0
@@ -291,6 +318,14 @@ def n_at_k_filtered(samples, passing, passing_correct, n, k, problems: Sequence 
     ns_sorted, ns_back = np.unique(ns, return_inverse=True)
     kmax = int(ks.max())
     full = ks.size == kmax and np.array_equal(ks, np.arange(1, kmax + 1))
+    pooled = K > 0
+    if not pooled.all():  # empty pools: unsolved, 0 everywhere; the others as usual
+        values = np.zeros((K.size, ns.size, ks.size))
+        if pooled.any():
+            values[pooled] = n_at_k_filtered(K[pooled], P[pooled], C[pooled], ns, ks)
+        values = values[:, :, 0] if scalar_k else values
+        values = values[:, 0] if scalar_n else values
+        return values[0] if scalar_pool else values
     (uK, uP, uC), inverse = _unique_rows(K, P, C)
     lf = _log_factorials(int(K.max()) if np.any(K - P < kmax) else 0)  # only where k > K - P occurs
     values = np.empty((uK.size, ns_sorted.size, ks.size))
@@ -372,11 +407,25 @@ def per_draw_policy(choose: Callable[[np.ndarray, np.ndarray, np.random.Generato
     return policy
 
 
-def _pools(judgements: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+def _pools(judgements: pd.DataFrame, problems: Sequence[str] | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """(problem, its rows) in order; with `problems`, every listed problem, those without a row as an empty pool."""
     require_columns(judgements, ["problem", "passes_public", "correct"], "judgements")
-    if judgements.empty:
-        raise UserError("The judgements table is empty.")
-    return [(str(name), group) for name, group in judgements.groupby("problem", sort=False)]
+    groups = [(str(name), group) for name, group in judgements.groupby("problem", sort=False)]
+    if problems is None:
+        if judgements.empty:
+            raise UserError("The judgements table is empty (give `problems` to score problems without candidates as 0).")
+        return groups
+    names = [str(p) for p in problems]
+    if len(set(names)) != len(names):
+        raise UserError("The list of problems names a problem twice.")
+    if not names:
+        raise UserError("The list of problems is empty.")
+    by_name = dict(groups)
+    stray = [name for name in by_name if name not in set(names)]
+    if stray:
+        raise UserError(f"The judgements hold problem {stray[0]!r}, which is not in the list of problems.")
+    empty = judgements.iloc[:0]
+    return [(name, by_name.get(name, empty)) for name in names]
 
 
 def _bool_column(group: pd.DataFrame, column: str, problem: str) -> np.ndarray:
@@ -437,6 +486,18 @@ def solve_rate_sampled(
     return solved / trials
 
 
+def _mc_se(values: np.ndarray, trials: int, certain: np.ndarray) -> np.ndarray:
+    """Monte Carlo standard error of shares of `trials` independent draws.
+
+    sqrt(q(1-q)/trials) with q pulled half a draw from 0 and 1 (a share of
+    0/1000 is not a certainty unless the pool says so); 0 where `certain`
+    (an empty pool or one without a correct candidate: the value is exactly 0).
+    """
+    q = (np.asarray(values, dtype=np.float64) * trials + 0.5) / (trials + 1.0)
+    se = np.sqrt(q * (1.0 - q) / trials)
+    return np.where(certain, 0.0, se)
+
+
 def n_at_k_sampled(
     judgements: pd.DataFrame,
     policy: Policy,
@@ -445,42 +506,233 @@ def n_at_k_sampled(
     *,
     trials: int = 1000,
     seed: int = 0,
-) -> tuple[list[str], np.ndarray]:
+    problems: Sequence[str] | None = None,
+    return_mc_se: bool = False,
+):
     """n@k of an ordered selection policy, estimated by `trials` draws of k of each problem's pool.
 
     `judgements` has one row per candidate (columns problem, passes_public,
     correct, and cluster when the policy uses it). Returns (problems, values)
     with values shaped [problems], then [ns] if n is a list, then [ks] if k is
-    a list; problems in order of first appearance. The standard error of each
-    value is at most 0.5 / sqrt(trials). Deterministic for a given seed.
+    a list; problems in order of first appearance, or the order of
+    `problems` when given: every problem of the benchmark, those without a
+    row in `judgements` scoring 0 (an empty pool is an unsolved problem).
+    With `return_mc_se`, returns (problems, values, mc_se): the Monte Carlo
+    standard error of each value from the finite `trials` (at most
+    0.5 / sqrt(trials); 0 where the value is exactly 0 because the pool holds
+    no correct candidate). Deterministic for a given seed.
     """
     if int(trials) < 1:
         raise UserError("trials must be at least 1.")
     scalar_n, scalar_k = np.ndim(n) == 0, np.ndim(k) == 0
     ns, ks = _ks(n, "n"), _ks(k, "k")
-    pools = _pools(judgements)
+    pools = _pools(judgements, problems)
     names = [name for name, _ in pools]
     _check_k_fits(np.array([len(g) for _, g in pools]), ks, names)
-    values = np.empty((len(pools), ns.size, ks.size))
+    values = np.zeros((len(pools), ns.size, ks.size))
+    certain = np.ones(len(pools), dtype=bool)
     for i, (name, group) in enumerate(pools):
+        if group.empty:
+            continue
         passes = _bool_column(group, "passes_public", name)
         correct = _bool_column(group, "correct", name)
+        certain[i] = not correct.any()
+        if certain[i]:
+            continue  # nothing correct to submit: exactly 0, whatever the policy does
         cluster = _cluster_column(group)
         for j, kk in enumerate(ks):
             rng = _problem_rng(seed, name, int(kk))
             values[i, :, j] = solve_rate_sampled(passes, correct, cluster, policy, ns, int(kk), int(trials), rng)
-    if scalar_k:
-        values = values[:, :, 0]
-    if scalar_n:
-        values = values[:, 0]
-    return names, values
+    mc_se = _mc_se(values, int(trials), certain[:, None, None])
+
+    def shaped(arr: np.ndarray) -> np.ndarray:
+        arr = arr[:, :, 0] if scalar_k else arr
+        return arr[:, 0] if scalar_n else arr
+
+    if return_mc_se:
+        return names, shaped(values), shaped(mc_se)
+    return names, shaped(values)
 
 
 # --------------------------------------------------------------------------- confidence intervals
+#
+# Two readings of "how sure are we of this mean over problems?":
+#
+# - "problems" (the default): the benchmark is a draw of problems of a kind;
+#   the interval is about the mean another draw of as many such problems
+#   would show (the population mean of pass@k). Resample problems.
+# - "samples": these very problems are the object; the interval is about
+#   their mean true solve rate, the limit of infinitely many samples per
+#   problem. Resample candidates, problems fixed.
+
+# Below this many problems the percentile bootstrap alone undercovers (issue 14: 85-94% at 20).
+FEW_PROBLEMS = 30
+# Least dispersion assumed for per-problem scores, as a share of a Bernoulli's mu(1-mu) (see `score_ci`).
+DISPERSION_FLOOR = 0.3
+# Resamples of a pool for the "samples" reading's variance of filtered and subsampled n@k.
+_SAMPLES_RESAMPLES = 200
+
+
+class MeanCI(NamedTuple):
+    """A mean over problems with its interval and the name of the method that gave it."""
+
+    value: float | np.ndarray
+    ci_low: float | np.ndarray
+    ci_high: float | np.ndarray
+    method: str | np.ndarray
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise UserError(f"The confidence level must be between 0 and 1, not {level}.")
+
+
+def _values_2d(values, what: str) -> tuple[np.ndarray, bool]:
+    arr = np.asarray(values, dtype=np.float64)
+    one_d = arr.ndim == 1
+    if one_d:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise UserError(f"{what} needs at least one problem's value.")
+    if not np.all(np.isfinite(arr)):
+        raise UserError(f"{what} got a missing or infinite per-problem value.")
+    return arr, one_d
+
+
+def _normal_quantile(level: float) -> float:
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
+
+
+def _t_quantile(level: float, df: int) -> float:
+    """Two-sided Student-t quantile: exact for df 1 and 2, else Cornish-Fisher (A&S 26.7.5, within 0.2% for df >= 3)."""
+    p = 0.5 + level / 2.0
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    z = _normal_quantile(level)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
+    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+
+
+def _score_bounds(mean: np.ndarray, scale: np.ndarray, extra: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solutions t of (mean - t)^2 = q^2 (scale t (1 - t) + extra): a score interval with variance scale t(1-t) + extra."""
+    qa = q * q * scale
+    a = 1.0 + qa
+    b = 2.0 * mean + qa
+    c = mean * mean - q * q * extra
+    root = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+    low, high = (b - root) / (2.0 * a), (b + root) / (2.0 * a)
+    return np.clip(np.minimum(low, mean), 0.0, 1.0), np.clip(np.maximum(high, mean), 0.0, 1.0)
+
+
+def _dispersion(mean: np.ndarray, variance: np.ndarray, bound_scale: np.ndarray) -> np.ndarray:
+    """phi = variance / (bound_scale mean (1 - mean)), within [DISPERSION_FLOOR, 1]; 1 at the edges or if unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.clip(variance / (bound_scale * mean * (1.0 - mean)), DISPERSION_FLOOR, 1.0)
+    return np.where((mean <= 0.0) | (mean >= 1.0) | ~np.isfinite(phi), 1.0, phi)
+
+
+def score_ci(values, *, level: float = 0.95) -> MeanCI:
+    """Mean of per-problem scores in [0, 1] with a quasi-binomial score (Wilson) interval.
+
+    Why: per-problem pass@k and n@k are fractions in [0, 1], not Bernoulli,
+    and on hard benchmarks most are 0. A Wilson interval inverts the score
+    test |mean - mu| <= q sqrt(V(mu) / N), so its width follows the candidate
+    mu, not the observed mean: it stays wide enough near 0 and 1, and is
+    never zero-width. The variance function is quasi-binomial,
+    V(mu) = phi mu (1 - mu): a variable in [0, 1] with mean mu has variance
+    at most mu (1 - mu) (Bernoulli is the most dispersed), so phi <= 1, and
+    phi = s^2 / (mean (1 - mean)) is estimated from the scores; the interval
+    is Wilson's with the effective count N / phi. Two guards, from the
+    simulation of `bench/ci_coverage.py`: phi is floored at
+    DISPERSION_FLOOR = 0.3, as few problems under-sample the rare ones far
+    from the mean (without the floor: 76% coverage for 20 problems, easy,
+    k = 10; with it 96-97%), and the quantile is Student's t with N - 1
+    degrees of freedom, as phi is estimated. When every score is 0 (or every
+    one is 1) the data say nothing of phi, and phi = 1: plain Wilson over N
+    problems, the interval of a Bernoulli proportion, [0, 0.18] for 20
+    unsolved problems (t quantile). Values: [problems] or [problems x metrics].
+    """
+    _check_level(level)
+    arr, one_d = _values_2d(values, "score_ci")
+    if np.any(arr < -1e-12) or np.any(arr > 1 + 1e-12):
+        raise UserError("score_ci needs per-problem scores between 0 and 1.")
+    arr = np.clip(arr, 0.0, 1.0)
+    problems = arr.shape[0]
+    mean = arr.mean(axis=0)
+    if problems > 1:
+        var = arr.var(axis=0, ddof=1)
+        q = _t_quantile(level, problems - 1)
+    else:
+        var = np.zeros_like(mean)
+        q = _normal_quantile(level)
+    phi = _dispersion(mean, var, np.ones_like(mean))
+    low, high = _score_bounds(mean, phi / problems, np.zeros_like(mean), q)
+    if one_d:
+        return MeanCI(float(mean[0]), float(low[0]), float(high[0]), "score")
+    return MeanCI(mean, low, high, np.full(mean.shape, "score", dtype=object))
+
+
+def problems_ci(values, *, method: str = "auto", resamples: int = 1000, level: float = 0.95,
+                seed: int = 0) -> MeanCI:
+    """Mean of per-problem scores with an interval about another draw of problems of the same kind.
+
+    The interval is for the population mean: what the same system would
+    score on average over problems like these (resampling problems), not the
+    precision on these problems (that is the "samples" reading of
+    `metrics_table`). Per-problem Monte Carlo noise (sampled n@k) is part of
+    each score's spread, so this interval already accounts for it.
+
+    method:
+    - "auto" (default): with FEW_PROBLEMS = 30 or more problems and scores
+      not all equal, the percentile bootstrap over problems, widened where
+      needed to contain the `score_ci` interval ("bootstrap+score"); with
+      fewer problems, or every score equal (all 0: nothing solved), the score
+      interval alone ("score"). Why, from `bench/ci_coverage.py` (500
+      datasets a cell; 20, 50, 160 problems; easy, medium, hard; k = 1, 10;
+      n = 10, 20, 50 samples a problem): the bootstrap alone covers 39-96%
+      (hard and easy-at-k=10 cells undercover: skewed scores piled at 0 or
+      1, and [0, 0] whenever nothing is solved); auto covers at least 95%
+      in every cell and is never zero-width; where the bootstrap already
+      covers, auto is 2-15% wider (20-25% with 20 problems, where the score
+      interval alone is used and errs wide).
+    - "bootstrap": the percentile bootstrap alone (`bootstrap_ci`), as before.
+    - "score": `score_ci` alone.
+
+    values: [problems] or [problems x metrics] (scores in [0, 1]). Returns a
+    MeanCI (value, ci_low, ci_high, method), floats and a str for 1-D input,
+    arrays over metrics for 2-D.
+    """
+    if method not in ("auto", "bootstrap", "score"):
+        raise UserError(f'The interval method must be "auto", "bootstrap" or "score", not {method!r}.')
+    arr, one_d = _values_2d(values, "problems_ci")
+    if method == "bootstrap":
+        value, low, high = bootstrap_ci(arr, resamples=resamples, level=level, seed=seed)
+        labels = np.full(value.shape, "bootstrap", dtype=object)
+    else:
+        value, low, high, labels = score_ci(arr, level=level)
+        if method == "auto" and arr.shape[0] >= FEW_PROBLEMS:
+            spread = arr.max(axis=0) > arr.min(axis=0)
+            if spread.any():
+                _, b_low, b_high = bootstrap_ci(arr[:, spread], resamples=resamples, level=level, seed=seed)
+                low[spread] = np.minimum(low[spread], b_low)
+                high[spread] = np.maximum(high[spread], b_high)
+                labels[spread] = "bootstrap+score"
+    if one_d:
+        return MeanCI(float(value[0]), float(low[0]), float(high[0]), str(labels[0]))
+    return MeanCI(value, low, high, labels)
 
 
 def bootstrap_ci(values, *, resamples: int = 1000, level: float = 0.95, seed: int = 0):
     """Mean over problems with a percentile bootstrap interval (problems resampled with replacement).
+
+    The primitive under `problems_ci`, kept as it was: on its own it
+    undercovers with few problems or skewed scores, and is [0, 0] when
+    every score is 0; `metrics_table` uses `problems_ci`.
 
     values: [problems] or [problems x metrics]. Returns (value, ci_low,
     ci_high), floats for 1-D input, arrays over metrics for 2-D. A resample
@@ -513,12 +765,174 @@ def bootstrap_ci(values, *, resamples: int = 1000, level: float = 0.95, seed: in
     return value, low, high
 
 
+# --------------------------------------------------------------------------- the "samples" reading
+#
+# Problems fixed, the target is their mean true rate (the limit of infinitely
+# many candidates each). Its estimate, the mean of unbiased per-problem
+# estimates, has variance sum_i Var(x_i) / N^2, and a bound: every estimator
+# here averages a k-subset outcome over all k-subsets (a U-statistic), so it
+# is at least as precise as the mean over floor(K/k) disjoint groups of k,
+# whence Var(x_i) <= t_i (1 - t_i) / floor(K_i / k), and the mean over
+# problems obeys the Bernoulli bound t (1 - t) / m with m = N min_i floor(K_i/k).
+# The interval is then a score (Wilson) interval like `score_ci`, with that
+# effective count m and a dispersion phi = estimated variance / bound,
+# floored as there, and 1 where the data say nothing (all 0 or all 1, or a
+# variance that cannot be estimated): never zero-width, and it keeps its
+# coverage where most problems have no correct candidate (a Beta posterior
+# per problem does not: its prior's pull adds up over problems; see
+# `bench/ci_coverage.py --reading samples`).
+
+
+def _samples_intervals(values: np.ndarray, variances: np.ndarray, mc_se: np.ndarray, samples: np.ndarray,
+                       ks: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The "samples" interval of the mean ([ks]) and of each problem ([problems x ks]).
+
+    values, variances (NaN where unknown), mc_se: [problems x ks]; the Monte
+    Carlo variance of a subsampled value is added to the score test's.
+    Empty pools are 0 by definition: outside the estimate, scaled in.
+    """
+    pooled = samples > 0
+    groups = np.where(pooled[:, None], samples[:, None] // ks[None, :], 0).astype(np.float64)  # floor(K/k)
+    z = _normal_quantile(level)
+    # Each problem alone.
+    p_low, p_high = np.zeros_like(values), np.zeros_like(values)
+    if pooled.any():
+        v, g = values[pooled], groups[pooled]
+        phi = _dispersion(v, variances[pooled], 1.0 / g)
+        p_low[pooled], p_high[pooled] = _score_bounds(v, phi / g, mc_se[pooled] ** 2, z)
+    # The mean: over the problems with candidates, then scaled by their share.
+    count = int(pooled.sum())
+    if count == 0:
+        zero = np.zeros(ks.size)
+        return zero, zero, p_low, p_high
+    v, g = values[pooled], groups[pooled]
+    mean = v.mean(axis=0)
+    effective = count * g.min(axis=0)
+    phi = _dispersion(mean, variances[pooled].sum(axis=0) / count**2, 1.0 / effective)
+    q = _t_quantile(level, count - 1) if count > 1 else z
+    low, high = _score_bounds(mean, phi / effective, (mc_se[pooled] ** 2).sum(axis=0) / count**2, q)
+    share = count / samples.size
+    return low * share, high * share, p_low, p_high
+
+
+def _pass_variances(samples: np.ndarray, correct: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """Unbiased Var(pass@k estimate) per problem: m_k^2 - m_2k, m_j = C(n-c, j) / C(n, j); NaN where n < 2k."""
+    out = np.full((samples.size, ks.size), np.nan)
+    for j, k in enumerate(ks):
+        rows = samples >= 2 * k
+        if rows.any():
+            miss = 1.0 - pass_at_k(samples[rows], correct[rows], [int(k), 2 * int(k)])
+            out[rows, j] = np.maximum(miss[:, 0] ** 2 - miss[:, 1], 0.0)
+    return out
+
+
+def _filtered_variances(samples: np.ndarray, passing: np.ndarray, passing_correct: np.ndarray, ns: np.ndarray,
+                        ks: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """[problems x ns x ks] bootstrap variance of the exact filtered n@k: each pool's counts resampled."""
+    out = np.full((samples.size, ns.size, ks.size), np.nan)
+    rows = np.flatnonzero(samples > 0)
+    if rows.size == 0:
+        return out
+    K, P, C = samples[rows], passing[rows], passing_correct[rows]
+    shares = np.stack([C, P - C, K - P], axis=1) / K[:, None]
+    drawn = np.stack([rng.multinomial(K[i], shares[i], size=resamples) for i in range(rows.size)], axis=1)
+    C_star, P_star = drawn[:, :, 0], drawn[:, :, 0] + drawn[:, :, 1]  # [resamples x problems]
+    values = n_at_k_filtered(np.broadcast_to(K, C_star.shape).reshape(-1), P_star.reshape(-1),
+                             C_star.reshape(-1), ns, ks)
+    out[rows] = values.reshape(resamples, rows.size, ns.size, ks.size).var(axis=0, ddof=1)
+    return out
+
+
+def _policy_variances(pools, policy: Policy, ns: np.ndarray, ks: np.ndarray, trials: int, resamples: int,
+                      seed: int) -> np.ndarray:
+    """[problems x ns x ks] bootstrap variance of a policy's n@k: pools resampled with replacement, problems fixed.
+
+    Each resample runs max(20, trials // 20) draws; their Monte Carlo
+    variance is taken out of the spread of the resamples.
+    """
+    per = max(20, trials // 20)
+    out = np.zeros((len(pools), ns.size, ks.size))
+    for i, (name, group) in enumerate(pools):
+        if group.empty:
+            out[i] = np.nan
+            continue
+        passes = _bool_column(group, "passes_public", name)
+        correct = _bool_column(group, "correct", name)
+        if not correct.any():
+            continue
+        cluster = _cluster_column(group)
+        for j, kk in enumerate(ks):
+            rng = _problem_rng(seed + 1, name, int(kk))
+            values = np.empty((resamples, ns.size))
+            for r in range(resamples):
+                idx = rng.integers(0, passes.size, passes.size)
+                values[r] = solve_rate_sampled(passes[idx], correct[idx], cluster[idx], policy, ns, int(kk), per, rng)
+            noise = (values * (1.0 - values)).mean(axis=0) / (per - 1)
+            out[i, :, j] = np.maximum(values.var(axis=0, ddof=1) - noise, 0.0)
+    return out
+
+
+def samples_ci(n, c, k, *, level: float = 0.95) -> MeanCI:
+    """Mean pass@k over these problems with the "samples" interval: their mean true pass@k, problems fixed.
+
+    n samples and c correct per problem (an empty pool, n = 0, is 0 by
+    definition); see the comment above for the method. k: a number (floats)
+    or a list (arrays over ks). `bench/ci_coverage.py --reading samples`
+    checks the coverage.
+    """
+    _check_level(level)
+    n_arr, c_arr = np.broadcast_arrays(_counts("n", n), _counts("c", c))
+    ks = _ks(k)
+    values = pass_at_k(n_arr, c_arr, ks)
+    low, high, _, _ = _samples_intervals(values, _pass_variances(n_arr, c_arr, ks), np.zeros_like(values),
+                                         n_arr, ks, level)
+    value = values.mean(axis=0)
+    if np.ndim(k) == 0:
+        return MeanCI(float(value[0]), float(low[0]), float(high[0]), "score (samples)")
+    return MeanCI(value, low, high, np.full(ks.size, "score (samples)", dtype=object))
+
+
 # --------------------------------------------------------------------------- the METRICS table
+
+# What a row's interval is about (the `interval` column).
+INTERVAL_READINGS = ("problems", "samples")
+
+
+def fitting_ks(samples, ks: Sequence[int] | None = None, *, problems: Sequence | None = None,
+               grid: Sequence[int] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+               ) -> tuple[list[int], str | None]:
+    """The k to report for pools of these sizes, and a one-line note when the grid was cut.
+
+    ks given (the user asked for them): every k must fit every non-empty
+    pool, else UserError (pass@k is not extrapolated). ks=None: `grid` cut at
+    the smallest non-empty pool, the note naming the k left out and why.
+    Empty pools never count: they score 0 at every k.
+    """
+    sizes = _counts("samples", samples)
+    if ks is not None:
+        ks_arr = np.unique(_ks(list(ks), "k"))
+        _check_k_fits(sizes, ks_arr, problems)
+        return [int(k) for k in ks_arr], None
+    pooled = np.flatnonzero(sizes > 0)
+    grid = sorted(set(int(k) for k in _ks(list(grid), "k")))
+    if pooled.size == 0:
+        return [grid[0]], f"Every problem has an empty pool: only k={grid[0]} is reported (all 0)."
+    i = int(pooled[np.argmin(sizes[pooled])])
+    fewest = int(sizes[i])
+    kept = [k for k in grid if k <= fewest]
+    dropped = [k for k in grid if k > fewest]
+    if not kept:
+        kept = [fewest]
+    note = None
+    if dropped:
+        note = (f"k={dropped[0]} and above left out of the grid: problem {_problem_name(problems, i)} "
+                f"has only {fewest} samples.")
+    return kept, note
 
 
 def metrics_table(
     judgements: pd.DataFrame,
-    ks: Sequence[int],
+    ks: Sequence[int] | None = None,
     ns: Sequence[int] = (),
     *,
     policies: Mapping[str, Policy] | None = None,
@@ -527,10 +941,13 @@ def metrics_table(
     level: float = 0.95,
     seed: int = 0,
     per_problem: bool = True,
+    problems: Sequence[str] | None = None,
+    ci: str = "problems",
+    ci_method: str = "auto",
 ) -> pd.DataFrame:
     """The METRICS table from a judgements table: pass@k, and n@k for each n and policy.
 
-    Rows carry a `metric` column beside METRICS:
+    Rows carry, beside METRICS, a `metric` column:
 
     - "pass@k" (n = k): any correct sample among k, correct ones failing the
       public tests included;
@@ -538,65 +955,143 @@ def metrics_table(
       that pass the public tests, uniformly;
     - "n@k <name>" for each policy of `policies` (default: the clustered one
       of `acodium.select`), by subsampling with `trials` draws ("n@k filtered
-      (sampled)" for a policy named "filtered", beside the exact one).
+      (sampled)" for a policy named "filtered", beside the exact one);
 
-    problem="ALL" rows hold the mean over problems with a bootstrap interval
-    (`resamples`, `level`); per-problem rows (when `per_problem`) have no
-    interval (NaN).
+    and `interval` (what ci_low..ci_high is about, None where there is no
+    interval), `ci_method` (how it was computed), `mc_se` (the Monte Carlo
+    standard error of `value` from the finite `trials`; 0 for exact metrics),
+    `problems` (how many problems the row averages) and `short_pools` (how
+    many of them had fewer candidates than k: empty pools, scored 0).
+
+    problems: every problem of the benchmark; those without a row in
+      `judgements` have an empty pool and score 0 at every k and n (never an
+      error, never dropped from the mean). Default: the problems of
+      `judgements`.
+    ks: the k asked for; one larger than a non-empty pool is an error.
+      None: the grid of `fitting_ks` cut at the smallest non-empty pool,
+      with a note in `table.attrs["notes"]`.
+    ci: what the interval of the problem="ALL" rows is about, at `level`:
+    - "problems" (default): another draw of as many problems of the same
+      kind; `problems_ci` with `ci_method` ("auto": percentile bootstrap over
+      problems with `resamples`, guarded by a score interval; "score" when
+      problems are few or all score alike; "bootstrap" is the bare
+      percentile bootstrap of earlier versions; see there). Per-problem rows
+      have no interval (NaN).
+    - "samples": the precision on these very problems, their mean true rate
+      as if each had infinitely many candidates; problems fixed, a score
+      interval from each problem's own candidates (see `samples_ci`):
+      variance of pass@k unbiased, of the filtered n@k by resampling the
+      pools' counts, of a subsampled policy by resampling its pools
+      (min(resamples, 200) resamples of max(20, trials // 20) draws: that
+      costs about 10x the policy's own estimate), whose Monte Carlo error
+      is added to the interval. Per-problem rows get their own interval.
     """
-    pools = _pools(judgements)
+    if ci not in INTERVAL_READINGS:
+        raise UserError(f'ci must be "problems" (another draw of problems) or "samples" (these problems), not {ci!r}.')
+    if ci == "problems" and ci_method not in ("auto", "bootstrap", "score"):
+        raise UserError(f'The interval method must be "auto", "bootstrap" or "score", not {ci_method!r}.')
+    _check_level(level)
+    pools = _pools(judgements, problems)
     names = [name for name, _ in pools]
     if "ALL" in names:
         raise UserError('A problem is named "ALL", the name the metrics table keeps for the mean over problems.')
-    ks_arr = np.unique(_ks(list(ks), "k"))
+    samples = np.array([len(g) for _, g in pools], dtype=np.int64)
+    ks_list, note = fitting_ks(samples, ks, problems=names)
+    ks_arr = np.array(ks_list, dtype=np.int64)
     ns_arr = np.unique(_ks(list(ns), "n")) if len(ns) else np.array([], dtype=np.int64)
     if policies is None:
         from .select import clustered_policy
 
         policies = {"clustered": clustered_policy}
-    samples = np.array([len(g) for _, g in pools])
-    _check_k_fits(samples, ks_arr, names)
-    correct = np.array([_bool_column(g, "correct", name).sum() for name, g in pools])
-    passing_correct = []
-    passing = []
+    correct = np.array([_bool_column(g, "correct", name).sum() if len(g) else 0 for name, g in pools])
+    passing, passing_correct = [], []
     for name, g in pools:
+        if g.empty:
+            passing.append(0)
+            passing_correct.append(0)
+            continue
         pp, cc = _bool_column(g, "passes_public", name), _bool_column(g, "correct", name)
         passing.append(pp.sum())
         passing_correct.append((pp & cc).sum())
+    passing, passing_correct = np.array(passing, dtype=np.int64), np.array(passing_correct, dtype=np.int64)
+    if int(resamples) < 1:
+        raise UserError("resamples must be at least 1.")
+    by_samples = ci == "samples"
+    rng = np.random.default_rng([int(seed), 14])
+    pool_resamples = min(int(resamples), _SAMPLES_RESAMPLES)
 
-    blocks: list[tuple[str, int | None, np.ndarray]] = []  # (metric, n or None for n = k, [problems x ks])
-    blocks.append(("pass@k", None, pass_at_k(samples, correct, ks_arr, names)))
+    # (metric, n or None for n = k, values, mc_se, variances or None for the samples reading), each [problems x ks]
+    blocks: list[tuple[str, int | None, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    zero = np.zeros((len(pools), ks_arr.size))
+    blocks.append(("pass@k", None, pass_at_k(samples, correct, ks_arr, names), zero,
+                   _pass_variances(samples, correct, ks_arr) if by_samples else None))
     if ns_arr.size:
-        exact = n_at_k_filtered(samples, np.array(passing), np.array(passing_correct), ns_arr, ks_arr, names)
+        exact = n_at_k_filtered(samples, passing, passing_correct, ns_arr, ks_arr, names)
+        exact_var = (_filtered_variances(samples, passing, passing_correct, ns_arr, ks_arr, pool_resamples, rng)
+                     if by_samples else None)
         for j, nn in enumerate(ns_arr):
-            blocks.append(("n@k filtered", int(nn), exact[:, j, :]))
+            blocks.append(("n@k filtered", int(nn), exact[:, j, :], zero,
+                           None if exact_var is None else exact_var[:, j, :]))
         for policy_name, policy in policies.items():
-            _, sampled = n_at_k_sampled(judgements, policy, ns_arr, ks_arr, trials=trials, seed=seed)
+            _, sampled, mc_se = n_at_k_sampled(judgements, policy, ns_arr, ks_arr, trials=trials, seed=seed,
+                                               problems=names, return_mc_se=True)
+            policy_var = (_policy_variances(pools, policy, ns_arr, ks_arr, int(trials), pool_resamples, seed)
+                          if by_samples else None)
             metric = f"n@k {policy_name}"
             if metric == "n@k filtered":  # the exact one holds that name
                 metric += " (sampled)"
             for j, nn in enumerate(ns_arr):
-                blocks.append((metric, int(nn), sampled[:, j, :]))
+                blocks.append((metric, int(nn), sampled[:, j, :], mc_se[:, j, :],
+                               None if policy_var is None else policy_var[:, j, :]))
 
+    count = len(pools)
+    short = (samples[:, None] < ks_arr[None, :])  # [problems x ks]: only empty pools get here
     frames = []
-    for metric, nn, values in blocks:
+    for metric, nn, values, mc_se, variances in blocks:
         n_col = ks_arr if nn is None else np.full(ks_arr.size, nn)
-        mean, low, high = bootstrap_ci(values, resamples=resamples, level=level, seed=seed)
+        mean_mc_se = np.sqrt((mc_se**2).sum(axis=0)) / count
+        if by_samples:
+            mean = values.mean(axis=0)
+            low, high, p_low, p_high = _samples_intervals(values, variances, mc_se, samples, ks_arr, level)
+            how = np.full(ks_arr.size, "score (samples)", dtype=object)
+            interval = "samples"
+        else:
+            mean, low, high, how = problems_ci(values, method=ci_method, resamples=resamples, level=level, seed=seed)
+            interval = "problems"
         frames.append(pd.DataFrame({
             "problem": "ALL", "n": n_col, "k": ks_arr, "value": mean, "ci_low": low, "ci_high": high,
-            "metric": metric,
+            "metric": metric, "interval": interval, "ci_method": how, "mc_se": mean_mc_se,
+            "problems": count, "short_pools": short.sum(axis=0),
         }))
         if per_problem:
+            if by_samples:
+                p_how = np.repeat(how[None, :], count, axis=0)
+                p_how[samples == 0] = "empty pool"  # 0 by definition, not by estimate
+                p_interval, p_how = "samples", p_how.reshape(-1)
+            else:
+                p_low = p_high = np.full(values.shape, np.nan)
+                p_interval, p_how = None, None
             frames.append(pd.DataFrame({
                 "problem": np.repeat(names, ks_arr.size),
-                "n": np.tile(n_col, len(names)),
-                "k": np.tile(ks_arr, len(names)),
+                "n": np.tile(n_col, count),
+                "k": np.tile(ks_arr, count),
                 "value": values.reshape(-1),
-                "ci_low": np.nan,
-                "ci_high": np.nan,
+                "ci_low": p_low.reshape(-1),
+                "ci_high": p_high.reshape(-1),
                 "metric": metric,
+                "interval": p_interval,
+                "ci_method": p_how,
+                "mc_se": mc_se.reshape(-1),
+                "problems": 1,
+                "short_pools": short.reshape(-1).astype(np.int64),
             }))
     table = pd.concat(frames, ignore_index=True)
-    table["n"] = table["n"].astype(np.int64)
-    table["k"] = table["k"].astype(np.int64)
-    return table[METRICS + ["metric"]]
+    for column in ("n", "k", "problems", "short_pools"):
+        table[column] = table[column].astype(np.int64)
+    table = table[METRICS + TABLE_EXTRAS]
+    table.attrs["notes"] = [note] if note else []
+    return table
+
+
+# Columns of metrics_table beyond METRICS, in order.
+TABLE_EXTRAS = ["metric", "interval", "ci_method", "mc_se", "problems", "short_pools"]
