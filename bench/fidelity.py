@@ -212,12 +212,13 @@ def print_table(summary: dict) -> None:
     print(f"\nFidelity on {summary['problems']} problems (time limit {summary['time_limit_s']:g} s, "
           f"max_tests {summary['max_tests'] or 'all'} per test set)")
     print(f"{'backend':<15}{'problems':>9}{'pass all':>10}{'tests':>8}{'passed':>8}")
-    for name, b in summary["backends"].items():
+    ran = {name: b for name, b in summary["backends"].items() if b["problems"]}
+    for name, b in ran.items():
         print(f"{name:<15}{b['problems']:>9}{b['solutions_passing_all_tests']:>10}{b['tests']:>8}{b['tests_passed']:>8}")
-    for name, b in summary["backends"].items():
+    for name, b in ran.items():
         print(f"  {name} first failures: {b['first_failure_causes']}")
     print(f"solutions: {summary['solutions']}")
-    print(f"disagreeing tests: {len(summary['disagreements'])}  by cause: {summary['disagreement_causes']}")
+    print(f"tests where the backends disagree: {len(summary['disagreements'])}  by cause: {summary['disagreement_causes']}")
     for d in summary["disagreements"][:40]:
         print(f"  {d['problem'][:40]:<40} {d['test']:<11} local {d['local']['status']}/{d['local']['passed']}"
               f"  cc {d['code_contests']['status']}/{d['code_contests']['passed']}  {d['cause']}")
