@@ -1,4 +1,4 @@
-"""Fidelity: do the local and code_contests backends judge real solutions alike?
+"""Fidelity: do the local and code_contests backends judge real solutions alike? And two judges?
 
 Every human solution of the real train sample (one accepted Python 3 program per
 problem) runs on its public and private tests under each backend, with the same
@@ -10,6 +10,12 @@ a lost side process. Solutions that fail under both are classified too
 (wrong answer against the single expected output: several valid answers or
 float formatting; time; crash).
 
+Two judges: under code_contests the verdict comes from the tester's own compiled
+`OutputsMatch` (`--judge tester`, the default), and every test that ran OK is
+also judged by acodium's `check_output` on the same stdout, so the report counts
+the tests where the two judges disagree and names, for each, the deliberate
+difference of acodium.execute.check that explains it (or none: a bug in the port).
+
 Results go to bench/results/ (git-ignored): fidelity_runs.jsonl, one row per
 (backend, problem) written as each finishes, so an interrupted run resumes;
 fidelity.json, the summary. Time limit: 10 s per test by default, the tester's
@@ -18,6 +24,7 @@ own (fixed) CPU limit and the default `limits_for_problem` gives the sample
 
     .venv/bin/python bench/fidelity.py                      # everything (long)
     .venv/bin/python bench/fidelity.py --problems 20 --max_tests 5
+    .venv/bin/python bench/fidelity.py --backends code_contests --judge acodium
 """
 
 from __future__ import annotations
@@ -47,11 +54,19 @@ def problem_tests(row: dict, max_tests: int | None) -> tuple[list[str], list[str
     return inputs, outputs, ids
 
 
-def test_row(result) -> dict:
+def test_row(result, expected: str) -> dict:
+    """One test's outcome; `passed_acodium` is check_output's verdict on the same stdout."""
+    from acodium.execute import Status, check_output
+    from acodium.execute.check import known_difference
+
     row = {"status": result.status.value, "passed": result.passed, "time_s": round(result.time_s, 4),
            "cpu_s": round(result.cpu_s, 4), "output_hash": result.output_hash[:16],
-           "exit_code": result.exit_code, "signal": result.signal}
-    if not result.passed:
+           "exit_code": result.exit_code, "signal": result.signal,
+           "passed_acodium": result.status == Status.OK and check_output(result.stdout, expected)}
+    if row["passed_acodium"] != result.passed and result.status == Status.OK:
+        row["known_difference"] = known_difference(result.stdout, expected)
+        row["expected"] = expected[:300]
+    if not result.passed or row["passed_acodium"] != result.passed:
         row["stdout"] = result.stdout[:300]
         row["stderr"] = result.stderr[-400:]
     return row
@@ -72,15 +87,19 @@ def run_backend(name: str, rows: list[dict], args, log) -> None:
         inputs, outputs, ids = problem_tests(row, args.max_tests)
         code = row["solutions"]["solution"][0]
         jobs.append(Job(Program("python3", code), inputs, outputs, limits=limits))
-        meta.append((row["name"], ids))
-    backend = get_backend(name, workers=args.workers) if args.workers else get_backend(name)
+        meta.append((row["name"], ids, outputs))
+    options = {"workers": args.workers} if args.workers else {}
+    if name == "code_contests":
+        options["judge"] = args.judge
+    backend = get_backend(name, **options)
     started = time.monotonic()
     with tqdm(total=sum(len(j.inputs) for j in jobs), unit="test", desc=name) as bar:
         for index, results in backend.run_many(jobs, workers=args.workers or os.cpu_count() or 1):
-            problem, ids = meta[index]
+            problem, ids, outputs = meta[index]
             log.append([{
                 "backend": name, "problem": problem, "time_limit": args.time_limit,
-                "tests": [dict(test_row(r), id=t) for t, r in zip(ids, results)],
+                "judge": options.get("judge", "acodium"),
+                "tests": [dict(test_row(r, o), id=t) for t, r, o in zip(ids, results, outputs)],
             }])
             bar.update(len(results))
     print(f"{name}: {len(jobs)} problems in {time.monotonic() - started:.0f} s")
@@ -106,6 +125,8 @@ def disagreement_cause(a: dict, b: dict) -> str:
     if a["status"] == "OK" and b["status"] == "OK":
         if a["output_hash"] != b["output_hash"]:
             return "different output on the same input (nondeterministic program)"
+        if b.get("passed_acodium") == a["passed"]:
+            return "same output, the judges differ (see judges)"
         return "same output, different verdict (a bug)"
     statuses = {a["status"], b["status"]}
     if "TIMEOUT" in statuses:
@@ -159,8 +180,25 @@ def summarize(log_rows: list[dict], names: list[str], args) -> dict:
         solution_verdicts[{(True, True): "both pass", (False, False): "both fail",
                            (True, False): "only local passes",
                            (False, True): "only code_contests passes"}[verdict]] += 1
+    judged = [(name, t) for name in names if ("code_contests", name) in runs
+              for t in runs[("code_contests", name)]["tests"] if t["status"] == "OK"]
+    judge_disagreements = [
+        {"problem": name, "test": t["id"], "tester": t["passed"], "acodium": t["passed_acodium"],
+         "known_difference": t.get("known_difference"), "stdout": t.get("stdout"), "expected": t.get("expected")}
+        for name, t in judged if t["passed"] != t["passed_acodium"]]
+    judges = {
+        "judge": next((runs[("code_contests", n)].get("judge", "acodium") for n in names
+                       if ("code_contests", n) in runs), None),
+        "tests_judged": len(judged),
+        "both_pass": sum(t["passed"] and t["passed_acodium"] for _, t in judged),
+        "both_fail": sum(not t["passed"] and not t["passed_acodium"] for _, t in judged),
+        "disagree": len(judge_disagreements),
+        "unexplained": sum(d["known_difference"] is None for d in judge_disagreements),
+        "disagreements": judge_disagreements,
+    }
     return {
         "time_limit_s": args.time_limit, "max_tests": args.max_tests, "problems": len(names),
+        "judges": judges,
         "backends": per_backend, "solutions": dict(solution_verdicts),
         "only_code_contests_passes": sorted(
             n for n in both if all(t["passed"] for t in runs[("code_contests", n)]["tests"])
@@ -174,15 +212,23 @@ def print_table(summary: dict) -> None:
     print(f"\nFidelity on {summary['problems']} problems (time limit {summary['time_limit_s']:g} s, "
           f"max_tests {summary['max_tests'] or 'all'} per test set)")
     print(f"{'backend':<15}{'problems':>9}{'pass all':>10}{'tests':>8}{'passed':>8}")
-    for name, b in summary["backends"].items():
+    ran = {name: b for name, b in summary["backends"].items() if b["problems"]}
+    for name, b in ran.items():
         print(f"{name:<15}{b['problems']:>9}{b['solutions_passing_all_tests']:>10}{b['tests']:>8}{b['tests_passed']:>8}")
-    for name, b in summary["backends"].items():
+    for name, b in ran.items():
         print(f"  {name} first failures: {b['first_failure_causes']}")
     print(f"solutions: {summary['solutions']}")
-    print(f"disagreeing tests: {len(summary['disagreements'])}  by cause: {summary['disagreement_causes']}")
+    print(f"tests where the backends disagree: {len(summary['disagreements'])}  by cause: {summary['disagreement_causes']}")
     for d in summary["disagreements"][:40]:
         print(f"  {d['problem'][:40]:<40} {d['test']:<11} local {d['local']['status']}/{d['local']['passed']}"
               f"  cc {d['code_contests']['status']}/{d['code_contests']['passed']}  {d['cause']}")
+    j = summary["judges"]
+    print(f"judges on code_contests' OK runs (verdict: {j['judge']}; beside it acodium's check_output on the same stdout): "
+          f"{j['tests_judged']} tests, both pass {j['both_pass']}, both fail {j['both_fail']}, "
+          f"disagree {j['disagree']} (explained by no deliberate difference: {j['unexplained']})")
+    for d in j["disagreements"][:40]:
+        print(f"  {d['problem'][:40]:<40} {d['test']:<11} tester {d['tester']} acodium {d['acodium']}"
+              f"  {d['known_difference'] or 'UNEXPLAINED'}  out {d['stdout']!r:.60} exp {d['expected']!r:.60}")
     if summary["only_code_contests_passes"]:
         print(f"BUG: correct under code_contests but not under local: {summary['only_code_contests_passes']}")
 
@@ -195,6 +241,8 @@ def main() -> None:
     parser.add_argument("--time_limit", type=float, default=10.0, help="seconds per test (default: the tester's 10)")
     parser.add_argument("--workers", type=int, default=None, help="processes per backend (default: cores)")
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--judge", default="tester", choices=("tester", "acodium"),
+                        help="who decides code_contests' verdicts (default: the tester's compiled OutputsMatch)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
@@ -202,7 +250,7 @@ def main() -> None:
 
     rows = [json.loads(line) for line in open(args.dataset)][: args.problems]
     out = Path(args.out)
-    suffix = f"t{args.time_limit:g}_m{args.max_tests or 'all'}"
+    suffix = f"t{args.time_limit:g}_m{args.max_tests or 'all'}_j{args.judge}"
     with AppendLog(out / f"fidelity_runs_{suffix}.jsonl") as log:
         for name in args.backends.split(","):
             run_backend(name, rows, args, log)

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from acodium.errors import UserError
-from acodium.execute import Job, Limits, Program, Status, get_backend, run_batch, run_program
+from acodium.execute import Job, Limits, Program, Status, check_output, get_backend, run_batch, run_program
 from acodium.execute.code_contests import CodeContestsBackend
 
 pytestmark = pytest.mark.code_contests
@@ -147,6 +147,30 @@ def test_missing_environment_is_a_clear_user_error(tmp_path, monkeypatch):
     monkeypatch.setenv("ACODIUM_CC_VENV", str(tmp_path / "elsewhere"))
     with pytest.raises(UserError, match="elsewhere"):
         CodeContestsBackend()
+
+
+def test_judge_tester_is_the_compiled_outputs_match():
+    backend = CodeContestsBackend(workers=1, judge="tester")
+    try:
+        outputs = ["0x10", "16", "17", "1000000000000000001", "5\f"]
+        expected = ["16", "16.000001", "16", "1000000000000000000", "5"]
+        results = backend.run(Job(ECHO, [o + "\n" for o in outputs], expected))
+        # The tester reads hex and compares integers as doubles; acodium, deliberately, does not.
+        assert [r.passed for r in results] == [True, True, False, True, True]
+        assert [check_output(r.stdout, e) for r, e in zip(results, expected)] == [False, True, False, False, True]
+        assert backend.outputs_match([("0x10", "16"), ("1 2", "1 3"), ("YES", "yes")]) == [True, False, True]
+        # stop_on_first_failure follows the tester's verdict; a crash never passes.
+        stopped = backend.run(Job(ECHO, ["0x10\n", "7\n", "8\n"], ["16", "6", "8"], stop_on_first_failure=True))
+        assert [r.passed for r in stopped] == [True, False]
+        crash = backend.run(Job(Program("python3", "print(1)\nraise SystemExit(3)"), ["\n"], ["1"]))
+        assert crash[0].status == Status.RUNTIME_ERROR and crash[0].passed is False
+    finally:
+        backend.close()
+
+
+def test_unknown_judge_is_a_user_error():
+    with pytest.raises(UserError, match="judge"):
+        CodeContestsBackend(judge="nobody")
 
 
 def test_cpp_is_refused_with_a_user_error(cc):

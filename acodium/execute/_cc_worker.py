@@ -7,22 +7,30 @@ JSON object a line:
 
   -> {"op": "init", "python": "/usr/bin/python3.11", "libs": ["/usr/lib/python3.11"]}
   <- {"event": "ready", "tester": "0.1.6", "pid": 1234}
-  -> {"op": "test", "code": "...", "inputs": ["..."], "ask": false}
-  <- {"event": "test", "index": 0, "stdout": "...", "time_s": 0.03}    one per test, as it ends
+  -> {"op": "test", "code": "...", "inputs": ["..."], "ask": false, "expected": ["..."] or absent}
+  <- {"event": "test", "index": 0, "stdout": "...", "time_s": 0.03, "tester_passed": true}
+     one per test, as it ends; "tester_passed" only when "expected" was sent
      (with "ask": true the worker then waits for {"continue": true|false}:
       false makes the tester stop, i.e. stop_on_first_failure)
   <- {"event": "done", "compile": {...}, "results": [{...}, ...]}  or  {"event": "error", "message": "..."}
+  -> {"op": "compare", "pairs": [["output", "expected"], ...]}
+  <- {"event": "compare", "matches": [true, ...]}
 
 The tester is given the test indices as "expected outputs" and a compare
-function that reports each test's stdout here: the verdict itself is computed
-by acodium's own `check_output` in the main process, so both backends judge
-identically. Tests run one at a time (num_threads=1), which is what makes the
-per-test wall time measurable: the tester's own duration field cannot be read
-from Python (absl::Duration has no binding).
+function that reports each test's stdout here. Who judges is the main
+process's choice: acodium's own `check_output` there, or (when it sends
+"expected") the tester's compiled `OutputsMatch`, called here on the same
+stdout. The Python binding has no default compare (a callback is required), so
+`OutputsMatch` is reached through ctypes: the extension exports it as a C++
+symbol taking two std::string_view by value. Tests run one at a time
+(num_threads=1), which is what makes the per-test wall time measurable: the
+tester's own duration field cannot be read from Python (absl::Duration has no
+binding).
 
 stdlib only, and Python 3.9 syntax: this file never imports acodium.
 """
 
+import ctypes
 import glob
 import json
 import os
@@ -34,6 +42,39 @@ PROTOCOL_OUT = None  # file object for replies (a private copy of fd 1)
 PROTOCOL_IN = None  # file object for requests (a private copy of fd 0)
 STDERR_TAIL = 8192
 SANDBOX_RESULT_CHARS = 300
+# deepmind::code_contests::OutputsMatch(std::string_view output, std::string_view expected)
+OUTPUTS_MATCH_SYMBOL = "_ZN8deepmind13code_contests12OutputsMatchESt17basic_string_viewIcSt11char_traitsIcEES4_"
+# Pairs whose verdicts are known (DESIGN.md's rule, the same for both judges): a wrong
+# calling convention fails here, at start-up, instead of judging quietly wrong.
+OUTPUTS_MATCH_SELF_CHECK = [("1 2\n", "1  2", True), ("YES", "yes", True), ("3", "3.000001", True),
+                            ("1", "2", False), ("1 2", "1", False), ("a", "b", False)]
+
+
+class StringView(ctypes.Structure):
+    """libstdc++'s std::string_view (length, then pointer): 16 bytes, passed in two registers."""
+
+    _fields_ = [("length", ctypes.c_size_t), ("data", ctypes.c_char_p)]
+
+
+def load_outputs_match(module_file):
+    """The tester's compiled OutputsMatch, as a function of two str.
+
+    dlopen of the extension's own path returns the copy Python already loaded, so
+    this is the very code the tester links against, not a second build.
+    """
+    function = getattr(ctypes.CDLL(module_file), OUTPUTS_MATCH_SYMBOL)
+    function.argtypes = [StringView, StringView]
+    function.restype = ctypes.c_bool
+
+    def outputs_match(output, expected):
+        a = output.encode("utf-8", "surrogatepass")
+        b = expected.encode("utf-8", "surrogatepass")
+        return bool(function(StringView(len(a), a), StringView(len(b), b)))
+
+    for output, expected, verdict in OUTPUTS_MATCH_SELF_CHECK:
+        if outputs_match(output, expected) != verdict:
+            raise RuntimeError("OutputsMatch(%r, %r) is not %s: wrong calling convention?" % (output, expected, verdict))
+    return outputs_match
 
 
 def send(message):
@@ -72,8 +113,9 @@ def remove_temp_dirs():
         shutil.rmtree(path, ignore_errors=True)
 
 
-def run_tests(tester, options_type, request):
+def run_tests(tester, options_type, outputs_match, request):
     inputs = request["inputs"]
+    expected = request.get("expected")
     ask = bool(request.get("ask"))
     options = options_type()
     options.num_threads = 1
@@ -84,7 +126,10 @@ def run_tests(tester, options_type, request):
         # Called by the tester's pool thread after each test, in order (num_threads=1).
         now = time.monotonic()
         index = int(marker)
-        send({"event": "test", "index": index, "stdout": stdout, "time_s": now - state["last"]})
+        event = {"event": "test", "index": index, "stdout": stdout, "time_s": now - state["last"]}
+        if expected is not None:
+            event["tester_passed"] = outputs_match(stdout, expected[index])
+        send(event)
         state["last"] = now
         if ask:
             return bool(receive().get("continue", True))
@@ -116,7 +161,12 @@ def main():
     os.dup2(2, 1)
     os.close(null)
 
-    from code_contests_tester import Py3TesterSandboxer, TestOptions
+    from code_contests_tester import Py3TesterSandboxer, TestOptions, py_tester_extention
+
+    try:
+        outputs_match, compare_error = load_outputs_match(py_tester_extention.__file__), None
+    except (AttributeError, OSError, RuntimeError) as e:  # only judge="tester" needs it
+        outputs_match, compare_error = None, "%s: %s" % (type(e).__name__, e)
 
     try:
         from importlib.metadata import version
@@ -127,12 +177,18 @@ def main():
 
     init = receive()
     tester = Py3TesterSandboxer(init["python"], list(init["libs"]))
-    send({"event": "ready", "tester": tester_version, "pid": os.getpid(), "python": sys.version.split()[0]})
+    send({"event": "ready", "tester": tester_version, "pid": os.getpid(), "python": sys.version.split()[0],
+          "compare_error": compare_error})
     while True:
         request = receive()
-        if request.get("op") == "test":
-            run_tests(tester, TestOptions, request)
-        elif request.get("op") == "exit":
+        op = request.get("op")
+        if op in ("test", "compare") and outputs_match is None and (op == "compare" or "expected" in request):
+            send({"event": "error", "message": "the tester's OutputsMatch is not reachable: %s" % compare_error})
+        elif op == "test":
+            run_tests(tester, TestOptions, outputs_match, request)
+        elif op == "compare":
+            send({"event": "compare", "matches": [outputs_match(a, b) for a, b in request["pairs"]]})
+        elif op == "exit":
             return
         else:
             send({"event": "error", "message": "unknown request %r" % request.get("op")})

@@ -21,10 +21,14 @@ What the tester honours, and what this module adds (details in docs/backends.md)
 - Memory: fixed at 256 MiB + 32 MiB of address space; `limits.memory_bytes` is not
   applied. A Python MemoryError is reported as MEMORY_LIMIT, as local does.
 - Output: no cap in the tester; stdout beyond `limits.output_bytes` is OUTPUT_LIMIT.
-- Verdict: `passed` is acodium's `check_output` on the stdout (the tester's own
-  compare function is handed test indices, not outputs), so both backends judge
-  identically; with stop_on_first_failure the tester is stopped through that
-  same compare function.
+- Verdict, chosen by `judge`: "acodium" (the default) is acodium's `check_output`
+  on the stdout, so both backends judge identically; "tester" is the tester's own
+  compiled `OutputsMatch` (tester_sandboxer.cc) on that same stdout, reached
+  through ctypes in the side process (`_cc_worker.py`): an independent second
+  opinion on acodium's port (bench/fidelity.py compares the two, and
+  tests/test_check.py runs a differential test). `outputs_match(pairs)` judges
+  bare (output, expected) pairs with it. With stop_on_first_failure the tester
+  is stopped through its compare callback, on the chosen judge's verdict.
 - Status: Success -> OK; a non-zero exit -> RUNTIME_ERROR; a seccomp violation
   (threads: clone3; time.sleep: clock_nanosleep) -> RUNTIME_ERROR with the
   sandbox's message in stderr; the tester reports every death by a signal as
@@ -101,6 +105,7 @@ class _Worker:
             raise UserError(f"DeepMind's code_contests tester could not be started ({first}): "
                             "check the environment with `make cc-env`.")
         self.tester_version = hello.get("tester", "unknown")
+        self.compare_error = hello.get("compare_error")  # why OutputsMatch is unreachable, if it is
 
     def send(self, message: dict) -> None:
         try:
@@ -180,13 +185,24 @@ class CodeContestsBackend(Backend):
     `venv`: the tester's Python 3.9 environment (default: $ACODIUM_CC_VENV or the
     repository's `.cc-venv`, made by `make cc-env`); `python`: the interpreter that
     runs the programs, `python_lib`: the folders of its standard library that the
-    sandbox mounts (default: asked from `python`); `workers`: side processes (cores).
+    sandbox mounts (default: asked from `python`); `workers`: side processes (cores);
+    `judge`: who decides `passed`, "acodium" (`check_output`, as the local backend)
+    or "tester" (the tester's compiled `OutputsMatch`; see the module docstring).
+
+    `judge` applies to this backend's `run` and `run_many`; `run_batch` and
+    `run_program` judge again from stdout with `check_output` (their cache holds no
+    verdicts), so a second opinion goes through the backend directly.
     """
 
     name = "code_contests"
+    JUDGES = ("acodium", "tester")
 
     def __init__(self, venv: str | os.PathLike | None = None, python: str = DEFAULT_PYTHON,
-                 python_lib: list[str] | None = None, workers: int | None = None):
+                 python_lib: list[str] | None = None, workers: int | None = None,
+                 judge: str = "acodium"):
+        if judge not in self.JUDGES:
+            raise UserError(f"Unknown judge {judge!r} for the code_contests backend: choose one of {', '.join(self.JUDGES)}.")
+        self.judge = judge
         self.venv = Path(venv) if venv is not None else default_venv()
         self.venv_python = self.venv / "bin" / "python"
         if not self.venv_python.exists():
@@ -230,6 +246,10 @@ class CodeContestsBackend(Backend):
                 self._cond.wait()
         try:
             worker = _Worker(self.venv_python, self.python, self.python_lib())
+            if self.judge == "tester" and worker.compare_error:
+                worker.kill()
+                raise UserError(f"The tester's compiled OutputsMatch is not reachable ({worker.compare_error}): "
+                                "use judge='acodium'.")
         except BaseException:
             with self._cond:
                 self._count -= 1
@@ -250,6 +270,28 @@ class CodeContestsBackend(Backend):
             else:
                 self._idle.append(worker)
             self._cond.notify()
+
+    # -- the tester's compare ------------------------------------------------------------
+
+    def outputs_match(self, pairs: list[tuple[str, str]]) -> list[bool]:
+        """The tester's compiled OutputsMatch(output, expected) on each pair (no program runs)."""
+        pairs = [[output, expected] for output, expected in pairs]
+        worker = self._acquire()
+        if worker.compare_error:
+            self._release(worker)
+            raise UserError(f"The tester's compiled OutputsMatch is not reachable ({worker.compare_error}).")
+        try:
+            worker.send({"op": "compare", "pairs": pairs})
+            reply = worker.read(START_TIMEOUT_S + 1e-3 * len(pairs))
+        except WorkerLost:
+            reply = None
+        if not isinstance(reply, dict) or reply.get("event") != "compare":
+            log = worker.log_tail(1000)
+            self._release(worker, lost=True)
+            detail = reply.get("message") if isinstance(reply, dict) else reply
+            raise UserError(f"The tester's OutputsMatch gave no answer ({detail}); its log ends: {log[-500:]}")
+        self._release(worker)
+        return [bool(m) for m in reply["matches"]]
 
     # -- running ---------------------------------------------------------------------
 
@@ -299,12 +341,15 @@ class CodeContestsBackend(Backend):
         limits = job.limits
         inputs = job.inputs[start:]
         ask = job.stop_on_first_failure and job.expected is not None
+        request = {"op": "test", "code": job.program.code, "inputs": inputs, "ask": ask}
+        if self.judge == "tester" and job.expected is not None:
+            request["expected"] = job.expected[start:]
         wall_cap = WALL_FACTOR * limits.time_s + 1.0
         worker = self._acquire()
         streamed: list[dict] = []
         lost: str | None = None
         try:
-            worker.send({"op": "test", "code": job.program.code, "inputs": inputs, "ask": ask})
+            worker.send(request)
             while True:
                 budget = wall_cap + (COMPILE_GRACE_S if not streamed else 0.0)
                 message = worker.read(budget)
@@ -319,7 +364,7 @@ class CodeContestsBackend(Backend):
                     streamed.append(message)
                     if ask:
                         i = start + message["index"]
-                        worker.send({"continue": check_output(message["stdout"], job.expected[i])})
+                        worker.send({"continue": self._verdict(message, job.expected[i])})
                 elif event == "done":
                     break
                 elif event == "error":
@@ -343,7 +388,7 @@ class CodeContestsBackend(Backend):
                 result = ExecutionResult(
                     status=Status.SANDBOX_ERROR, passed=None, program_hash=job.program.hash,
                     stderr=f"[acodium] the code_contests side process {lost}; its log ends: {log[-1000:]}")
-            out.append(self._judge(result, job, start + done))
+            out.append(self._judge(result, job, start + done, None))
             return out, job.stop_on_first_failure and self._failed(result)
         worker.clear_log()
         self._release(worker)
@@ -365,7 +410,7 @@ class CodeContestsBackend(Backend):
             for k in range(count):
                 r = ExecutionResult(status=Status.COMPILE_ERROR, passed=None, program_hash=program.hash,
                                     stderr=compiled["stderr"] or compiled["sandbox"])
-                out.append(self._judge(r, job, start + k))
+                out.append(self._judge(r, job, start + k, None))
             return out
         by_index = {m["index"]: m for m in streamed}
         out = []
@@ -373,13 +418,19 @@ class CodeContestsBackend(Backend):
             if raw["status"] == "Unknown" or k not in by_index:
                 break  # cancelled by stop_on_first_failure
             event = by_index[k]
-            out.append(self._judge(self._result(program, job.limits, raw, event), job, start + k))
+            out.append(self._judge(self._result(program, job.limits, raw, event), job, start + k, event))
         return out
 
-    @staticmethod
-    def _judge(result: ExecutionResult, job: Job, i: int) -> ExecutionResult:
+    def _verdict(self, event: dict, expected: str) -> bool:
+        """Does a streamed test's stdout match `expected`, by this backend's judge?"""
+        if self.judge == "tester":
+            return bool(event["tester_passed"])
+        return check_output(event["stdout"], expected)
+
+    def _judge(self, result: ExecutionResult, job: Job, i: int, event: dict | None) -> ExecutionResult:
+        """Set `passed`: only an OK run (which always has its streamed event) can pass."""
         if job.expected is not None:
-            result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
+            result.passed = result.status == Status.OK and event is not None and self._verdict(event, job.expected[i])
         return result
 
     @staticmethod
