@@ -242,8 +242,8 @@ def test_a_reply_to_another_request_ends_the_worker(backend):
     assert reply["ok"] and reply["seq"] == worker._seq
     real = worker.read_reply
 
-    def stale(timeout):  # ...so a reply carrying an older one is not ours
-        header, blobs = real(timeout)
+    def stale(*args):  # ...so a reply carrying an older one is not ours
+        header, blobs = real(*args)
         return dict(header, seq=header["seq"] - 1), blobs
     worker.read_reply = stale
     try:
@@ -405,3 +405,23 @@ def test_an_earlier_candidates_code_is_not_in_a_later_tests_memory(backend, lang
     masked = [bytes(c ^ key for c in m.encode()) for m in (comment, constant)]
     b = run(backend, SCAN_MEMORY.format(masked=masked, key=key), limits=Limits(time_s=10, memory_bytes=512 << 20))
     assert b.stdout.strip() == "[0, 0]", "candidate A's code found in B's memory"
+
+
+def test_a_reply_announcing_more_than_it_may_hold_is_never_read():
+    """A frame's sizes are checked before reading: a broken (or forged) part length
+    ends the worker instead of making the host allocate."""
+    import struct
+
+    from acodium.execute.local import _frame, _read_frame
+    data = bytearray(_frame({"status": "OK"}, [b"x" * 10, b""]))
+    data[-8 - 10 - 8:-8 - 10] = struct.pack(">Q", 1 << 40)
+    view = memoryview(bytes(data))
+    pos = [0]
+
+    def exact(n):
+        chunk = view[pos[0]:pos[0] + n]
+        pos[0] += n
+        return bytes(chunk)
+    with pytest.raises(WorkerLost, match="announced a reply part"):
+        _read_frame(exact)
+    assert pos[0] < 200  # nothing of the announced terabyte was asked for

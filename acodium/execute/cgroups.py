@@ -137,8 +137,11 @@ def _remove_stale(base: Path) -> None:
         pid = parent.name[len(PARENT_PREFIX):]
         if not pid.isdigit() or _alive(int(pid)):
             continue
-        for child in [c for c in parent.iterdir() if c.is_dir()] + [parent]:
-            _rmdir(child)
+        try:
+            for child in [c for c in parent.iterdir() if c.is_dir()] + [parent]:
+                _rmdir(child)
+        except PermissionError:  # another user's leftovers (or no right to clean here): not ours to remove
+            continue
 
 
 def _rmdir(path: Path, wait: float = 0.0) -> bool:

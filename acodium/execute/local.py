@@ -140,8 +140,14 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
     return args
 
 
-def _read_frame(exact) -> tuple[dict, list[bytes]]:
-    """One frame, read with `exact(n)`, which returns n bytes or raises WorkerLost."""
+MAX_BLOB = 1 << 20  # the most a reply's part may hold unless a request allows more
+
+
+def _read_frame(exact, max_blob: int = MAX_BLOB) -> tuple[dict, list[bytes]]:
+    """One frame, read with `exact(n)`, which returns n bytes or raises WorkerLost.
+
+    Sizes are checked before anything is read: a frame that announces more than a
+    reply can hold is a broken worker, never a reason to allocate."""
     (hlen,) = struct.unpack(">I", exact(4))
     if hlen > 1 << 20:
         raise WorkerLost("malformed reply from the worker")
@@ -151,9 +157,14 @@ def _read_frame(exact) -> tuple[dict, list[bytes]]:
         raise WorkerLost("malformed reply from the worker") from e
     if not isinstance(header, dict):
         raise WorkerLost("malformed reply from the worker")
+    count = header.get("blobs", 0)
+    if not isinstance(count, int) or not 0 <= count <= 2:
+        raise WorkerLost("malformed reply from the worker")
     blobs = []
-    for _ in range(int(header.get("blobs", 0))):
+    for _ in range(count):
         (blen,) = struct.unpack(">Q", exact(8))
+        if blen > max_blob:
+            raise WorkerLost(f"the worker announced a reply part of {blen} bytes (at most {max_blob})")
         blobs.append(exact(blen))
     return header, blobs
 
@@ -215,11 +226,11 @@ class Worker:
         del buf[:n]
         return data
 
-    def read_reply(self, timeout: float) -> tuple[dict, list[bytes]]:
+    def read_reply(self, timeout: float, max_blob: int = MAX_BLOB) -> tuple[dict, list[bytes]]:
         """The next frame from the worker; WorkerLost if it dies, or sends nothing in time."""
         deadline = time.monotonic() + timeout
         try:
-            frame = _read_frame(lambda n: self._exact(n, deadline))
+            frame = _read_frame(lambda n: self._exact(n, deadline), max_blob)
         except (ValueError, struct.error) as e:
             raise WorkerLost(str(e)) from e
         if self._pending:
@@ -229,7 +240,7 @@ class Worker:
     def _unasked(self) -> bool:
         return bool(self._pending) or bool(self._poller.poll(0))
 
-    def request(self, header: dict, blobs: list[bytes], timeout: float):
+    def request(self, header: dict, blobs: list[bytes], timeout: float, max_blob: int = MAX_BLOB):
         if self._unasked():
             raise WorkerLost("the worker sent a reply that was not asked for")
         self._seq += 1
@@ -240,7 +251,7 @@ class Worker:
         except OSError as e:
             raise WorkerLost("the worker is gone") from e
         try:
-            reply = self.read_reply(timeout)
+            reply = self.read_reply(timeout, max_blob)
         except _NoAnswer:
             raise
         except WorkerLost as e:
@@ -567,13 +578,14 @@ class LocalBackend(Backend):
         header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s, "hard_wall_s": hard_wall_s,
                   "memory_bytes": int(limits.memory_bytes), "output_bytes": int(limits.output_bytes)}
         wait = hard_wall_s + HOST_GRACE_S
+        most = max(int(limits.output_bytes), MAX_BLOB)  # stdout is cut at the output limit (1 MiB shown past it)
         for i, text in enumerate(job.inputs):
             try:
                 stdin = [text.encode("utf-8", "surrogatepass")]
-                reply, blobs = held[0].request(header, stdin, wait)
+                reply, blobs = held[0].request(header, stdin, wait, most)
                 if reply.get("retry"):  # the worker found itself altered before forking: the test never ran
                     held[0] = self._fresh(held[0], program)
-                    reply, blobs = held[0].request(header, stdin, wait)
+                    reply, blobs = held[0].request(header, stdin, wait, most)
                 result = self._result(program, reply, blobs)
                 if reply.get("restart"):  # the worker could not clean up after this test
                     held[0] = self._fresh(held[0], program)
