@@ -845,6 +845,21 @@ def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_
     return pd.DataFrame(out, columns=CANDIDATES)
 
 
+def _candidates_log(run_dir: Path) -> pd.DataFrame:
+    """The candidates of an unfinished generation, from its log: a torn last line is a candidate
+    not yet written, a damaged line elsewhere is one sentence (a candidate silently missing
+    would change every pass@k)."""
+    from .generate import CANDIDATES_LOG
+
+    log = AppendLog(run_dir / CANDIDATES_LOG)
+    table = pd.DataFrame(list(log.rows()))
+    if log.damaged:
+        raise UserError(f"Line {', '.join(map(str, log.damaged[:5]))} of {log.path} is damaged: run the generation "
+                        f"into {run_dir} again (it redoes those candidates and writes candidates.parquet), "
+                        "or delete the line.")
+    return table if len(table) else pd.DataFrame(columns=CANDIDATES)
+
+
 def load_candidate_set(
     dataset_name: str | os.PathLike,
     *,
@@ -873,8 +888,7 @@ def load_candidate_set(
     table = None
     if path.is_dir() and ((path / CANDIDATES_FILE).exists() or (path / CANDIDATES_LOG).exists()):
         run_dir = path
-        file = path / CANDIDATES_FILE if (path / CANDIDATES_FILE).exists() else path / CANDIDATES_LOG
-        table = read_table(file)
+        table = read_table(path / CANDIDATES_FILE) if (path / CANDIDATES_FILE).exists() else _candidates_log(path)
     elif path.is_file() and path.suffix in (".parquet", ".jsonl", ".json"):
         peek = read_table(path)
         if "name" not in peek.columns or "problem" in peek.columns or "candidate_id" in peek.columns:
@@ -1162,6 +1176,19 @@ def evaluate(
             jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure))
             where.append((name, i))
     runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress)
+    for _ in range(MACHINE_RETRIES):  # a machine failure is no verdict: run those jobs again
+        again = [i for i, res in enumerate(runs) if any(r.status in MACHINE_FAILURES for r in res)]
+        if not again:
+            break
+        for i, res in zip(again, run_batch([jobs[i] for i in again], backend=backend, cache_dir=cache_dir,
+                                           workers=workers, progress=False)):
+            runs[i] = res
+    failed = [(where[i], r) for i, res in enumerate(runs) for r in res if r.status in MACHINE_FAILURES]
+    if failed:
+        (name, i), r = failed[0]
+        raise UserError(f"{len(failed)} test run(s) ended in {r.status.value} (the machine failed, not the program) "
+                        f"{1 + MACHINE_RETRIES} times, for instance candidate {i} of {name!r}: "
+                        "no pass@k is made without them; run again.")
     results: dict[str, list[tuple[int, list[Any]]]] = {name: [] for name in cands}
     rows = []
     for (name, i), job, res in zip(where, jobs, runs):

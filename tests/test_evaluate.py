@@ -467,3 +467,53 @@ def test_two_processes_on_one_run_folder_one_runs_one_is_refused(few, tmp_path):
         assert "is in use by another process (pid " in refused and "Traceback" not in refused
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
     assert json.loads((run / "summary.json").read_text())["executions"] > 0
+
+
+@pytest.mark.skipif(__import__("shutil").which("bwrap") is None, reason="bubblewrap makes the small disk")
+def test_a_full_disk_mid_run_is_one_sentence_and_keeps_the_rows_so_far(few, tmp_path):
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in few))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    run = disk / "run"
+    script = (f"{Path(sys.executable).with_name('gencode')} eval references --dataset {data} --languages python3 "
+              f"--max_solutions 5 --max_tests 6 --out {run} --no_cache --no_progress; echo exit=$?; "
+              f"{sys.executable} -c 'import sys; from acodium.tables import AppendLog; log = AppendLog(sys.argv[1]); "
+              f"print(sum(1 for _ in log.rows()), len(log.damaged))' {run}/executions.jsonl")
+    proc = subprocess.run(["bwrap", "--dev-bind", "/", "/", "--size", str(24 * 1024), "--tmpfs", str(disk), "--",
+                           "sh", "-c", script], capture_output=True, text=True, timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-2] == "exit=2", proc.stderr
+    assert proc.stderr.startswith(f"gencode: There is no room left to write {run}/executions.jsonl")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    kept, damaged = map(int, lines[-1].split())
+    assert kept > 10 and damaged == 0
+
+
+def test_the_notebook_entry_point_runs_machine_failures_again(few):
+    import acodium
+
+    codes = {few[0]["name"]: [few[0]["solutions"]["solution"][0] + "\n# flaky\n", "print(0)"]}
+    tests = {few[0]["name"]: {"input": few[0]["public_tests"]["input"], "output": few[0]["public_tests"]["output"]}}
+    sound = acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False)
+    machine = FlakyMachine(failures=1)
+    flaky = acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False, backend=machine)
+    assert machine.failures == 0 and flaky.pass_at_k == sound.pass_at_k == {"pass@1": 0.5}
+    with pytest.raises(UserError, match="the machine failed, not the program"):
+        acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False, backend=FlakyMachine(failures=100))
+
+
+def test_candidates_of_an_unfinished_generation_are_read_from_its_log(few, tmp_path):
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in few))
+    run = tmp_path / "gen"
+    run.mkdir()
+    rows = reference_candidates(few).to_dict("records")
+    lines = [json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows]
+    torn = json.dumps(dict(rows[0], candidate_id="9", code="print('\u4e2d')"), ensure_ascii=False).encode()
+    (run / "candidates.jsonl").write_bytes(b"".join(lines) + torn[:torn.index("\u4e2d".encode()) + 1])
+    _, candidates, _ = load_candidate_set(run, problems=data)
+    assert len(candidates) == len(rows)  # the torn candidate is not there yet
+    (run / "candidates.jsonl").write_bytes(b"".join(lines[:2]) + b"\xff garbage\n" + b"".join(lines[2:]))
+    with pytest.raises(UserError, match=rf"Line 3 of {run / 'candidates.jsonl'} is damaged"):
+        load_candidate_set(run, problems=data)
