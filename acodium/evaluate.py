@@ -390,6 +390,9 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, backend, ca
         old = _previous_settings(run_dir / SETTINGS_FILE)
         stats.changed_settings = [k for k, v in settings.items() if k in old and k not in ("tests", "candidates")
                                   and old[k] != json.loads(json.dumps(v, default=str))]
+        if stats.changed_settings:  # tables made under the old settings must not sit beside the new ones
+            for name in (EXECUTIONS_FILE, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE):
+                (run_dir / name).unlink(missing_ok=True)
         write_json(settings, run_dir / SETTINGS_FILE)
 
     # Phases: without stopping, everything at once. With stopping, the sets that

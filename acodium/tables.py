@@ -160,10 +160,20 @@ class AppendLog:
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         with open(self.path, "rb+") as fh:
-            data = fh.read()
-            if data.endswith(b"\n"):
+            end = fh.seek(0, os.SEEK_END)
+            fh.seek(end - 1)
+            if fh.read(1) == b"\n":
                 return
-            fh.truncate(data.rfind(b"\n") + 1)
+            pos = end
+            while pos > 0:  # back to the last newline, a block at a time (logs grow large)
+                start = max(0, pos - (1 << 20))
+                fh.seek(start)
+                cut = fh.read(pos - start).rfind(b"\n")
+                if cut >= 0:
+                    fh.truncate(start + cut + 1)
+                    return
+                pos = start
+            fh.truncate(0)
 
     def frame(self, columns: list[str] | None = None) -> pd.DataFrame:
         df = pd.DataFrame(list(self.rows()))
@@ -226,10 +236,14 @@ def run_folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
                 fh.close()
                 raise UserError(f"The run folder {folder} is in use by another process (pid {pid}): "
                                 "wait for it to end, or choose another folder.") from None
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
+            try:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"{os.getpid()}\n")
+                fh.flush()
+            except OSError as e:  # the pid only informs a refused process; a full disk must not stop the run
+                if e.errno not in _NO_ROOM:
+                    raise
             _held[key] = [fh, 1]
     try:
         yield folder

@@ -280,15 +280,21 @@ def test_a_run_folder_reused_with_another_time_limit_runs_again(few, tmp_path):
     cands = pd.concat([refs, refs.assign(candidate_id="spin", code=SPIN)], ignore_index=True)
     first, _ = run_executions(few, cands, run_dir=tmp_path, time_limit_s=10, max_tests=2, progress=False)
     assert set(first["status"]) == {"OK"}
+    assert (tmp_path / "executions.parquet").exists()
+    # a budgeted run under new settings: the old table must not stay beside them
+    _, budgeted = run_executions(few, cands, run_dir=tmp_path, time_limit_s=0.2, max_tests=2, max_jobs=1,
+                                 progress=False)
+    assert not (tmp_path / "executions.parquet").exists()
+    assert "time_limit_s" in budgeted.changed_settings and "time_limit_s" in budgeted.notes(tmp_path)[0]
     tight, stats = run_executions(few, cands, run_dir=tmp_path, time_limit_s=0.2, max_tests=2, progress=False)
-    assert stats.jobs_skipped == 0 and stats.jobs_run == stats.jobs_total  # nothing made at 10 s is reused
+    assert stats.jobs_skipped == 1 and stats.jobs_run == stats.jobs_total - 1  # nothing made at 10 s is reused
     assert set(tight[tight.candidate_id == "spin"]["status"]) == {"TIMEOUT"}
     fresh, _ = run_executions(few, cands, time_limit_s=0.2, max_tests=2, progress=False)
     _same(tight, fresh)
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["time_limit_s"] == 0.2 and settings["checker"] == "tokens"
     assert settings["backend"] == "local" and settings["backend_version"]
-    assert "time_limit_s" in stats.changed_settings and "time_limit_s" in stats.notes(tmp_path)[0]
+    assert stats.changed_settings == []  # the budgeted run already recorded these settings
     # back to 10 s: the rows made then are still in the log and still valid
     again, stats = run_executions(few, cands, run_dir=tmp_path, time_limit_s=10, max_tests=2, progress=False)
     assert stats.jobs_run == 0
