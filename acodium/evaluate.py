@@ -54,7 +54,7 @@ import sys
 import time
 import types
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -214,6 +214,7 @@ def _valid_row(r: dict) -> bool:
             and isinstance(r.get("test_index"), int) and not isinstance(r.get("test_index"), bool)
             and isinstance(r.get("key"), str) and isinstance(r.get("program_hash"), str)
             and r.get("status") in _STATUSES and isinstance(r.get("passed"), bool)
+            and (r["status"] == "OK" or not r["passed"])  # only an OK run can pass
             and isinstance(r.get("output_hash"), str)
             and isinstance(r.get("time_s"), (int, float)) and not isinstance(r.get("time_s"), bool))
 

@@ -250,7 +250,6 @@ def test_notebook_entry_point(few):
 
 # --------------------------------------------------------------------------- a run folder that cannot lie
 
-import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
