@@ -6,10 +6,10 @@ A run folder holds what a run has done:
   `AppendLog`); a killed run resumes from it without executing again what
   finished. Each row carries a `key`: the hash of everything that decides it
   (program hash, input, expected output, limits, backend and its version,
-  checker), and a resumed run reuses only rows whose key is the one it would
-  make, so a folder re-used with other settings (a time limit, fewer tests,
-  other candidates or data) runs again what they change and never reports
-  old rows under new settings. Rows whose status says the machine failed
+  checker and its version), and a resumed run reuses only rows whose key is
+  the one it would make, so a folder re-used with other settings (a time
+  limit, fewer tests, other candidates or data) runs again what they change
+  and never reports old rows under new settings. Rows whose status says the machine failed
   (SANDBOX_ERROR) are never done: they are run again. `executions.parquet`
   is the finished table: the rows of this run's jobs, nothing else.
 - `settings.json`: what decided the rows (test sets, limits, backend and
@@ -77,9 +77,17 @@ JUDGEMENTS_FILE = "judgements.parquet"
 METRICS_FILE = "metrics.parquet"
 SUMMARY_FILE = "summary.json"
 SETTINGS_FILE = "settings.json"
-# The output check every row was judged with: check_output's token compare (DESIGN.md).
-# Part of each row's key, so that rows judged by another checker are never reused.
+# The output check every row was judged with: check_output's token compare (DESIGN.md),
+# and the version of its source. Part of each row's key (a logged row keeps its
+# verdict), so rows judged by another checker, or an earlier version of this one,
+# are never reused.
 CHECKER = "tokens"
+
+
+def _checker_version() -> str:
+    from .execute import check
+
+    return sha256(Path(check.__file__).read_bytes())[:16]
 # Rounds a job whose test ended in a machine failure is run again within one call.
 MACHINE_RETRIES = 2
 _MACHINE_STATUSES = {s.value for s in MACHINE_FAILURES}
@@ -201,9 +209,11 @@ class _JobSpec:
 def _row_key(program: Program, input_hash: str, expected_hash: str, limits: Limits, backend: str,
              version: str) -> str:
     """Everything that decides one row: a logged row is reused only under the same key."""
-    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.key(), backend, version, CHECKER]))
+    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.key(), backend, version, CHECKER,
+                             _CHECKER_VERSION]))
 
 
+_CHECKER_VERSION = _checker_version()
 _Index = dict[tuple[str, str, str, int, str], dict]  # (problem, candidate, set, test, key) -> row
 
 
@@ -294,13 +304,14 @@ def _settings(rows_by_name, cands, tests_of, **settings) -> dict[str, Any]:
     return {
         **settings,
         "checker": CHECKER,
+        "checker_version": _CHECKER_VERSION,
         "limits": limits,
         "tests": len(tests),
         "tests_fingerprint": _fingerprint(tests),
         "candidates": len(programs),
         "programs_fingerprint": _fingerprint(programs),
         "row_key": "sha256 of program hash, input hash, expected output hash, limits, backend, "
-                   "backend version, checker",
+                   "backend version, checker and its version",
     }
 
 
