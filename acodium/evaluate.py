@@ -4,7 +4,18 @@ A run folder holds what a run has done:
 
 - `executions.jsonl`: one row per (candidate, test) as each job finishes (an
   `AppendLog`); a killed run resumes from it without executing again what
-  finished. `executions.parquet` is the finished table.
+  finished. Each row carries a `key`: the hash of everything that decides it
+  (program hash, input, expected output, limits, backend and its version,
+  checker and its version), and a resumed run reuses only rows whose key is
+  the one it would make, so a folder re-used with other settings (a time
+  limit, fewer tests, other candidates or data) runs again what they change
+  and never reports old rows under new settings. Rows whose status says the machine failed
+  (SANDBOX_ERROR) are never done: they are run again. `executions.parquet`
+  is the finished table: the rows of this run's jobs, nothing else.
+- `settings.json`: what decided the rows (test sets, limits, backend and
+  version, checker, fingerprints of the tests and the programs), for people;
+  a run with other settings notes what changed.
+- `.lock`: held while a process writes the folder; a second one is refused.
 - `judgements.parquet`, `metrics.parquet` and `summary.json`: made from the
   executions by `acodium.select.judgements` and `acodium.metrics.metrics_table`
   (see `score_candidates`).
@@ -34,13 +45,16 @@ metric object.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import sys
 import time
 import types
-from collections import Counter, defaultdict
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -49,9 +63,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import UserError
-from .execute import run_batch
-from .execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES, Job, Limits, Program
-from .tables import CANDIDATES, EXECUTIONS, AppendLog, read_table, require_columns, write_table
+from .execute import get_backend, run_batch
+from .execute.cache import MACHINE_FAILURES
+from .execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES, Job, Limits, Program, Status, sha256
+from .tables import (CANDIDATES, EXECUTIONS, AppendLog, read_table, require_columns, run_folder_lock,
+                     write_json, write_table)
 from .select import HIDDEN_TEST_SETS
 
 TEST_SETS = ("public", "private", "generated", "mutated")
@@ -60,6 +76,22 @@ EXECUTIONS_FILE = "executions.parquet"
 JUDGEMENTS_FILE = "judgements.parquet"
 METRICS_FILE = "metrics.parquet"
 SUMMARY_FILE = "summary.json"
+SETTINGS_FILE = "settings.json"
+# The output check every row was judged with: check_output's token compare (DESIGN.md),
+# and the version of its source. Part of each row's key (a logged row keeps its
+# verdict), so rows judged by another checker, or an earlier version of this one,
+# are never reused.
+CHECKER = "tokens"
+
+
+def _checker_version() -> str:
+    from .execute import check
+
+    return sha256(Path(check.__file__).read_bytes())[:16]
+# Rounds a job whose test ended in a machine failure is run again within one call.
+MACHINE_RETRIES = 2
+_MACHINE_STATUSES = {s.value for s in MACHINE_FAILURES}
+_STATUSES = {s.value for s in Status}
 
 
 # --------------------------------------------------------------------------- problems and tests
@@ -146,6 +178,20 @@ class RunStats:
     tests_run: int = 0
     wall_s: float = 0.0
     stopped_early: bool = False  # max_jobs reached before the end
+    retried: int = 0  # job runs repeated because a test ended in a machine failure
+    damaged_lines: list[int] = dataclasses.field(default_factory=list)  # of the log, skipped
+    changed_settings: list[str] = dataclasses.field(default_factory=list)  # since the folder's last run
+
+    def notes(self, run_dir: str | os.PathLike | None) -> list[str]:
+        """What a reader of the numbers should know about how the run folder was used."""
+        out = []
+        if self.changed_settings:
+            out.append(f"{run_dir} held results made with other {', '.join(self.changed_settings)}: "
+                       "only rows made with these settings were used.")
+        if self.damaged_lines:
+            out.append(f"{len(self.damaged_lines)} damaged line(s) of {Path(run_dir) / EXECUTIONS_LOG} "
+                       f"were skipped and their tests run again (line {', '.join(map(str, self.damaged_lines[:5]))}).")
+        return out
 
 
 @dataclass
@@ -157,48 +203,124 @@ class _JobSpec:
     tests: list[tuple[int, str, str]]
     limits: Limits
     stop: bool
+    keys: list[str]  # per test: the row key (`_row_key`)
 
 
-def _read_log(log: AppendLog) -> dict[tuple[str, str, str], dict[int, bool]]:
-    """(problem, candidate_id, test_set) -> {test_index: passed}, the last row of each test winning."""
-    done: dict[tuple[str, str, str], dict[int, bool]] = defaultdict(dict)
-    for r in log.rows():
-        done[(r["problem"], str(r["candidate_id"]), r["test_set"])][int(r["test_index"])] = bool(r["passed"])
-    return done
+def _row_key(program: Program, input_hash: str, expected_hash: str, limits: Limits, backend: str,
+             version: str) -> str:
+    """Everything that decides one row: a logged row is reused only under the same key."""
+    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.key(), backend, version, CHECKER,
+                             _CHECKER_VERSION]))
 
 
-def _complete(spec: _JobSpec, rows: dict[int, bool] | None) -> bool:
-    """Whether the log already holds this job: every test, or (stopping) a failure among them."""
-    if not rows:
-        return False
-    wanted = [i for i, _, _ in spec.tests]
-    if all(i in rows for i in wanted):
-        return True
-    if spec.stop:
-        # rows are written in test order, so a failure is where the job stopped
-        for i in wanted:
-            if i not in rows:
-                return False
-            if not rows[i]:
-                return True
-    return False
+_CHECKER_VERSION = _checker_version()
+_Index = dict[tuple[str, str, str, int, str], dict]  # (problem, candidate, set, test, key) -> row
+
+
+def _valid_row(r: dict) -> bool:
+    """Whether a logged row is whole and a verdict: a row that is not is run again."""
+    return (isinstance(r.get("problem"), str) and isinstance(r.get("candidate_id"), (str, int))
+            and r.get("test_set") in TEST_SETS
+            and isinstance(r.get("test_index"), int) and not isinstance(r.get("test_index"), bool)
+            and isinstance(r.get("key"), str) and isinstance(r.get("program_hash"), str)
+            and r.get("status") in _STATUSES and isinstance(r.get("passed"), bool)
+            and (r["status"] == "OK" or not r["passed"])  # only an OK run can pass
+            and isinstance(r.get("output_hash"), str)
+            and isinstance(r.get("time_s"), (int, float)) and not isinstance(r.get("time_s"), bool))
+
+
+def _read_log(log: AppendLog) -> tuple[_Index, list[int]]:
+    """The log's reusable rows by (problem, candidate_id, test_set, test_index, key), the last winning,
+    and the numbers of damaged lines.
+
+    A row made by an older acodium (no key), a machine failure, or a row with
+    a missing or bogus field (`passed: null` included) is not reusable: its
+    test runs again. Lines that are not rows at all are reported as damaged.
+    """
+    index: _Index = {}
+    damaged: list[int] = []
+    for number, r in log.numbered_rows():
+        if r.get("status") in _MACHINE_STATUSES:
+            continue  # the machine failed: run it again
+        if not _valid_row(r):
+            if "key" in r:  # a row of ours, damaged; rows of older versions simply run again
+                damaged.append(number)
+            continue
+        index[(r["problem"], str(r["candidate_id"]), r["test_set"], r["test_index"], r["key"])] = r
+    return index, sorted(log.damaged + damaged)
+
+
+def _job_rows(spec: _JobSpec, index: _Index) -> tuple[list[dict], bool]:
+    """The logged rows of a job made under its settings, in test order, and whether the job is done.
+
+    Done: every test has its row, or (stopping) the rows reach a failure.
+    """
+    rows = []
+    for (i, _, _), key in zip(spec.tests, spec.keys):
+        row = index.get((spec.problem, spec.candidate_id, spec.test_set, i, key))
+        if row is None:
+            return rows, False
+        rows.append(row)
+        if spec.stop and not row["passed"]:
+            return rows, True
+    return rows, True
 
 
 def _rows(spec: _JobSpec, results) -> list[dict]:
-    return [
-        {
+    out = []
+    for (index, _, _), key, result in zip(spec.tests, spec.keys, results):
+        status = result.status.value if hasattr(result.status, "value") else str(result.status)
+        machine = status in _MACHINE_STATUSES
+        out.append({
             "problem": spec.problem,
             "candidate_id": spec.candidate_id,
             "program_hash": spec.program.hash,
             "test_set": spec.test_set,
             "test_index": index,
-            "status": result.status.value if hasattr(result.status, "value") else str(result.status),
-            "passed": bool(result.passed),
+            "status": status,
+            "passed": None if machine else bool(result.passed),  # a machine failure is no verdict
             "output_hash": result.output_hash,
             "time_s": float(result.time_s),
-        }
-        for (index, _, _), result in zip(spec.tests, results)
-    ]
+            "key": key,
+        })
+    return out
+
+
+def _fingerprint(items) -> str:
+    h = hashlib.sha256()
+    for item in items:
+        h.update(json.dumps(item, sort_keys=True, default=str).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _settings(rows_by_name, cands, tests_of, **settings) -> dict[str, Any]:
+    """What decides the rows of a run, for settings.json (the rows' keys are what resuming trusts)."""
+    test_sets = settings["test_sets"]
+    tests = [(name, s, i, hi, he) for name in sorted({c.problem for c in cands})
+             for s in test_sets for i, _, _, hi, he in tests_of(name, s)]
+    programs = sorted((c.problem, c.candidate_id, Program(c.language, c.code).hash) for c in cands)
+    limits = sorted({_limits(rows_by_name[c.problem], c.language, settings["time_limit_s"]).key() for c in cands})
+    return {
+        **settings,
+        "checker": CHECKER,
+        "checker_version": _CHECKER_VERSION,
+        "limits": limits,
+        "tests": len(tests),
+        "tests_fingerprint": _fingerprint(tests),
+        "candidates": len(programs),
+        "programs_fingerprint": _fingerprint(programs),
+        "row_key": "sha256 of program hash, input hash, expected output hash, limits, backend, "
+                   "backend version, checker and its version",
+    }
+
+
+def _previous_settings(path: Path) -> dict[str, Any]:
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}  # absent or damaged: only for the notes, the rows' keys decide
+    return old if isinstance(old, dict) else {}
 
 
 def run_executions(
@@ -220,24 +342,70 @@ def run_executions(
     """Run every candidate on its problem's tests; return the EXECUTIONS table and what was done.
 
     With `run_dir`, rows go to run_dir/executions.jsonl as each job finishes
-    and a re-run executes only the jobs the log lacks (`max_jobs` caps the
-    jobs executed by one call, for budgets). Without it, nothing is written.
-    With `stop_on_first_failure`, the `stop_sets` among `test_sets` (default:
-    the hidden ones) run one after another, each job stopping at its first
-    failing test, and a candidate goes on only while it passes; other sets
-    run in full for every candidate.
+    and a re-run executes only the jobs the log lacks under these settings
+    (see the module docstring; `max_jobs` caps the jobs executed by one call,
+    for budgets); the folder is locked while the call runs. Without it,
+    nothing is written. With `stop_on_first_failure`, the `stop_sets` among
+    `test_sets` (default: the hidden ones) run one after another, each job
+    stopping at its first failing test, and a candidate goes on only while it
+    passes; other sets run in full for every candidate. A job whose test ends
+    in a machine failure (SANDBOX_ERROR) runs again, up to MACHINE_RETRIES
+    times; one that still fails ends the call with a UserError (its verdict
+    is unknown, and no number is made without it).
     """
-    started = time.monotonic()
-    workers = workers or os.cpu_count() or 1
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
     for s in test_sets:
         if s not in TEST_SETS:
             raise UserError(f"Unknown test set {s!r}; choose among {', '.join(TEST_SETS)}.")
+    if run_dir is None:
+        return _run_executions(rows_by_name, candidates, None, test_sets=test_sets, backend=backend,
+                               cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s,
+                               max_tests=max_tests, stop_on_first_failure=stop_on_first_failure,
+                               stop_sets=stop_sets, max_jobs=max_jobs, progress=progress)
+    with run_folder_lock(run_dir):
+        return _run_executions(rows_by_name, candidates, Path(run_dir), test_sets=test_sets, backend=backend,
+                               cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s,
+                               max_tests=max_tests, stop_on_first_failure=stop_on_first_failure,
+                               stop_sets=stop_sets, max_jobs=max_jobs, progress=progress)
+
+
+def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, backend, cache_dir, workers,
+                    time_limit_s, max_tests, stop_on_first_failure, stop_sets, max_jobs, progress):
+    started = time.monotonic()
+    workers = workers or os.cpu_count() or 1
+    be = get_backend(backend)
+    version = be.version()
     stats = RunStats()
-    log = AppendLog(Path(run_dir) / EXECUTIONS_LOG) if run_dir is not None else None
-    done = _read_log(log) if log is not None else {}
-    fresh: list[dict] = []  # rows of this call when there is no log
+    log = AppendLog(run_dir / EXECUTIONS_LOG) if run_dir is not None else None
+    index: _Index = {}
+    if log is not None:
+        index, stats.damaged_lines = _read_log(log)
+        if stats.damaged_lines:
+            warnings.warn(stats.notes(run_dir)[-1], RunFolderWarning, stacklevel=3)
+
+    hashed: dict[tuple[str, str], list[tuple[int, str, str, str, str]]] = {}
+
+    def tests_of(problem: str, test_set: str):
+        """A problem's tests of one set with the hashes of input and expected output (once per call)."""
+        if (problem, test_set) not in hashed:
+            hashed[(problem, test_set)] = [(i, inp, exp, sha256(inp), sha256(exp)) for i, inp, exp in
+                                           problem_tests(rows_by_name[problem], test_set, max_tests)]
+        return hashed[(problem, test_set)]
+
+    cands = list(candidates.itertuples(index=False))
+    if run_dir is not None:
+        settings = _settings(
+            rows_by_name, cands, tests_of, test_sets=list(test_sets), max_tests=max_tests,
+            time_limit_s=time_limit_s, stop_on_first_failure=stop_on_first_failure,
+            stop_sets=list(stop_sets), backend=be.name, backend_version=version)
+        old = _previous_settings(run_dir / SETTINGS_FILE)
+        stats.changed_settings = [k for k, v in settings.items() if k in old and k not in ("tests", "candidates")
+                                  and old[k] != json.loads(json.dumps(v, default=str))]
+        if stats.changed_settings:  # tables made under the old settings must not sit beside the new ones
+            for name in (EXECUTIONS_FILE, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE):
+                (run_dir / name).unlink(missing_ok=True)
+        write_json(settings, run_dir / SETTINGS_FILE)
 
     # Phases: without stopping, everything at once. With stopping, the sets that
     # are not verdict-only (public, and mutated: clustering wants every
@@ -249,27 +417,29 @@ def run_executions(
     else:
         phases = [list(test_sets)]
 
-    cands = list(candidates.itertuples(index=False))
+    all_specs: list[_JobSpec] = []
     hidden_failed: set[tuple[str, str]] = set()
     bar = tqdm(total=0, desc="executing", unit="job", disable=not progress)
     try:
         for phase in phases:
             specs: list[_JobSpec] = []
             for c in cands:
-                key = (c.problem, c.candidate_id)
-                if key in hidden_failed:
+                if (c.problem, c.candidate_id) in hidden_failed:
                     continue
                 row = rows_by_name[c.problem]
                 program = Program(c.language, c.code)
                 limits = _limits(row, c.language, time_limit_s)
                 for s in phase:
-                    tests = problem_tests(row, s, max_tests)
+                    tests = tests_of(c.problem, s)
                     if tests:
-                        specs.append(_JobSpec(c.problem, c.candidate_id, s, program, tests, limits,
-                                              stop_on_first_failure and s in stopping))
+                        keys = [_row_key(program, hi, he, limits, be.name, version) for _, _, _, hi, he in tests]
+                        specs.append(_JobSpec(c.problem, c.candidate_id, s, program,
+                                              [t[:3] for t in tests], limits,
+                                              stop_on_first_failure and s in stopping, keys))
+            all_specs += specs
             todo = []
             for spec in specs:
-                if _complete(spec, done.get((spec.problem, spec.candidate_id, spec.test_set))):
+                if _job_rows(spec, index)[1]:
                     stats.jobs_skipped += 1
                 else:
                     todo.append(spec)
@@ -280,33 +450,12 @@ def run_executions(
                     todo, stats.stopped_early = todo[:room], True
             bar.total += len(todo)
             bar.refresh()
-            # One batch per phase: identical work runs once (run_batch dedupes), every
-            # core is busy, and each job's rows reach the log the moment it finishes.
-            def write(index: int, results: list, todo=todo) -> None:
-                spec = todo[index]
-                if not results:  # even a job that stops runs its first test
-                    raise RuntimeError(f"The executor returned no result for {spec.problem!r} / "
-                                       f"{spec.candidate_id!r} on its {spec.test_set} tests.")
-                rows = _rows(spec, results)
-                if log is not None:
-                    log.append(rows)
-                else:
-                    fresh.extend(rows)
-                got = done.setdefault((spec.problem, spec.candidate_id, spec.test_set), {})
-                got.update({r["test_index"]: r["passed"] for r in rows})
-                stats.jobs_run += 1
-                stats.tests_run += len(rows)
-                bar.update(1)
-
-            jobs = [Job(spec.program, [t[1] for t in spec.tests], [t[2] for t in spec.tests],
-                        spec.limits, spec.stop) for spec in todo]
-            run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers,
-                      progress=False, on_result=write)
+            _run_jobs(todo, index, log, stats, bar, backend=backend, cache_dir=cache_dir, workers=workers)
             # who goes on to the next stopping set
             for spec in specs:
                 if spec.test_set in stopping:
-                    got = done.get((spec.problem, spec.candidate_id, spec.test_set), {})
-                    if not all(got.get(i, False) for i, _, _ in spec.tests):
+                    rows, done = _job_rows(spec, index)
+                    if not (done and len(rows) == len(spec.tests) and all(r["passed"] for r in rows)):
                         hidden_failed.add((spec.problem, spec.candidate_id))
             if stats.stopped_early:
                 break
@@ -315,11 +464,61 @@ def run_executions(
         if log is not None:
             log.close()
     stats.wall_s = time.monotonic() - started
-    table = log.frame(EXECUTIONS) if log is not None else pd.DataFrame(fresh, columns=EXECUTIONS)
-    table = _dedupe(table)
+    table = _dedupe(pd.DataFrame([r for spec in all_specs for r in _job_rows(spec, index)[0]],
+                                 columns=EXECUTIONS))
     if run_dir is not None and not stats.stopped_early:
-        write_table(table, Path(run_dir) / EXECUTIONS_FILE)
+        write_table(table, run_dir / EXECUTIONS_FILE)
     return table, stats
+
+
+class RunFolderWarning(UserWarning):
+    """A run folder held something it should not (damaged lines); the run went on without it."""
+
+
+def _run_jobs(todo: list[_JobSpec], index: _Index, log: AppendLog | None, stats: RunStats, bar,
+              **batch) -> None:
+    """Run jobs as one batch, logging each as it finishes; run again those a machine failure hit.
+
+    One batch: identical work runs once (run_batch dedupes), every core is
+    busy, and each job's rows reach the log the moment it finishes.
+    """
+    for attempt in range(1 + MACHINE_RETRIES):
+        hit: list[tuple[_JobSpec, dict]] = []  # jobs with a machine failure, and the failed row
+
+        def write(i: int, results: list, todo=todo, hit=hit, attempt=attempt) -> None:
+            spec = todo[i]
+            if not results:  # even a job that stops runs its first test
+                raise RuntimeError(f"The executor returned no result for {spec.problem!r} / "
+                                   f"{spec.candidate_id!r} on its {spec.test_set} tests.")
+            rows = _rows(spec, results)
+            if log is not None:
+                log.append(rows)  # machine failures too: the log is a record of what happened
+            for r in rows:
+                if r["passed"] is not None:
+                    index[(r["problem"], r["candidate_id"], r["test_set"], r["test_index"], r["key"])] = r
+            failed = [r for r in rows if r["passed"] is None]
+            if failed:
+                hit.append((spec, failed[0]))
+            if attempt == 0:
+                stats.jobs_run += 1
+                bar.update(1)
+            else:
+                stats.retried += 1
+            stats.tests_run += len(rows)
+
+        jobs = [Job(spec.program, [t[1] for t in spec.tests], [t[2] for t in spec.tests],
+                    spec.limits, spec.stop) for spec in todo]
+        run_batch(jobs, progress=False, on_result=write, **batch)
+        if not hit:
+            return
+        todo = [spec for spec, _ in hit]
+    spec, row = hit[0]
+    where = f"{log.path} keeps the other results and a re-run" if log is not None else "a re-run"
+    raise UserError(
+        f"{len(hit)} job(s) ended in {row['status']} (the machine failed, not the program) "
+        f"{1 + MACHINE_RETRIES} times, for instance candidate {spec.candidate_id!r} of {spec.problem!r} "
+        f"on {spec.test_set} test {row['test_index']}: no verdict is made without them; "
+        f"{where} tries them again.")
 
 
 def _dedupe(table: pd.DataFrame) -> pd.DataFrame:
@@ -576,6 +775,7 @@ def check_references(
         "backend": backend,
         "jobs_run": stats.jobs_run,
         "jobs_resumed": stats.jobs_skipped,
+        "notes": stats.notes(run_dir),
         "wall_s": round(time.monotonic() - started, 2),
     }
     return ReferenceReport(dataset, tests, sol, executions, summary)
@@ -660,6 +860,21 @@ def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_
     return pd.DataFrame(out, columns=CANDIDATES)
 
 
+def _candidates_log(run_dir: Path) -> pd.DataFrame:
+    """The candidates of an unfinished generation, from its log: a torn last line is a candidate
+    not yet written, a damaged line elsewhere is one sentence (a candidate silently missing
+    would change every pass@k)."""
+    from .generate import CANDIDATES_LOG
+
+    log = AppendLog(run_dir / CANDIDATES_LOG)
+    table = pd.DataFrame(list(log.rows()))
+    if log.damaged:
+        raise UserError(f"Line {', '.join(map(str, log.damaged[:5]))} of {log.path} is damaged: run the generation "
+                        f"into {run_dir} again (it redoes those candidates and writes candidates.parquet), "
+                        "or delete the line.")
+    return table if len(table) else pd.DataFrame(columns=CANDIDATES)
+
+
 def load_candidate_set(
     dataset_name: str | os.PathLike,
     *,
@@ -688,8 +903,7 @@ def load_candidate_set(
     table = None
     if path.is_dir() and ((path / CANDIDATES_FILE).exists() or (path / CANDIDATES_LOG).exists()):
         run_dir = path
-        file = path / CANDIDATES_FILE if (path / CANDIDATES_FILE).exists() else path / CANDIDATES_LOG
-        table = read_table(file)
+        table = read_table(path / CANDIDATES_FILE) if (path / CANDIDATES_FILE).exists() else _candidates_log(path)
     elif path.is_file() and path.suffix in (".parquet", ".jsonl", ".json"):
         peek = read_table(path)
         if "name" not in peek.columns or "problem" in peek.columns or "candidate_id" in peek.columns:
@@ -816,12 +1030,27 @@ def score_candidates(
                       if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in names)]
     run_sets = ["public"] + [s for s in test_sets if s != "public"] + has_clustering
     run_sets = list(dict.fromkeys(run_sets))
+    with run_folder_lock(run_dir) if run_dir is not None else contextlib.nullcontext():
+        return _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, run_sets, started,
+                      run_dir=run_dir, backend=backend, cache_dir=cache_dir, workers=workers,
+                      time_limit_s=time_limit_s, max_tests=max_tests,
+                      stop_on_first_failure=stop_on_first_failure, bootstrap=bootstrap, level=level,
+                      trials=trials, seed=seed, progress=progress)
+
+
+def _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, run_sets, started, *, run_dir,
+           backend, cache_dir, workers, time_limit_s, max_tests, stop_on_first_failure, bootstrap, level,
+           trials, seed, progress) -> Scores:
+    from . import metrics as metrics_mod
+    from . import select
+
     executions, stats = run_executions(
         [rows[p] for p in names], candidates, test_sets=run_sets, run_dir=run_dir, backend=backend,
         cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s, max_tests=max_tests,
         stop_on_first_failure=stop_on_first_failure, stop_sets=[s for s in test_sets if s != "public"],
         progress=progress,
     )
+    notes = notes + stats.notes(run_dir)
     judged = select.judgements(executions, candidates[["problem", "candidate_id"]], hidden_sets=test_sets,
                                clustering_sets=has_clustering, seed=seed)
     policies = {"clustered": select.clustered_policy} if has_clustering else {}
@@ -859,7 +1088,7 @@ def score_candidates(
     if run_dir is not None:
         write_table(judged, Path(run_dir) / JUDGEMENTS_FILE)
         write_table(table, Path(run_dir) / METRICS_FILE)
-        (Path(run_dir) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str))
+        write_json(summary, Path(run_dir) / SUMMARY_FILE)
     return Scores(executions, judged, table, summary, stats)
 
 
@@ -962,6 +1191,19 @@ def evaluate(
             jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure))
             where.append((name, i))
     runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress)
+    for _ in range(MACHINE_RETRIES):  # a machine failure is no verdict: run those jobs again
+        again = [i for i, res in enumerate(runs) if any(r.status in MACHINE_FAILURES for r in res)]
+        if not again:
+            break
+        for i, res in zip(again, run_batch([jobs[i] for i in again], backend=backend, cache_dir=cache_dir,
+                                           workers=workers, progress=False)):
+            runs[i] = res
+    failed = [(where[i], r) for i, res in enumerate(runs) for r in res if r.status in MACHINE_FAILURES]
+    if failed:
+        (name, i), r = failed[0]
+        raise UserError(f"{len(failed)} test run(s) ended in {r.status.value} (the machine failed, not the program) "
+                        f"{1 + MACHINE_RETRIES} times, for instance candidate {i} of {name!r}: "
+                        "no pass@k is made without them; run again.")
     results: dict[str, list[tuple[int, list[Any]]]] = {name: [] for name in cands}
     rows = []
     for (name, i), job, res in zip(where, jobs, runs):

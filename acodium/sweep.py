@@ -18,7 +18,11 @@ product, or a list of explicit points). `run_sweep` executes every
 A failed cell marks its run failed (with the error in the manifests) and the
 other runs go on. Every run gets the same `cache_dir`, so executions and LLM
 replies computed by an earlier run or sweep are reused, and a re-run into an
-existing RUN_ID skips the runs that already succeeded.
+existing RUN_ID skips the runs that already succeeded with the same
+parameters, the same notebook and the same acodium code (hashes kept in each
+run's manifest): a run whose notebook or code changed runs again rather than
+standing in the manifest beside the new ones. One process at a time writes a
+RUN_ID folder (`RUN_ID/.lock`); a second is refused with the first's pid.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from .errors import UserError
-from .tables import write_table
+from .tables import run_folder_lock, write_json, write_table
 
 # Parameters the sweep fills in itself when a notebook declares them.
 INJECTED = ("out_dir", "cache_dir")
@@ -221,6 +225,8 @@ class Run:
     dataset: dict[str, Any] | None = None
     tables: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    notebook_sha256: str = ""  # the notebook as it was run: a changed notebook runs again
+    code_sha256: str = ""  # acodium's own source (`code_fingerprint`): changed code runs again
 
 
 def _slug(value: Any) -> str:
@@ -250,12 +256,27 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, Any]:
     return {name: info.get("default") for name, info in declared.items()}
 
 
+def _file_sha256(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """A hash of acodium's own source (every .py and .toml of the package): what a run's code was."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml") and p.is_file()):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def plan_runs(sweep: Sweep, run_dir: Path, cache_dir: Path | None) -> list[Run]:
     """Expand a sweep into runs; a parameter no notebook declares is a typo and an error."""
     runs = []
     declared_any: set[str] = set()
+    code = code_fingerprint()
     for notebook, extra in sweep.notebooks.items():
         declared = notebook_parameters(notebook)
+        notebook_hash = _file_sha256(notebook)
         declared_any |= set(declared)
         seen: list[dict] = []
         for point in sweep.grid:
@@ -272,7 +293,8 @@ def plan_runs(sweep: Sweep, run_dir: Path, cache_dir: Path | None) -> list[Run]:
                 params["out_dir"] = str(out)
             if "cache_dir" in declared and cache_dir is not None:
                 params["cache_dir"] = str(cache_dir)
-            runs.append(Run(run_id=rid, notebook=notebook, parameters=params, grid_point=dict(point), dir=str(out)))
+            runs.append(Run(run_id=rid, notebook=notebook, parameters=params, grid_point=dict(point), dir=str(out),
+                            notebook_sha256=notebook_hash, code_sha256=code))
     for notebook in set(sweep.all_notebooks) - set(sweep.notebooks):  # left out by --only notebook=...
         declared_any |= set(notebook_parameters(notebook))
     used = set(sweep.fixed) | {k for p in sweep.grid for k in p}
@@ -361,10 +383,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(obj, path)  # a unique temporary name, then a rename: writers never share a file
 
 
 # --------------------------------------------------------------------------- provenance
@@ -489,11 +508,10 @@ def run_sweep(
     """Run every (notebook, grid point) of a sweep file, each in its own papermill process.
 
     Writes outputs/NAME/RUN_ID/ (see the module docstring). Re-running into an
-    existing `run_id` skips runs whose manifest says `ok`, unless `force`.
+    existing `run_id` skips runs whose own manifest says `ok` with the same
+    parameters, notebook and code (and whose files are still there), unless `force`.
     `echo` (a function of one string) reports each run as it ends.
     """
-    from tqdm.auto import tqdm
-
     sweep = load_sweep(path, only=only, overrides=overrides)
     run_id = run_id or new_run_id()
     if not re.fullmatch(r"[A-Za-z0-9._-]+", run_id):
@@ -501,7 +519,29 @@ def run_sweep(
     run_dir = Path(out) / sweep.name / run_id
     cache = Path(cache_dir).resolve() if cache_dir is not None else None
     runs = plan_runs(sweep, run_dir.resolve(), cache)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    with run_folder_lock(run_dir):
+        return _run_sweep(sweep, run_id, run_dir, cache, runs, workers=workers, timeout_s=timeout_s,
+                          force=force, progress=progress, echo=echo)
+
+
+def _done_before(run: Run) -> dict[str, Any] | None:
+    """The manifest of an earlier run that can stand for `run`: ok, with the same parameters,
+    notebook and code, and the files it lists still there."""
+    out = Path(run.dir)
+    prev = _read_json(out / "manifest.json")
+    if not isinstance(prev, dict) or prev.get("status") != "ok":
+        return None
+    if any(prev.get(k) != getattr(run, k) for k in ("parameters", "notebook_sha256", "code_sha256")):
+        return None
+    files = [out / Path(run.notebook).name]
+    files += [out / "tables" / t for t in prev.get("tables") or []]
+    files += [out / "figures" / f for f in prev.get("figures") or []]
+    return prev if all(f.is_file() for f in files) else None
+
+
+def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, runs: list[Run], *, workers: int,
+               timeout_s: float | None, force: bool, progress: bool, echo) -> SweepResult:
+    from tqdm.auto import tqdm
 
     previous = {r["run_id"]: r for r in (_read_json(run_dir / "manifest.json") or {}).get("runs", [])}
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -523,8 +563,8 @@ def run_sweep(
 
     todo = []
     for r in runs:
-        prev = previous.get(r.run_id)
-        if not force and prev and prev.get("status") == "ok" and prev.get("parameters") == r.parameters:
+        prev = None if force else _done_before(r)
+        if prev is not None:
             r.status, r.seconds = "skipped", prev.get("seconds")
             r.dataset, r.tables, r.figures = prev.get("dataset"), prev.get("tables", []), prev.get("figures", [])
         else:

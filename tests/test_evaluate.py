@@ -246,3 +246,279 @@ def test_notebook_entry_point(few):
         result.pass_at_k["pass@1"]
     with pytest.raises(UserError, match="no tests"):
         acodium.evaluate(codes, {n: {"input": [], "output": []} for n in codes}, progress=False)
+
+
+# --------------------------------------------------------------------------- a run folder that cannot lie
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from acodium.cli import main as gencode  # noqa: E402
+from acodium.evaluate import EXECUTIONS_LOG, RunFolderWarning  # noqa: E402
+from acodium.execute.local import LocalBackend  # noqa: E402
+
+KEY = ["problem", "candidate_id", "test_set", "test_index"]
+SEEN = KEY + ["status", "passed", "output_hash"]
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a[SEEN].reset_index(drop=True), b[SEEN].reset_index(drop=True))
+
+
+def _log_lines(run: Path) -> list[bytes]:
+    return (run / EXECUTIONS_LOG).read_bytes().splitlines(keepends=True)
+
+
+SPIN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass\n"
+
+
+def test_a_run_folder_reused_with_another_time_limit_runs_again(few, tmp_path):
+    refs = reference_candidates(few)
+    cands = pd.concat([refs, refs.assign(candidate_id="spin", code=SPIN)], ignore_index=True)
+    first, _ = run_executions(few, cands, run_dir=tmp_path, time_limit_s=10, max_tests=2, progress=False)
+    assert set(first["status"]) == {"OK"}
+    assert (tmp_path / "executions.parquet").exists()
+    # a budgeted run under new settings: the old table must not stay beside them
+    _, budgeted = run_executions(few, cands, run_dir=tmp_path, time_limit_s=0.2, max_tests=2, max_jobs=1,
+                                 progress=False)
+    assert not (tmp_path / "executions.parquet").exists()
+    assert "time_limit_s" in budgeted.changed_settings and "time_limit_s" in budgeted.notes(tmp_path)[0]
+    tight, stats = run_executions(few, cands, run_dir=tmp_path, time_limit_s=0.2, max_tests=2, progress=False)
+    assert stats.jobs_skipped == 1 and stats.jobs_run == stats.jobs_total - 1  # nothing made at 10 s is reused
+    assert set(tight[tight.candidate_id == "spin"]["status"]) == {"TIMEOUT"}
+    fresh, _ = run_executions(few, cands, time_limit_s=0.2, max_tests=2, progress=False)
+    _same(tight, fresh)
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["time_limit_s"] == 0.2 and settings["checker"] == "tokens"
+    assert settings["backend"] == "local" and settings["backend_version"]
+    assert stats.changed_settings == []  # the budgeted run already recorded these settings
+    # back to 10 s: the rows made then are still in the log and still valid
+    again, stats = run_executions(few, cands, run_dir=tmp_path, time_limit_s=10, max_tests=2, progress=False)
+    assert stats.jobs_run == 0
+    _same(again, first)
+
+
+def test_fewer_tests_after_more_reports_and_scores_the_same_tests(few, pool, tmp_path):
+    three = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, time_limit_s=3.0,
+                             max_tests=3, progress=False)
+    one = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, time_limit_s=3.0,
+                           max_tests=1, progress=False)
+    fresh = score_candidates(few, pool, ks=[1], bootstrap=50, trials=50, time_limit_s=3.0, max_tests=1,
+                             progress=False)
+    assert one.executions.groupby(["problem", "candidate_id", "test_set"]).size().max() == 1
+    _same(one.executions, fresh.executions)
+    assert one.summary["metrics"] == fresh.summary["metrics"]
+    assert one.summary["status_counts"] == fresh.summary["status_counts"]
+    assert len(one.executions) < len(three.executions)
+    assert one.stats.jobs_run == 0  # the first test of each job was run before, under the same settings
+    saved = pd.read_parquet(tmp_path / "executions.parquet")
+    _same(saved, one.executions)
+
+
+def test_a_changed_program_under_the_same_candidate_id_runs_again(few, tmp_path):
+    refs = reference_candidates(few)
+    run_executions(few, refs, run_dir=tmp_path, **FAST)
+    changed = refs.copy()
+    changed.loc[0, "code"] = "print('no')"
+    table, stats = run_executions(few, changed, run_dir=tmp_path, **FAST)
+    per_job = len({s for s in ("public", "private") if problem_tests(few[0], s, 4)})
+    assert stats.jobs_run == per_job
+    mine = table[table["candidate_id"].eq(changed.loc[0, "candidate_id"]) & table["problem"].eq(few[0]["name"])]
+    assert not mine["passed"].any()
+    assert set(mine["program_hash"]) != set(run_executions(few, refs, **FAST)[0]["program_hash"][:1])
+
+
+def _rewrite(run: Path, edit) -> None:
+    """Rewrite the log's rows through `edit(number, row) -> bytes | None` (None: leave the line)."""
+    out = []
+    for number, line in enumerate(_log_lines(run), 1):
+        new = edit(number, json.loads(line))
+        out.append(line if new is None else new)
+    (run / EXECUTIONS_LOG).write_bytes(b"".join(out))
+
+
+def test_sandbox_errors_and_unreadable_rows_in_the_log_run_again(few, pool, tmp_path):
+    good, _ = run_executions(few, pool, run_dir=tmp_path, **FAST)
+    total = len(_log_lines(tmp_path))
+    damage = {
+        2: lambda r: json.dumps(dict(r, status="SANDBOX_ERROR", passed=False)).encode() + b"\n",  # as logged before
+        5: lambda r: json.dumps(dict(r, passed=None)).encode() + b"\n",
+        9: lambda r: json.dumps(dict(r, status="WINNER")).encode() + b"\n",
+        12: lambda r: json.dumps({k: v for k, v in r.items() if k != "output_hash"}).encode() + b"\n",
+        15: lambda r: b"\xff\xfe not a row at all\n",
+        18: lambda r: b'{"problem": "half a row\n',
+    }
+    jobs = {(r["problem"], r["candidate_id"], r["test_set"])
+            for n, line in enumerate(_log_lines(tmp_path), 1) if n in damage for r in [json.loads(line)]}
+    _rewrite(tmp_path, lambda n, r: damage[n](r) if n in damage else None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again, stats = run_executions(few, pool, run_dir=tmp_path, **FAST)
+    assert stats.jobs_run == len(jobs)  # exactly the jobs whose rows were not trustworthy
+    _same(again, good)
+    assert stats.damaged_lines == [5, 9, 12, 15, 18]  # the SANDBOX_ERROR row is no damage, simply not done
+    message = str(next(w.message for w in caught if issubclass(w.category, RunFolderWarning)))
+    assert str(tmp_path / EXECUTIONS_LOG) in message and "line 5, 9, 12, 15, 18" in message
+    assert len(_log_lines(tmp_path)) > total
+
+
+def test_a_torn_multibyte_last_line_does_not_block_resume(few, tmp_path):
+    refs = reference_candidates(few)
+    good, _ = run_executions(few, refs, run_dir=tmp_path, **FAST)
+    row = json.loads(_log_lines(tmp_path)[0])
+    torn = json.dumps(dict(row, problem="Caf\u00e9 \u4e2d"), ensure_ascii=False).encode("utf-8")
+    cut = torn.index("\u4e2d".encode()) + 1  # inside the 3-byte character
+    with open(tmp_path / EXECUTIONS_LOG, "ab") as fh:
+        fh.write(torn[:cut])
+    again, stats = run_executions(few, refs, run_dir=tmp_path, **FAST)
+    assert stats.jobs_run == 0 and not stats.damaged_lines
+    _same(again, good)
+    # a run that appends cuts the torn line first
+    more = pd.concat([refs, refs.assign(candidate_id="again", code="print(1)")], ignore_index=True)
+    run_executions(few, more, run_dir=tmp_path, **FAST)
+    lines = _log_lines(tmp_path)
+    assert all(line.endswith(b"\n") for line in lines)
+    assert [json.loads(line) for line in lines]  # every line is a row again
+
+
+class FlakyMachine(LocalBackend):
+    """The local backend on a machine that fails: the first `failures` runs of a marked program
+    come back SANDBOX_ERROR (as when a worker dies)."""
+
+    def __init__(self, failures: int):
+        super().__init__()
+        self.failures = failures
+
+    def run(self, job):
+        from acodium.execute.types import ExecutionResult, Status
+
+        if "# flaky" in job.program.code and self.failures > 0:
+            self.failures -= 1
+            return [ExecutionResult(status=Status.SANDBOX_ERROR, passed=None, stderr="sandbox error: worker lost",
+                                    program_hash=job.program.hash)]
+        return super().run(job)
+
+
+def test_a_machine_failure_is_run_again_and_never_a_verdict(few, tmp_path):
+    refs = reference_candidates(few[:2])
+    flaky = refs.copy()
+    flaky.loc[0, "code"] = flaky.loc[0, "code"] + "\n# flaky\n"
+    good, _ = run_executions(few[:2], flaky, **FAST)
+    machine = FlakyMachine(failures=2)
+    table, stats = run_executions(few[:2], flaky, run_dir=tmp_path, backend=machine, **FAST)
+    _same(table, good)
+    assert stats.retried == 2 and machine.failures == 0
+    logged = [json.loads(line) for line in _log_lines(tmp_path)]
+    assert [r["passed"] for r in logged if r["status"] == "SANDBOX_ERROR"] == [None, None]
+
+    # a machine that keeps failing: one sentence, the rest kept, a re-run on a sound machine finishes
+    other = tmp_path / "other"
+    with pytest.raises(UserError, match=r"ended in SANDBOX_ERROR \(the machine failed, not the program\) 3 times"):
+        run_executions(few[:2], flaky, run_dir=other, backend=FlakyMachine(failures=100), **FAST)
+    assert not (other / "executions.parquet").exists()
+    table, stats = run_executions(few[:2], flaky, run_dir=other, **FAST)
+    assert stats.jobs_run == len(good[good.candidate_id.eq(flaky.loc[0, "candidate_id"]) & good.problem.eq(
+        flaky.loc[0, "problem"])].groupby("test_set"))  # only the jobs the machine failed
+    _same(table, good)
+
+
+HOLD = """
+import sys
+from acodium.tables import run_folder_lock
+with run_folder_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_second_process_on_a_busy_run_folder_is_refused(few, tmp_path, capsys):
+    run = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(run)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match=rf"The run folder {run} is in use by another process \(pid {holder.pid}\)"):
+            run_executions(few, reference_candidates(few), run_dir=run, **FAST)
+        data = tmp_path / "few.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in few))
+        with pytest.raises(SystemExit) as ended:
+            gencode(["eval", "references", "--dataset", str(data), "--max_tests", "2", "--out", str(run),
+                     "--no_cache", "--no_progress"])
+        assert ended.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"pid {holder.pid}" in err and "Traceback" not in err
+    finally:
+        holder.communicate("")
+    table, stats = run_executions(few, reference_candidates(few), run_dir=run, **FAST)  # free again
+    assert stats.jobs_run == stats.jobs_total > 0
+
+
+def test_two_processes_on_one_run_folder_one_runs_one_is_refused(few, tmp_path):
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in few))
+    run = tmp_path / "run"
+    cmd = [str(Path(sys.executable).with_name("gencode")), "eval", "references", "--dataset", str(data),
+           "--max_tests", "3", "--out", str(run), "--no_cache", "--no_progress"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    ends = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    codes = sorted(code for _, _, code in ends)
+    if codes == [0, 0]:  # one was done before the other began: the second then resumed everything
+        assert sorted(json.loads(out)["jobs_run"] > 0 for out, _, _ in ends) == [False, True]
+    else:
+        assert codes == [0, 2]
+        refused = next(err for _, err, code in ends if code == 2)
+        assert "is in use by another process (pid " in refused and "Traceback" not in refused
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+    assert json.loads((run / "summary.json").read_text())["executions"] > 0
+
+
+@pytest.mark.skipif(__import__("shutil").which("bwrap") is None, reason="bubblewrap makes the small disk")
+def test_a_full_disk_mid_run_is_one_sentence_and_keeps_the_rows_so_far(few, tmp_path):
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in few))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    run = disk / "run"
+    script = (f"{Path(sys.executable).with_name('gencode')} eval references --dataset {data} --languages python3 "
+              f"--max_solutions 5 --max_tests 6 --out {run} --no_cache --no_progress; echo exit=$?; "
+              f"{sys.executable} -c 'import sys; from acodium.tables import AppendLog; log = AppendLog(sys.argv[1]); "
+              f"print(sum(1 for _ in log.rows()), len(log.damaged))' {run}/executions.jsonl")
+    proc = subprocess.run(["bwrap", "--dev-bind", "/", "/", "--size", str(24 * 1024), "--tmpfs", str(disk), "--",
+                           "sh", "-c", script], capture_output=True, text=True, timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-2] == "exit=2", proc.stderr
+    assert proc.stderr.startswith(f"gencode: There is no room left to write {run}/executions.jsonl")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    kept, damaged = map(int, lines[-1].split())
+    assert kept > 10 and damaged == 0
+
+
+def test_the_notebook_entry_point_runs_machine_failures_again(few):
+    import acodium
+
+    codes = {few[0]["name"]: [few[0]["solutions"]["solution"][0] + "\n# flaky\n", "print(0)"]}
+    tests = {few[0]["name"]: {"input": few[0]["public_tests"]["input"], "output": few[0]["public_tests"]["output"]}}
+    sound = acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False)
+    machine = FlakyMachine(failures=1)
+    flaky = acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False, backend=machine)
+    assert machine.failures == 0 and flaky.pass_at_k == sound.pass_at_k == {"pass@1": 0.5}
+    with pytest.raises(UserError, match="the machine failed, not the program"):
+        acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False, backend=FlakyMachine(failures=100))
+
+
+def test_candidates_of_an_unfinished_generation_are_read_from_its_log(few, tmp_path):
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in few))
+    run = tmp_path / "gen"
+    run.mkdir()
+    rows = reference_candidates(few).to_dict("records")
+    lines = [json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows]
+    torn = json.dumps(dict(rows[0], candidate_id="9", code="print('\u4e2d')"), ensure_ascii=False).encode()
+    (run / "candidates.jsonl").write_bytes(b"".join(lines) + torn[:torn.index("\u4e2d".encode()) + 1])
+    _, candidates, _ = load_candidate_set(run, problems=data)
+    assert len(candidates) == len(rows)  # the torn candidate is not there yet
+    (run / "candidates.jsonl").write_bytes(b"".join(lines[:2]) + b"\xff garbage\n" + b"".join(lines[2:]))
+    with pytest.raises(UserError, match=rf"Line 3 of {run / 'candidates.jsonl'} is damaged"):
+        load_candidate_set(run, problems=data)

@@ -207,3 +207,43 @@ def test_a_grid_key_one_notebook_ignores_does_not_multiply_its_runs(tiny_sweep, 
         by_notebook.setdefault(Path(r.notebook).stem, []).append(r.grid_point)
     assert by_notebook == {"square": [{"x": 1}, {"x": 2}], "other": [{"y": 5}, {"y": 6}]}
     assert len({r.run_id for r in runs}) == 4
+
+
+def test_a_rerun_skips_only_what_the_same_notebook_and_code_made(tiny_sweep, tmp_path):
+    out = tmp_path / "outputs"
+
+    def status():
+        return [r.status for r in sweep.run_sweep(tiny_sweep, out=out, run_id="r", only=["x=1"], progress=False).runs]
+
+    first = sweep.run_sweep(tiny_sweep, out=out, run_id="r", only=["x=1"], progress=False)
+    assert [r.status for r in first.runs] == ["ok"]
+    run = first.runs[0]
+    assert run.notebook_sha256 and run.code_sha256 == sweep.code_fingerprint()
+    # the notebook changed: its old result must not stand for the new notebook
+    nb = nbformat.read(run.notebook, as_version=4)
+    nb.cells[2].source = nb.cells[2].source.replace("x * x", "x * x * 10")
+    nbformat.write(nb, run.notebook)
+    assert status() == ["ok"]
+    assert pd.read_parquet(Path(run.dir) / "tables" / "squares.parquet")["square"].tolist() == [10]
+    assert status() == ["skipped"]
+    assert status() == ["skipped"]  # a run skipped once is still done (it ran again before)
+    # a table the manifest lists is gone: run again rather than point at nothing
+    (Path(run.dir) / "tables" / "squares.parquet").unlink()
+    assert status() == ["ok"]
+    assert (Path(run.dir) / "tables" / "squares.parquet").exists()
+    assert not list(Path(first.dir).rglob("*.tmp"))
+
+
+def test_a_second_sweep_into_a_busy_run_id_is_refused(tiny_sweep, tmp_path):
+    run_dir = tmp_path / "outputs" / "squares" / "busy"
+    hold = "import sys\nfrom acodium.tables import run_folder_lock\nwith run_folder_lock(sys.argv[1]):\n" \
+           "    print('held', flush=True)\n    sys.stdin.read()\n"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run_dir)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match=rf"in use by another process \(pid {holder.pid}\)"):
+            sweep.run_sweep(tiny_sweep, out=tmp_path / "outputs", run_id="busy", only=["x=1"], progress=False)
+    finally:
+        holder.communicate("")
+    assert not (run_dir / "manifest.json").exists()

@@ -89,12 +89,13 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     executions.parquet; executions.jsonl lets an interrupted run resume.
     """
     from ..evaluate import check_references
-    from ..tables import write_table
+    from ..tables import run_folder_lock, write_table
 
     langs = [lang.strip() for lang in languages.split(",") if lang.strip()]
     sets = [s.strip().removesuffix("_tests") for s in test_sets.split(",") if s.strip()]
     problems = _load_problems(dataset, split, languages=langs)
     out = Path(out)
+    click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     report = check_references(
         problems, languages=langs, test_sets=sets, max_tests=max_tests, max_solutions=max_solutions,
         min_correct_share=min_correct_share, backend=backend, cache_dir=_cache(no_cache),
@@ -173,6 +174,10 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
         sample_rate=sample_rate, seed=seed, valid_only=valid_only,
     )
     out = Path(out) if out is not None else run_dir
+    if out is not None:
+        from ..tables import run_folder_lock
+
+        click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     result = score_candidates(
         problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, backend=backend,
         cache_dir=_cache(no_cache), workers=workers, time_limit_s=time_limit,

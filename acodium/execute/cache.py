@@ -6,16 +6,24 @@ output limit, stderr tail) but never the expected output: `passed` is recomputed
 for whatever expected output a caller has, so runs without expected outputs
 (behavioural clustering on generated inputs) and judging runs share entries.
 SQLite in WAL mode, so several processes of a sweep can share one cache.
+
+A cache is only a shortcut, so damage never becomes a result: an entry that
+does not decode (a bogus status, a blob that is not zlib, stdout that is not
+UTF-8) is a miss, run again and overwritten; a file SQLite cannot read, or a
+full disk, ends the run with one sentence naming the file (delete it, or run
+with --no_cache).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
 import zlib
 from pathlib import Path
 
+from ..errors import UserError
 from .types import ExecutionResult, Limits, Status, sha256
 
 SCHEMA = """
@@ -35,8 +43,10 @@ CREATE TABLE IF NOT EXISTS runs (
 )
 """
 
-# Statuses that say something about the machine, not the program: never cached.
-UNCACHED = {Status.SANDBOX_ERROR}
+# Statuses that say something about the machine, not the program: never cached,
+# never a verdict, always run again (a run folder's log does not count them as done).
+MACHINE_FAILURES = frozenset({Status.SANDBOX_ERROR})
+UNCACHED = MACHINE_FAILURES
 
 
 def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str) -> str:
@@ -52,10 +62,29 @@ class ResultCache:
             path = path / "executions.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.damaged = 0  # entries read as misses because they did not decode
         self._local = threading.local()
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
+        with self._sqlite():
+            db = self._connect()
+            with db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(SCHEMA)
+
+    @contextlib.contextmanager
+    def _sqlite(self):
+        """SQLite's errors as one sentence naming the cache file and what to do."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            text = str(e)
+            if "full" in text:
+                raise UserError(f"There is no room left to write the execution cache {self.path} ({text}): "
+                                "free some disk space, or run with --no_cache.") from None
+            if "locked" in text or "busy" in text:
+                raise UserError(f"The execution cache {self.path} stayed locked by another process "
+                                f"({text}): run again when it is done, or run with --no_cache.") from None
+            raise UserError(f"The execution cache {self.path} is damaged ({text}): delete it "
+                            "(it is only a cache), or run with --no_cache.") from None
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -66,21 +95,22 @@ class ResultCache:
         return db
 
     def get_many(self, keys: list[str]) -> dict[str, ExecutionResult]:
+        """The entries found for `keys`; an entry that does not decode is left out (a miss)."""
         found: dict[str, ExecutionResult] = {}
-        db = self._connect()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            rows = db.execute(
-                "SELECT key, program_hash, status, exit_code, signal, time_s, cpu_s, memory_bytes,"
-                f" stdout, stderr, output_hash FROM runs WHERE key IN ({','.join('?' * len(chunk))})",
-                chunk).fetchall()
-            for (key, ph, status, code, sig, t, cpu, mem, out, err, oh) in rows:
-                found[key] = ExecutionResult(
-                    status=Status(status), passed=None,
-                    stdout=zlib.decompress(out).decode("utf-8") if out else "",
-                    stderr=err or "", exit_code=code, signal=sig, time_s=t or 0.0,
-                    cpu_s=cpu or 0.0, memory_bytes=mem, program_hash=ph, output_hash=oh or "",
-                    cached=True)
+        with self._sqlite():
+            db = self._connect()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                rows = db.execute(
+                    "SELECT key, program_hash, status, exit_code, signal, time_s, cpu_s, memory_bytes,"
+                    f" stdout, stderr, output_hash FROM runs WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk).fetchall()
+                for row in rows:
+                    result = _decode(row)
+                    if result is None:
+                        self.damaged += 1
+                    else:
+                        found[row[0]] = result
         return found
 
     def get(self, key: str) -> ExecutionResult | None:
@@ -89,24 +119,49 @@ class ResultCache:
     def put_many(self, items: list[tuple[str, ExecutionResult]]) -> None:
         rows = [
             (key, r.program_hash, r.status.value, r.exit_code, r.signal, r.time_s, r.cpu_s,
-             r.memory_bytes, zlib.compress(r.stdout.encode("utf-8"), 6), r.stderr,
+             r.memory_bytes, zlib.compress(r.stdout.encode("utf-8", "surrogatepass"), 6), r.stderr,
              r.output_hash, time.time())
             for key, r in items if r.status not in UNCACHED
         ]
         if not rows:
             return
-        db = self._connect()
-        with db:
-            db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        with self._sqlite():
+            db = self._connect()
+            with db:
+                db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def put(self, key: str, result: ExecutionResult) -> None:
         self.put_many([(key, result)])
 
     def __len__(self) -> int:
-        return self._connect().execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        with self._sqlite():
+            return self._connect().execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def _decode(row: tuple) -> ExecutionResult | None:
+    """One stored run as a result, or None when any field is not what `put_many` writes."""
+    key, ph, status, code, sig, t, cpu, mem, out, err, oh = row
+    try:
+        status = Status(status)
+        if status in UNCACHED:
+            return None
+        if out is not None and not isinstance(out, bytes):
+            return None
+        stdout = zlib.decompress(out).decode("utf-8", "surrogatepass") if out else ""
+        numbers_ok = all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                         for v in (code, sig, t, cpu, mem))
+        texts_ok = all(v is None or isinstance(v, str) for v in (ph, err, oh))
+        if not (numbers_ok and texts_ok):
+            return None
+    except (ValueError, zlib.error, UnicodeDecodeError):  # Status(...) raises ValueError
+        return None
+    return ExecutionResult(
+        status=status, passed=None, stdout=stdout, stderr=err or "", exit_code=code, signal=sig,
+        time_s=t or 0.0, cpu_s=cpu or 0.0, memory_bytes=mem, program_hash=ph or "",
+        output_hash=oh or "", cached=True)
