@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -75,6 +76,9 @@ def load_prices(path: str | os.PathLike) -> dict[str, tuple[float, float]]:
         raise UserError(f"No price table at {path}.") from None
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"The price table {path} is not valid TOML: {e}.") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"The price table {path} is not UTF-8 text (byte {e.object[e.start]:#04x} "
+                        f"at position {e.start}).") from None
     table = doc.get("models", doc)
     prices = {}
     for name, entry in table.items():
@@ -313,6 +317,10 @@ class LLMClient:
             raise UserError("Name the model to ask (--model).")
         if concurrency < 1:
             raise UserError("Concurrency must be at least 1.")
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+            raise UserError(f"The timeout of a request must be a finite number of seconds above 0, not {timeout!r}.")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise UserError(f"The retries of a request must be a whole number of at least 0, not {max_retries!r}.")
         self.model = model
         self.base_url = resolve_base_url(base_url)
         api_key = resolve_api_key(api_key, self.base_url)

@@ -285,6 +285,17 @@ def test_unreachable_server_fails_in_preflight():
         run(go())
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"timeout": -1}, "timeout of a request must be a finite number of seconds above 0, not -1"),
+    ({"timeout": float("nan")}, "not nan"),
+    ({"max_retries": -1}, "retries of a request must be a whole number of at least 0, not -1"),
+    ({"concurrency": 0}, "Concurrency must be at least 1"),
+])
+def test_client_options_that_cannot_work_are_refused(chat_server, options, message):
+    with pytest.raises(UserError, match=message):
+        client(chat_server, **options)
+
+
 def test_missing_and_rejected_keys(chat_server, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(UserError, match="No API key"):
