@@ -335,3 +335,16 @@ def test_a_damaged_llm_cache_is_one_sentence_and_no_cache_goes_around_it(capsys,
     assert chat_server.chat_requests == 0 and not (tmp_path / "run").exists()
     out, _ = ok(capsys, *args, "--no_cache")
     assert "pass@1" in out and chat_server.chat_requests == 1
+
+
+def test_a_server_that_never_answers_the_preflight_is_one_sentence(capsys):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        sentence = refused(capsys, "gen", "ask", "Hello?", "--model", "m", "--base_url", url, "--api_key", "k",
+                           "--timeout", "0.3", "--max_retries", "0")
+    assert sentence == (f"gencode: The LLM server at {url} failed the check made before any work, listing its "
+                        "models (The request timed out after the client's retries).")
