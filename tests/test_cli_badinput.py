@@ -348,3 +348,24 @@ def test_a_server_that_never_answers_the_preflight_is_one_sentence(capsys):
                            "--timeout", "0.3", "--max_retries", "0")
     assert sentence == (f"gencode: The LLM server at {url} failed the check made before any work, listing its "
                         "models (The request timed out after the client's retries).")
+
+
+@pytest.mark.parametrize("command", [SET, REFS, PASS, SOLVE + ["--out", "run"], SWEEP])
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(capsys, tmp_path, command):
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    args = [a if a != "run" else "taken/run" for a in command]
+    assert refused(capsys, *args) == "gencode: --out taken/run cannot be written: taken is not a folder."
+
+
+def test_a_cache_folder_that_cannot_be_written_is_refused_before_any_work(capsys, tmp_path, monkeypatch,
+                                                                            train_rows):
+    (tmp_path / "d.jsonl").write_text(json.dumps(train_rows[0]) + "\n")
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "taken" / "cache"))
+    assert refused(capsys, "eval", "pass_at_k", "--dataset_name", "d.jsonl", "--out", "run", "--max_tests", "1") == (
+        f"gencode: The cache folder {tmp_path / 'taken' / 'cache'} cannot be written: {tmp_path / 'taken'} is not "
+        "a folder; set ACODIUM_CACHE elsewhere.")
+    assert not (tmp_path / "run").exists()
+    out, _ = ok(capsys, "eval", "pass_at_k", "--dataset_name", "d.jsonl", "--max_tests", "1", "--no_cache",
+                "--bootstrap", "10", "--no_progress")
+    assert "pass@1" in out

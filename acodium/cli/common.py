@@ -34,8 +34,45 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where caches live: $ACODIUM_CACHE, else ~/.cache/acodium (read when a command runs)."""
-    return Path(os.environ.get("ACODIUM_CACHE", Path.home() / ".cache" / "acodium"))
+    """Where caches live: $ACODIUM_CACHE, else ~/.cache/acodium (read when a command runs).
+
+    A folder that cannot be written is refused here, before any work, rather than
+    by a traceback from the first cache write.
+    """
+    path = Path(os.environ.get("ACODIUM_CACHE", Path.home() / ".cache" / "acodium"))
+    problem = folder_problem(path)
+    if problem is not None:
+        raise UserError(f"The cache folder {path} cannot be written: {problem}; set ACODIUM_CACHE elsewhere.")
+    return path
+
+
+def folder_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot be, or become, a folder to write in (None when it can); creates nothing."""
+    path = Path(path)
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                return f"{part} is not a folder"
+            if not os.access(part, os.W_OK | os.X_OK):
+                return f"{part} is not writable"
+            return None
+    return None
+
+
+class Folder(click.Path):
+    """A folder the command writes (a run folder, an output folder): refused before any work
+    when it cannot be made or written, since the failure would otherwise come after the work."""
+
+    def __init__(self, path_type: type | None = None):
+        super().__init__(file_okay=False, path_type=path_type)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        problem = folder_problem(value)
+        if problem is not None:
+            option = param.opts[0] if param is not None and param.opts else "The folder"
+            raise UserError(f"{option} {value} cannot be written: {problem}.")
+        return value
 
 
 def require_utf8(path: str | os.PathLike, what: str) -> None:

@@ -10,8 +10,8 @@ import click
 
 from ..errors import UserError
 from .common import (
-    cache_dir, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction, positive_int,
-    test_seconds,
+    Folder, cache_dir, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction,
+    positive_int, test_seconds,
 )
 
 
@@ -133,7 +133,7 @@ def _require_text(candidates, where) -> None:
 @option("time_limit", type=test_seconds, default=None,
         help="Seconds per test, overriding the problem's own limit (and the default where it has none).")
 @option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
-@option("out", required=True, type=click.Path(file_okay=False), help="Folder for the results.")
+@option("out", required=True, type=Folder(), help="Folder for the results.")
 @option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
@@ -205,7 +205,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
 @option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
 @option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
-@option("out", type=click.Path(file_okay=False), default=None,
+@option("out", type=Folder(), default=None,
         help="Run folder for executions (resumable), judgements, metrics and summary.json "
              "[default: the run folder given as --dataset_name, else nothing is written].")
 @option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")

@@ -17,8 +17,8 @@ import click
 
 from ..errors import UserError
 from .common import (
-    cache_dir, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option, positive_float,
-    positive_fraction, positive_int, require_utf8, seconds, test_seconds,
+    Folder, cache_dir, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
+    positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds,
 )
 
 
@@ -184,7 +184,7 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 @source_options(default_k=1)
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
 @option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
-@option("out", type=click.Path(file_okay=False), default=None,
+@option("out", type=Folder(), default=None,
         help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
@@ -254,7 +254,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
 @option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
 @option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
-@option("out", required=True, type=click.Path(file_okay=False),
+@option("out", required=True, type=Folder(),
         help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, backend,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import cache_dir, option, positive_int, require_utf8, seconds
+from .common import Folder, cache_dir, option, positive_int, require_utf8, seconds
 
 
 @click.command(
@@ -18,7 +18,7 @@ from .common import cache_dir, option, positive_int, require_utf8, seconds
     ),
 )
 @click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
-@option("out", default="outputs", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+@option("out", default="outputs", show_default=True, type=Folder(path_type=Path),
         help="Folder that receives NAME/RUN_ID/.")
 @option("only", multiple=True, metavar="KEY=VALUE",
         help="Run only the grid points with KEY=VALUE (repeatable; KEY may be `notebook`).")
