@@ -85,8 +85,12 @@ def require_utf8(path: str | os.PathLike, what: str) -> None:
     except OSError:
         return
     except UnicodeDecodeError as e:
-        raise UserError(f"The {what} {path} is not UTF-8 text (byte {e.object[e.start]:#04x} "
-                        f"at position {e.start}).") from None
+        raise not_utf8(what, path, e) from None
+
+
+def not_utf8(what: str, path: str | os.PathLike, e: UnicodeDecodeError) -> UserError:
+    """The sentence for a file that is not UTF-8 text, showing the first byte that is not."""
+    return UserError(f"The {what} {path} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start}).")
 
 
 # ---- numbers ----------------------------------------------------------------------------

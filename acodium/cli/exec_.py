@@ -15,7 +15,7 @@ import click
 
 from ..errors import UserError
 from .common import group as make_group
-from .common import memory_mib, option, test_seconds
+from .common import memory_mib, not_utf8, option, test_seconds
 
 SUFFIXES = {".py": "python3", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp"}
 
@@ -33,8 +33,7 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
         except OSError as e:
             raise UserError(f"Cannot read the {what} file {path}: {e.strerror}.") from e
         except UnicodeDecodeError as e:  # programs are given and judged as text
-            raise UserError(f"The {what} file {path} is not UTF-8 text (byte {e.object[e.start]:#04x} "
-                            f"at position {e.start}).") from None
+            raise not_utf8(f"{what} file", path, e) from None
     return value
 
 
@@ -75,8 +74,7 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     except OSError as e:
         raise UserError(f"Cannot read the program file {program_file}: {e.strerror}.") from e
     except UnicodeDecodeError as e:
-        raise UserError(f"The program file {program_file} is not UTF-8 text (byte {e.object[e.start]:#04x} "
-                        f"at position {e.start}).") from None
+        raise not_utf8("program file", program_file, e) from None
     stdin = _text(input, input_file, "input") or ""
     expected_text = _text(expected, expected_file, "expected")
     if no_sandbox and backend != "local":

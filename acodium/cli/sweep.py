@@ -29,7 +29,7 @@ from .common import Folder, cache_dir, option, positive_int, require_utf8, secon
 @option("workers", default=1, show_default=True, type=positive_int,
         help="Runs executed at the same time (each notebook may use several cores itself).")
 @option("timeout", default=None, type=seconds, help="Seconds a single cell may take.")
-@option("cache", default=None, type=click.Path(file_okay=False, path_type=Path),
+@option("cache", default=None, type=Folder(path_type=Path),
         help="Shared cache of executions and LLM replies [default: $ACODIUM_CACHE or ~/.cache/acodium].")
 def group(sweep_file, out, only, set_, run_id, force, workers, timeout, cache):
     from ..sweep import parse_assignment, run_sweep
