@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import numbers
 import os
 import random
 import sys
@@ -233,6 +234,9 @@ class FileSource(CandidateSource):
             cid = f"file-{len(per_problem)}" if cid is None or (isinstance(cid, float) and pd.isna(cid)) else str(cid)
             if cid in per_problem:
                 raise UserError(f"The candidates file {self.path} repeats the id {cid!r} for problem {record['problem']!r}.")
+            if not isinstance(record["code"], str):  # null or a number: no program to run, refused before any work
+                raise UserError(f"The candidates file {self.path} has no program text in 'code' for {cid!r} of "
+                                f"problem {record['problem']!r} (it holds {_kind(record['code'])}).")
             per_problem[cid] = record
 
     def config(self) -> dict[str, Any]:
@@ -248,7 +252,7 @@ class FileSource(CandidateSource):
 
     async def make(self, problem, candidate_id):
         record = self._rows[problem["name"]][candidate_id]
-        code = str(record["code"] or "")
+        code = record["code"]
         language = record.get("language")
         if not isinstance(language, str) or not language:
             language = detect_language(code) or "python3"
@@ -264,6 +268,15 @@ class FileSource(CandidateSource):
             meta.setdefault("original_source", record["source"])
         return Candidate(problem=problem["name"], candidate_id=candidate_id, language=language,
                          code=code, source=self.name, meta=meta)
+
+
+def _kind(value: Any) -> str:
+    """What a value that should have been text is, in words."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "null"
+    if isinstance(value, numbers.Number):
+        return f"the number {value}"
+    return f"a {type(value).__name__}"
 
 
 class ChatModelSource(CandidateSource):

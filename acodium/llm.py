@@ -20,8 +20,10 @@ code or from a notebook whose loop is already running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -57,7 +59,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 
 
 class LLMError(Exception):
-    """One call failed after the client's retries (timeout, 5xx, malformed body).
+    """One call failed after the client's retries (timeout, 5xx, malformed body, a dropped connection).
 
     Not the user's fault and not fatal to a run: the sample is left undone (and
     uncached) so that a re-run asks for it again.
@@ -74,6 +76,9 @@ def load_prices(path: str | os.PathLike) -> dict[str, tuple[float, float]]:
         raise UserError(f"No price table at {path}.") from None
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"The price table {path} is not valid TOML: {e}.") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"The price table {path} is not UTF-8 text (byte {e.object[e.start]:#04x} "
+                        f"at position {e.start}).") from None
     table = doc.get("models", doc)
     prices = {}
     for name, entry in table.items():
@@ -173,31 +178,59 @@ def cache_key(base_url: str, model: str, messages: list[dict], params: Mapping[s
 
 
 class ResponseCache:
-    """Replies on disk (sqlite, WAL): several processes and sweeps may share one file."""
+    """Replies on disk (sqlite, WAL): several processes and sweeps may share one file.
+
+    A damaged entry (not a JSON reply) is a miss, asked again and replaced; a file
+    sqlite cannot use (not a database, malformed, unwritable) is a UserError naming
+    it, since every later call would fail the same way.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"Cannot create the folder of the LLM response cache {self.path}: {e.strerror}; "
+                            "set ACODIUM_CACHE elsewhere, or run without the cache (--no_cache).") from None
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS replies ("
-                " key TEXT PRIMARY KEY, request TEXT NOT NULL, reply TEXT NOT NULL, created REAL NOT NULL)"
-            )
+        with self._sqlite():
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            with self._lock, self._db:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS replies ("
+                    " key TEXT PRIMARY KEY, request TEXT NOT NULL, reply TEXT NOT NULL, created REAL NOT NULL)"
+                )
+
+    @contextlib.contextmanager
+    def _sqlite(self):
+        """sqlite's errors as one sentence naming the file and what to do."""
+        try:
+            yield
+        except sqlite3.OperationalError as e:  # locked, read-only, disk full: the file may be sound
+            raise UserError(f"Cannot use the LLM response cache {self.path} ({e}); free the disk or fix its "
+                            "permissions, or run without the cache (--no_cache).") from None
+        except sqlite3.DatabaseError as e:  # not a database, malformed pages
+            raise UserError(f"The LLM response cache {self.path} is damaged ({e}); delete it (its replies will "
+                            "be asked again), or run without the cache (--no_cache).") from None
 
     def get(self, key: str) -> dict | None:
-        with self._lock:
+        """The stored reply, or None when there is none or it is damaged (then it is asked again)."""
+        with self._sqlite(), self._lock:
             row = self._db.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            reply = json.loads(row[0])
+        except (TypeError, ValueError):  # torn or foreign bytes (JSONDecodeError, UnicodeDecodeError)
+            return None
+        return reply if _sound_reply(reply) else None
 
     def __contains__(self, key: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM replies WHERE key = ?", (key,)).fetchone() is not None
+        return self.get(key) is not None
 
     def put(self, key: str, request: dict, reply: dict) -> None:
-        with self._lock, self._db:
+        with self._sqlite(), self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO replies (key, request, reply, created) VALUES (?, ?, ?, ?)",
                 (key, json.dumps(request, ensure_ascii=False, default=str),
@@ -205,12 +238,22 @@ class ResponseCache:
             )
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._sqlite(), self._lock:
             return self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _sound_reply(reply: Any) -> bool:
+    """Whether a stored reply has the fields a ChatResult needs, of the right types."""
+    return (isinstance(reply, dict) and isinstance(reply.get("text"), str)
+            and all(isinstance(reply.get(k), int) and not isinstance(reply.get(k), bool)
+                    for k in ("prompt_tokens", "completion_tokens"))
+            and all(reply.get(k) is None or isinstance(reply.get(k), str)
+                    for k in ("finish_reason", "model", "served_model"))
+            and (reply.get("cost") is None or isinstance(reply.get("cost"), (int, float))))
 
 
 class RatePacer:
@@ -274,6 +317,10 @@ class LLMClient:
             raise UserError("Name the model to ask (--model).")
         if concurrency < 1:
             raise UserError("Concurrency must be at least 1.")
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+            raise UserError(f"The timeout of a request must be a finite number of seconds above 0, not {timeout!r}.")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise UserError(f"The retries of a request must be a whole number of at least 0, not {max_retries!r}.")
         self.model = model
         self.base_url = resolve_base_url(base_url)
         api_key = resolve_api_key(api_key, self.base_url)
@@ -304,16 +351,31 @@ class LLMClient:
     # ---- calls ------------------------------------------------------------
 
     async def preflight(self) -> None:
-        """A cheap request (list the models) so that a bad base_url or key fails before any work."""
+        """A cheap request (list the models) so that a bad base_url or key fails before any work.
+
+        The one place that decides the server cannot be used: every failure here is a
+        UserError. A call that fails later is an LLMError, recorded with the others.
+        """
         try:
             await self._client.with_options(max_retries=1).models.list()
         except openai.NotFoundError:
             return  # a server without /models; the first chat request will tell
         except openai.APIError as e:
-            fatal = self._fatal(e)
+            fatal = self._fatal(e) or self._unreachable(e)
             if fatal is not None:
                 raise fatal from None
-            raise LLMError(f"The server at {self.base_url} failed to list its models: {e}") from None
+            raise UserError(f"The LLM server at {self.base_url} failed the check made before any work, "
+                            f"listing its models ({_describe(e).rstrip('.')}).") from None
+
+    async def _still_reachable(self) -> None:
+        """After a connection broke mid-call: the preflight's question again, fatal only when
+        the server cannot be reached at all (a server that answers makes it one failed call)."""
+        try:
+            await self._client.with_options(max_retries=1).models.list()
+        except openai.APIError as e:
+            fatal = self._unreachable(e)
+            if fatal is not None:
+                raise fatal from None
 
     async def chat(
         self,
@@ -353,6 +415,10 @@ class LLMClient:
                 fatal = self._fatal(e)
                 if fatal is not None:
                     raise fatal from None
+                if self._unreachable(e) is not None:  # a dropped or reset connection
+                    await self._still_reachable()
+                    raise LLMError(f"The connection to {self.base_url} broke during the reply "
+                                   f"({_root_cause(e)}).") from None
                 raise LLMError(_describe(e)) from None
             except (ValueError, TypeError, AttributeError, KeyError, IndexError) as e:
                 self.usage.failures += 1
@@ -380,12 +446,14 @@ class LLMClient:
             )
         return result
 
-    def _fatal(self, e: openai.APIError) -> UserError | None:
-        """The errors that no retry will fix, as one sentence for the user; None for the others."""
-        if isinstance(e, openai.APITimeoutError):
-            return None
-        if isinstance(e, openai.APIConnectionError):
+    def _unreachable(self, e: openai.APIError) -> UserError | None:
+        """A connection error (not a timeout) as the sentence that says the server cannot be reached."""
+        if isinstance(e, openai.APIConnectionError) and not isinstance(e, openai.APITimeoutError):
             return UserError(f"Cannot reach the LLM server at {self.base_url} ({_root_cause(e)}).")
+        return None
+
+    def _fatal(self, e: openai.APIError) -> UserError | None:
+        """The replies that no retry will fix (a rejected key, an unknown model) as one sentence."""
         if isinstance(e, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return UserError(
                 f"The server at {self.base_url} rejected the API key (HTTP {e.status_code}): {_server_message(e)}."

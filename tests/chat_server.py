@@ -7,7 +7,8 @@ It speaks `GET /v1/models` and `POST /v1/chat/completions` well enough for the
   (say, a problem's statement) gets these replies, in turn;
 - `script(*actions)`: the next chat requests get these actions first, one
   each: `Status(429, retry_after=0.05)`, `Status(500)`, `Slow(seconds)`,
-  `Malformed(body, content_type)`, `Reply(text)`;
+  `Malformed(body, content_type)`, `Reply(text)`, `Drop(how)` (the connection
+  ends mid-reply, while the server stays up);
 - `delay`: seconds every reply takes (to see concurrency);
 - `responder`: a function of the request body giving the reply text (None: the
   rules above decide), e.g. a `FlowScript` answering each stage of the flow;
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -54,6 +56,14 @@ class Malformed:
 @dataclass
 class Reply:
     text: str
+
+
+@dataclass
+class Drop:
+    """The connection ends mid-reply: `close` before any byte, `reset` (a TCP RST), or `partial`
+    (the headers and half the body, then close)."""
+
+    how: str = "close"
 
 
 WRAP_STYLES = ("python_fence", "bare_fence", "prose", "no_fence", "two_blocks", "main_wrapper", "cpp_fence")
@@ -230,6 +240,8 @@ class ChatServer:
                 return self._error(h, action.code, action.message, headers=headers, kind="server_error")
             if isinstance(action, Malformed):
                 return self._send(h, 200, action.body, content_type=action.content_type)
+            if isinstance(action, Drop):
+                return self._drop(h, action.how)
             if isinstance(action, Slow):
                 time.sleep(action.seconds)
                 text = action.text
@@ -255,6 +267,24 @@ class ChatServer:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _drop(self, h: BaseHTTPRequestHandler, how: str) -> None:
+        if how == "partial":
+            body = json.dumps({"id": "chatcmpl-cut", "object": "chat.completion", "choices": []}).encode()
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body[: len(body) // 2])
+            h.wfile.flush()
+        elif how not in ("close", "reset"):
+            raise ValueError(how)
+        h.close_connection = True
+        if how == "reset":  # closed with SO_LINGER 0: the peer gets a reset, not an orderly end
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        else:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        h.connection.close()
 
     def _reply_text(self, body: dict) -> str:
         if self.responder is not None:

@@ -313,7 +313,7 @@ def test_flow_bad_options_exit_2(chat_server, train_rows, tmp_path, capsys):
     assert gencode(*base, "--strategy", "flow", "--source", "human") == 2
     assert "--strategy flow asks a model" in capsys.readouterr().err
     assert gencode(*base, "--strategy", "flow", "--flow_max_calls", "0") == 2
-    assert "at least one code attempt and one LLM call" in capsys.readouterr().err
+    assert "--flow_max_calls must be a whole number of at least 1, not 0." in capsys.readouterr().err
     assert chat_server.chat_requests == 0
 
 
@@ -335,3 +335,47 @@ def test_solve_and_evaluate_set_with_the_flow(chat_server, train_rows, tmp_path,
 
     meta = pd.read_parquet(run / "candidates.parquet")["meta"].map(json.loads)
     assert meta.map(lambda m: (m["calls"], m["stop_reason"])).tolist() == [(3, None), (3, None)]
+
+
+def test_dropped_connections_mid_generation_are_failed_samples_not_a_dead_server(chat_server, train_rows, tmp_path,
+                                                                                 capsys):
+    # The server stays up but cuts three replies after the preflight passed: the run goes on, the
+    # three samples are recorded as failed, and the same command asks for exactly those again.
+    from chat_server import Drop
+
+    rows = {r["name"]: r for r in train_rows if r["name"] in QUICK[:2]}
+    for row in rows.values():
+        chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "python_fence"))
+    chat_server.script(Drop("close"), Drop("reset"), Drop("partial"))
+    problems = subset(train_rows, QUICK[:2], tmp_path / "two.jsonl")
+    run = tmp_path / "run"
+    args = ["gen", "solve_and_evaluate_set", "--dataset_name", problems, "--k", "3", "--out", run,
+            "--concurrency", "1", "--max_retries", "0", *llm_args(chat_server), "--max_tests", "1",
+            "--bootstrap", "50", "--no_progress"]
+    assert gencode(*args) == 0
+    err = capsys.readouterr().err
+    assert "Cannot reach" not in err and "3 samples failed and are not scored" in err
+    errors = list(AppendLog(run / "generation_errors.jsonl").rows())
+    assert len(errors) == 3 and all("The connection to" in e["error"] for e in errors)
+    assert json.loads((run / "summary.json").read_text())["failed_samples"] == 3
+    chat_server.reset_counts()
+    assert gencode(*args) == 0
+    assert chat_server.chat_requests == 3 and "samples failed" not in capsys.readouterr().err
+    assert len(list(AppendLog(run / "candidates.jsonl").rows())) == 6
+
+
+def test_a_dropped_connection_ends_one_flow_run_not_the_command(chat_server, train_rows, tmp_path, capsys):
+    from chat_server import Drop, FlowScript
+
+    problems = subset(train_rows, [PHONE], tmp_path / "phone.jsonl")
+    chat_server.responder = FlowScript(initial_code=wrap(PHONE_CORRECT, "python_fence"))
+    chat_server.script(Drop("reset"))  # the first call of the first run
+    run = tmp_path / "run"
+    code = gencode("gen", "solve_problem", "--dataset_name", problems, "--problem_name", PHONE,
+                   "--strategy", "flow", "--flow_ablation", "no_approaches", "--k", "2", "--concurrency", "1",
+                   "--max_retries", "0", "--out", run, *llm_args(chat_server), "--no_progress")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "flow-0001 (flow, python3)" in out and "flow-0000" not in out
+    assert "1 of 2 candidates failed (The connection to" in err
+    assert [e["candidate_id"] for e in AppendLog(run / "generation_errors.jsonl").rows()] == ["flow-0000"]

@@ -16,7 +16,7 @@ from acodium.generate import (
 from acodium.mutate import mutant_candidates
 from acodium.prompting import ProblemPrompt
 from acodium.tables import CANDIDATES, AppendLog
-from chat_server import Status, chat_server, wrap  # noqa: F401
+from chat_server import Drop, Status, chat_server, wrap  # noqa: F401
 
 PRICES = {"test-model": (1.0, 2.0)}
 STYLES = ["python_fence", "bare_fence", "prose", "no_fence", "two_blocks"]
@@ -136,6 +136,24 @@ def test_failed_samples_are_left_for_the_next_run(chat_server, tmp_path, problem
     chat_server.reset_counts()
     table = generate_candidates(problems[:2], source(chat_server, tmp_path), 2, run_dir=run, progress=False)
     assert len(table) == 4 and chat_server.chat_requests == 2
+
+
+def test_dropped_connections_are_failed_samples_and_the_run_goes_on(chat_server, tmp_path, problems):
+    # The server stays up; three replies are cut (closed, reset, half a body) after the preflight passed.
+    teach(chat_server, problems)
+    chat_server.script(Drop("close"), Drop("reset"), Drop("partial"))
+    run = tmp_path / "run"
+    table = generate_candidates(problems[:3], source(chat_server, tmp_path, max_retries=0, concurrency=1), 2,
+                                run_dir=run, progress=False)
+    assert len(table) == 3 and table["code"].str.len().gt(0).all()
+    failures = table.attrs["failures"]
+    assert len(failures) == 3 and all("connection" in f["error"] for f in failures)
+    assert [(r["problem"], r["candidate_id"]) for r in AppendLog(run / ERRORS_LOG).rows()] == \
+        [(f["problem"], f["candidate_id"]) for f in failures]
+    # Nothing of a cut reply was cached or logged as a candidate: the next run asks for exactly those.
+    chat_server.reset_counts()
+    table = generate_candidates(problems[:3], source(chat_server, tmp_path), 2, run_dir=run, progress=False)
+    assert len(table) == 6 and not table.attrs["failures"] and chat_server.chat_requests == 3
 
 
 def test_a_reply_without_code_is_a_candidate(chat_server, tmp_path, problems):

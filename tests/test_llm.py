@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 
 import pytest
 
@@ -11,7 +12,7 @@ from acodium.errors import UserError
 from acodium.llm import (
     LLMClient, LLMError, ResponseCache, ask, cost_of, load_prices, price_for, run_sync,
 )
-from chat_server import Malformed, Reply, Slow, Status, chat_server  # noqa: F401
+from chat_server import Drop, Malformed, Reply, Slow, Status, chat_server  # noqa: F401
 
 PRICES = {"test-model": (1.0, 2.0)}
 HELLO = [{"role": "user", "content": "Say hello."}]
@@ -142,6 +143,99 @@ def test_malformed_bodies_are_errors_not_cached(chat_server, tmp_path, body):
     assert len(ResponseCache(tmp_path / "llm.sqlite")) == 0
 
 
+@pytest.mark.parametrize("how", ["close", "reset", "partial"])
+def test_a_connection_dropped_mid_reply_is_a_failed_call_not_an_unreachable_server(chat_server, tmp_path, how):
+    chat_server.reply_for("Say hello", "hello again")
+    chat_server.script(Drop(how))
+
+    async def go():
+        async with client(chat_server, tmp_path, max_retries=0) as llm:
+            await llm.preflight()
+            with pytest.raises(LLMError, match="connection .* broke"):
+                await llm.chat(HELLO)
+            return await llm.chat(HELLO), llm.usage
+
+    result, usage = run(go())  # the server is up: the same client goes on
+    assert result.text == "hello again" and not result.cached
+    assert usage.failures == 1 and len(ResponseCache(tmp_path / "llm.sqlite")) == 1
+
+
+def test_a_dropped_connection_is_retried_by_the_client(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "made it")
+    chat_server.script(Drop("reset"))
+
+    async def go():
+        async with client(chat_server, tmp_path, max_retries=1) as llm:
+            return await llm.chat(HELLO)
+
+    assert run(go()).text == "made it" and chat_server.chat_requests == 2
+
+
+def test_a_server_gone_mid_run_is_told_by_the_preflight_question(chat_server, tmp_path):
+    async def go():
+        async with client(chat_server, tmp_path, max_retries=0) as llm:
+            await llm.preflight()
+            await asyncio.to_thread(chat_server.stop)
+            await llm.chat(HELLO)
+
+    with pytest.raises(UserError, match="Cannot reach the LLM server"):
+        run(go())
+
+
+def cached_hello(server, tmp_path) -> str:
+    """One reply in a fresh cache file; its key."""
+    server.reply_for("Say hello", "first", "second")
+
+    async def go():
+        async with client(server, tmp_path) as llm:
+            return (await llm.chat(HELLO)).cache_key
+
+    return run(go())
+
+
+@pytest.mark.parametrize("damage", ["not json", "torn json", "not a reply", "wrong types", "foreign bytes"])
+def test_a_damaged_cache_entry_is_a_miss_asked_again_and_replaced(chat_server, tmp_path, damage):
+    key = cached_hello(chat_server, tmp_path)
+    bad = {"not json": "{oops", "torn json": '{"text": "fir', "not a reply": "[1, 2]",
+           "wrong types": '{"text": "x", "prompt_tokens": "many", "completion_tokens": 1}',
+           "foreign bytes": b"\x78\x9c\xff\x00"}[damage]
+    with sqlite3.connect(tmp_path / "llm.sqlite") as db:
+        db.execute("UPDATE replies SET reply = ? WHERE key = ?", (bad, key))
+    db.close()
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            cached = llm.is_cached(HELLO, {})
+            return cached, await llm.chat(HELLO), await llm.chat(HELLO)
+
+    cached, asked, again = run(go())
+    assert not cached and (asked.text, asked.cached) == ("second", False)
+    assert (again.text, again.cached) == ("second", True) and chat_server.chat_requests == 2
+
+
+def test_a_cache_file_that_is_not_a_database_is_one_sentence(chat_server, tmp_path):
+    (tmp_path / "llm.sqlite").write_bytes(b"these bytes were never a database\n" * 200)
+    with pytest.raises(UserError, match=r"cache .*llm\.sqlite is damaged \(file is not a database\); delete it"
+                                        r".*--no_cache"):
+        client(chat_server, tmp_path)
+    assert chat_server.requests == []
+
+
+def test_a_cache_file_with_damaged_pages_is_one_sentence(chat_server, tmp_path):
+    path = tmp_path / "llm.sqlite"
+    cache = ResponseCache(path)
+    for i in range(300):
+        cache.put(f"key-{i}", {"i": i}, {"text": "x" * 300, "prompt_tokens": 1, "completion_tokens": 1})
+    cache.close()
+    data = bytearray(path.read_bytes())
+    data[3 * 4096:4 * 4096] = b"\xde\xad\xbe\xef" * 1024  # a page of the table, overwritten
+    path.write_bytes(bytes(data))
+    cache = ResponseCache(path)
+    with pytest.raises(UserError, match="is damaged \\(database disk image is malformed\\).*--no_cache"):
+        for i in range(300):
+            cache.get(f"key-{i}")
+
+
 def test_concurrency_is_bounded(chat_server):
     chat_server.delay = 0.3
 
@@ -189,6 +283,17 @@ def test_unreachable_server_fails_in_preflight():
 
     with pytest.raises(UserError, match="Cannot reach the LLM server"):
         run(go())
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"timeout": -1}, "timeout of a request must be a finite number of seconds above 0, not -1"),
+    ({"timeout": float("nan")}, "not nan"),
+    ({"max_retries": -1}, "retries of a request must be a whole number of at least 0, not -1"),
+    ({"concurrency": 0}, "Concurrency must be at least 1"),
+])
+def test_client_options_that_cannot_work_are_refused(chat_server, options, message):
+    with pytest.raises(UserError, match=message):
+        client(chat_server, **options)
 
 
 def test_missing_and_rejected_keys(chat_server, monkeypatch):

@@ -72,6 +72,13 @@ def main(argv=None) -> None:
     except click.exceptions.Abort:
         click.echo("gencode: interrupted; finished results are kept.", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as e:
+        e.show()
+        sys.exit(2)
+    except click.UsageError as e:  # an unknown option, a missing one, a choice not offered: one line too
+        where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+        click.echo(f"gencode: {e.format_message().rstrip('.')}{where}.", err=True)
+        sys.exit(2)
     except click.ClickException as e:
         e.show()
         sys.exit(2 if e.exit_code in (1, 2) else e.exit_code)

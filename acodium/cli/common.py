@@ -1,12 +1,15 @@
-"""Shared pieces of the command line: options with both spellings, env defaults."""
+"""Shared pieces of the command line: options with both spellings, env defaults, number types."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import click
 
+from ..errors import UserError
+from ..execute.types import MAX_TIME_S
 from . import AliasedGroup
 
 
@@ -31,5 +34,139 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where caches live: $ACODIUM_CACHE, else ~/.cache/acodium (read when a command runs)."""
-    return Path(os.environ.get("ACODIUM_CACHE", Path.home() / ".cache" / "acodium"))
+    """Where caches live: $ACODIUM_CACHE, else ~/.cache/acodium (read when a command runs).
+
+    A folder that cannot be written is refused here, before any work, rather than
+    by a traceback from the first cache write.
+    """
+    path = Path(os.environ.get("ACODIUM_CACHE", Path.home() / ".cache" / "acodium"))
+    problem = folder_problem(path)
+    if problem is not None:
+        raise UserError(f"The cache folder {path} cannot be written: {problem}; set ACODIUM_CACHE elsewhere.")
+    return path
+
+
+def folder_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot be, or become, a folder to write in (None when it can); creates nothing."""
+    path = Path(path)
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                return f"{part} is not a folder"
+            if not os.access(part, os.W_OK | os.X_OK):
+                return f"{part} is not writable"
+            return None
+    return None
+
+
+class Folder(click.Path):
+    """A folder the command writes (a run folder, an output folder): refused before any work
+    when it cannot be made or written, since the failure would otherwise come after the work."""
+
+    def __init__(self, path_type: type | None = None):
+        super().__init__(file_okay=False, path_type=path_type)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        problem = folder_problem(value)
+        if problem is not None:
+            option = param.opts[0] if param is not None and param.opts else "The folder"
+            raise UserError(f"{option} {value} cannot be written: {problem}.")
+        return value
+
+
+def require_utf8(path: str | os.PathLike, what: str) -> None:
+    """Refuse a file that is not UTF-8 text with one sentence, before a loader trips on it.
+
+    A missing or unreadable file is left to the loader, which says so in its own words.
+    """
+    try:
+        Path(path).read_bytes().decode("utf-8")
+    except OSError:
+        return
+    except UnicodeDecodeError as e:
+        raise not_utf8(what, path, e) from None
+
+
+def not_utf8(what: str, path: str | os.PathLike, e: UnicodeDecodeError) -> UserError:
+    """The sentence for a file that is not UTF-8 text, showing the first byte that is not."""
+    return UserError(f"The {what} {path} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start}).")
+
+
+# ---- numbers ----------------------------------------------------------------------------
+# Every numeric option of every command takes one of the types below: a value out of its
+# range is refused before any work with one sentence naming the option (a UserError, so
+# the command line prints it as `gencode: ...` and exits 2), never run with.
+
+# The longest wait an option accepts besides a test's time limit (MAX_TIME_S): a request or a
+# notebook cell may take long, but not forever (a timeout of 1e300 s overflows the event loop).
+MAX_SECONDS = 86400.0
+
+
+class Number(click.ParamType):
+    """A whole or real number within bounds; `what` says in words what the option takes."""
+
+    def __init__(self, kind: type, name: str, what: str, *, low: float | None = None,
+                 high: float | None = None, above: bool = False):
+        self.kind = kind
+        self.name = name  # click's metavar (INTEGER, SECONDS, ...)
+        self.what = what
+        self.low, self.high, self.above = low, high, above
+
+    def bounds(self) -> tuple[float | None, float | None, str]:
+        """(low, high, what): a method so that a bound may be read when a command runs."""
+        return self.low, self.high, self.what
+
+    def convert(self, value, param, ctx):
+        option = param.opts[0] if param is not None and param.opts else "The value"
+        number = self._parse(value)
+        low, high, what = self.bounds()
+        ok = number is not None and (isinstance(number, int) or math.isfinite(number))
+        if ok and low is not None:
+            ok = number > low if self.above else number >= low
+        if ok and high is not None:
+            ok = number <= high
+        if not ok:
+            shown = value if isinstance(value, str) and value.strip() else repr(value)
+            raise UserError(f"{option} must be {what}, not {shown}.")
+        return number
+
+    def _parse(self, value) -> float | int | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, self.kind):
+            return value
+        try:
+            return self.kind(str(value).strip())
+        except ValueError:
+            return None
+
+
+class MemoryMiB(Number):
+    """MiB of memory: at least 1, and no more than this machine has (a limit above it limits nothing)."""
+
+    def __init__(self):
+        super().__init__(int, "mib", "", low=1)
+
+    def bounds(self):
+        most = physical_memory_mib()
+        return 1, most, f"a whole number of MiB from 1 to {most} (the memory of this machine)"
+
+
+def physical_memory_mib() -> int:
+    """The machine's physical memory in MiB: a limit above it limits nothing."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+
+
+positive_int = Number(int, "integer", "a whole number of at least 1", low=1)
+non_negative_int = Number(int, "integer", "a whole number of at least 0", low=0)
+fraction = Number(float, "float", "a number from 0 to 1", low=0, high=1)
+positive_fraction = Number(float, "float", "a number above 0 and at most 1", low=0, high=1,
+                           above=True)
+positive_float = Number(float, "float", "a finite number above 0", low=0, above=True)
+non_negative_float = Number(float, "float", "a finite number of at least 0", low=0)
+test_seconds = Number(float, "seconds", f"a number of seconds above 0 and at most {MAX_TIME_S:g}",
+                      low=0, high=MAX_TIME_S, above=True)
+seconds = Number(float, "seconds", f"a number of seconds above 0 and at most {MAX_SECONDS:g}",
+                 low=0, high=MAX_SECONDS, above=True)
+memory_mib = MemoryMiB()

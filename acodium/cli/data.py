@@ -9,7 +9,7 @@ from collections import Counter
 import click
 
 from ..errors import UserError
-from .common import data_dir, group as make_group, option
+from .common import data_dir, group as make_group, non_negative_int, option, positive_fraction, positive_int
 
 
 @make_group(help="Load, filter and save CodeContests problem sets; look at them.")
@@ -38,14 +38,16 @@ def _filter_options(f):
             option("problem_name", multiple=True, help="Keep only this problem (repeatable)."),
             option("languages", multiple=True, help="Solution languages to keep, comma-separated "
                    "(python3, cpp, java, python2, or all). [etl default: python3; show: all]"),
-            option("min_rating", type=int, help="Lowest Codeforces rating (unknown ratings are dropped)."),
-            option("max_rating", type=int, help="Highest Codeforces rating (unknown ratings are dropped)."),
+            option("min_rating", type=non_negative_int,
+                   help="Lowest Codeforces rating (unknown ratings are dropped)."),
+            option("max_rating", type=non_negative_int,
+                   help="Highest Codeforces rating (unknown ratings are dropped)."),
             option("tags", multiple=True, help="Keep problems with any of these tags (comma-separated)."),
             option("difficulties", multiple=True, help="Keep these difficulties: letters A-V or ids (comma-separated)."),
             option("min_tests", multiple=True, help="Minimum tests per kind, e.g. private=5,public=1."),
-            option("sample_rate", type=float, help="Keep this random fraction of the problems."),
-            option("limit", type=int, help="Keep at most this many random problems."),
-            option("seed", type=int, default=0, show_default=True, help="Seed of the sample."),
+            option("sample_rate", type=positive_fraction, help="Keep this random fraction of the problems."),
+            option("limit", type=positive_int, help="Keep at most this many random problems."),
+            option("seed", type=non_negative_int, default=0, show_default=True, help="Seed of the sample."),
         ]
     ):
         f = decorator(f)
@@ -95,7 +97,7 @@ def etl(source, split, output_dataset_name, **filters):
 @click.argument("dataset")
 @option("split", help="Split to show. [default: the only split, else train]")
 @option("problem", help="Show this one problem in full.")
-@option("max_chars", type=int, default=600, show_default=True,
+@option("max_chars", type=positive_int, default=600, show_default=True,
         help="Longest test or solution printed in full; longer ones are cut.")
 @_filter_options
 def show(dataset, split, problem, max_chars, **filters):

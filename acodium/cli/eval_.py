@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import numbers
 from pathlib import Path
 
 import click
 
 from ..errors import UserError
-from .common import cache_dir, data_dir, group as make_group, option
+from .common import (
+    Folder, cache_dir, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction,
+    positive_int, test_seconds,
+)
 
 
 @make_group(help="Judge candidates and datasets: reference checks, pass@k and n@k.")
@@ -58,23 +62,78 @@ def _load_problems(source: str, split: str | None, sample_rate: float | None = N
                             languages=languages)
 
 
+def _runnable_languages(text: str) -> list[str]:
+    """The languages of --languages by their names (python3, cpp), refusing those nothing here runs."""
+    from ..data import language_id
+    from ..execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES
+
+    names = list(dict.fromkeys(LANGUAGE_IDS[language_id(lang.strip())] for lang in text.split(",") if lang.strip()))
+    if not names:
+        raise UserError("--languages names no language; give python3, cpp or both.")
+    other = [name for name in names if name not in RUNNABLE_LANGUAGES]
+    if other:
+        raise UserError(f"The {other[0]} solutions cannot be run: the sandbox runs "
+                        f"{' and '.join(RUNNABLE_LANGUAGES)} only (--languages).")
+    return names
+
+
+def _require_work(problems, dataset: str, languages: list[str], test_sets: list[str]) -> None:
+    """Refuse a reference check with no solution or no test to run (counted on the arrow columns, cheaply)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..data import language_id
+
+    if not hasattr(problems, "with_format") or len(problems) == 0:
+        return
+    table = problems.with_format("arrow")
+    ids = pa.array([language_id(name) for name in languages])
+    solutions = 0
+    for field in ("solutions", "incorrect_solutions"):
+        if field in problems.column_names:
+            found = pc.list_flatten(pc.struct_field(table[field], "language"))
+            if not pa.types.is_integer(found.type):
+                return  # not the dataset's language ids: check_references will tell
+            solutions += pc.sum(pc.is_in(found, value_set=ids.cast(found.type))).as_py() or 0
+    if not solutions:
+        raise UserError(f"{dataset} has no {' or '.join(languages)} solution to run (--languages).")
+    tests = sum(pc.sum(pc.list_value_length(pc.struct_field(table[f"{s}_tests"], "input"))).as_py() or 0
+                for s in test_sets if f"{s}_tests" in problems.column_names)
+    if not tests:
+        raise UserError(f"{dataset} has no {', '.join(s + '_tests' for s in test_sets)} to run the solutions on "
+                        "(--test_sets).")
+
+
+def _require_text(candidates, where) -> None:
+    """Refuse candidates whose code or language is not text (null, a number): nothing could run them."""
+    for column in ("code", "language"):
+        bad = candidates[[not isinstance(value, str) for value in candidates[column]]]
+        if len(bad):
+            first = bad.iloc[0]
+            value = first[column]
+            kind = ("null" if value is None or value != value else
+                    f"a number ({value})" if isinstance(value, numbers.Number) else f"a {type(value).__name__}")
+            raise UserError(f"{len(bad)} candidate(s) in {where} have a {column} that is not text, for instance "
+                            f"{first['candidate_id']!r} of {first['problem']!r}, whose {column} is {kind}.")
+
+
 @group.command("references")
 @option("dataset", required=True, help="Problems: a hub id, a saved name, a save_to_disk folder, parquet or JSONL.")
 @option("split", default="train", show_default=True, help="Split of the dataset.")
 @option("languages", default="python3", show_default=True,
         help="Languages of the solutions to run, comma-separated (python3, cpp).")
-@option("max_tests", type=int, default=None, help="Run at most this many tests per test set and problem.")
-@option("max_solutions", type=int, default=None,
+@option("max_tests", type=positive_int, default=None, help="Run at most this many tests per test set and problem.")
+@option("max_solutions", type=positive_int, default=None,
         help="Run at most this many correct and this many incorrect solutions per problem.")
 @option("test_sets", default="public,private,generated", show_default=True,
         help="Test sets to check, comma-separated.")
-@option("min_correct_share", type=float, default=0.2, show_default=True,
+@option("min_correct_share", type=fraction, default=0.2, show_default=True,
         help="A problem is invalid when fewer of its correct solutions pass its valid tests.")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=float, default=None,
+@option("time_limit", type=test_seconds, default=None,
         help="Seconds per test, overriding the problem's own limit (and the default where it has none).")
-@option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
-@option("out", required=True, type=click.Path(file_okay=False), help="Folder for the results.")
+@option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
+@option("out", required=True, type=Folder(), help="Folder for the results.")
 @option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
@@ -88,12 +147,21 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     (agreement per test), solutions.parquet (verdict per solution),
     executions.parquet; executions.jsonl lets an interrupted run resume.
     """
-    from ..evaluate import check_references
+    from ..evaluate import TEST_SETS, check_references
     from ..tables import run_folder_lock, write_table
 
-    langs = [lang.strip() for lang in languages.split(",") if lang.strip()]
+    if no_progress:
+        import datasets
+
+        datasets.disable_progress_bars()  # before loading: filtering the languages has a bar too
+    langs = _runnable_languages(languages)
     sets = [s.strip().removesuffix("_tests") for s in test_sets.split(",") if s.strip()]
+    unknown = [s for s in sets if s not in TEST_SETS]
+    if unknown or not sets:
+        raise UserError(f"Unknown test set {unknown[0] if unknown else ''!r} in --test_sets; "
+                        f"choose among {', '.join(TEST_SETS)}.")
     problems = _load_problems(dataset, split, languages=langs)
+    _require_work(problems, dataset, langs, sets)
     out = Path(out)
     click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     report = check_references(
@@ -101,10 +169,6 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
         min_correct_share=min_correct_share, backend=backend, cache_dir=_cache(no_cache),
         workers=workers, time_limit_s=time_limit, run_dir=out, progress=not no_progress,
     )
-    if no_progress:
-        import datasets
-
-        datasets.disable_progress_bars()
     report.dataset.save_to_disk(str(out / "dataset"))
     write_table(report.tests, out / "tests.parquet")
     write_table(report.solutions, out / "solutions.parquet")
@@ -125,23 +189,24 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("k", "--k_values", multiple=True,
         help="k values, comma-separated or repeated [default: 1,5,10,100, keeping those every problem "
              "has samples for].")
-@option("n", type=int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
-@option("sample_rate", type=float, default=None, help="Evaluate this fraction of the problems (seeded).")
-@option("seed", type=int, default=0, show_default=True)
+@option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
+@option("sample_rate", type=positive_fraction, default=None,
+        help="Evaluate this fraction of the problems (seeded).")
+@option("seed", type=non_negative_int, default=0, show_default=True)
 @option("problems", default=None,
         help="Problems (any dataset source) when --dataset_name holds only candidates.")
 @option("path_to_solutions_column", default="solutions.solution", show_default=True,
         help="Where candidates sit in a problems dataset's rows (as the original command).")
 @option("task_name_column", default="name", show_default=True, help="Problem name column of a problems dataset.")
-@option("max_tests", type=int, default=None, help="At most this many tests per test set and problem.")
+@option("max_tests", type=positive_int, default=None, help="At most this many tests per test set and problem.")
 @option("valid_only", is_flag=True,
         help="Leave out problems a reference check marked invalid (is_valid_problem false).")
 @option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
-@option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
-@option("bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
-@option("out", type=click.Path(file_okay=False), default=None,
+@option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
+@option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
+@option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@option("out", type=Folder(), default=None,
         help="Run folder for executions (resumable), judgements, metrics and summary.json "
              "[default: the run folder given as --dataset_name, else nothing is written].")
 @option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
@@ -164,15 +229,12 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
 
     sets = _test_sets(evaluation_test_type)
     ks = _ints(",".join(k), "--k") if k else None
-    if sample_rate is not None and not 0 < sample_rate <= 1:
-        raise UserError(f"--sample_rate must be in (0, 1], not {sample_rate}.")
-    if n < 1:
-        raise UserError(f"--n must be a positive number of submissions, not {n}.")
     problem_set, candidates, run_dir = load_candidate_set(
         dataset_name, split=split_name, problems=problems, data_dir=data_dir(),
         solutions_column=path_to_solutions_column, name_column=task_name_column,
         sample_rate=sample_rate, seed=seed, valid_only=valid_only,
     )
+    _require_text(candidates, dataset_name)
     out = Path(out) if out is not None else run_dir
     if out is not None:
         from ..tables import run_folder_lock

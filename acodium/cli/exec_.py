@@ -15,7 +15,7 @@ import click
 
 from ..errors import UserError
 from .common import group as make_group
-from .common import option
+from .common import memory_mib, not_utf8, option, test_seconds
 
 SUFFIXES = {".py": "python3", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp"}
 
@@ -29,9 +29,11 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
         raise UserError(f"Give either --{what} or --{what}_file, not both.")
     if path is not None:
         try:
-            return path.read_text()
+            return path.read_text(encoding="utf-8")
         except OSError as e:
             raise UserError(f"Cannot read the {what} file {path}: {e.strerror}.") from e
+        except UnicodeDecodeError as e:  # programs are given and judged as text
+            raise not_utf8(f"{what} file", path, e) from None
     return value
 
 
@@ -47,9 +49,9 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
 @option("expected", default=None, help="Expected output (judged with code_contests rules).")
 @option("expected_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the expected output.")
-@option("time_limit", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
+@option("time_limit", type=test_seconds, default=10.0, show_default=True,
         help="Time limit in seconds (CPU time; a program idle past 5x the limit + 1 s is stopped).")
-@option("memory_mb", type=click.IntRange(min=1), default=256, show_default=True,
+@option("memory_mb", type=memory_mib, default=256, show_default=True,
         help="Memory limit in MiB.")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True,
         help="Execution backend.")
@@ -68,9 +70,11 @@ def run(program_file, language, input, input_file, expected, expected_file, time
         if language is None:
             raise UserError(f"Cannot tell the language of {program_file.name}: pass --language python3 or --language cpp.")
     try:
-        code = program_file.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"Cannot read the program file {program_file}: {e}.") from e
+        code = program_file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"Cannot read the program file {program_file}: {e.strerror}.") from e
+    except UnicodeDecodeError as e:
+        raise not_utf8("program file", program_file, e) from None
     stdin = _text(input, input_file, "input") or ""
     expected_text = _text(expected, expected_file, "expected")
     if no_sandbox and backend != "local":

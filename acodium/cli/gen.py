@@ -16,7 +16,10 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import cache_dir, data_dir, group as make_group, option
+from .common import (
+    Folder, cache_dir, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
+    positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds,
+)
 
 
 @make_group(help="Generate candidate programs: from an LLM, the dataset's solutions, mutants, or a file.")
@@ -39,11 +42,12 @@ def llm_options(f):
         option("base_url", default=None,
                help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) [default: $OPENAI_BASE_URL or OpenAI]."),
         option("api_key", default=None, help="API key [default: $OPENAI_API_KEY]."),
-        option("temperature", type=float, default=None, help="Sampling temperature [default: 0.7; ask: the server's]."),
-        option("top_p", type=float, default=None, help="Nucleus sampling."),
-        option("max_tokens", type=int, default=None, help="Longest reply, in tokens."),
-        option("timeout", type=float, default=120.0, show_default=True, help="Seconds per request."),
-        option("max_retries", type=int, default=5, show_default=True,
+        option("temperature", type=non_negative_float, default=None,
+               help="Sampling temperature [default: 0.7; ask: the server's]."),
+        option("top_p", type=fraction, default=None, help="Nucleus sampling."),
+        option("max_tokens", type=positive_int, default=None, help="Longest reply, in tokens."),
+        option("timeout", type=seconds, default=120.0, show_default=True, help="Seconds per request."),
+        option("max_retries", type=non_negative_int, default=5, show_default=True,
                help="Retries of a request (429s, 5xx, timeouts), by the openai client."),
         option("prices", type=click.Path(dir_okay=False), default=None,
                help='TOML price table ([models."name"] input/output USD per 1M tokens) added to the built-in one.'),
@@ -60,7 +64,7 @@ def source_options(default_k: int):
         decorators = [
             option("source", type=click.Choice(SOURCES), default="llm", show_default=True,
                    help="Where candidates come from."),
-            option("k", "--samples", type=int, default=default_k, show_default=True,
+            option("k", "--samples", type=positive_int, default=default_k, show_default=True,
                    help="Candidates per problem."),
             llm_options,
             option("prompt", default="direct", show_default=True,
@@ -71,11 +75,12 @@ def source_options(default_k: int):
                    help="Tags shown in the prompt (AlphaCode: random tags for diversity)."),
             option("rating", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
                    help="Rating shown in the prompt (AlphaCode: random ratings for diversity)."),
-            option("seed", type=int, default=0, show_default=True,
+            option("seed", type=non_negative_int, default=0, show_default=True,
                    help="Seed of the random tags/ratings, human sampling, mutants and problem sampling."),
-            option("concurrency", type=int, default=8, show_default=True, help="LLM requests in flight at once."),
-            option("rpm", type=float, default=None, help="At most this many LLM requests per minute."),
-            option("correct_fraction", type=float, default=1.0, show_default=True,
+            option("concurrency", type=positive_int, default=8, show_default=True,
+                   help="LLM requests in flight at once."),
+            option("rpm", type=positive_float, default=None, help="At most this many LLM requests per minute."),
+            option("correct_fraction", type=fraction, default=1.0, show_default=True,
                    help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
             option("candidates_file", type=click.Path(dir_okay=False), default=None,
                    help="File source: a JSONL or parquet with problem and code columns."),
@@ -85,8 +90,9 @@ def source_options(default_k: int):
                         "(reflection, model tests, fixes; about 15-20 calls each)."),
             option("flow_ablation", default="full", show_default=True,
                    help="Flow: switch stages off: no_reflection, no_approaches, no_model_tests, no_anchors, no_fixes."),
-            option("flow_max_calls", type=int, default=None, help="Flow: LLM calls per run [default: 20]."),
-            option("flow_model_tests", type=int, default=None, help="Flow: tests the model writes [default: 6]."),
+            option("flow_max_calls", type=positive_int, default=None, help="Flow: LLM calls per run [default: 20]."),
+            option("flow_model_tests", type=non_negative_int, default=None,
+                   help="Flow: tests the model writes [default: 6]."),
             option("flow_prompts", default="flow", show_default=True,
                    help="Flow: the stage prompts, a name in acodium/prompts or a .toml path."),
         ]
@@ -104,6 +110,9 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
     name = opts["source"]
     if opts["strategy"] == "flow" and name != "llm":
         raise UserError(f"--strategy flow asks a model: it cannot be used with --source {name}.")
+    for key in ("prompt", "flow_prompts"):  # a name in acodium/prompts, or a file of the user's
+        if Path(opts[key]).is_file():
+            require_utf8(opts[key], "prompt file")
     client = dict(
         model=opts["model"], base_url=opts["base_url"], api_key=opts["api_key"], top_p=opts["top_p"],
         max_tokens=opts["max_tokens"], concurrency=opts["concurrency"], rpm=opts["rpm"],
@@ -132,11 +141,6 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
     return make_source("file", path=opts["candidates_file"])
 
 
-def _check_k(k: int) -> None:
-    if k < 1:
-        raise UserError(f"--k must be a positive number of candidates, not {k}.")
-
-
 def _test_sets(evaluation_test_type: str) -> list[str]:
     from .eval_ import _test_sets as parse
 
@@ -151,14 +155,17 @@ def _test_sets(evaluation_test_type: str) -> list[str]:
 def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeout, max_retries, prices,
         system, cache):
     """Send PROMPT to the model and print its reply (tokens and cost on stderr)."""
-    from ..llm import ask as ask_model
+    from ..llm import LLMError, ask as ask_model
 
-    result = ask_model(
-        prompt, model=model, system=system, base_url=base_url, api_key=api_key,
-        cache_path=cache_dir() / "llm" / "responses.sqlite" if cache else None,
-        max_retries=max_retries, timeout=timeout, prices=prices,
-        temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-    )
+    try:
+        result = ask_model(
+            prompt, model=model, system=system, base_url=base_url, api_key=api_key,
+            cache_path=cache_dir() / "llm" / "responses.sqlite" if cache else None,
+            max_retries=max_retries, timeout=timeout, prices=prices,
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+        )
+    except LLMError as e:  # the one call failed: for `ask` that is the whole command
+        raise UserError(f"The model {model!r} gave no reply: {str(e).rstrip('.')}.") from None
     if not result.text.strip():
         raise UserError(f"The model {model!r} returned an empty reply (finish reason: {result.finish_reason}).")
     click.echo(result.text)
@@ -176,8 +183,8 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
         help="Tests to run the candidates on.")
 @source_options(default_k=1)
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
-@option("out", type=click.Path(file_okay=False), default=None,
+@option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
+@option("out", type=Folder(), default=None,
         help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
@@ -187,7 +194,6 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     from ..evaluate import load_problem_set, problem_tests, run_executions
     from ..generate import generate_candidates
 
-    _check_k(opts["k"])
     source = make_cli_source(opts, backend, time_limit)
     problems = load_problem_set(dataset_name, split_name, data_dir=data_dir())
     row = dict(get_problem(problems, problem_name).row)
@@ -234,20 +240,21 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("dataset_name", required=True,
         help="Problems: a hub id, a name saved by `gencode data etl`, a save_to_disk folder, parquet or JSONL.")
 @option("split_name", default="train", show_default=True, help="Split of the dataset.")
-@option("sample_rate", type=float, default=None, help="Solve this fraction of the problems (seeded by --seed).")
+@option("sample_rate", type=positive_fraction, default=None,
+        help="Solve this fraction of the problems (seeded by --seed).")
 @option("evaluation_test_type", type=click.Choice(TEST_TYPES), default="hidden_tests", show_default=True,
         help="Tests that decide correctness (hidden = private + generated, as DESIGN.md).")
 @source_options(default_k=10)
 @option("k_values", default=None,
         help="k values of pass@k and n@k, comma-separated [default: 1, 5, 10, 100, ... up to --k, and --k].")
-@option("n", type=int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
+@option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=float, default=None, help="Seconds per test, overriding the problem's limit.")
-@option("max_tests", type=int, default=None, help="At most this many tests per test set and problem.")
-@option("workers", type=int, default=None, help="Programs run at once (default: the number of CPUs).")
+@option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
+@option("max_tests", type=positive_int, default=None, help="At most this many tests per test set and problem.")
+@option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
 @option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
-@option("bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
-@option("out", required=True, type=click.Path(file_okay=False),
+@option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@option("out", required=True, type=Folder(),
         help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, backend,
@@ -257,9 +264,6 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     from ..generate import generate_candidates
     from .eval_ import _ints
 
-    _check_k(opts["k"])
-    if sample_rate is not None and not 0 < sample_rate <= 1:
-        raise UserError(f"--sample_rate must be in (0, 1], not {sample_rate}.")
     sets = _test_sets(evaluation_test_type)
     ks = _ints(k_values, "--k_values")
     if ks is not None and max(ks) > opts["k"]:

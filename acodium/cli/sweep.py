@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import cache_dir, option
+from .common import Folder, cache_dir, option, positive_int, require_utf8, seconds
 
 
 @click.command(
@@ -18,7 +18,7 @@ from .common import cache_dir, option
     ),
 )
 @click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
-@option("out", default="outputs", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+@option("out", default="outputs", show_default=True, type=Folder(path_type=Path),
         help="Folder that receives NAME/RUN_ID/.")
 @option("only", multiple=True, metavar="KEY=VALUE",
         help="Run only the grid points with KEY=VALUE (repeatable; KEY may be `notebook`).")
@@ -26,14 +26,15 @@ from .common import cache_dir, option
         help="Fix a parameter for every run, replacing the file's value (repeatable; VALUE is YAML).")
 @option("run_id", default=None, help="Name of the run folder (default: the UTC time); an existing one resumes.")
 @option("force", is_flag=True, help="With an existing --run_id, re-run the runs that already succeeded too.")
-@option("workers", default=1, show_default=True, type=click.IntRange(min=1),
+@option("workers", default=1, show_default=True, type=positive_int,
         help="Runs executed at the same time (each notebook may use several cores itself).")
-@option("timeout", default=None, type=click.FloatRange(min=1), help="Seconds a single cell may take.")
-@option("cache", default=None, type=click.Path(file_okay=False, path_type=Path),
+@option("timeout", default=None, type=seconds, help="Seconds a single cell may take.")
+@option("cache", default=None, type=Folder(path_type=Path),
         help="Shared cache of executions and LLM replies [default: $ACODIUM_CACHE or ~/.cache/acodium].")
 def group(sweep_file, out, only, set_, run_id, force, workers, timeout, cache):
     from ..sweep import parse_assignment, run_sweep
 
+    require_utf8(sweep_file, "sweep file")
     overrides = dict(parse_assignment(s) for s in set_)
     result = run_sweep(
         sweep_file,

@@ -8,8 +8,12 @@ tester: a TIMEOUT has `passed=False`, an OK run may still be wrong.
 from __future__ import annotations
 
 import hashlib
+import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+
+from ..errors import UserError
 
 
 class Status(str, Enum):
@@ -41,6 +45,10 @@ class Program:
     language: str
     code: str
 
+    def __post_init__(self):
+        if not isinstance(self.code, str):  # null or a number in a candidates table
+            raise UserError(f"A program's code must be text, not {type(self.code).__name__} ({self.code!r}).")
+
     @property
     def hash(self) -> str:
         """Identity of the program: identical programs are executed once."""
@@ -51,6 +59,8 @@ class Program:
 DEFAULT_TIME_S = 10.0
 DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024
 DEFAULT_OUTPUT_BYTES = 32 * 1024 * 1024
+# The longest time limit of one test: nan, inf or a year would be run as no limit, or crash.
+MAX_TIME_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,16 @@ class Limits:
     time_s: float = DEFAULT_TIME_S
     memory_bytes: int = DEFAULT_MEMORY_BYTES
     output_bytes: int = DEFAULT_OUTPUT_BYTES
+
+    def __post_init__(self):
+        if not (isinstance(self.time_s, numbers.Real) and math.isfinite(self.time_s)
+                and 0 < self.time_s <= MAX_TIME_S):
+            raise UserError(f"A test's time limit must be a number of seconds above 0 and at most "
+                            f"{MAX_TIME_S:g}, not {self.time_s!r}.")
+        for name in ("memory_bytes", "output_bytes"):
+            if not isinstance(getattr(self, name), numbers.Integral) or getattr(self, name) < 1:
+                raise UserError(f"A test's {name} limit must be a whole number of bytes above 0, "
+                                f"not {getattr(self, name)!r}.")
 
     def key(self) -> str:
         return f"{self.time_s:g}s/{self.memory_bytes}b/{self.output_bytes}o"
