@@ -569,8 +569,9 @@ def _show(r: ExecutionResult) -> str:
 
 def attack(be: LocalBackend, program: Program, inputs=("",), limits: Limits = LIMITS, allowed=FAILED,
            spins: bool = False, before=(), after=(), expected=None) -> list[ExecutionResult]:
-    """Run [probe, *before, the attacker on `inputs`, *INNOCENTS, *after, probe] on `be`'s one worker
-    and check it all at once (every problem in one message): the attacker's verdicts are in `allowed`
+    """Run [probe, *before, the attacker on `inputs`, *INNOCENTS, *after, probe] on `be`'s one worker,
+    then the attacker alone, and check it all at once (every problem in one message): the attacker's
+    verdicts, in the batch and alone, are in `allowed`
     (None: not checked), never passed, a spinner's TIMEOUT shows its own CPU time; every other job
     with expected outputs passes; the sandbox is as the probe first found it; no process is left, no secret
     shown. Returns the attacker's results."""
@@ -580,12 +581,15 @@ def attack(be: LocalBackend, program: Program, inputs=("",), limits: Limits = LI
     done = dict(be.run_many(jobs, workers=1))
     results = [done[i] for i in range(len(jobs))]
     mine = results[1 + len(before)]
+    # And the attack alone, as `gencode exec run` would run it: the same verdicts are owed.
+    alone = be.run(attacker)
     problems = []
-    for i, r in enumerate(mine):
-        if allowed is not None and (r.status not in allowed or r.passed):
-            problems.append(f"the attacker's test {i} came back {_show(r)}")
-        elif spins and r.status == Status.TIMEOUT and r.cpu_s < 0.9 * limits.time_s:
-            problems.append(f"the attacker's test {i} timed out with a CPU time not its own: {_show(r)}")
+    for label, rs in (("", mine), (" alone", alone)):
+        for i, r in enumerate(rs):
+            if allowed is not None and (r.status not in allowed or r.passed):
+                problems.append(f"the attacker's test {i}{label} came back {_show(r)}")
+            elif spins and r.status == Status.TIMEOUT and r.cpu_s < 0.9 * limits.time_s:
+                problems.append(f"the attacker's test {i}{label} timed out with a CPU time not its own: {_show(r)}")
     innocents = [(job, rs) for job, rs in zip(jobs[1:-1], results[1:-1]) if job is not attacker]
     for job, rs in innocents:
         if job.expected is None:
