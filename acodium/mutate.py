@@ -3,11 +3,13 @@
 Two tools share this module because both make "near misses":
 
 - **Test-input mutation** (AlphaCode, section 3.2.1): small edits of an input
-  (an integer plus or minus one, doubled, halved, set to a bound seen in the
-  input; a bit of a binary string flipped; two characters of a string
-  swapped or one changed) that keep the input's shape, so the edited input
-  still parses. Outputs come from reference solutions, and only inputs on
-  which all references agree are kept (`reference_tests`).
+  (an integer plus or minus one, doubled, halved, set to a bound seen; two
+  values of a row of distinct integers swapped; a bit of a binary string
+  flipped; two characters of a string swapped or one changed) that keep the
+  input's shape, so the edited input still parses. Every mutated input may
+  serve clustering, which needs no expected output; it becomes a test only
+  where at least two reference solutions agree on its output
+  (`add_mutated_tests`, `reference_tests`).
 - **Program mutants** of a correct solution (`program_mutants`): one small
   edit of its syntax tree (an operator, a comparison, a constant, a loop
   bound). Mutants are plausible wrong candidates: they measure how many
@@ -16,17 +18,21 @@ Two tools share this module because both make "near misses":
 How an input keeps its shape. The input is split into lines and each line
 into whitespace-separated tokens; edits replace one token by another of the
 same kind, and whitespace is kept byte for byte, so the line and token
-structure never changes. Integers that probably describe the structure are
-never edited: every integer of the first line when the input has several
-lines (sizes such as `n m`, or the number of test cases), and any integer
-whose value equals the token count of the next line, the character length
-of the next line's single token, or the number of lines that follow it (or
-follow it with the next line's token count). This is a heuristic: a size
-that coincides with none of these may still be edited, and then reference
-solutions that disagree or fail filter the input out. Other integers stay
-within the range [smallest, largest] of the integers seen in the input, so
-an edit is unlikely to break a stated bound (a 1-based index does not become
-0 unless 0 already occurs). Floats are left alone.
+structure never changes. A count is never edited, so counts stay consistent
+with the lists they count (edit both or neither: here, neither). What may be
+a count (`_counts`): every integer of the first line when the input has
+several lines (sizes, or the number of test cases), and any positive integer
+equal to the number of tokens after it on its line (`4 3 9 2 7`), to the
+token count of a later line, to the length of a later line's single token,
+to the number of lines after it, or to the run of equally long lines that
+follows it. A coincidence counts too, since nothing in the input tells them
+apart. Other integers stay within the range their column takes (the same
+position of equally short lines, such as the endpoints of edges, or a whole
+long row), in this input or else in the problem's other tests, so a 1-based
+index does not become 0 and an edge keeps to vertices that exist; `widen`
+lifts that to the smallest and largest integer seen. Floats are left alone.
+`structure_break` says whether a mutated input still parses the way its
+original does; `bench/mutation_validity.py` measures it on the shared sample.
 """
 
 from __future__ import annotations
@@ -98,26 +104,68 @@ def _integer(tok: _Token) -> int | None:
     return None
 
 
-def _structural(lines: list[list[_Token]]) -> set[int]:
-    """Piece indices of integers that probably give sizes or counts (never edited)."""
-    keep: set[int] = set()
-    if len(lines) > 1:
-        keep.update(t.index for t in lines[0] if _integer(t) is not None)
-    for n, line in enumerate(lines[:-1]):
-        nxt = lines[n + 1]
-        sizes = {len(nxt), len(lines) - n - 1}
-        if len(nxt) == 1:
-            sizes.add(len(nxt[0].text))
+def _counts(lines: list[list[_Token]]) -> dict[int, list[tuple]]:
+    """Integers that may count something, by piece index, with what each may count.
+
+    A positive integer may count: the tokens after it on its own line
+    (`4 3 9 2 7`), the tokens of a later line, the characters of a later
+    line's single token, the lines after it, or the run of equally long lines
+    that follows it. Coincidences count too: an integer that merely could be a
+    size is treated as one, since nothing in the input tells them apart.
+    """
+    out: dict[int, list[tuple]] = {}
+    for n, line in enumerate(lines):
+        later = lines[n + 1:]
         run = 0
-        for later in lines[n + 1:]:
-            if len(later) != len(nxt):
+        for nxt in later:
+            if len(nxt) != len(later[0]):
                 break
             run += 1
-        sizes.add(run)
-        for tok in line:
-            if _integer(tok) in sizes:
-                keep.add(tok.index)
+        for pos, tok in enumerate(line):
+            v = _integer(tok)
+            if v is None or v < 1:
+                continue
+            found = []
+            if v == len(line) - pos - 1:
+                found.append(("rest", n))
+            if later and v in (len(later), run):
+                found.append(("lines", n))
+            for j, other in enumerate(later, start=n + 1):
+                if v == len(other) and (j == n + 1 or v >= 2):
+                    found.append(("tokens", j))
+                if len(other) == 1 and v == len(other[0].text) and (j == n + 1 or v >= 2):
+                    found.append(("chars", j))
+            if found:
+                out[tok.index] = found
+    return out
+
+
+def _structural(lines: list[list[_Token]]) -> set[int]:
+    """Piece indices of integers that probably give sizes or counts (never edited).
+
+    Every integer of the first line of a multi-line input (sizes, or the
+    number of test cases, which nothing else reveals) and every integer that
+    may count something (`_counts`).
+    """
+    keep: set[int] = set(_counts(lines))
+    if len(lines) > 1:
+        keep.update(t.index for t in lines[0] if _integer(t) is not None)
     return keep
+
+
+def _column(line: list[_Token], pos: int) -> tuple:
+    """Which values share a range: a position of a short line (an edge `u v w`), or a long row."""
+    return ("row",) if len(line) > 3 else (len(line), pos)
+
+
+def _ranges(lines: list[list[_Token]], keep: set[int]) -> dict[tuple, list[int]]:
+    """Values seen per column (`_column`), counts left out."""
+    seen: dict[tuple, list[int]] = {}
+    for line in lines:
+        for pos, tok in enumerate(line):
+            if tok.kind == "int" and tok.index not in keep:
+                seen.setdefault(_column(line, pos), []).append(int(tok.text))
+    return seen
 
 
 def _mutate_token(tok: _Token, lo: int, hi: int, alphabet: str, rng: random.Random) -> str:
@@ -148,40 +196,127 @@ def _mutate_token(tok: _Token, lo: int, hi: int, alphabet: str, rng: random.Rand
     return text[:i] + rng.choice(others) + text[i + 1:]
 
 
-def mutate_input(text: str, rng: random.Random, max_edits: int = 3) -> str:
+def _range(key: tuple, line: list[_Token], own: dict, problem: dict | None, keep: set[int]) -> tuple[int, int]:
+    """The range an integer may take: its column in this input, else in the problem's tests, else its line."""
+    for values in (own.get(key, []), (problem or {}).get(key, [])):
+        if values and min(values) < max(values):
+            return min(values), max(values)
+    values = [int(t.text) for t in line if t.kind == "int" and t.index not in keep]
+    return (min(values), max(values)) if values else (0, 0)
+
+
+def mutate_input(
+    text: str,
+    rng: random.Random,
+    max_edits: int = 3,
+    *,
+    ranges: dict[tuple, list[int]] | None = None,
+    widen: bool = False,
+) -> str:
     """One mutated copy of an input: 1..max_edits token edits, shape kept (see module doc).
 
-    Returns the input unchanged when it has nothing that may be edited.
+    An integer moves within the values its column takes in this input (else
+    in `ranges`, the columns of the problem's other tests, else its line), so
+    a 1-based index stays one and an edge stays between vertices that exist;
+    `widen` allows anything between the smallest and largest integer of the
+    input and `ranges`. A row of distinct integers (a permutation, a set) has
+    two of its values swapped rather than one changed. Returns the input
+    unchanged when nothing may be edited.
     """
     pieces, tokens, lines = _tokenize(text)
     keep = _structural(lines)
     editable = [t for t in tokens if t.kind != "float" and t.index not in keep]
     if not editable:
         return text
+    own = _ranges(lines, keep)
     ints = [int(t.text) for t in tokens if t.kind in ("int", "bit")]
-    lo = min(ints, default=0)
-    hi = max(ints, default=1)
+    ints += [v for values in (ranges or {}).values() for v in values]
+    wide = (min(ints, default=0), max(ints, default=1))
     alphabet = "".join(sorted({c for t in tokens if t.kind == "string" for c in t.text}))
     edits = rng.randint(1, min(max_edits, len(editable)))
     for tok in rng.sample(editable, edits):
+        line = lines[tok.line]
+        pos = line.index(tok)
+        if tok.kind == "int" and len(line) > 3:
+            row = [t for t in line if t.kind == "int" and t.index not in keep]
+            values = [int(t.text) for t in row]
+            if len(row) >= 2 and len(set(values)) == len(values):
+                other = rng.choice([t for t in row if t is not tok])
+                pieces[tok.index], pieces[other.index] = pieces[other.index], pieces[tok.index]
+                continue
+        lo, hi = wide if widen else _range(_column(line, pos), line, own, ranges, keep)
         pieces[tok.index] = _mutate_token(tok, lo, hi, alphabet, rng)
     return "".join(pieces)
 
 
-def mutate_inputs(inputs: Sequence[str], count: int, seed: int = 0, max_edits: int = 3) -> list[str]:
+def _same_type(a: _Token, b: _Token) -> bool:
+    """Whether `b` reads as the same type as `a`: an integer, a bit, a 0/1 string or a string of a's length."""
+    if a.kind in ("int", "bit"):
+        return bool(_INT.match(b.text)) and (a.kind == "int" or b.text in ("0", "1"))
+    if a.kind == "float":
+        return bool(_FLOAT.match(b.text) or _INT.match(b.text))
+    if a.kind == "binary":
+        return len(b.text) == len(a.text) and set(b.text) <= {"0", "1"}
+    return len(b.text) == len(a.text) and _kind(b.text) == "string"
+
+
+def structure_break(original: str, mutated: str) -> str | None:
+    """Why `mutated` would not parse the way `original` does, or None when it would.
+
+    Checks what a reader of the input relies on: the same lines with the same
+    number of tokens, each token of the same type (integer, float, bit, 0/1
+    string of the same length, other string of the same length), and every
+    integer that may count something in the original (`_counts`: the tokens
+    after it, a later line's tokens or characters, the lines after it) still
+    counting it. Values within their stated bounds are not checked: the
+    statement alone says what those are.
+    """
+    _, before, lines_before = _tokenize(original)
+    _, after, lines_after = _tokenize(mutated)
+
+    if len(lines_before) != len(lines_after):
+        return "line count"
+    if [len(line) for line in lines_before] != [len(line) for line in lines_after]:
+        return "tokens per line"
+    for a, b in zip(before, after):
+        if a.text == b.text:
+            continue
+        if not _same_type(a, b):
+            return "token type"
+    counts = _counts(lines_before)
+    if any(a.index in counts and a.text != b.text for a, b in zip(before, after)):
+        return "count edited"
+    return None
+
+
+def mutate_inputs(
+    inputs: Sequence[str],
+    count: int,
+    seed: int = 0,
+    max_edits: int = 3,
+    *,
+    context: Sequence[str] = (),
+    widen: bool = False,
+) -> list[str]:
     """Up to `count` distinct mutated inputs, none equal to an original; the same for the same seed.
 
-    Bases are taken round-robin from `inputs`; fewer than `count` come back
-    when the inputs offer too few distinct edits.
+    Bases are taken round-robin from `inputs`; they and `context` (other
+    inputs of the same problem) give values their ranges (`mutate_input`).
+    Fewer than `count` come back when the inputs offer too few distinct edits.
     """
     if count <= 0 or not inputs:
         return []
     rng = random.Random(seed)
-    originals = set(inputs)
+    ranges: dict[tuple, list[int]] = {}
+    for text in list(inputs) + list(context):
+        _, _, lines = _tokenize(text)
+        for key, values in _ranges(lines, _structural(lines)).items():
+            ranges.setdefault(key, []).extend(values)
+    originals = set(inputs) | set(context)
     out: list[str] = []
     seen: set[str] = set()
     for attempt in range(count * 20):
-        mutated = mutate_input(inputs[attempt % len(inputs)], rng, max_edits)
+        mutated = mutate_input(inputs[attempt % len(inputs)], rng, max_edits, ranges=ranges, widen=widen)
         if mutated in originals or mutated in seen:
             continue
         seen.add(mutated)
@@ -191,37 +326,41 @@ def mutate_inputs(inputs: Sequence[str], count: int, seed: int = 0, max_edits: i
     return out
 
 
-def _agreed(inputs: Sequence[str], runs: Sequence[Sequence]) -> list[tuple[str, str]]:
-    """The (input, output) pairs on which every reference run is OK and the outputs agree."""
+def _agreed(inputs: Sequence[str], runs: Sequence[Sequence], min_agreeing: int = 1) -> list[str | None]:
+    """Per input, the output at least `min_agreeing` references agree on (every run OK), else None."""
     from .execute import check_output
 
-    tests = []
-    for i, text in enumerate(inputs):
-        results = [r[i] for r in runs]
-        if not results or any(len(r) <= i for r in runs) or any(r.status.value != "OK" for r in results):
+    outputs: list[str | None] = []
+    for i in range(len(inputs)):
+        results = [r[i] for r in runs if len(r) > i]
+        if len(results) < max(1, min_agreeing) or len(results) < len(runs) or any(
+                r.status.value != "OK" for r in results):
+            outputs.append(None)
             continue
         first = results[0].stdout
-        if all(check_output(r.stdout, first) for r in results[1:]):
-            tests.append((text, first))
-    return tests
+        outputs.append(first if all(check_output(r.stdout, first) for r in results[1:]) else None)
+    return outputs
 
 
 def reference_tests(
     inputs: Sequence[str],
     references: Sequence,
     *,
+    min_agreeing: int = 2,
     limits=None,
     backend: str = "local",
     cache_dir=None,
     workers: int | None = None,
     progress: bool = False,
 ) -> list[tuple[str, str]]:
-    """The (input, output) pairs on which every reference program runs OK and agrees.
+    """The (input, output) pairs on which at least `min_agreeing` reference programs run OK and agree.
 
     `references` are `acodium.execute.Program`s believed correct (a problem's
-    human solutions). Agreement uses the tester's output check, so outputs
-    that differ only in whitespace or float noise agree. An input on which
-    any reference fails (crash, timeout) is dropped: its validity is unknown.
+    human solutions); every one must run OK and agree. Agreement uses the
+    tester's output check, so outputs that differ only in whitespace or
+    float noise agree. One reference alone confirms nothing: its output on an
+    input nobody checked may be wrong, or the input may break the statement's
+    guarantees, hence the default of two.
     """
     from .execute import Job, Limits, run_batch
 
@@ -229,7 +368,7 @@ def reference_tests(
         return []
     jobs = [Job(program=p, inputs=list(inputs), limits=limits or Limits()) for p in references]
     runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress)
-    return _agreed(inputs, runs)
+    return [(text, out) for text, out in zip(inputs, _agreed(inputs, runs, min_agreeing)) if out is not None]
 
 
 def add_mutated_tests(
@@ -240,19 +379,31 @@ def add_mutated_tests(
     from_sets: Sequence[str] = ("public",),
     languages: Sequence[str] = ("python3",),
     max_references: int | None = 5,
+    min_agreeing: int = 2,
+    filter_with_references: bool = False,
+    widen: bool = False,
     time_limit_s: float | None = None,
     backend: str = "local",
     cache_dir=None,
     workers: int | None = None,
     progress: bool = True,
 ) -> list[dict]:
-    """The problems with a `mutated_tests` field: up to `count` mutated inputs each, with outputs.
+    """The problems with a `mutated_tests` field: up to `count` mutated inputs each.
 
     Inputs are mutated from the problem's `from_sets` tests (public by
-    default: what a contestant sees); outputs come from its correct
-    solutions in `languages` (at most `max_references`), keeping only inputs
-    on which they all run OK and agree. A problem without such solutions gets
-    no mutated tests. All runs go to the executor as one batch.
+    default: what a contestant sees; `widen` as in `mutate_input`). Every
+    mutated input is kept, for clustering, which needs no expected output.
+    An input becomes a test only where at least `min_agreeing` of the
+    problem's correct solutions in `languages` (at most `max_references`)
+    all run OK and agree: `output` holds their output and `output_confirmed`
+    is True; elsewhere `output` is "" and `output_confirmed` False, and no
+    verdict may use it (`acodium.evaluate.unconfirmed_mutated`).
+
+    `filter_with_references` drops the inputs on which a reference fails or
+    the references disagree (what this function did before issue 14). The
+    references are the dataset's hidden knowledge, not what a contestant
+    has, so it is off by default: n@k with clustering inputs filtered that way
+    is not AlphaCode's n@k. All runs go to the executor as one batch.
     """
     import dataclasses
 
@@ -265,7 +416,7 @@ def add_mutated_tests(
     for row in rows:
         inputs = [text for s in from_sets for text in (row.get(f"{s}_tests") or {}).get("input", [])]
         sub_seed = random.Random(f"{seed}|{row['name']}").randrange(2**32)
-        mutated = mutate_inputs(inputs, count, sub_seed)
+        mutated = mutate_inputs(inputs, count, sub_seed, widen=widen)
         sols = row.get("solutions") or {"language": [], "solution": []}
         refs = [
             Program(LANGUAGE_IDS.get(lang, lang), code)
@@ -282,8 +433,18 @@ def add_mutated_tests(
         plan.append((mutated, start, len(jobs) - start))
     runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress) if jobs else []
     for row, (mutated, start, n) in zip(rows, plan):
-        tests = _agreed(mutated, runs[start:start + n]) if n else []
-        row["mutated_tests"] = {"input": [t[0] for t in tests], "output": [t[1] for t in tests]}
+        mine = runs[start:start + n]
+        confirmed = _agreed(mutated, mine, min_agreeing) if n else [None] * len(mutated)
+        if filter_with_references:
+            clean = _agreed(mutated, mine, 1) if n else [None] * len(mutated)
+            keep = [i for i, out in enumerate(clean) if out is not None]
+        else:
+            keep = list(range(len(mutated)))
+        row["mutated_tests"] = {
+            "input": [mutated[i] for i in keep],
+            "output": [confirmed[i] if confirmed[i] is not None else "" for i in keep],
+            "output_confirmed": [confirmed[i] is not None for i in keep],
+        }
     return rows
 
 
