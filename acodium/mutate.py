@@ -26,11 +26,13 @@ equal to the number of tokens after it on its line (`4 3 9 2 7`), to the
 token count of a later line, to the length of a later line's single token,
 to the number of lines after it, or to the run of equally long lines that
 follows it. A coincidence counts too, since nothing in the input tells them
-apart. Other integers stay within the range their column takes (the same
-position of equally short lines, such as the endpoints of edges, or a whole
-long row), in this input or else in the problem's other tests, so a 1-based
-index does not become 0 and an edge keeps to vertices that exist; `widen`
-lifts that to the smallest and largest integer seen. Floats are left alone.
+apart. Other integers stay within the range their column takes in this
+input (the same position of equally short lines, such as the endpoints of
+edges, or a whole long row), else within their line's, so a 1-based index
+does not become 0 and an edge keeps to vertices that exist; only an input
+of a single value borrows its range from the problem's other tests (theirs
+sizes differ, so their indices may not exist here). `widen` lifts that to
+the smallest and largest integer seen. Floats are left alone.
 `structure_break` says whether a mutated input still parses the way its
 original does; `bench/mutation_validity.py` measures it on the shared sample.
 """
@@ -107,10 +109,11 @@ def _integer(tok: _Token) -> int | None:
 def _counts(lines: list[list[_Token]]) -> dict[int, list[tuple]]:
     """Integers that may count something, by piece index, with what each may count.
 
-    A positive integer may count: the tokens after it on its own line
+    A positive integer v may count: the tokens after it on its own line
     (`4 3 9 2 7`), the tokens of a later line, the characters of a later
     line's single token, the lines after it, or the run of equally long lines
-    that follows it. Coincidences count too: an integer that merely could be a
+    that follows it (or v - 1 of those tokens or lines: a tree's edges, the
+    parents of vertices 2..v); a 0 on the last line may count absent lines. Coincidences count too: an integer that merely could be a
     size is treated as one, since nothing in the input tells them apart.
     """
     out: dict[int, list[tuple]] = {}
@@ -123,18 +126,23 @@ def _counts(lines: list[list[_Token]]) -> dict[int, list[tuple]]:
             run += 1
         for pos, tok in enumerate(line):
             v = _integer(tok)
-            if v is None or v < 1:
+            if v is None or v < 0:
                 continue
             found = []
-            if v == len(line) - pos - 1:
-                found.append(("rest", n))
-            if later and v in (len(later), run):
-                found.append(("lines", n))
-            for j, other in enumerate(later, start=n + 1):
-                if v == len(other) and (j == n + 1 or v >= 2):
-                    found.append(("tokens", j))
-                if len(other) == 1 and v == len(other[0].text) and (j == n + 1 or v >= 2):
-                    found.append(("chars", j))
+            if v == 0:
+                # `3 0 100` on the last line: 0 may count the lines (or tokens) that are absent
+                if tok.kind == "int" and not later:
+                    found.append(("lines", n))
+            else:
+                if v == len(line) - pos - 1:
+                    found.append(("rest", n))
+                if later and (v in (len(later), run) or v - 1 in (len(later), run)):
+                    found.append(("lines", n))  # v - 1: a tree's edges
+                for j, other in enumerate(later, start=n + 1):
+                    if (v == len(other) or v - 1 == len(other)) and (j == n + 1 or v >= 2):
+                        found.append(("tokens", j))  # v - 1: parents of vertices 2..v
+                    if len(other) == 1 and v == len(other[0].text) and (j == n + 1 or v >= 2):
+                        found.append(("chars", j))
             if found:
                 out[tok.index] = found
     return out
@@ -158,12 +166,12 @@ def _column(line: list[_Token], pos: int) -> tuple:
     return ("row",) if len(line) > 3 else (len(line), pos)
 
 
-def _ranges(lines: list[list[_Token]], keep: set[int]) -> dict[tuple, list[int]]:
-    """Values seen per column (`_column`), counts left out."""
+def _ranges(lines: list[list[_Token]]) -> dict[tuple, list[int]]:
+    """Values seen per column (`_column`); the first line of a multi-line input (sizes) left out."""
     seen: dict[tuple, list[int]] = {}
-    for line in lines:
+    for line in lines[1:] if len(lines) > 1 else lines:
         for pos, tok in enumerate(line):
-            if tok.kind == "int" and tok.index not in keep:
+            if tok.kind == "int":
                 seen.setdefault(_column(line, pos), []).append(int(tok.text))
     return seen
 
@@ -196,13 +204,17 @@ def _mutate_token(tok: _Token, lo: int, hi: int, alphabet: str, rng: random.Rand
     return text[:i] + rng.choice(others) + text[i + 1:]
 
 
-def _range(key: tuple, line: list[_Token], own: dict, problem: dict | None, keep: set[int]) -> tuple[int, int]:
-    """The range an integer may take: its column in this input, else in the problem's tests, else its line."""
-    for values in (own.get(key, []), (problem or {}).get(key, [])):
-        if values and min(values) < max(values):
-            return min(values), max(values)
-    values = [int(t.text) for t in line if t.kind == "int" and t.index not in keep]
-    return (min(values), max(values)) if values else (0, 0)
+def _range(key: tuple, line: list[_Token], own: dict, problem: dict | None, single: bool) -> tuple[int, int] | None:
+    """The range an integer may take: its column in this input, else its line, else (an input of
+    one value) that value's column in the problem's other tests; None when nothing gives one.
+
+    Other tests come last: their sizes differ, so their indices may not exist here.
+    """
+    values = [int(t.text) for t in line if t.kind == "int"]
+    for seen in (own.get(key, []), values, (problem or {}).get(key, []) if single else []):
+        if seen and min(seen) < max(seen):
+            return min(seen), max(seen)
+    return None
 
 
 def mutate_input(
@@ -215,9 +227,10 @@ def mutate_input(
 ) -> str:
     """One mutated copy of an input: 1..max_edits token edits, shape kept (see module doc).
 
-    An integer moves within the values its column takes in this input (else
-    in `ranges`, the columns of the problem's other tests, else its line), so
-    a 1-based index stays one and an edge stays between vertices that exist;
+    An integer moves within the values its column takes in this input, else
+    within its line's values, else (an input holding one value) within the
+    values of `ranges`, the columns of the problem's other tests, so a 1-based
+    index stays one and an edge stays between vertices that exist;
     `widen` allows anything between the smallest and largest integer of the
     input and `ranges`. A row of distinct integers (a permutation, a set) has
     two of its values swapped rather than one changed. Returns the input
@@ -225,26 +238,33 @@ def mutate_input(
     """
     pieces, tokens, lines = _tokenize(text)
     keep = _structural(lines)
-    editable = [t for t in tokens if t.kind != "float" and t.index not in keep]
-    if not editable:
-        return text
-    own = _ranges(lines, keep)
+    own = _ranges(lines)
     ints = [int(t.text) for t in tokens if t.kind in ("int", "bit")]
     ints += [v for values in (ranges or {}).values() for v in values]
     wide = (min(ints, default=0), max(ints, default=1))
+    swaps: dict[int, list[_Token]] = {}  # an integer of a long row of distinct values: swap partners
+    bounds: dict[int, tuple[int, int] | None] = {}
+    for line in lines:
+        row = [t for t in line if t.kind == "int" and t.index not in keep]
+        distinct = len(line) > 3 and len(row) >= 2 and len({t.text for t in row}) == len(row)
+        for pos, tok in enumerate(line):
+            if tok.kind == "int" and distinct:
+                swaps[tok.index] = [t for t in row if t is not tok]
+            elif tok.kind == "int":
+                bounds[tok.index] = wide if widen else _range(_column(line, pos), line, own, ranges, len(tokens) == 1)
+    # an integer no two values seen bound (nor a row to swap within) stays as it is
+    editable = [t for t in tokens if t.kind != "float" and t.index not in keep
+                and (t.kind != "int" or t.index in swaps or bounds.get(t.index) is not None)]
+    if not editable:
+        return text
     alphabet = "".join(sorted({c for t in tokens if t.kind == "string" for c in t.text}))
     edits = rng.randint(1, min(max_edits, len(editable)))
     for tok in rng.sample(editable, edits):
-        line = lines[tok.line]
-        pos = line.index(tok)
-        if tok.kind == "int" and len(line) > 3:
-            row = [t for t in line if t.kind == "int" and t.index not in keep]
-            values = [int(t.text) for t in row]
-            if len(row) >= 2 and len(set(values)) == len(values):
-                other = rng.choice([t for t in row if t is not tok])
-                pieces[tok.index], pieces[other.index] = pieces[other.index], pieces[tok.index]
-                continue
-        lo, hi = wide if widen else _range(_column(line, pos), line, own, ranges, keep)
+        if tok.index in swaps:
+            other = rng.choice(swaps[tok.index])
+            pieces[tok.index], pieces[other.index] = pieces[other.index], pieces[tok.index]
+            continue
+        lo, hi = bounds.get(tok.index) or wide
         pieces[tok.index] = _mutate_token(tok, lo, hi, alphabet, rng)
     return "".join(pieces)
 
@@ -310,7 +330,7 @@ def mutate_inputs(
     ranges: dict[tuple, list[int]] = {}
     for text in list(inputs) + list(context):
         _, _, lines = _tokenize(text)
-        for key, values in _ranges(lines, _structural(lines)).items():
+        for key, values in _ranges(lines).items():
             ranges.setdefault(key, []).extend(values)
     originals = set(inputs) | set(context)
     out: list[str] = []

@@ -138,3 +138,36 @@ def test_mutant_candidates_table(train_rows):
     assert all("mutation" in json.loads(m) for m in mutants["meta"])
     again = mutant_candidates(train_rows[:3], per_solution=4, seed=5, include_originals=True)
     assert df.equals(again)
+
+
+def test_a_tree_keeps_its_size_and_its_vertices():
+    # n = 4 counts n - 1 = 3 edges; endpoints stay between 1 and 4 (that the edges still form a
+    # tree is beyond what the input shows: `bench/mutation_validity.py --run` measures such breaks)
+    rng = random.Random(4)
+    seen = set()
+    for _ in range(200):
+        out = mutate_input("4\n1 2\n2 3\n3 4\n", rng)
+        lines = [line.split() for line in out.splitlines()]
+        assert lines[0] == ["4"] and len(lines) == 4
+        assert all(1 <= int(v) <= 4 for line in lines[1:] for v in line)
+        seen.add(out)
+    assert len(seen) > 1
+
+
+def test_a_trailing_zero_may_count_absent_lines():
+    # `n m k` with m = 0 following lines: m is never edited
+    rng = random.Random(5)
+    for _ in range(100):
+        assert mutate_input("3 0 100\n", rng).split()[1] == "0"
+
+
+def test_a_single_value_borrows_its_range_from_the_other_tests():
+    out = set(mutate_inputs(["7"], 10, seed=1, context=["3", "12"]))
+    assert out and all(3 <= int(v) <= 12 for v in out)
+    assert mutate_inputs(["7"], 5, seed=1) == []  # nothing says where 7 may go
+
+
+def test_widen_allows_the_whole_range_seen():
+    rng = random.Random(6)
+    outs = {mutate_input("3\n1 2\n1 3\n", rng, widen=True, ranges={(2, 1): [9]}) for _ in range(300)}
+    assert any(int(v) > 3 for out in outs for v in out.split()[1:])
