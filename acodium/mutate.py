@@ -26,9 +26,10 @@ equal to the number of tokens after it on its line (`4 3 9 2 7`), to the
 token count of a later line, to the length of a later line's single token,
 to the number of lines after it, or to the run of equally long lines that
 follows it. A coincidence counts too, since nothing in the input tells them
-apart. Other integers stay within the range their column takes in this
-input (the same position of equally short lines, such as the endpoints of
-edges, or a whole long row), else within their line's, so a 1-based index
+apart. Other integers stay within the range their column takes in their run
+of equally long lines (the same position of short lines, such as the
+endpoints of one test case's edges, or a whole long row), else within their
+line's, so a 1-based index
 does not become 0 and an edge keeps to vertices that exist; only an input
 of a single value borrows its range from the problem's other tests (theirs
 sizes differ, so their indices may not exist here). `widen` lifts that to
@@ -166,13 +167,28 @@ def _column(line: list[_Token], pos: int) -> tuple:
     return ("row",) if len(line) > 3 else (len(line), pos)
 
 
-def _ranges(lines: list[list[_Token]]) -> dict[tuple, list[int]]:
-    """Values seen per column (`_column`); the first line of a multi-line input (sizes) left out."""
+def _runs(lines: list[list[_Token]]) -> list[int]:
+    """Per line, the id of its run of consecutive equally long lines (one test case's edges, say)."""
+    ids, run = [], 0
+    for n, line in enumerate(lines):
+        if n and len(line) != len(lines[n - 1]):
+            run += 1
+        ids.append(run)
+    return ids
+
+
+def _ranges(lines: list[list[_Token]], by_run: bool = False) -> dict[tuple, list[int]]:
+    """Values seen per column (`_column`, within each run of lines when `by_run`); sizes on the
+    first line of a multi-line input left out."""
     seen: dict[tuple, list[int]] = {}
-    for line in lines[1:] if len(lines) > 1 else lines:
+    runs = _runs(lines)
+    for n, line in enumerate(lines):
+        if n == 0 and len(lines) > 1:
+            continue
         for pos, tok in enumerate(line):
             if tok.kind == "int":
-                seen.setdefault(_column(line, pos), []).append(int(tok.text))
+                key = ((runs[n],) if by_run else ()) + _column(line, pos)
+                seen.setdefault(key, []).append(int(tok.text))
     return seen
 
 
@@ -204,14 +220,14 @@ def _mutate_token(tok: _Token, lo: int, hi: int, alphabet: str, rng: random.Rand
     return text[:i] + rng.choice(others) + text[i + 1:]
 
 
-def _range(key: tuple, line: list[_Token], own: dict, problem: dict | None, single: bool) -> tuple[int, int] | None:
-    """The range an integer may take: its column in this input, else its line, else (an input of
-    one value) that value's column in the problem's other tests; None when nothing gives one.
+def _range(own: list[int], line: list[_Token], problem: list[int]) -> tuple[int, int] | None:
+    """The range an integer may take: the values of its column in its run of lines, else of its
+    line, else `problem` (the column in the problem's other tests); None when none holds two values.
 
-    Other tests come last: their sizes differ, so their indices may not exist here.
+    Runs first: in an input of several test cases, another case's vertices may not exist in this one.
     """
     values = [int(t.text) for t in line if t.kind == "int"]
-    for seen in (own.get(key, []), values, (problem or {}).get(key, []) if single else []):
+    for seen in (own, values, problem):
         if seen and min(seen) < max(seen):
             return min(seen), max(seen)
     return None
@@ -227,10 +243,11 @@ def mutate_input(
 ) -> str:
     """One mutated copy of an input: 1..max_edits token edits, shape kept (see module doc).
 
-    An integer moves within the values its column takes in this input, else
-    within its line's values, else (an input holding one value) within the
-    values of `ranges`, the columns of the problem's other tests, so a 1-based
-    index stays one and an edge stays between vertices that exist;
+    An integer moves within the values its column takes in its run of equally
+    long lines (one test case's edges, say), else within its line's values,
+    else (an input holding one value) within the values of `ranges`, the
+    columns of the problem's other tests, so a 1-based index stays one and an
+    edge stays between vertices that exist;
     `widen` allows anything between the smallest and largest integer of the
     input and `ranges`. A row of distinct integers (a permutation, a set) has
     two of its values swapped rather than one changed. Returns the input
@@ -238,7 +255,8 @@ def mutate_input(
     """
     pieces, tokens, lines = _tokenize(text)
     keep = _structural(lines)
-    own = _ranges(lines)
+    own = _ranges(lines, by_run=True)
+    runs = _runs(lines)
     ints = [int(t.text) for t in tokens if t.kind in ("int", "bit")]
     ints += [v for values in (ranges or {}).values() for v in values]
     wide = (min(ints, default=0), max(ints, default=1))
@@ -251,7 +269,9 @@ def mutate_input(
             if tok.kind == "int" and distinct:
                 swaps[tok.index] = [t for t in row if t is not tok]
             elif tok.kind == "int":
-                bounds[tok.index] = wide if widen else _range(_column(line, pos), line, own, ranges, len(tokens) == 1)
+                key = _column(line, pos)
+                problem = (ranges or {}).get(key, []) if len(tokens) == 1 else []
+                bounds[tok.index] = wide if widen else _range(own.get((runs[tok.line],) + key, []), line, problem)
     # an integer no two values seen bound (nor a row to swap within) stays as it is
     editable = [t for t in tokens if t.kind != "float" and t.index not in keep
                 and (t.kind != "int" or t.index in swaps or bounds.get(t.index) is not None)]
