@@ -21,19 +21,26 @@ same kind, and whitespace is kept byte for byte, so the line and token
 structure never changes. A count is never edited, so counts stay consistent
 with the lists they count (edit both or neither: here, neither). What may be
 a count (`_counts`): every integer of the first line when the input has
-several lines (sizes, or the number of test cases), and any positive integer
-equal to the number of tokens after it on its line (`4 3 9 2 7`), to the
-token count of a later line, to the length of a later line's single token,
-to the number of lines after it, or to the run of equally long lines that
-follows it. A coincidence counts too, since nothing in the input tells them
-apart. Other integers stay within the range their column takes in their run
-of equally long lines (the same position of short lines, such as the
-endpoints of one test case's edges, or a whole long row), else within their
-line's, so a 1-based index
-does not become 0 and an edge keeps to vertices that exist; only an input
-of a single value borrows its range from the problem's other tests (theirs
-sizes differ, so their indices may not exist here). `widen` lifts that to
-the smallest and largest integer seen. Floats are left alone.
+several lines (sizes, or the number of test cases); a positive integer v
+equal to the number of tokens after it on its line (`4 3 9 2 7`), or where v
+or v - 1 is the token count of a later line, the number of lines after it,
+or the run of equally long lines that follows it (v - 1: a tree's edges, the
+parents of vertices 2..v), or v is the length of a later line's single
+token; a 0 on the last line (it may count absent lines). A coincidence
+counts too, since nothing in the input tells them apart, except within a
+run of equally long lines, where a real count of the run's own content is
+the same on every line.
+
+An edge list (lines `u v` or `u v w` whose endpoints lie in 1..V, V a size
+given before it) gets two vertex labels swapped throughout instead of
+endpoint edits: a tree stays a tree, and no loop or repeated edge appears.
+Other integers stay within the range their column takes in their run of
+equally long lines (the same position of short lines, such as one test
+case's edge weights, or a whole long row), else within their line's, so a
+1-based index does not become 0; only an input of a single value borrows
+its range from the problem's other tests (their sizes differ, so their
+indices may not exist here). `widen` lifts that to the smallest and largest
+integer seen. Floats are left alone.
 `structure_break` says whether a mutated input still parses the way its
 original does; `bench/mutation_validity.py` measures it on the shared sample.
 """
@@ -114,8 +121,11 @@ def _counts(lines: list[list[_Token]]) -> dict[int, list[tuple]]:
     (`4 3 9 2 7`), the tokens of a later line, the characters of a later
     line's single token, the lines after it, or the run of equally long lines
     that follows it (or v - 1 of those tokens or lines: a tree's edges, the
-    parents of vertices 2..v); a 0 on the last line may count absent lines. Coincidences count too: an integer that merely could be a
-    size is treated as one, since nothing in the input tells them apart.
+    parents of vertices 2..v); a 0 on the last line may count absent lines.
+    Coincidences count too: an integer that merely could be a size is
+    treated as one, since nothing in the input tells them apart, except
+    inside a run of equally long lines, where a count of what lies within
+    the run would be the same on every line.
     """
     out: dict[int, list[tuple]] = {}
     for n, line in enumerate(lines):
@@ -146,6 +156,22 @@ def _counts(lines: list[list[_Token]]) -> dict[int, list[tuple]]:
                         found.append(("chars", j))
             if found:
                 out[tok.index] = found
+    # Inside a run of equally long lines, a count of what lies within the run would take the
+    # same value on every line (`k a1..ak` lines): a column that varies holds no count there.
+    runs = _runs(lines)
+    for n, line in enumerate(lines):
+        same = [m for m, r in enumerate(runs) if r == runs[n]]
+        if len(same) < 2:
+            continue
+        for pos, tok in enumerate(line):
+            if tok.index not in out or len({lines[m][pos].text for m in same}) == 1:
+                continue
+            outside = [(kind, j) for kind, j in out[tok.index]
+                       if kind in ("tokens", "chars") and j > same[-1] or kind == "lines" and n == same[-1]]
+            if outside:
+                out[tok.index] = outside
+            else:
+                del out[tok.index]
     return out
 
 
@@ -233,6 +259,64 @@ def _range(own: list[int], line: list[_Token], problem: list[int]) -> tuple[int,
     return None
 
 
+def _edge_runs(lines: list[list[_Token]], keep: set[int]) -> list[tuple[list[list[_Token]], int]]:
+    """Runs of lines `u v` or `u v w` whose endpoints are vertices 1..V, V a size on an earlier line.
+
+    V is the smallest integer on the nearest earlier line that is at least every endpoint.
+    """
+    runs = _runs(lines)
+    out = []
+    for r in sorted(set(runs)):
+        members = [lines[n] for n, x in enumerate(runs) if x == r]
+        first = runs.index(r)
+        if first == 0 or len(members[0]) not in (2, 3):
+            continue
+        ends = [t for line in members for t in line[:2]]
+        if not all(t.kind == "int" and int(t.text) >= 1 for t in ends):
+            continue
+        top = max(int(t.text) for t in ends)
+        for earlier in reversed(lines[:first]):
+            sizes = [v for t in earlier if (v := _integer(t)) is not None and v >= top]
+            if sizes:
+                out.append((members, min(sizes)))
+                break
+    return out
+
+
+def _relabel(pieces: list[str], members: list[list[_Token]], vertices: int, keep: set[int],
+             rng: random.Random) -> bool:
+    """Swap two vertex labels throughout an edge list: the same graph, relabelled.
+
+    A tree stays a tree, and no loop or repeated edge appears. Pairs all given
+    as u <= v stay so. Labels held by a count are left alone. False when no swap is possible.
+    """
+    ends = [t for line in members for t in line[:2]]
+    fixed = {t.text for t in ends if t.index in keep}
+    used = sorted({t.text for t in ends} - fixed)
+    if not used:
+        return False
+    a = rng.choice(used)
+    for _ in range(20):  # V may be large: draw rather than list
+        b = str(rng.randint(1, vertices))
+        if b != a and b not in fixed:
+            break
+    else:
+        return False
+    swap = {a: b, b: a}
+    ordered = all(int(line[0].text) <= int(line[1].text) for line in members)
+    new = []
+    for line in members:
+        u, v = (swap.get(pieces[t.index], pieces[t.index]) for t in line[:2])
+        if ordered and int(u) > int(v):
+            if line[0].index in keep or line[1].index in keep:
+                return False  # reordering would move a count
+            u, v = v, u
+        new.append((line, u, v))
+    for line, u, v in new:
+        pieces[line[0].index], pieces[line[1].index] = u, v
+    return True
+
+
 def mutate_input(
     text: str,
     rng: random.Random,
@@ -250,8 +334,10 @@ def mutate_input(
     edge stays between vertices that exist;
     `widen` allows anything between the smallest and largest integer of the
     input and `ranges`. A row of distinct integers (a permutation, a set) has
-    two of its values swapped rather than one changed. Returns the input
-    unchanged when nothing may be edited.
+    two of its values swapped rather than one changed; an edge list (`u v`
+    lines whose endpoints lie in 1..V, V a size given before it) has two
+    vertex labels swapped throughout rather than one endpoint changed.
+    Returns the input unchanged when nothing may be edited.
     """
     pieces, tokens, lines = _tokenize(text)
     keep = _structural(lines)
@@ -272,14 +358,21 @@ def mutate_input(
                 key = _column(line, pos)
                 problem = (ranges or {}).get(key, []) if len(tokens) == 1 else []
                 bounds[tok.index] = wide if widen else _range(own.get((runs[tok.line],) + key, []), line, problem)
+    # Endpoints of an edge list are only relabelled (a value edit would break a tree or add a loop).
+    edges = _edge_runs(lines, keep)
+    endpoint = {t.index for members, _ in edges for line in members for t in line[:2]}
     # an integer no two values seen bound (nor a row to swap within) stays as it is
-    editable = [t for t in tokens if t.kind != "float" and t.index not in keep
-                and (t.kind != "int" or t.index in swaps or bounds.get(t.index) is not None)]
+    editable: list = [t for t in tokens if t.kind != "float" and t.index not in keep and t.index not in endpoint
+                      and (t.kind != "int" or t.index in swaps or bounds.get(t.index) is not None)]
+    editable += edges
     if not editable:
         return text
     alphabet = "".join(sorted({c for t in tokens if t.kind == "string" for c in t.text}))
     edits = rng.randint(1, min(max_edits, len(editable)))
     for tok in rng.sample(editable, edits):
+        if isinstance(tok, tuple):
+            _relabel(pieces, tok[0], tok[1], keep, rng)
+            continue
         if tok.index in swaps:
             other = rng.choice(swaps[tok.index])
             pieces[tok.index], pieces[other.index] = pieces[other.index], pieces[tok.index]
