@@ -225,3 +225,14 @@ def test_one_reference_confirms_no_mutated_output_on_the_real_sample(train_rows,
         inputs = before["public_tests"]["input"]
         # every mutated input parses as its originals do (it was made from one of them)
         assert all(any(structure_break(o, m) is None for o in inputs) for m in tests["input"])
+
+
+def test_a_reference_that_crashes_on_real_tests_leaves_its_problem_valid(train_rows, tmp_path):
+    # 1133_F1's stored solution reads another input format: it crashes on every test
+    row = next(r for r in train_rows if r["name"].startswith("1133_F1."))
+    report = check_references([row], max_tests=3, time_limit_s=3.0, cache_dir=tmp_path, progress=False)
+    problem = report.problems.iloc[0]
+    assert problem["reference_slow_or_broken"] and problem["is_valid_problem"]
+    assert problem["category"] == SLOW_OR_BROKEN
+    assert set(report.tests["category"]) == {SLOW_OR_BROKEN}
+    assert report.summary["invalid_problems"] == 0

@@ -86,7 +86,8 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     lone disagreement is "unconfirmed", references that disagree with each
     other mean "several valid answers (needs a checker)", and a reference
     that times out or crashes is "reference too slow/broken", never a reason
-    for is_valid_problem false. Prints problems and tests per category. Writes to OUT:
+    for is_valid_problem false. Prints the summary (JSON) and, on stderr, problems and
+    tests per category. Writes to OUT:
     dataset/ (the cleaned problems, save_to_disk), summary.json, tests.parquet
     (agreement and category per test), solutions.parquet (verdict per solution),
     problems.parquet (category per problem),
@@ -115,7 +116,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     summary = dict(report.summary, dataset=str(dataset), split=split)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     click.echo(json.dumps(summary, indent=2))
-    click.echo(report.report())
+    click.echo(report.report(), err=True)  # stdout stays the summary's JSON
 
 
 @group.command("pass_at_k")
