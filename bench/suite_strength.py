@@ -83,7 +83,8 @@ def main() -> None:
         "problems_used": len(usable),
         "mutants": len(candidates),
         "mutants_passing_public": int(public_ok.sum()),
-        "mutated_tests": sum(len(r["mutated_tests"]["input"]) for r in usable),
+        "mutated_inputs": sum(len(r["mutated_tests"]["input"]) for r in usable),
+        "mutated_tests": sum(sum(r["mutated_tests"].get("output_confirmed", [])) for r in usable),
         "reference_summary": {k: report.summary[k] for k in ("correct_passing_all_tests_share", "status_counts")},
         "strength": strength,
         "settings": vars(args),
@@ -94,7 +95,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     pv, av = strength["public_vs_hidden"], strength["private_vs_all_hidden"]
-    print(f"{len(usable)} problems, {len(candidates)} mutants, {summary['mutated_tests']} mutated tests")
+    print(f"{len(usable)} problems, {len(candidates)} mutants, {summary['mutated_inputs']} mutated inputs, "
+          f"{summary['mutated_tests']} of them tests (output confirmed by two agreeing references)")
     print(f"public tests let through {pv['passing_weak']} mutants; hidden tests reject "
           f"{pv['rejected_by_strong']} of them: false-positive share {_pct(pv['false_positive_share'])} "
           f"(mean over problems {_pct(pv['false_positive_share_per_problem_mean'])})")
