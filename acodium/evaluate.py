@@ -578,19 +578,37 @@ def suite_false_positives(
     }
 
 
-def test_suite_strength(executions: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def test_suite_strength(executions: pd.DataFrame, problems: Any = None) -> dict[str, dict[str, Any]]:
     """False positives of public tests against the hidden ones, and of private tests against all.
 
     - `public_vs_hidden`: among candidates passing the public tests, the share
       that the hidden tests (private + generated) reject;
     - `private_vs_all_hidden`: among candidates passing the private tests, the
       share that private + generated + mutated reject.
+
+    A mutated test counts only where its expected output was confirmed by two
+    agreeing references (`acodium.mutate.add_mutated_tests`): an output nobody
+    checked would "reject" correct programs. With `problems` (the rows that
+    carry `mutated_tests`), the second figure leaves out the unconfirmed
+    mutated runs and is computed only over problems with at least one
+    confirmed mutated test run, and says how many problems it left out
+    (`problems_left_out`) and why. Without `problems` nothing says
+    which outputs were confirmed, and every mutated run is taken as a test.
     """
+    extra = executions
+    left_out: list[str] = []
+    if problems is not None:
+        extra = _without(executions, unconfirmed_mutated(problems))
+        confirmed = set(extra.loc[extra["test_set"] == "mutated", "problem"])
+        left_out = sorted(set(executions["problem"]) - confirmed)
+        extra = extra[extra["problem"].isin(confirmed)]
+    strong = suite_false_positives(extra, ["private"], ["private", "generated", "mutated"])
+    if problems is not None:
+        strong["problems_left_out"] = len(left_out)
+        strong["left_out_because"] = "no mutated test whose output two agreeing references confirmed"
     return {
         "public_vs_hidden": suite_false_positives(executions, ["public"], ["private", "generated"]),
-        "private_vs_all_hidden": suite_false_positives(
-            executions, ["private"], ["private", "generated", "mutated"]
-        ),
+        "private_vs_all_hidden": strong,
     }
 
 
@@ -631,15 +649,242 @@ def reference_candidates(
     return pd.DataFrame(rows, columns=CANDIDATES)
 
 
+# Categories of `check_references`: what the references say about a test and a problem.
+VALID = "valid"
+INVALID = "invalid"
+UNCONFIRMED = "unconfirmed"
+SEVERAL_ANSWERS = "several valid answers (needs a checker)"
+SLOW_OR_BROKEN = "reference too slow/broken"
+NOT_CHECKED = "not checked"
+NO_REFERENCE = "no reference"
+PROBLEM_OK = "ok"
+TEST_CATEGORIES = (VALID, INVALID, UNCONFIRMED, SEVERAL_ANSWERS, SLOW_OR_BROKEN, NOT_CHECKED)
+_SLUGS = {VALID: "valid", INVALID: "invalid", UNCONFIRMED: "unconfirmed", SEVERAL_ANSWERS: "several_answers",
+          SLOW_OR_BROKEN: "slow_or_broken", NOT_CHECKED: "not_checked"}
+PROBLEM_CATEGORIES = (PROBLEM_OK, INVALID, SEVERAL_ANSWERS, UNCONFIRMED, SLOW_OR_BROKEN, NO_REFERENCE)
+
+import re  # noqa: E402  (kept beside its only use: the cleaning section)
+
+_SEVERAL = re.compile(r"\b(multiple|several|(?<!no )more than one|not unique)\b", re.IGNORECASE)
+_ANSWER_VERB = re.compile(r"\b(print|output|acceptable|suit|satisf|allowed|choose)", re.IGNORECASE)
+_ANY = re.compile(r"\bany\b(?!thing|\s+one\s+of\s+the\s+lines)", re.IGNORECASE)
+_PRINT_ANY = re.compile(r"\b(print|output)\s+any\b(?!thing)", re.IGNORECASE)
+
+
+def possibly_multi_answer(row: Mapping[str, Any]) -> bool:
+    """Whether a problem may accept several answers: its own flag, else its statement says so.
+
+    The flag is `possibly_multi_answer` on the row (set it where you know
+    better); else the statement says "print any ..." or has a sentence with
+    "multiple" / "several" / "more than one" / "not unique", "any" and
+    "print" / "output" / "acceptable" / "suit" / "satisfied" / "allowed" / "choose" ("If
+    there are multiple answers, print any of them"). On the shared sample it
+    flags 40 of 230 problems; each one's sentence, read, does allow several answers.
+    """
+    flag = row.get("possibly_multi_answer")
+    if flag is not None:
+        return bool(flag)
+    text = row.get("description") or ""
+    if _PRINT_ANY.search(text):
+        return True
+    return any(_SEVERAL.search(s) and _ANY.search(s) and _ANSWER_VERB.search(s) for s in re.split(r"[.!?\n]", text))
+
+
+def unconfirmed_mutated(problems: Any) -> set[tuple[str, str, int]]:
+    """(problem, "mutated", index) of mutated inputs without a confirmed expected output.
+
+    `acodium.mutate.add_mutated_tests` keeps every mutated input (clustering
+    needs no output) and confirms an output only where two references agree
+    (`output_confirmed`); the others are not tests and no verdict may use them.
+    """
+    out = set()
+    for name, row in problem_rows(problems).items():
+        tests = row.get("mutated_tests") or {}
+        confirmed = tests.get("output_confirmed")
+        if confirmed is None:
+            continue  # written before confirmation existed, or by hand: taken as tests
+        out.update((name, "mutated", i) for i, ok in enumerate(confirmed) if not ok)
+    return out
+
+
+def _without(executions: pd.DataFrame, tests: set[tuple[str, str, int]]) -> pd.DataFrame:
+    """The executions minus the runs of these (problem, test_set, test_index) tests."""
+    if not tests or executions.empty:
+        return executions
+    keys = zip(executions["problem"], executions["test_set"], executions["test_index"].astype(int))
+    return executions[[k not in tests for k in keys]]
+
+
+def _agreeing_groups(outputs: Mapping[str, str]) -> list[list[str]]:
+    """References grouped by output under the tester's compare (each joins the first group it matches)."""
+    from .execute import check_output
+
+    groups: list[tuple[str, list[str]]] = []
+    for ref, out in outputs.items():
+        for first, members in groups:
+            if check_output(out, first):
+                members.append(ref)
+                break
+        else:
+            groups.append((out, [ref]))
+    return [members for _, members in groups]
+
+
+def _wrong_outputs(rows_by_name, wrong, candidates, run_args) -> dict:
+    """Stdout of each reference that ran a test OK with another answer, where two or more did.
+
+    The executions table keeps output hashes only: equal hashes agree, and
+    unequal ones are compared by the tester's rule on outputs run again
+    (from the cache when there is one), since whitespace alone changes a hash.
+    """
+    todo: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)  # (problem, ref) -> tests
+    for (problem, test_set, index), refs in wrong.items():
+        hashes = {h for _, h in refs}
+        if len(refs) >= 2 and len(hashes) >= 2:
+            for ref, _ in refs:
+                todo[(problem, ref)].append((test_set, index))
+    if not todo:
+        return {}
+    code = candidates.set_index(["problem", "candidate_id"])
+    jobs, where = [], []
+    for (problem, ref), tests in todo.items():
+        row = rows_by_name[problem]
+        language = code.loc[(problem, ref), "language"]
+        inputs = [row[f"{s}_tests"]["input"][i] for s, i in tests]
+        jobs.append(Job(Program(language, code.loc[(problem, ref), "code"]), inputs,
+                        limits=_limits(row, language, run_args["time_limit_s"])))
+        where.append((problem, ref, tests))
+    runs = run_batch(jobs, backend=run_args["backend"], cache_dir=run_args["cache_dir"],
+                     workers=run_args["workers"], progress=False)
+    out: dict[tuple[str, str, int], dict[str, str]] = defaultdict(dict)
+    for (problem, ref, tests), results in zip(where, runs):
+        for (s, i), r in zip(tests, results):
+            out[(problem, s, i)][ref] = r.stdout
+    return out
+
+
+def _judge_tests(ex: pd.DataFrame, rows_by_name, candidates, multi: dict[str, bool],
+                 min_test_agreement: float, run_args: dict) -> pd.DataFrame:
+    """One row per test checked, with its category (see `check_references`)."""
+    keys = ["problem", "test_set", "test_index"]
+    corr = ex[ex["kind"] == "correct"]
+    inc = ex[ex["kind"] == "incorrect"]
+    tests = ex[keys].drop_duplicates().set_index(keys)
+    tests["correct_run"] = corr.groupby(keys).size()
+    tests["correct_ok"] = corr.groupby(keys)["ok"].sum()
+    tests["correct_passed"] = corr.groupby(keys)["passed"].sum()
+    tests["incorrect_run"] = inc.groupby(keys).size()
+    tests["incorrect_passed"] = inc.groupby(keys)["passed"].sum()
+    tests = tests.fillna(0).astype(int)
+    tests["agreement"] = tests["correct_passed"] / tests["correct_ok"].where(tests["correct_ok"] > 0)
+
+    # what each reference did elsewhere: the tests it passed, and whether it finished all OK
+    passed_tests = corr[corr["passed"]].groupby(["problem", "candidate_id"]).size()
+    runs_per_ref = corr.groupby(["problem", "candidate_id"]).size()
+    wrong_runs = corr[corr["ok"] & ~corr["passed"]]
+    wrong = defaultdict(list)  # test -> [(reference, output hash)]
+    for r in wrong_runs.itertuples(index=False):
+        wrong[(r.problem, r.test_set, int(r.test_index))].append((r.candidate_id, r.output_hash))
+    outputs = _wrong_outputs(rows_by_name, wrong, candidates, run_args)
+
+    categories, groups_col = [], []
+    for (problem, test_set, index), t in tests.iterrows():
+        refs = wrong.get((problem, test_set, index), [])
+        if t.correct_run == 0:
+            category, largest = NOT_CHECKED, 0
+        elif t.correct_ok == 0:
+            category, largest = SLOW_OR_BROKEN, 0
+        elif not refs:
+            category, largest = VALID, 0
+        else:
+            if (problem, test_set, index) in outputs:
+                groups = _agreeing_groups(outputs[(problem, test_set, index)])
+            else:  # one wrong reference, or all wrong ones printed the very same bytes
+                by_hash = defaultdict(list)
+                for ref, h in refs:
+                    by_hash[h].append(ref)
+                groups = list(by_hash.values())
+            largest = max(len(g) for g in groups)
+            # a reference that passes no other test is broken, not a second answer
+            answering = [g for g in groups if any(passed_tests.get((problem, ref), 0) > 0 for ref in g)]
+            if largest >= 2 and t.agreement < min_test_agreement:
+                category = INVALID
+            elif (t.correct_ok == 1 and multi[problem] and len(refs) == 1
+                  and passed_tests.get((problem, refs[0][0]), 0) == runs_per_ref[(problem, refs[0][0])] - 1):
+                category = INVALID  # the only reference passes everything else on a multi-answer problem
+            elif answering and (t.correct_passed > 0 or len(answering) >= 2):
+                category = SEVERAL_ANSWERS
+            else:
+                category = UNCONFIRMED
+        categories.append(category)
+        groups_col.append(largest)
+    tests["largest_agreeing_wrong"] = groups_col
+    tests["category"] = categories
+    tests["is_valid_test"] = tests["category"] != INVALID
+    return tests.reset_index()
+
+
+def _judge_problems(rows_by_name, tests: pd.DataFrame, sol: pd.DataFrame, multi: dict[str, bool],
+                    min_correct_share: float, max_invalid_test_share: float) -> pd.DataFrame:
+    """One row per problem: its flags, its validity and its category (see `check_references`)."""
+    out = []
+    for name in rows_by_name:
+        mine = sol[(sol["problem"] == name) & (sol["kind"] == "correct")]
+        checked = tests[tests["problem"] == name]
+        count = Counter(checked["category"])
+        judged = checked[checked["category"].isin([VALID, INVALID, UNCONFIRMED, SEVERAL_ANSWERS])]
+        slow = bool((mine["statuses"].map(lambda s: set(json.loads(s)) - {"OK"})).map(bool).any())
+        # the share rule, over references that finished every test (a slow one says nothing)
+        complete = mine[mine["all_ok"]]
+        valid = True
+        if len(judged) and count[INVALID] / len(judged) > max_invalid_test_share:
+            valid = False
+        if len(complete) >= 2 and complete["passed_all_confirmed"].mean() < min_correct_share:
+            valid = False
+        if not len(mine):
+            category = NO_REFERENCE
+        elif count[SEVERAL_ANSWERS]:
+            category = SEVERAL_ANSWERS  # invalid too when too few references pass: it needs a checker
+        elif not valid:
+            category = INVALID
+        elif count[UNCONFIRMED]:
+            category = UNCONFIRMED
+        elif slow:
+            category = SLOW_OR_BROKEN
+        else:
+            category = PROBLEM_OK
+        out.append({
+            "problem": name, "category": category, "is_valid_problem": valid,
+            "references": int(len(mine)), "references_complete": int(len(complete)),
+            "reference_slow_or_broken": slow, "possibly_multi_answer": multi[name],
+            **{f"tests_{_SLUGS[c]}": int(count[c]) for c in TEST_CATEGORIES},
+        })
+    return pd.DataFrame(out)
+
+
 @dataclass
 class ReferenceReport:
     """What running the human solutions on their own tests says about the tests and problems."""
 
     dataset: Any  # datasets.Dataset: the problems with is_valid_test per test set and is_valid_problem
-    tests: pd.DataFrame  # one row per test run: agreement of correct and incorrect solutions
+    tests: pd.DataFrame  # one row per test run: agreement of correct and incorrect solutions, category
     solutions: pd.DataFrame  # one row per solution: tests run, passed, verdicts
     executions: pd.DataFrame
     summary: dict[str, Any]
+    problems: pd.DataFrame | None = None  # one row per problem: category, flags, is_valid_problem
+
+    def report(self) -> str:
+        """Problems and tests per category, as text (what `gencode eval references` prints)."""
+        s = self.summary
+        lines = [f"{s['problems']} problems, {s['tests_run']} tests checked; "
+                 f"{s['invalid_problems']} problems and {s['invalid_tests']} tests marked invalid (evidence only)"]
+        lines.append("problems by category:")
+        for category, n in s["problem_categories"].items():
+            lines.append(f"  {category:<42} {n}")
+        lines.append("tests by category:")
+        for category, n in s["test_categories"].items():
+            lines.append(f"  {category:<42} {n}  (in {s['test_category_problems'][category]} problems)")
+        return "\n".join(lines)
 
 
 def check_references(
@@ -661,21 +906,36 @@ def check_references(
 ) -> ReferenceReport:
     """Run each problem's correct and incorrect solutions on its tests; mark bad tests and problems.
 
-    The cleaning AlphaCodium applies, made explicit:
+    AlphaCodium's cleaning, made to need evidence. Each test checked gets a
+    category from the correct solutions (the references) that ran it:
 
-    - a test is invalid (`is_valid_test` False) when, among the correct
-      solutions that ran it to completion (status OK), the share whose output
-      matched the expected one is below `min_test_agreement`: the expected
-      output is then doubtful (several answers accepted, a wrong answer
-      stored). Crashes and timeouts say nothing about the expected output,
-      and a test no correct solution finished (or that was not run, beyond
-      `max_tests`) stays valid;
-    - a problem is invalid (`is_valid_problem` False) when fewer than
-      `min_correct_share` of its correct solutions pass all its valid tests
-      (AlphaCodium: 20%; timeouts count as failures), or when more than
-      `max_invalid_test_share` of the tests checked are invalid (the problem
-      needs a checker the dataset does not have). A problem without correct
-      solutions in `languages` cannot be checked and stays valid.
+    - "invalid" (`is_valid_test` False, the only category that removes a
+      test): at least two references finished OK, agree with each other, and
+      fewer than `min_test_agreement` of those that finished OK match the
+      stored output; or the problem may accept several answers
+      (`possibly_multi_answer`) and its only reference passes every other test;
+    - "unconfirmed": a reference finished OK with another answer and nothing
+      backs it (typically the single reference a CodeContests problem has): a
+      question, not evidence. The test stays;
+    - "several valid answers (needs a checker)": references that each pass
+      some other test disagree with each other on this input (or with the
+      stored output while another matches it). The test stays;
+    - "reference too slow/broken": no reference finished it (timeout, crash):
+      that says nothing about the test. The test stays;
+    - "valid": every reference that finished it matches the stored output;
+    - "not checked": only incorrect solutions ran it (no correct one in `languages`).
+
+    A problem is invalid (`is_valid_problem` False) only on evidence: more
+    than `max_invalid_test_share` of its judged tests invalid, or, among at
+    least two references that finished every test, fewer than
+    `min_correct_share` passing every test that is not invalid or
+    unconfirmed (AlphaCodium: 20%). A slow or crashing reference never makes
+    a problem invalid (`--valid_only` would otherwise drop hard problems).
+    Each problem also gets one category (`problems` table, and
+    `reference_check` in the dataset): the first of "no reference", "several
+    valid answers (needs a checker)", "invalid", "unconfirmed", "reference
+    too slow/broken" that applies, else "ok". Mutated inputs without a
+    confirmed output (`unconfirmed_mutated`) are not tests and are left out.
 
     With `run_dir`, executions are logged as they finish and a re-run resumes.
     """
@@ -689,53 +949,34 @@ def check_references(
         cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s, max_tests=max_tests,
         progress=progress,
     )
-    ex = executions.copy()
+    ex = _without(executions, unconfirmed_mutated(rows_by_name.values())).copy()
     ex["kind"] = ex["candidate_id"].str.split("-").str[0]
     ex["ok"] = ex["status"] == "OK"
-
-    # per test: agreement of correct solutions, rejection by incorrect ones
-    keys = ["problem", "test_set", "test_index"]
-    corr = ex[ex["kind"] == "correct"]
-    inc = ex[ex["kind"] == "incorrect"]
-    tests = ex[keys].drop_duplicates().set_index(keys)
-    tests["correct_run"] = corr.groupby(keys).size()
-    tests["correct_ok"] = corr.groupby(keys)["ok"].sum()
-    tests["correct_passed"] = corr.groupby(keys)["passed"].sum()
-    tests["incorrect_run"] = inc.groupby(keys).size()
-    tests["incorrect_passed"] = inc.groupby(keys)["passed"].sum()
-    tests = tests.fillna(0).astype(int)
-    agreement = tests["correct_passed"] / tests["correct_ok"].where(tests["correct_ok"] > 0)
-    tests["agreement"] = agreement
-    tests["is_valid_test"] = ~(agreement < min_test_agreement)
-    tests = tests.reset_index()
+    multi = {name: possibly_multi_answer(row) for name, row in rows_by_name.items()}
+    run_args = {"backend": backend, "cache_dir": cache_dir, "workers": workers, "time_limit_s": time_limit_s}
+    tests = _judge_tests(ex, rows_by_name, candidates, multi, min_test_agreement, run_args)
     invalid = {(r.problem, r.test_set, r.test_index) for r in tests.itertuples() if not r.is_valid_test}
+    questioned = {(r.problem, r.test_set, r.test_index) for r in tests.itertuples()
+                  if r.category in (INVALID, UNCONFIRMED)}
 
-    # per solution: passed everything run, and everything valid
-    ex["valid_test"] = [
-        (p, s, i) not in invalid for p, s, i in zip(ex["problem"], ex["test_set"], ex["test_index"])
-    ]
+    # per solution: passed everything run, everything valid, everything neither invalid nor unconfirmed
+    keys = list(zip(ex["problem"], ex["test_set"], ex["test_index"]))
+    ex["valid_test"] = [k not in invalid for k in keys]
+    ex["confirmed_test"] = [k not in questioned for k in keys]
     sol = ex.groupby(["problem", "candidate_id"]).agg(
         kind=("kind", "first"), tests_run=("passed", "size"), tests_passed=("passed", "sum"),
-        passed_all=("passed", "all"),
+        passed_all=("passed", "all"), all_ok=("ok", "all"),
     )
-    valid_ex = ex[ex["valid_test"]]
-    sol["passed_all_valid"] = valid_ex.groupby(["problem", "candidate_id"])["passed"].all()
-    sol["passed_all_valid"] = sol["passed_all_valid"].fillna(True).astype(bool)
+    for column, mask in (("passed_all_valid", "valid_test"), ("passed_all_confirmed", "confirmed_test")):
+        sol[column] = ex[ex[mask]].groupby(["problem", "candidate_id"])["passed"].all()
+        sol[column] = sol[column].fillna(True).astype(bool)
     sol["statuses"] = ex.groupby(["problem", "candidate_id"])["status"].agg(
         lambda s: json.dumps(dict(Counter(s)), sort_keys=True))
     sol = sol.reset_index()
 
-    # per problem
-    problem_valid: dict[str, bool] = {}
-    for name in rows_by_name:
-        mine = sol[(sol["problem"] == name) & (sol["kind"] == "correct")]
-        checked = tests[tests["problem"] == name]
-        ok = True
-        if len(mine):
-            ok = mine["passed_all_valid"].mean() >= min_correct_share
-            if len(checked) and (~checked["is_valid_test"]).mean() > max_invalid_test_share:
-                ok = False
-        problem_valid[name] = bool(ok)
+    table = _judge_problems(rows_by_name, tests, sol, multi, min_correct_share, max_invalid_test_share)
+    problem_valid = dict(zip(table["problem"], table["is_valid_problem"]))
+    problem_category = dict(zip(table["problem"], table["category"]))
 
     cleaned = []
     for name, row in rows_by_name.items():
@@ -752,11 +993,13 @@ def check_references(
             ]
             row[column] = t
         row["is_valid_problem"] = problem_valid[name]
+        row["reference_check"] = problem_category[name]
         cleaned.append(row)
     dataset = hf.Dataset.from_list(cleaned)
 
     corr_sol = sol[sol["kind"] == "correct"]
     inc_sol = sol[sol["kind"] == "incorrect"]
+    test_counts = Counter(tests["category"])
     summary = {
         "problems": len(rows_by_name),
         "problems_with_correct_solutions": int(corr_sol["problem"].nunique()),
@@ -769,6 +1012,12 @@ def check_references(
         "status_counts": {k: int(v) for k, v in Counter(ex["status"]).most_common()},
         "invalid_tests": int(len(invalid)),
         "invalid_problems": int(sum(not v for v in problem_valid.values())),
+        "problem_categories": {c: int((table["category"] == c).sum()) for c in PROBLEM_CATEGORIES},
+        "problems_with_slow_or_broken_reference": int(table["reference_slow_or_broken"].sum()),
+        "problems_possibly_multi_answer": int(table["possibly_multi_answer"].sum()),
+        "test_categories": {c: int(test_counts[c]) for c in TEST_CATEGORIES},
+        "test_category_problems": {c: int(tests[tests["category"] == c]["problem"].nunique())
+                                   for c in TEST_CATEGORIES},
         "max_tests": max_tests,
         "time_limit_s": time_limit_s,
         "languages": list(languages),
@@ -778,7 +1027,7 @@ def check_references(
         "notes": stats.notes(run_dir),
         "wall_s": round(time.monotonic() - started, 2),
     }
-    return ReferenceReport(dataset, tests, sol, executions, summary)
+    return ReferenceReport(dataset, tests, sol, executions, summary, table)
 
 
 def _share(values: pd.Series) -> float | None:
@@ -1051,6 +1300,8 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, ru
         progress=progress,
     )
     notes = notes + stats.notes(run_dir)
+    if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
+        executions = _without(executions, unconfirmed_mutated([rows[p] for p in names]))
     judged = select.judgements(executions, candidates[["problem", "candidate_id"]], hidden_sets=test_sets,
                                clustering_sets=has_clustering, seed=seed)
     policies = {"clustered": select.clustered_policy} if has_clustering else {}

@@ -5,7 +5,9 @@ Candidates are single-edit mutants of each problem's human solution
 reports, among mutants that pass the public tests, the share the hidden tests
 (private + generated) reject, and among mutants that pass the private tests,
 the share that private + generated + mutated tests reject (mutated tests:
-inputs mutated from the public ones, outputs from the human solution).
+inputs mutated from the public ones, with outputs only where two human
+solutions agree; the shared sample has one per problem, so there the second
+figure covers no problem and says so).
 
 Only tests the human solution passes within the time limit are used (it is
 run first, `check_references`), so a mutant is never "rejected" by a test
@@ -74,14 +76,15 @@ def main() -> None:
         usable, candidates, test_sets=("public", "private", "generated", "mutated"),
         stop_on_first_failure=True, max_tests=args.max_tests, run_dir=out / "mutants", **common,
     )
-    strength = test_suite_strength(executions)
+    strength = test_suite_strength(executions, usable)
     public_ok = executions[executions.test_set == "public"].groupby(["problem", "candidate_id"])["passed"].all()
     summary = {
         "problems": len(rows),
         "problems_used": len(usable),
         "mutants": len(candidates),
         "mutants_passing_public": int(public_ok.sum()),
-        "mutated_tests": sum(len(r["mutated_tests"]["input"]) for r in usable),
+        "mutated_inputs": sum(len(r["mutated_tests"]["input"]) for r in usable),
+        "mutated_tests": sum(sum(r["mutated_tests"].get("output_confirmed", [])) for r in usable),
         "reference_summary": {k: report.summary[k] for k in ("correct_passing_all_tests_share", "status_counts")},
         "strength": strength,
         "settings": vars(args),
@@ -92,13 +95,15 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     pv, av = strength["public_vs_hidden"], strength["private_vs_all_hidden"]
-    print(f"{len(usable)} problems, {len(candidates)} mutants, {summary['mutated_tests']} mutated tests")
+    print(f"{len(usable)} problems, {len(candidates)} mutants, {summary['mutated_inputs']} mutated inputs, "
+          f"{summary['mutated_tests']} of them tests (output confirmed by two agreeing references)")
     print(f"public tests let through {pv['passing_weak']} mutants; hidden tests reject "
           f"{pv['rejected_by_strong']} of them: false-positive share {_pct(pv['false_positive_share'])} "
           f"(mean over problems {_pct(pv['false_positive_share_per_problem_mean'])})")
     print(f"private tests let through {av['passing_weak']} mutants; private+generated+mutated reject "
           f"{av['rejected_by_strong']}: false-positive share {_pct(av['false_positive_share'])} "
-          f"(mean over problems {_pct(av['false_positive_share_per_problem_mean'])})")
+          f"(mean over problems {_pct(av['false_positive_share_per_problem_mean'])}); "
+          f"{av['problems_left_out']} problems left out: {av['left_out_because']}")
     print(f"wall {summary['wall_s']} s; summary in {out / 'summary.json'}")
 
 

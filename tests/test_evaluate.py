@@ -172,9 +172,10 @@ def test_check_references_on_real_solutions(few, tmp_path):
     assert s["tests_run"] == len(report.tests) == s["executions"]  # one solution per problem
     passed_all = report.solutions.set_index("problem")["passed_all"]
     assert s["correct_passing_all_tests_share"] == pytest.approx(passed_all.mean())
-    # a test is invalid exactly where the (single) correct solution finished OK with another answer
+    # one correct solution each: a disagreement is a question (tests/test_cleaning.py), invalid
+    # only on a problem that may accept several answers
     t = report.tests
-    assert (~t.is_valid_test == ((t.correct_ok == 1) & (t.correct_passed == 0))).all()
+    assert (~t.is_valid_test <= ((t.correct_ok == 1) & (t.correct_passed == 0))).all()
     ds = report.dataset
     assert len(ds) == 5 and "is_valid_problem" in ds.column_names
     for row in ds:
@@ -192,7 +193,9 @@ def test_check_references_on_real_solutions(few, tmp_path):
 
 
 def test_mutated_tests_agree_with_the_reference(few):
-    rows = add_mutated_tests(few[:3], 4, seed=1, time_limit_s=3.0, progress=False)
+    # one reference per problem here: outputs it alone vouches for, as before issue 14, by explicit choice
+    rows = add_mutated_tests(few[:3], 4, seed=1, time_limit_s=3.0, progress=False, min_agreeing=1,
+                             filter_with_references=True)
     total = 0
     for before, after in zip(few[:3], rows):
         mutated = after["mutated_tests"]

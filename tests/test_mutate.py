@@ -138,3 +138,49 @@ def test_mutant_candidates_table(train_rows):
     assert all("mutation" in json.loads(m) for m in mutants["meta"])
     again = mutant_candidates(train_rows[:3], per_solution=4, seed=5, include_originals=True)
     assert df.equals(again)
+
+
+def test_a_tree_stays_a_tree():
+    # n = 5 counts n - 1 = 4 edges; endpoints are relabelled (two labels swapped throughout),
+    # never edited one by one: no loop, no repeated edge, still connected; weights move in range
+    rng = random.Random(4)
+    seen = set()
+    for _ in range(200):
+        out = mutate_input("5\n1 2 7\n2 3 4\n3 4 9\n2 5 1\n", rng)
+        lines = [line.split() for line in out.splitlines()]
+        assert lines[0] == ["5"] and len(lines) == 5
+        edges = [(int(u), int(v)) for u, v, _ in lines[1:]]
+        assert all(1 <= u <= 5 and 1 <= v <= 5 and u != v for u, v in edges)
+        assert len({frozenset(e) for e in edges}) == 4
+        reached, frontier = {1}, [1]
+        while frontier:
+            x = frontier.pop()
+            for u, v in edges:
+                for a, b in ((u, v), (v, u)):
+                    if a == x and b not in reached:
+                        reached.add(b)
+                        frontier.append(b)
+        assert reached == {1, 2, 3, 4, 5}
+        assert all(1 <= int(w) <= 9 for _, _, w in lines[1:])
+        seen.add(out)
+    assert len(seen) > 10
+
+
+def test_a_trailing_zero_may_count_absent_lines():
+    # `n m k` with m = 0 following lines: m is never edited
+    rng = random.Random(5)
+    for _ in range(100):
+        assert mutate_input("3 0 100\n", rng).split()[1] == "0"
+
+
+def test_a_single_value_borrows_its_range_from_the_other_tests():
+    out = set(mutate_inputs(["7"], 10, seed=1, context=["3", "12"]))
+    assert out and all(3 <= int(v) <= 12 for v in out)
+    assert mutate_inputs(["7"], 5, seed=1) == []  # nothing says where 7 may go
+
+
+def test_widen_allows_the_whole_range_seen():
+    rng = random.Random(6)
+    outs = {mutate_input("3\n5 9 7\n", rng, widen=True, ranges={(3, 2): [20]}) for _ in range(300)}
+    assert any(int(v) > 9 for out in outs for v in out.split()[1:])
+    assert all(5 <= int(v) <= 9 for _ in range(100) for v in mutate_input("3\n5 9 7\n", rng).split()[1:])

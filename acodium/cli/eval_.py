@@ -140,11 +140,16 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
                time_limit, workers, out, no_cache, no_progress):
     """Run each problem's own human solutions (correct and incorrect) on its tests.
 
-    Marks tests on which the correct solutions disagree with the expected
-    output (is_valid_test) and problems on which too few correct solutions
-    pass (is_valid_problem), the cleaning AlphaCodium applies. Writes to OUT:
+    The cleaning AlphaCodium applies, on evidence only: a test is invalid
+    (is_valid_test) where two correct solutions agree on another output, a
+    lone disagreement is "unconfirmed", references that disagree with each
+    other mean "several valid answers (needs a checker)", and a reference
+    that times out or crashes is "reference too slow/broken", never a reason
+    for is_valid_problem false. Prints the summary (JSON) and, on stderr, problems and
+    tests per category. Writes to OUT:
     dataset/ (the cleaned problems, save_to_disk), summary.json, tests.parquet
-    (agreement per test), solutions.parquet (verdict per solution),
+    (agreement and category per test), solutions.parquet (verdict per solution),
+    problems.parquet (category per problem),
     executions.parquet; executions.jsonl lets an interrupted run resume.
     """
     from ..evaluate import TEST_SETS, check_references
@@ -173,9 +178,11 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     report.dataset.save_to_disk(str(out / "dataset"))
     write_table(report.tests, out / "tests.parquet")
     write_table(report.solutions, out / "solutions.parquet")
+    write_table(report.problems, out / "problems.parquet")
     summary = dict(report.summary, dataset=str(dataset), split=split)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     click.echo(json.dumps(summary, indent=2))
+    click.echo(report.report(), err=True)  # stdout stays the summary's JSON
 
 
 @group.command("pass_at_k")
