@@ -244,6 +244,12 @@ def test_a_problem_whose_every_call_failed_counts_as_unsolved(chat_server, train
             f"every k): 1 whose LLM calls failed (2 calls; {b['name']!r}: HTTP 400") in out
     assert "maximum context length" in out
     assert "2 samples failed" in err
+    # Scored again from the run folder: its generation errors keep the problem in the benchmark.
+    assert gencode("eval", "pass_at_k", "--dataset_name", run, "--problems", tmp_path / "two.jsonl", "--out",
+                   tmp_path / "again", "--max_tests", "2", "--bootstrap", "100", "--no_progress") == 0
+    again = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert again["problems"] == 2 and again["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
+    assert again["short_pools"]["reasons"] == {"LLM calls failed": [b["name"]]}
 
 
 def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, tmp_path):
