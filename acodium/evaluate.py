@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -1141,15 +1142,21 @@ def load_candidate_set(
     `dataset_name` is a run folder (with candidates.parquet or .jsonl), a
     candidates table, or a problems dataset carrying candidates at
     `solutions_column` (by default the dataset's own solutions, as the
-    original command). Only problems with candidates are kept (and, with
-    `valid_only`, not marked invalid by `check_references`); `sample_rate`
-    then keeps a seeded fraction of them.
+    original command). The problems are the benchmark, those without
+    candidates included (they count as unsolved): every problem of a
+    problems dataset; for a candidates table, the problems it names and,
+    in a run folder, those whose generation failed (`generation_failures`,
+    also left in `candidates.attrs["failures"]`), since `--problems` may be
+    a larger set than the one generated for. With `valid_only`, problems a
+    `check_references` marked invalid are left out; `sample_rate` then keeps
+    a seeded fraction.
     """
     from .generate import CANDIDATES_FILE, CANDIDATES_LOG
 
     path = Path(dataset_name)
     run_dir = None
     table = None
+    failures: list[dict] = []
     if path.is_dir() and ((path / CANDIDATES_FILE).exists() or (path / CANDIDATES_LOG).exists()):
         run_dir = path
         table = read_table(path / CANDIDATES_FILE) if (path / CANDIDATES_FILE).exists() else _candidates_log(path)
@@ -1163,13 +1170,19 @@ def load_candidate_set(
             raise UserError(f"{dataset_name} holds candidates only; give their problems with --problems.")
         rows = problem_rows(load_problem_set(problems, split, data_dir=data_dir))
         candidates = check_candidates(table, rows)
+        if run_dir is not None:
+            failures = [f for f in generation_failures(run_dir) if f.get("problem") in rows]
+        generated = set(candidates["problem"]) | {f["problem"] for f in failures}
     else:
         rows = problem_rows(load_problem_set(dataset_name, split, data_dir=data_dir))
         candidates = check_candidates(_candidates_from_rows(rows, solutions_column, name_column), rows)
-    names = [name for name in rows if name in set(candidates["problem"])
+        generated = set(rows)
+    if candidates.empty:
+        raise UserError(f"{dataset_name} holds no candidates for any problem.")
+    names = [name for name in rows if name in generated
              and not (valid_only and rows[name].get("is_valid_problem") is False)]
     if not names:
-        raise UserError(f"{dataset_name} holds no candidates for any problem.")
+        raise UserError(f"{dataset_name} holds no problem that a reference check left valid (--valid_only).")
     if sample_rate is not None:
         import numpy as np
 
@@ -1178,6 +1191,7 @@ def load_candidate_set(
         names = [names[i] for i in sorted(chosen)]
     keep = set(names)
     candidates = candidates[candidates["problem"].isin(keep)].reset_index(drop=True)
+    candidates.attrs["failures"] = [f for f in failures if f["problem"] in keep]
     return [rows[name] for name in names], candidates, run_dir
 
 
@@ -1185,6 +1199,89 @@ def load_candidate_set(
 
 
 DEFAULT_KS = (1, 5, 10, 100)
+# Why a problem has fewer candidates with code than k (`short_pools`).
+NONE_GENERATED = "none generated"
+FEWER_GENERATED = "fewer generated"
+CALLS_FAILED = "LLM calls failed"
+NO_CODE = "extraction found no code"
+
+
+def has_code(code: Any) -> bool:
+    """Whether a candidate holds a program: empty text (extraction found none) is judged without running."""
+    return isinstance(code, str) and bool(code.strip())
+
+
+def generation_failures(run_dir: str | os.PathLike) -> list[dict]:
+    """The failed samples a generation run folder recorded (its generation_errors.jsonl), oldest first."""
+    from .generate import ERRORS_LOG
+
+    path = Path(run_dir) / ERRORS_LOG
+    return list(AppendLog(path).rows()) if path.exists() else []
+
+
+def short_pools(names: Sequence[str], candidates: pd.DataFrame, k: int,
+                failures: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Which problems have fewer than k candidates with code, and why: only the caller knows the reason.
+
+    Reasons, per problem (several may apply): its LLM calls failed (a failed
+    sample later made is not counted), extraction found no code in some of
+    its candidates (they count as incorrect, unrun), or the source gave
+    none (or fewer) at all. Empty pools score 0 at every k.
+    """
+    made = set(zip(candidates["problem"], candidates["candidate_id"].astype(str)))
+    failed: dict[str, set[str]] = {}
+    first_error: dict[str, str] = {}
+    for f in failures:
+        key = (f.get("problem"), str(f.get("candidate_id")))
+        if key not in made:
+            failed.setdefault(key[0], set()).add(key[1])
+            first_error.setdefault(key[0], str(f.get("error", "")))
+    sizes = candidates.groupby("problem").size()
+    coded = candidates[[has_code(c) for c in candidates["code"]]].groupby("problem").size()
+    reasons: dict[str, list[str]] = {}
+    for name in names:
+        size, with_code = int(sizes.get(name, 0)), int(coded.get(name, 0))
+        if with_code >= k:
+            continue
+        why = []
+        if failed.get(name):
+            why.append(CALLS_FAILED)
+        if with_code < size:
+            why.append(NO_CODE)
+        if size + len(failed.get(name, ())) < k:
+            why.append(NONE_GENERATED if size == 0 and not failed.get(name) else FEWER_GENERATED)
+        for reason in dict.fromkeys(why):
+            reasons.setdefault(reason, []).append(name)
+    short = [name for name in names if any(name in v for v in reasons.values())]
+    return {
+        "k": int(k),
+        "problems": len(short),
+        "empty_pools": sum(int(sizes.get(name, 0)) == 0 for name in names),
+        "reasons": reasons,
+        "failed_calls": sum(len(failed.get(name, ())) for name in names),
+        "no_code_candidates": int(len(candidates) - coded.sum()),
+        "first_error": {name: first_error[name] for name in reasons.get(CALLS_FAILED, [])},
+    }
+
+
+def short_pools_note(short: Mapping[str, Any], total: int) -> str | None:
+    """One line: how many problems had fewer candidates with code than k, and why."""
+    if not short["problems"]:
+        return None
+    phrases = {NONE_GENERATED: "with none generated", FEWER_GENERATED: "where the source gave fewer",
+               CALLS_FAILED: "whose LLM calls failed", NO_CODE: "where extraction found no code"}
+    parts = []
+    for reason, names in short["reasons"].items():
+        part = f"{len(names)} {phrases[reason]}"
+        if reason == CALLS_FAILED:
+            part += f" ({short['failed_calls']} calls; {names[0]!r}: {short['first_error'][names[0]].rstrip('.')})"
+        elif reason == NO_CODE:
+            part += f" ({short['no_code_candidates']} candidates judged incorrect without running)"
+        else:
+            part += f" (e.g. {names[0]!r})"
+        parts.append(part)
+    return (f"{short['problems']} of {total} problems had fewer candidates with code than k={short['k']} "
+            f"({short['empty_pools']} without any, counted as unsolved at every k): {'; '.join(parts)}.")
 
 
 @dataclass
@@ -1202,8 +1299,9 @@ class Scores:
         s = self.summary
         level = int(round(100 * s["level"]))
         lines = [
-            f"{s['problems']} problems, {s['candidates']} candidates; correct = passes every test of "
-            f"{', '.join(s['test_sets'])} ({level}% bootstrap intervals over problems)",
+            f"{s['problems']} problems ({s['problems_with_candidates']} with candidates), {s['candidates']} "
+            f"candidates; correct = passes every test of {', '.join(s['test_sets'])} "
+            f"({level}% intervals over problems)",
         ]
         for metric, values in s["metrics"].items():
             for label, v in values.items():
@@ -1219,8 +1317,11 @@ def score_candidates(
     *,
     test_sets: Sequence[str] = HIDDEN_TEST_SETS,
     ks: Sequence[int] | None = None,
+    default_ks: Sequence[int] = DEFAULT_KS,
     n: int | Sequence[int] = 10,
     clustering_sets: Sequence[str] = ("mutated",),
+    failures: Sequence[Mapping[str, Any]] | None = None,
+    samples_asked: int | None = None,
     run_dir: str | os.PathLike | None = None,
     backend: str = "local",
     cache_dir: str | os.PathLike | None = None,
@@ -1234,79 +1335,108 @@ def score_candidates(
     seed: int = 0,
     progress: bool = True,
 ) -> Scores:
-    """Execute, judge and score candidates: pass@k and n@k with bootstrap intervals.
+    """Execute, judge and score candidates: pass@k and n@k with intervals over `problems`.
 
-    Correct = passes every test of `test_sets` (default private + generated,
-    DESIGN.md). Public tests are run too (the n@k filter), and the
-    `clustering_sets` problems have (mutated inputs) in full, for the
-    clustered policy. Checked before anything runs: every problem with
-    candidates has tests in `test_sets`, and every k fits the smallest
-    number of samples of a problem (ks=None takes 1, 5, 10, 100 up to it).
+    `problems` is the benchmark: a problem without candidates is unsolved, 0
+    at every k and n, and stays in every mean (DESIGN.md). Correct = passes
+    every test of `test_sets` (default private + generated). Public tests are
+    run too (the n@k filter), and the `clustering_sets` problems have (mutated
+    inputs) in full, for the clustered policy. A candidate without code is
+    not run: it is incorrect. Checked before anything runs: every problem
+    with candidates has tests in `test_sets`, and every k of `ks` fits every
+    non-empty pool (ks=None cuts `default_ks` at the smallest, with a note).
+    `failures` (default: `candidates.attrs["failures"]`, as generation leaves
+    them) and `samples_asked` say why pools are short (`short_pools`).
     With `run_dir`, executions resume and the tables are saved there.
     """
-    from . import metrics as metrics_mod
-    from . import select
+    from .metrics import fitting_ks
 
     started = time.monotonic()
+    if failures is None:
+        failures = candidates.attrs.get("failures") or []
     rows = problem_rows(problems)
     candidates = check_candidates(candidates, rows)
     if candidates.empty:
         raise UserError("There are no candidates to evaluate.")
     test_sets = list(dict.fromkeys(test_sets))
-    names = list(dict.fromkeys(candidates["problem"]))
+    names = list(rows)
+    pooled = set(candidates["problem"])
     for name in names:
-        if not any(problem_tests(rows[name], s, max_tests) for s in test_sets):
+        if name in pooled and not any(problem_tests(rows[name], s, max_tests) for s in test_sets):
             raise UserError(
                 f"The problem {name!r} has no {' or '.join(s + '_tests' for s in test_sets)} to decide correctness."
             )
-    samples = candidates.groupby("problem").size()
-    fewest, fewest_problem = int(samples.min()), str(samples.idxmin())
+    sizes = candidates.groupby("problem").size().reindex(names, fill_value=0)
     notes = []
     if ks is None:
-        ks = [k for k in DEFAULT_KS if k <= fewest]
-        dropped = [k for k in DEFAULT_KS if k > fewest]
-        if dropped:
-            notes.append(f"k={','.join(map(str, dropped))} left out: problem {fewest_problem!r} has only {fewest} samples.")
+        ks, note = fitting_ks(sizes.to_numpy(), None, problems=names, grid=default_ks)
+        notes += [note] if note else []
     else:
         ks = sorted(set(int(k) for k in ks))
+        fewest_problem = sizes[sizes > 0].idxmin()
+        fewest = int(sizes[fewest_problem])
         if ks[-1] > fewest:
             raise UserError(
                 f"k={ks[-1]} is more than the {fewest} samples of problem {fewest_problem!r}, "
                 f"and pass@k is not extrapolated: choose k <= {fewest}."
             )
+    short = short_pools(names, candidates, samples_asked or max(ks), failures)
+    note = short_pools_note(short, len(names))
+    notes += [note] if note else []
     ns = [n] if isinstance(n, int) else list(n)
+    runnable = [p for p in names if p in pooled]
     has_clustering = [s for s in clustering_sets
-                      if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in names)]
+                      if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in runnable)]
     run_sets = ["public"] + [s for s in test_sets if s != "public"] + has_clustering
     run_sets = list(dict.fromkeys(run_sets))
     with run_folder_lock(run_dir) if run_dir is not None else contextlib.nullcontext():
-        return _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, run_sets, started,
-                      run_dir=run_dir, backend=backend, cache_dir=cache_dir, workers=workers,
+        return _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets,
+                      started, run_dir=run_dir, backend=backend, cache_dir=cache_dir, workers=workers,
                       time_limit_s=time_limit_s, max_tests=max_tests,
                       stop_on_first_failure=stop_on_first_failure, bootstrap=bootstrap, level=level,
                       trials=trials, seed=seed, progress=progress)
 
 
-def _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, run_sets, started, *, run_dir,
-           backend, cache_dir, workers, time_limit_s, max_tests, stop_on_first_failure, bootstrap, level,
-           trials, seed, progress) -> Scores:
+def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Judgements of candidates without code, made without running them: incorrect, never submitted."""
+    from .tables import JUDGEMENTS
+
+    return pd.DataFrame({
+        "problem": candidates["problem"].to_numpy(),
+        "candidate_id": candidates["candidate_id"].to_numpy(),
+        "passes_public": False,
+        "correct": False,
+        "cluster": -1 - np.arange(len(candidates), dtype=np.int64),  # each its own behaviour
+        "submitted_rank": pd.array([pd.NA] * len(candidates), dtype="Int64"),
+    }, columns=JUDGEMENTS)
+
+
+def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets, started, *,
+           run_dir, backend, cache_dir, workers, time_limit_s, max_tests, stop_on_first_failure, bootstrap,
+           level, trials, seed, progress) -> Scores:
     from . import metrics as metrics_mod
     from . import select
 
+    coded = candidates[[has_code(c) for c in candidates["code"]]]
     executions, stats = run_executions(
-        [rows[p] for p in names], candidates, test_sets=run_sets, run_dir=run_dir, backend=backend,
-        cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s, max_tests=max_tests,
+        [rows[p] for p in dict.fromkeys(coded["problem"])], coded, test_sets=run_sets, run_dir=run_dir,
+        backend=backend, cache_dir=cache_dir, workers=workers, time_limit_s=time_limit_s, max_tests=max_tests,
         stop_on_first_failure=stop_on_first_failure, stop_sets=[s for s in test_sets if s != "public"],
         progress=progress,
     )
     notes = notes + stats.notes(run_dir)
     if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
         executions = _without(executions, unconfirmed_mutated([rows[p] for p in names]))
-    judged = select.judgements(executions, candidates[["problem", "candidate_id"]], hidden_sets=test_sets,
-                               clustering_sets=has_clustering, seed=seed)
+    judged = _no_code_judgements(candidates[[not has_code(c) for c in candidates["code"]]])
+    if len(coded):
+        judged = pd.concat([select.judgements(executions, coded[["problem", "candidate_id"]], hidden_sets=test_sets,
+                                              clustering_sets=has_clustering, seed=seed), judged],
+                           ignore_index=True)
+    order = pd.MultiIndex.from_frame(candidates[["problem", "candidate_id"]])
+    judged = judged.set_index(["problem", "candidate_id"]).loc[order].reset_index()
     policies = {"clustered": select.clustered_policy} if has_clustering else {}
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
-                                      level=level, seed=seed)
+                                      level=level, seed=seed, problems=names)
     overall = table[table["problem"] == "ALL"]
     metric_summary: dict[str, dict[str, dict[str, float]]] = {}
     for r in overall.itertuples(index=False):
@@ -1315,7 +1445,9 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, ru
             "value": float(r.value), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high)}
     summary = {
         "problems": len(names),
+        "problems_with_candidates": int(candidates["problem"].nunique()),
         "candidates": int(len(candidates)),
+        "short_pools": short,
         "test_sets": test_sets,
         "clustering_sets": has_clustering,
         "ks": ks,
@@ -1350,11 +1482,14 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, has_clustering, ru
 class EvaluationResult:
     """What `acodium.evaluate(...)` gives back (alphaCodium's metric object, as a value).
 
-    pass_at_k: {"pass@k": mean over problems} for each k every problem has samples for;
+    pass_at_k: {"pass@k": mean over problems, those without candidates as 0}, for each k
+      every non-empty pool has samples for;
     per_problem: one row per problem (n samples, c correct, pass@k columns);
     tests: the number of tests per problem;
-    results: per problem, (candidate index, [ExecutionResult per test]) for every candidate;
-    executions: the same runs as an EXECUTIONS table.
+    results: per problem, (candidate index, [ExecutionResult per test]) for every candidate
+      (an empty list for a candidate without code: it is not run);
+    executions: the same runs as an EXECUTIONS table;
+    notes: what a reader of the numbers should know (k left out, empty pools, candidates without code).
     """
 
     pass_at_k: dict[str, float]
@@ -1362,6 +1497,7 @@ class EvaluationResult:
     tests: dict[str, int]
     results: dict[str, list[tuple[int, list[Any]]]]
     executions: pd.DataFrame
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     def __repr__(self) -> str:
         scores = ", ".join(f"{k}={v:.4f}" for k, v in self.pass_at_k.items())
@@ -1413,11 +1549,16 @@ def evaluate(
     tests: {problem: {"input": [...], "output": [...]}} or {problem: [(input, output), ...]}
       (or alphaCodium's references, with tests_inputs and tests_outputs, in
       the order of the predictions).
-    k: pass@k is reported for the k that every problem has at least k samples
-      for (as the original metric); larger k are left out, never extrapolated.
+    k: pass@k is reported for the k that every problem with candidates has at
+      least k samples for (as the original metric); larger k are left out,
+      never extrapolated, and `notes` says so.
+
+    A problem with no candidates (an empty list) is an unsolved problem: 0 at
+    every k, kept in the mean, and it needs no tests. A candidate without
+    code (empty text) is not run: it is incorrect.
     """
     from .execute import run_batch
-    from .metrics import pass_at_k
+    from .metrics import fitting_ks, pass_at_k
 
     cands = _as_named(candidates, "candidates", "solution_candidates")
     if isinstance(tests, Mapping):
@@ -1427,21 +1568,27 @@ def evaluate(
         if len(tests) != len(cands):
             raise UserError(f"There are {len(cands)} problems of candidates but {len(tests)} of tests.")
         named_tests = dict(zip(cands, tests))
-    missing = [name for name in cands if name not in named_tests]
+    if not cands:
+        raise UserError("There are no problems to evaluate.")
+    missing = [name for name in cands if name not in named_tests and len(cands[name])]
     if missing:
         raise UserError(f"There are no tests for the problem {missing[0]!r}.")
     limits = Limits() if time_limit_s is None else Limits(time_s=float(time_limit_s))
     jobs, where = [], []
     n_tests = {}
+    no_code: list[tuple[str, int]] = []
     for name, codes in cands.items():
-        inputs, outputs = _as_tests(named_tests[name], name)
-        if not inputs:
+        inputs, outputs = _as_tests(named_tests[name], name) if name in named_tests else ([], [])
+        if not inputs and len(codes):
             raise UserError(f"The problem {name!r} has no tests.")
         n_tests[name] = len(inputs)
         for i, code in enumerate(codes):
+            if not has_code(code):
+                no_code.append((name, i))
+                continue
             jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure))
             where.append((name, i))
-    runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress)
+    runs = run_batch(jobs, backend=backend, cache_dir=cache_dir, workers=workers, progress=progress) if jobs else []
     for _ in range(MACHINE_RETRIES):  # a machine failure is no verdict: run those jobs again
         again = [i for i, res in enumerate(runs) if any(r.status in MACHINE_FAILURES for r in res)]
         if not again:
@@ -1457,23 +1604,36 @@ def evaluate(
                         "no pass@k is made without them; run again.")
     results: dict[str, list[tuple[int, list[Any]]]] = {name: [] for name in cands}
     rows = []
+    for name, i in no_code:
+        results[name].append((i, []))
     for (name, i), job, res in zip(where, jobs, runs):
         results[name].append((i, res))
         for t, r in enumerate(res):
             rows.append({"problem": name, "candidate_id": str(i), "program_hash": job.program.hash,
                          "test_set": "given", "test_index": t, "status": r.status.value,
                          "passed": bool(r.passed), "output_hash": r.output_hash, "time_s": float(r.time_s)})
+    for name in results:
+        results[name].sort(key=lambda item: item[0])
     names = list(cands)
     n = [len(cands[name]) for name in names]
     c = [sum(len(res) == n_tests[name] and all(r.passed for r in res) for _, res in results[name])
          for name in names]
     per_problem = pd.DataFrame({"problem": names, "n": n, "correct": c})
+    ks, note = fitting_ks(n, None, problems=names, grid=[k] if isinstance(k, int) else list(k))
+    notes = [note] if note else []
+    empty = [name for name, size in zip(names, n) if size == 0]
+    if empty:
+        notes.append(f"{len(empty)} of {len(names)} problems have no candidates (e.g. {empty[0]!r}): "
+                     "they count as unsolved at every k.")
+    if no_code:
+        notes.append(f"{len(no_code)} candidates have no code (e.g. candidate {no_code[0][1]} of {no_code[0][0]!r}): "
+                     "judged incorrect without running.")
     scores = {}
-    for kk in sorted(set(k)):
-        if n and min(n) >= kk:
-            per_problem[f"pass@{kk}"] = pass_at_k(per_problem["n"].to_numpy(), per_problem["correct"].to_numpy(), kk)
-            scores[f"pass@{kk}"] = float(per_problem[f"pass@{kk}"].mean())
-    return EvaluationResult(scores, per_problem, n_tests, results, pd.DataFrame(rows, columns=EXECUTIONS))
+    values = pass_at_k(per_problem["n"].to_numpy(), per_problem["correct"].to_numpy(), ks, names)
+    for j, kk in enumerate(ks):
+        per_problem[f"pass@{kk}"] = values[:, j]
+        scores[f"pass@{kk}"] = float(values[:, j].mean())
+    return EvaluationResult(scores, per_problem, n_tests, results, pd.DataFrame(rows, columns=EXECUTIONS), notes)
 
 
 class _CallableModule(types.ModuleType):

@@ -649,16 +649,19 @@ def log_grid(upto: int, steps: Sequence[int] = (1, 2, 5)) -> list[int]:
 
 
 def k_grid(candidates, ks: Sequence[int] | None = None) -> list[int]:
-    """The k values to report: `ks` as given, or a log grid up to the smallest pool of any problem.
+    """The k values to report: `ks` as given, or a log grid up to the smallest non-empty pool.
 
-    Every problem must have at least k samples (metrics never extrapolate), so
-    the smallest pool bounds the grid.
+    A non-empty pool must hold at least k samples (metrics never extrapolate),
+    so the smallest one bounds the grid; an empty pool (a problem without
+    candidates, or a category of the problem column with no row) bounds
+    nothing: it scores 0 at every k (`metrics.metrics_table(problems=...)`).
     """
     if ks:
         return sorted({int(k) for k in ks})
-    if len(candidates) == 0:
+    sizes = candidates.groupby("problem", observed=True).size() if len(candidates) else None
+    if sizes is None or not (sizes > 0).any():
         raise UserError("There are no candidates, so there is no k to report.")
-    return log_grid(int(candidates.groupby("problem").size().min()))
+    return log_grid(int(sizes[sizes > 0].min()))
 
 
 def over(values: Iterable, run, name: str):

@@ -72,7 +72,7 @@ def test_pass_at_k_on_a_problems_dataset_and_on_a_candidates_table(capsys, sampl
                                "private_tests", "--max_tests", "4", "--time_limit", "3", "--out", out,
                                "--no_cache", "--no_progress", "--bootstrap", "200")
     assert code == 0, stderr
-    assert "pass@1" in stdout and "k=5,10,100 left out" in stdout
+    assert "pass@1" in stdout and "k=5 and above left out of the grid" in stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["problems"] == 4 and summary["candidates"] == 4
     judged = pd.read_parquet(out / "judgements.parquet")
@@ -94,6 +94,33 @@ def test_pass_at_k_on_a_problems_dataset_and_on_a_candidates_table(capsys, sampl
     p = summary["metrics"]["pass@k"]
     assert p["pass@1"]["value"] <= p["pass@2"]["value"] <= p["pass@3"]["value"]
     assert p["pass@1"]["ci_low"] <= p["pass@1"]["value"] <= p["pass@1"]["ci_high"]
+
+
+def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(capsys, train_rows, tmp_path):
+    a, b = (dict(r) for r in train_rows[:2])
+    a["solutions"] = {"language": [3, 3], "solution": [a["solutions"]["solution"][0], "print(0)\n"]}
+    a["generated_tests"] = {"input": a["private_tests"]["input"][:2], "output": a["private_tests"]["output"][:2]}
+    b["solutions"] = {"language": [], "solution": []}
+    src = tmp_path / "two.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in (a, b)))
+    out = tmp_path / "run"
+    code, stdout, stderr = run(capsys, "eval", "pass_at_k", "--dataset_name", src, "--max_tests", "3",
+                               "--time_limit", "3", "--out", out, "--no_cache", "--no_progress", "--bootstrap", "200")
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["problems"] == 2 and summary["problems_with_candidates"] == 1 and summary["candidates"] == 2
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
+    assert summary["test_sets"] == ["private", "generated"]  # the default: hidden tests, as DESIGN.md
+    assert "generated" in set(pd.read_parquet(out / "executions.parquet")["test_set"])
+    assert summary["short_pools"]["reasons"] == {"none generated": [b["name"]]}
+    assert (f"note: 1 of 2 problems had fewer candidates with code than k=1 (1 without any, counted as unsolved "
+            f"at every k): 1 with none generated (e.g. {b['name']!r}).") in stdout
+    assert "note: k=5 and above left out of the grid" in stdout
+    # k=2 was asked for: A has 2 samples, and B's empty pool is no reason to refuse it.
+    code, stdout, stderr = run(capsys, "eval", "pass_at_k", "--dataset_name", src, "--k", "2", "--max_tests", "3",
+                               "--time_limit", "3", "--no_cache", "--no_progress", "--bootstrap", "100")
+    assert code == 0, stderr
+    assert "pass@2   0.5000" in stdout
 
 
 @pytest.mark.parametrize("case, message", [

@@ -220,6 +220,38 @@ def test_solve_and_evaluate_set(chat_server, train_rows, tmp_path, capsys):
     assert again["metrics"] == summary["metrics"] and again["jobs_run"] == 0
 
 
+def test_a_problem_whose_every_call_failed_counts_as_unsolved(chat_server, train_rows, tmp_path, capsys):
+    # A statement too long for the model: every call for the second problem is refused (HTTP 400).
+    from chat_server import Status
+
+    a, b = [r for r in train_rows if r["name"] in QUICK[:2]]
+    chat_server.reply_for(statement_marker(a), wrap(a["solutions"]["solution"][0], "python_fence"),
+                          "```python\nprint('wrong')\n```")
+    too_long = Status(400, message="This model's maximum context length is 8192 tokens.")
+    chat_server.script(None, None, too_long, too_long)  # with one request at a time: A, A, B, B
+    run = tmp_path / "run"
+    assert gencode("gen", "solve_and_evaluate_set", "--dataset_name", subset(train_rows, QUICK[:2], tmp_path / "two.jsonl"),
+                   "--k", "2", "--out", run, "--concurrency", "1", "--max_retries", "0", *llm_args(chat_server),
+                   "--max_tests", "2", "--bootstrap", "100", "--no_progress") == 0
+    out, err = capsys.readouterr()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["problems"] == 2 and summary["problems_with_candidates"] == 1
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
+    assert summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(0.5)
+    assert summary["short_pools"]["reasons"] == {"LLM calls failed": [b["name"]]}
+    assert summary["failed_samples"] == 2
+    assert (f"note: 1 of 2 problems had fewer candidates with code than k=2 (1 without any, counted as unsolved at "
+            f"every k): 1 whose LLM calls failed (2 calls; {b['name']!r}: HTTP 400") in out
+    assert "maximum context length" in out
+    assert "2 samples failed" in err
+    # Scored again from the run folder: its generation errors keep the problem in the benchmark.
+    assert gencode("eval", "pass_at_k", "--dataset_name", run, "--problems", tmp_path / "two.jsonl", "--out",
+                   tmp_path / "again", "--max_tests", "2", "--bootstrap", "100", "--no_progress") == 0
+    again = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert again["problems"] == 2 and again["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
+    assert again["short_pools"]["reasons"] == {"LLM calls failed": [b["name"]]}
+
+
 def test_interrupted_run_resumes_without_asking_twice(chat_server, train_rows, tmp_path):
     for row in train_rows:
         if row["name"] in QUICK:
@@ -272,10 +304,10 @@ def test_solve_and_evaluate_set_from_a_file_of_candidates(train_rows, tmp_path, 
                    "--source", "file", "--candidates_file", brought, "--k", "2", "--out", run,
                    "--bootstrap", "100", "--no_progress") == 0
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["problems"] == 2 and summary["candidates"] == 4  # problems without candidates are left out
-    assert "2 of 4 problems got no candidate from the file source" in capsys.readouterr().err
-    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.5)
-    assert summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(1.0)
+    assert summary["problems"] == 4 and summary["candidates"] == 4  # problems without candidates count 0
+    assert "2 of 4 problems had fewer candidates with code than k=2 (2 without any" in capsys.readouterr().out
+    assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
+    assert summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(0.5)
 
 
 PHONE = "1060_A. Phone Numbers"

@@ -228,6 +228,47 @@ def test_score_candidates_pass_at_k_matches_the_judgements(few, pool, tmp_path):
         score_candidates(few, pool, test_sets=["generated"], progress=False)
 
 
+def test_a_problem_without_candidates_counts_as_unsolved_in_score_candidates(few, tmp_path):
+    a, b, c = few[:3]
+    cands = pd.DataFrame([
+        {"problem": a["name"], "candidate_id": "right", "language": "python3", "code": a["solutions"]["solution"][0]},
+        {"problem": a["name"], "candidate_id": "wrong", "language": "python3", "code": "print(0)"},
+    ])
+    scores = score_candidates([a, b], cands, n=1, bootstrap=200, trials=100, **FAST)
+    assert scores.summary["problems"] == 2 and scores.summary["problems_with_candidates"] == 1
+    assert scores.summary["ks"] == [1]  # the default grid cut at the smallest non-empty pool
+    assert scores.summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
+    assert scores.summary["metrics"]["n@k filtered"]["1@1"]["value"] == pytest.approx(0.25)
+    short = scores.summary["short_pools"]
+    assert short["problems"] == 1 and short["empty_pools"] == 1 and short["reasons"] == {"none generated": [b["name"]]}
+    overall = scores.metrics[(scores.metrics["problem"] == "ALL") & (scores.metrics["metric"] == "pass@k")]
+    assert overall["problems"].tolist() == [2] and overall["short_pools"].tolist() == [1]
+    report = scores.report()
+    assert "k=5 and above left out of the grid" in report
+    assert f"1 of 2 problems had fewer candidates with code than k=1 (1 without any, counted as unsolved at every k): " \
+           f"1 with none generated (e.g. {b['name']!r})." in report
+    # An empty pool is never "k exceeds the pool"; a non-empty one is, where k was asked for.
+    assert score_candidates([a, b], cands, ks=[2], n=1, bootstrap=100, trials=50, **FAST) \
+        .summary["metrics"]["pass@k"]["pass@2"]["value"] == pytest.approx(0.5)
+    with pytest.raises(UserError, match="k=3 is more than the 2 samples"):
+        score_candidates([a, b], cands, ks=[3], **FAST)
+
+    # Failed calls and a reply without code: the reasons; the empty program is never run.
+    empty = pd.DataFrame([{"problem": c["name"], "candidate_id": "llm-0000", "language": "python3", "code": ""}])
+    failed = [{"problem": b["name"], "candidate_id": "llm-0000", "error": "HTTP 400 after the client's retries: "
+                                                                        "context length exceeded."}]
+    scores = score_candidates([a, b, c], pd.concat([cands, empty]), failures=failed, n=1,
+                              bootstrap=100, trials=50, run_dir=tmp_path, **FAST)
+    assert scores.summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.5 / 3)
+    short = scores.summary["short_pools"]
+    assert short["reasons"] == {"LLM calls failed": [b["name"]], "extraction found no code": [c["name"]]}
+    assert short["failed_calls"] == 1 and short["no_code_candidates"] == 1
+    assert c["name"] not in set(scores.executions["problem"])
+    judged = scores.judgements.set_index("candidate_id")
+    assert not judged.loc["llm-0000", "correct"] and not judged.loc["llm-0000", "passes_public"]
+    assert "context length exceeded" in scores.report()
+
+
 def test_notebook_entry_point(few):
     import acodium
 
@@ -249,6 +290,24 @@ def test_notebook_entry_point(few):
         result.pass_at_k["pass@1"]
     with pytest.raises(UserError, match="no tests"):
         acodium.evaluate(codes, {n: {"input": [], "output": []} for n in codes}, progress=False)
+
+
+def test_the_notebook_entry_point_keeps_problems_without_candidates(few):
+    import acodium
+
+    a, b = few[:2]
+    tests = {r["name"]: {"input": r["public_tests"]["input"], "output": r["public_tests"]["output"]} for r in (a, b)}
+    result = acodium.evaluate({a["name"]: [a["solutions"]["solution"][0], "print(0)"], b["name"]: []}, tests,
+                              time_limit_s=3.0, progress=False)
+    assert result.pass_at_k == {"pass@1": pytest.approx(0.25)}  # k=10 and 100 cut at A's 2 samples
+    assert result.per_problem.set_index("problem")["n"].to_dict() == {a["name"]: 2, b["name"]: 0}
+    assert any("k=10 and above left out" in note for note in result.notes)
+    assert any("1 of 2 problems have no candidates" in note for note in result.notes)
+    # A candidate without code is not run, and is incorrect; a problem without candidates needs no tests.
+    result = acodium.evaluate({a["name"]: ["", a["solutions"]["solution"][0]], b["name"]: []},
+                              {a["name"]: tests[a["name"]]}, k=[1, 2], time_limit_s=3.0, progress=False)
+    assert result.pass_at_k == {"pass@1": pytest.approx(0.25), "pass@2": pytest.approx(0.5)}
+    assert dict(result.results[a["name"]])[0] == [] and set(result.executions["candidate_id"]) == {"1"}
 
 
 # --------------------------------------------------------------------------- a run folder that cannot lie

@@ -191,12 +191,13 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
              "with problem, candidate_id, language, code), or a problems dataset whose rows carry "
              "candidates in --path_to_solutions_column.")
 @option("split_name", "--split", default="train", show_default=True, help="Split of the problems dataset.")
-@option("evaluation_test_type", default="private_tests", show_default=True,
-        help="Tests that decide correctness: private_tests, generated_tests, mutated_tests, "
-             "public_tests, hidden_tests (private + generated, as DESIGN.md), or a comma list.")
+@option("evaluation_test_type", default="hidden_tests", show_default=True,
+        help="Tests that decide correctness: hidden_tests (private + generated: correct as DESIGN.md "
+             "defines it), private_tests, generated_tests, mutated_tests, public_tests, or a comma list.")
 @option("k", "--k_values", multiple=True,
-        help="k values, comma-separated or repeated [default: 1,5,10,100, keeping those every problem "
-             "has samples for].")
+        help="k values, comma-separated or repeated; one above the samples of a problem that has "
+             "candidates is refused [default: 1,5,10,100, cut at the fewest samples of a problem "
+             "that has any, with a note].")
 @option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("sample_rate", type=positive_fraction, default=None,
         help="Evaluate this fraction of the problems (seeded).")
@@ -227,8 +228,11 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     Correct means passing every test of --evaluation_test_type; n@k submits up
     to n of k samples among those passing the public tests (the AlphaCode
     filter, computed exactly), and by AlphaCode's clustering where the problems
-    carry mutated_tests. A k larger than the samples of some problem is
-    refused rather than extrapolated. Tests a reference check marked invalid
+    carry mutated_tests. A problem without candidates (no solutions in the
+    dataset, or generation calls that all failed) is unsolved: it counts 0
+    and stays in the mean, and a note says how many problems had fewer
+    candidates than k and why. A k larger than the samples of a problem
+    with candidates is refused rather than extrapolated. Tests a reference check marked invalid
     are skipped (give the dataset/ folder `gencode eval references` wrote).
     With --out (or a run folder as --dataset_name), executions are logged as
     they finish and an interrupted run resumes where it stopped.
@@ -253,7 +257,7 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
         problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, backend=backend,
         cache_dir=cache, workers=workers, time_limit_s=time_limit,
         max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
-        progress=not no_progress,
+        progress=not no_progress, failures=candidates.attrs.get("failures") or [],
     )
     summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name)
     click.echo(result.report())

@@ -246,7 +246,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         help="Tests that decide correctness (hidden = private + generated, as DESIGN.md).")
 @source_options(default_k=10)
 @option("k_values", default=None,
-        help="k values of pass@k and n@k, comma-separated [default: 1, 5, 10, 100, ... up to --k, and --k].")
+        help="k values of pass@k and n@k, comma-separated [default: 1, 5, 10, 100, ... up to --k, and --k, "
+             "cut at the fewest samples a problem got, with a note].")
 @option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
 @option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
@@ -259,7 +260,13 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, backend,
                            time_limit, max_tests, workers, full, bootstrap, out, no_progress, **opts):
-    """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals."""
+    """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
+
+    Every problem counts: one the source gave no candidate for (all its LLM
+    calls failed, say, for a statement longer than the context) is unsolved,
+    and a note says how many problems got fewer than k candidates with code,
+    and why.
+    """
     from ..evaluate import load_problem_set
     from ..generate import generate_candidates
     from .eval_ import _ints
@@ -273,23 +280,19 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     problems = load_problem_set(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                                 seed=opts["seed"])
     candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress)
-    if candidates.empty:
-        raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems.")
     failures = candidates.attrs.get("failures") or []
-    with_candidates = set(candidates["problem"])
-    if len(with_candidates) < len(problems):
-        click.echo(f"note: {len(problems) - len(with_candidates)} of {len(problems)} problems got no candidate "
-                   f"from the {opts['source']} source and are left out of the scores.", err=True)
-    if ks is None:  # 1, 5, 10, 100, ... and the number of samples itself, as far as every problem has them
-        fewest = int(candidates.groupby("problem").size().min())
-        ks = sorted({1, fewest} | {k for k in (5, 10, 100, 1000) if k <= fewest})
+    if candidates.empty:
+        why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
+        raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems{why}.")
+    grid = sorted({1, opts["k"]} | {k for k in (5, 10, 100, 1000) if k <= opts["k"]})
     from ..evaluate import score_candidates
 
+    # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
     result = score_candidates(
-        [row for row in problems if row["name"] in with_candidates], candidates, test_sets=sets, ks=ks, n=n,
-        run_dir=out, backend=backend, cache_dir=cache_dir() / "executions", workers=workers,
-        time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap,
-        seed=opts["seed"], progress=not no_progress,
+        problems, candidates, test_sets=sets, ks=ks, default_ks=grid, n=n, failures=failures,
+        samples_asked=opts["k"], run_dir=out, backend=backend, cache_dir=cache_dir() / "executions",
+        workers=workers, time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full,
+        bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
     )
     summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
                    source=opts["source"], strategy=opts["strategy"], samples_per_problem=opts["k"],
