@@ -90,7 +90,9 @@ def test_cpu_of_children_counts_in_either_accounting(each_accounting):
     r = run(be, "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        t = time.process_time()\n"
                 "        while time.process_time() - t < 1.0:\n            pass\n        os._exit(0)\n"
                 "for _ in range(3):\n    os.wait()\n")
-    assert r.status == Status.TIMEOUT and r.cpu_s >= 2.0
+    # (with a cgroup, the group's counter, which also holds the worker's few polls, decides
+    # the kill: the test's own CPU is then a hair under the limit)
+    assert r.status == Status.TIMEOUT and r.cpu_s >= 0.95 * 2.0
 
 
 def test_the_accounting_is_part_of_the_cache_key(each_accounting):
@@ -146,7 +148,7 @@ print("done")
 """
     r = run(backend, code)
     assert r.status == Status.TIMEOUT
-    assert r.cpu_s >= 2.0
+    assert r.cpu_s >= 0.95 * 2.0
 
 
 def test_cpu_of_children_is_reported_when_within_the_limit(backend):
@@ -204,7 +206,7 @@ for _ in range(4):
 """
     r = run(backend, code, limits=Limits(time_s=2.0, memory_bytes=256 << 20))
     assert r.status == Status.MEMORY_LIMIT
-    assert r.memory_bytes > 256 << 20
+    assert r.memory_bytes >= 256 << 20  # (a cgroup stops it at the limit: its peak is the limit)
 
 
 def test_a_compilation_stopped_at_its_time_limit_says_so():

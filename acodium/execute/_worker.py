@@ -678,7 +678,11 @@ def tree_usage(root):
         return proc_usage(root)
     cpu, rss = proc_usage(root)
     root = str(root)
-    for name in os.listdir("/proc"):
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # ENOMEM while the test fills the cgroup we share: its first process alone, this once
+        return cpu, rss
+    for name in names:
         if name.isdigit() and name != "1" and name != root:
             c, _ = proc_usage(name)
             cpu += c
@@ -691,7 +695,10 @@ def tmpfs_bytes():
     process maps. (Empty when a test starts: they are wiped after every test.)"""
     used = 0
     for top in (SCRATCH, "/dev/shm"):
-        st = os.statvfs(top)
+        try:
+            st = os.statvfs(top)
+        except OSError:
+            continue
         used += (st.f_blocks - st.f_bfree) * st.f_frsize
     return used
 
@@ -957,11 +964,18 @@ class SandboxCgroup:
     """
 
     def __init__(self, spec):
+        self.unlimited = b"-1" if spec["kind"] == "v1" else b"max"
         self.procs = list(spec["procs"])
         self.memory_max = spec["memory_max"]
         self.memory_usage = spec["memory_usage"]
         self.memsw_max = spec.get("memsw_max")
         self.oom_fd = spec["oom"]
+        self.cpu_fd = spec["cpu"]
+        self.cpu_scale = 1e-9 if spec["cpu_unit"] == "ns" else 1e-6
+        # The group's peak, where it can be reset before each test (v1; v2 from Linux 6.12).
+        self.peak_fd = spec.get("memory_peak") if spec.get("peak_resettable") else None
+        self.peak_reset = b"0" if spec["kind"] == "v1" else b"reset"
+        self.usage_before = 0
         self.fds = self.procs + [fd for fd in (self.memory_max, self.memory_usage, self.memsw_max, self.oom_fd,
                                                spec.get("cpu"), spec.get("memory_peak")) if fd is not None]
 
@@ -982,13 +996,64 @@ class SandboxCgroup:
     def prepare(self, memory_bytes):
         """Before the fork (the last test's processes gone, its files wiped): room for the
         test's limit beyond what we hold, no swap beyond it; the OOM count it starts from."""
-        limit = b"%d" % (int(os.pread(self.memory_usage, 64, 0)) + memory_bytes)
+        self.usage_before = int(os.pread(self.memory_usage, 64, 0))
+        limit = b"%d" % (self.usage_before + memory_bytes)
+        if self.peak_fd is not None:
+            os.pwrite(self.peak_fd, self.peak_reset, 0)
         if self.memsw_max is not None:  # v1 keeps memory <= memory+swap: widen, set, narrow
             os.pwrite(self.memsw_max, b"-1", 0)
         os.pwrite(self.memory_max, limit, 0)
         if self.memsw_max is not None:
             os.pwrite(self.memsw_max, limit, 0)
         return self.oom_kills()
+
+    def cpu_seconds(self):
+        """CPU of every process in the group (the worker's few polls included)."""
+        data = os.pread(self.cpu_fd, 4096, 0)
+        if self.cpu_scale == 1e-9:
+            return int(data) * 1e-9
+        for line in data.split(b"\n"):
+            if line.startswith(b"usage_usec "):
+                return int(line.split()[1]) * 1e-6
+        raise OSError("no usage_usec in the cgroup's cpu.stat")
+
+    def meter(self, pid):
+        """usage_of for wait_child that allocates nothing in the kernel while the test runs.
+
+        The worker shares the group: a test that has filled it with kernel memory (socket
+        buffers) still being freed as it dies would make any allocation of ours an OOM
+        kill, and with the test gone the victim would be the worker. So the files read
+        while it runs are opened (and their read buffers made) before it can fill anything.
+        """
+        stat_fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+        cpu0 = self.cpu_seconds()
+
+        def usage_of(_pid):
+            try:
+                fields = os.pread(stat_fd, 1024, 0).rsplit(b")", 1)[1].split()
+                rss = int(fields[21]) * PAGE
+            except (OSError, IndexError, ValueError):
+                rss = 0
+            try:
+                return self.cpu_seconds() - cpu0, rss
+            except (OSError, ValueError):
+                return 0.0, rss
+        usage_of(pid)
+        return usage_of, stat_fd
+
+    def test_peak(self):
+        """The most the group held during the test beyond what we held before it (None: unknown)."""
+        if self.peak_fd is None:
+            return None
+        return max(0, int(os.pread(self.peak_fd, 64, 0)) - self.usage_before)
+
+    def relax(self):
+        """Right after a test: no limit until the next one. The kernel may free a test's
+        memory late (socket buffers), and with no test left to take, an OOM kill in a
+        group still at its limit would take the worker."""
+        if self.memsw_max is not None:  # memory <= memory+swap: widen that first
+            os.pwrite(self.memsw_max, self.unlimited, 0)
+        os.pwrite(self.memory_max, self.unlimited, 0)
 
 
 def close_fds_except(*keep):
@@ -1067,11 +1132,20 @@ def run_test(h, header, blobs):
                 pass
         os._exit(127)
     os.close(ready_w)
+    meter, stat_fd = CGROUP_FILES.meter(pid) if CGROUP_FILES is not None else (tree_usage, None)
     try:
         time_s = limits["time_s"]
         status, usage, wall, reason, peak = wait_child(
-            pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), tree_usage)
+            pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), meter)
     finally:
+        if stat_fd is not None:
+            os.close(stat_fd)
+        if CGROUP_FILES is not None:  # (only in the sandbox, where kill(-1) is the test's processes)
+            try:
+                os.kill(-1, signal.SIGKILL)  # no process of the test outlives its limit
+            except ProcessLookupError:
+                pass
+            CGROUP_FILES.relax()
         # (Not before: written while the test runs, these pages would be copied.)
         if python:
             leave_python_test(saved)
@@ -1094,6 +1168,11 @@ def run_test(h, header, blobs):
     out_of_memory = False
     if CGROUP_FILES is not None:
         out_of_memory = CGROUP_FILES.oom_kills() > oom0
+        charged = CGROUP_FILES.test_peak()
+        if charged is not None:
+            memory = max(memory, charged)
+        elif out_of_memory:  # this kernel keeps no peak we can reset: it reached its limit at least
+            memory = max(memory, limits["memory_bytes"])
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     last_err_line = last_line_of(err_fd, stderr_size)
