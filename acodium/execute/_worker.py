@@ -1026,7 +1026,7 @@ class SandboxCgroup:
         while it runs are opened (and their read buffers made) before it can fill anything.
         """
         stat_fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-        cpu0 = self.cpu_seconds()
+        cpu0 = self.cpu_seconds() - own_cpu()
 
         def usage_of(_pid):
             try:
@@ -1034,8 +1034,8 @@ class SandboxCgroup:
                 rss = int(fields[21]) * PAGE
             except (OSError, IndexError, ValueError):
                 rss = 0
-            try:
-                return self.cpu_seconds() - cpu0, rss
+            try:  # the group's CPU but ours (these polls): the test's
+                return self.cpu_seconds() - own_cpu() - cpu0, rss
             except (OSError, ValueError):
                 return 0.0, rss
         usage_of(pid)
@@ -1063,6 +1063,12 @@ def close_fds_except(*keep):
         os.closerange(low, fd)
         low = fd + 1
     os.closerange(low, 1 << 16)
+
+
+def own_cpu():
+    """The worker's own CPU seconds (its polls), without its reaped children's."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def volunteer_for_oom():
