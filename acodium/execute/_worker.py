@@ -178,24 +178,28 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
 
 
-def seccomp_filter(machine, uncounted_memory):
-    """The classic-BPF program every test runs under, or None on an unknown machine.
+def seccomp_filter(machine, part):
+    """A classic-BPF program tests run under, or None on an unknown machine.
 
-    It refuses (EPERM) what would let a test reach beyond its own processes: tracing
-    or reading another process (ptrace, process_vm_readv/writev, pidfd_getfd, kcmp,
-    process_madvise, move_pages), changing another process's limits, priority or
+    Part "reach" refuses (EPERM) what would let a test reach beyond its own processes:
+    tracing or reading another process (ptrace, process_vm_readv/writev, pidfd_getfd,
+    kcmp, process_madvise, move_pages), changing another process's limits, priority or
     scheduling (prlimit64, setpriority, sched_set*: allowed on the caller only), and
     kernel surfaces a contest program never needs (bpf, perf, userfaultfd, keys,
-    io_uring, mounts, namespaces). With `uncounted_memory` (no cgroup to count it),
-    also what makes memory that no process maps (memfd_create, System V shared memory
-    and message queues, sockets, whose buffers hold hundreds of MiB with a few fds):
-    it escapes RLIMIT_AS and the resident set. A system call of another ABI (i386,
-    x32) kills the process.
+    io_uring, mounts, namespaces). The worker installs it on itself at start (it needs
+    none of these), so every test inherits it: attaching a filter costs ~0.35 ms (its
+    JIT), a fork nothing. Part "memory", for tests only and only where no cgroup counts
+    it, refuses what makes memory that no process maps (memfd_create, System V shared
+    memory and message queues, sockets, whose buffers hold hundreds of MiB with a few
+    fds): it escapes RLIMIT_AS and the resident set. A system call of another ABI
+    (i386, x32) kills the process.
     """
     if machine not in SYSCALLS:
         return None
     arch, refused, self_only, setpriority, unmapped = SYSCALLS[machine]
-    refused = sorted(refused.values()) + (sorted(unmapped.values()) if uncounted_memory else [])
+    if part == "memory":
+        refused, self_only, setpriority = unmapped, {}, None
+    refused = sorted(refused.values())
     LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06
     ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000
     code = []  # (op, jump-if-true label, jump-if-false label, k)
@@ -206,7 +210,8 @@ def seccomp_filter(machine, uncounted_memory):
         code.append((JGE, "kill", None, 0x40000000))      # the x32 ABI
     code += [(JEQ, "deny", None, nr) for nr in refused]
     code += [(JEQ, "arg0", None, nr) for nr in sorted(self_only.values())]
-    code.append((JEQ, "priority", None, setpriority))
+    if setpriority is not None:
+        code.append((JEQ, "priority", None, setpriority))
     code.append((RET, None, None, ALLOW))
     labels = {"priority": len(code)}
     code.append((LD, None, None, 24))                     # args[1] (who), low half
@@ -605,8 +610,6 @@ def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S):
                 resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
-            if SECCOMP is not None:  # the source is candidate code: so is what it makes g++ do
-                enter_seccomp(SECCOMP[0])
             env = dict(os.environ, TMPDIR=build)
             os.execve(cmd[0], cmd, env)
         finally:
@@ -1018,28 +1021,32 @@ class SandboxCgroup:
         raise OSError("no usage_usec in the cgroup's cpu.stat")
 
     def meter(self, pid):
-        """usage_of for wait_child that allocates nothing in the kernel while the test runs.
+        """usage_of for wait_child, and what to close after: CPU from the group's counter
+        (files open from before the test), the resident set from the test's /proc stat.
 
         The worker shares the group: a test that has filled it with kernel memory (socket
-        buffers) still being freed as it dies would make any allocation of ours an OOM
-        kill, and with the test gone the victim would be the worker. So the files read
-        while it runs are opened (and their read buffers made) before it can fill anything.
+        buffers) still being freed as it dies would make an allocation of ours an OOM kill
+        with no test left to take. So nothing is opened while it runs but its stat file,
+        at the first poll (a test done sooner costs nothing), when the test, still alive,
+        is the one the OOM killer takes; a failure there only skips that reading.
         """
-        stat_fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
         cpu0 = self.cpu_seconds() - own_cpu()
+        opened = []
 
         def usage_of(_pid):
+            rss = 0
             try:
-                fields = os.pread(stat_fd, 1024, 0).rsplit(b")", 1)[1].split()
+                if not opened:
+                    opened.append(os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC))
+                fields = os.pread(opened[0], 1024, 0).rsplit(b")", 1)[1].split()
                 rss = int(fields[21]) * PAGE
             except (OSError, IndexError, ValueError):
-                rss = 0
+                pass
             try:  # the group's CPU but ours (these polls): the test's
                 return self.cpu_seconds() - own_cpu() - cpu0, rss
             except (OSError, ValueError):
                 return 0.0, rss
-        usage_of(pid)
-        return usage_of, stat_fd
+        return usage_of, opened
 
     def test_peak(self):
         """The most the group held during the test beyond what we held before it (None: unknown)."""
@@ -1121,8 +1128,8 @@ def run_test(h, header, blobs):
             close_fds_except(loaded.binary_fd, ready_w)
             for what, value in plan:
                 resource.setrlimit(what, value)
-            if SECCOMP is not None:
-                enter_seccomp(SECCOMP[0])
+            if MEMORY_FILTER is not None:  # (the "reach" filter is the worker's own: inherited)
+                enter_seccomp(MEMORY_FILTER[0])
             os.write(ready_w, b"1")
             os.close(ready_w)
             if python:
@@ -1138,14 +1145,14 @@ def run_test(h, header, blobs):
                 pass
         os._exit(127)
     os.close(ready_w)
-    meter, stat_fd = CGROUP_FILES.meter(pid) if CGROUP_FILES is not None else (tree_usage, None)
+    meter, opened = CGROUP_FILES.meter(pid) if CGROUP_FILES is not None else (tree_usage, [])
     try:
         time_s = limits["time_s"]
         status, usage, wall, reason, peak = wait_child(
             pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), meter)
     finally:
-        if stat_fd is not None:
-            os.close(stat_fd)
+        for fd in opened:
+            os.close(fd)
         if CGROUP_FILES is not None:  # (only in the sandbox, where kill(-1) is the test's processes)
             try:
                 os.kill(-1, signal.SIGKILL)  # no process of the test outlives its limit
@@ -1220,13 +1227,14 @@ def ensure_big_stack():
         os.execv(sys.executable, [sys.executable] + sys.orig_argv[1:])
 
 
-SECCOMP = None  # (program, instructions) of the tests' filter, built once in main()
+SECCOMP = None  # (program, instructions) of the "reach" filter, on the worker itself from start
+MEMORY_FILTER = None  # the "memory" filter each test adds where no cgroup counts memory
 CGROUP_FILES = None  # SandboxCgroup, where the host made one
 STATE = None  # own_state() as it must stay
 
 
 def main():
-    global TEST_STREAMS, SECCOMP, CGROUP_FILES, STATE
+    global TEST_STREAMS, SECCOMP, MEMORY_FILTER, CGROUP_FILES, STATE
     ensure_big_stack()
     # The control channel: two pipe fds only this process holds (close-on-exec, and
     # closed in every test); our stdio is /dev/null, so nothing else holds it either.
@@ -1259,10 +1267,14 @@ def main():
         except OSError as e:  # a v2 kernel before 5.16 checks the writer, not the opener
             cgroup_error = f"the sandbox could not join its cgroup ({e})"
             CGROUP_FILES = None  # the host hears it in our hello and decides
-    SECCOMP = seccomp_filter(os.uname().machine, uncounted_memory=CGROUP_FILES is None)
+    SECCOMP = seccomp_filter(os.uname().machine, "reach")
+    if CGROUP_FILES is None:
+        MEMORY_FILTER = seccomp_filter(os.uname().machine, "memory")
     if SECCOMP is None and SANDBOXED:
         send(rep, {"ok": False, "error": f"no seccomp filter for this machine ({os.uname().machine})"})
         return
+    if SECCOMP is not None:
+        enter_seccomp(SECCOMP[0])  # ours from now on, and every test's and compiler's after us
     os.chdir(SCRATCH)
     TEST_STREAMS = make_test_streams()
     settle()
