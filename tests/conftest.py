@@ -15,10 +15,13 @@ UNSOLVED_SAMPLE = SHARED_DATA / "code_contests_unsolved_sample.jsonl"
 
 
 def _require(path: Path) -> Path:
+    """The sample's path; a test that needs it skips with the reason where it is absent
+    (a clone on its own), except in CI (`CI=true`), where it must be there."""
     if not path.exists():
-        raise FileNotFoundError(
-            f"The real CodeContests sample is expected at {path} (set ACODIUM_SHARED_DATA)."
-        )
+        message = f"The real CodeContests sample is expected at {path} (set ACODIUM_SHARED_DATA)."
+        if os.environ.get("CI") == "true":
+            raise FileNotFoundError(message)
+        pytest.skip(f"no real CodeContests sample: {message}")
     return path
 
 
