@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"           error   {run.error}")
     rows = headline(result)
     if rows:
-        print("\nHeadline (share of problems solved, 95% bootstrap CI over problems):")
+        print("\nHeadline (share of problems solved, 95% interval over problems, see docs/metrics.md):")
         for label, value, lo, hi in rows:
             print(f"  {label:28s} {value:6.1%}  [{lo:6.1%}, {hi:6.1%}]")
     if result.failed:
