@@ -427,3 +427,81 @@ def test_a_reply_announcing_more_than_it_may_hold_is_never_read():
     with pytest.raises(WorkerLost, match="announced a reply part"):
         _read_frame(exact)
     assert pos[0] < 200  # nothing of the announced terabyte was asked for
+
+
+IGNORED_CHILDREN = """
+import os, signal, time
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps them: no rusage ever shows their CPU
+for wave in range({waves}):
+    for _ in range(2):
+        if os.fork() == 0:
+            t = time.process_time()
+            while time.process_time() - t < {each}:
+                pass
+            os._exit(0)
+    time.sleep({each} + 0.2)
+print(input())
+"""
+
+
+def test_cpu_of_children_the_kernel_reaps_is_counted(each_accounting):
+    """Children of a parent that ignores SIGCHLD are reaped by the kernel and reach no
+    rusage: their CPU counts all the same, in the figure and against the limit."""
+    _, be = each_accounting
+    within = run(be, IGNORED_CHILDREN.format(waves=1, each=0.3), "x", limits=Limits(time_s=1.0))
+    assert within.status == Status.OK and within.cpu_s >= 0.55, (within.status, within.cpu_s)
+    over = run(be, IGNORED_CHILDREN.format(waves=4, each=0.4), "x", limits=Limits(time_s=1.0))
+    assert over.status == Status.TIMEOUT and over.cpu_s >= 0.95, (over.status, over.cpu_s)
+
+
+def test_stdin_cannot_hold_anything_and_pipes_keep_their_size(each_accounting):
+    """The test's stdin is read-only (it could otherwise store memory in the input's file);
+    without a cgroup, pipes cannot be enlarged to 1 MiB each either."""
+    mode, be = each_accounting
+    code = ("import fcntl, os\ntry:\n    os.write(0, b'x')\n    print('stdin writable')\nexcept OSError:\n"
+            "    print('stdin read-only')\nr, w = os.pipe()\ntry:\n    fcntl.fcntl(w, 1031, 1 << 20)\n"
+            "    print('pipe enlarged')\nexcept OSError:\n    print('pipe kept')\nprint(input())")
+    r = run(be, code, "x")
+    assert r.stdout.split() == ["stdin", "read-only", "pipe", "enlarged" if mode == "cgroup" else "kept", "x"], r.stderr
+
+
+def test_a_tree_too_deep_to_walk_is_removed_and_the_next_test_is_clean(backend):
+    code = ("import os\nos.chdir('/tmp')\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\n"
+            "print('deep')")
+    r = run(backend, code)
+    assert r.stdout == "deep\n", r.stderr[-300:]
+    after = run(backend, "import os\nprint(os.listdir('/tmp'))")
+    assert after.stdout == "[]\n"
+
+
+def test_a_program_that_no_longer_compiles_gets_that_verdict_not_an_exception():
+    """A worker is replaced mid-job and the program, reloaded, fails to compile (its code
+    may look at the clock): the tests left get COMPILE_ERROR; nothing raises."""
+    from acodium.execute import Job
+    from acodium.execute.local import Worker
+
+    be = LocalBackend(workers=1, cgroups=False)
+    real_load, real_request = be._load, Worker.request
+    loads = []
+
+    def load(worker, program):
+        loads.append(program.hash)
+        return real_load(worker, program) if len(loads) == 1 else {"compile_error": True, "stderr": "now it fails"}
+    asked = []
+
+    def request(self, header, blobs, timeout, max_blob=1 << 20):
+        if header.get("op") == "run":
+            asked.append(1)
+            if len(asked) == 2:  # the second test: the worker says it was altered
+                return {"retry": True, "seq": self._seq}, []
+        return real_request(self, header, blobs, timeout, max_blob)
+    be._load = load
+    try:
+        Worker.request = request
+        results = be.run(Job(Program("python3", "print(input())"), ["a", "b", "c"], ["a", "b", "c"], LIMITS))
+    finally:
+        Worker.request = real_request
+        be.close()
+    assert [(r.status, r.passed) for r in results] == [
+        (Status.OK, True), (Status.COMPILE_ERROR, False), (Status.COMPILE_ERROR, False)]
+    assert "now it fails" in results[1].stderr

@@ -141,7 +141,8 @@ def reseed():
 
 # (audit arch, syscalls refused outright, syscalls allowed only on the caller itself
 # (argument 0 is a pid that must be 0), setpriority, syscalls that make memory no
-# process maps (refused unless a cgroup counts it)), per machine.
+# process maps (refused unless a cgroup counts it), fcntl (whose F_SETPIPE_SZ is refused
+# with them: 1 MiB pipes)), per machine.
 SYSCALLS = {
     "x86_64": (0xC000003E, {
         "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_getfd": 438,
@@ -153,7 +154,7 @@ SYSCALLS = {
         "memfd_secret": 447},
         {"prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
          "sched_setparam": 142, "sched_setattr": 314}, 141,
-        {"memfd_create": 319, "shmget": 29, "msgget": 68, "socket": 41, "socketpair": 53}),
+        {"memfd_create": 319, "shmget": 29, "msgget": 68, "socket": 41, "socketpair": 53}, 72),
     "aarch64": (0xC00000B7, {
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438,
         "kcmp": 272, "process_madvise": 440, "migrate_pages": 238, "move_pages": 239,
@@ -164,7 +165,7 @@ SYSCALLS = {
         "memfd_secret": 447},
         {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
          "sched_setparam": 118, "sched_setattr": 274}, 140,
-        {"memfd_create": 279, "shmget": 194, "msgget": 186, "socket": 198, "socketpair": 199}),
+        {"memfd_create": 279, "shmget": 194, "msgget": 186, "socket": 198, "socketpair": 199}, 25),
 }
 EPERM = 1
 
@@ -196,9 +197,10 @@ def seccomp_filter(machine, part):
     """
     if machine not in SYSCALLS:
         return None
-    arch, refused, self_only, setpriority, unmapped = SYSCALLS[machine]
+    arch, refused, self_only, setpriority, unmapped, fcntl_nr = SYSCALLS[machine]
+    pipe_size = None
     if part == "memory":
-        refused, self_only, setpriority = unmapped, {}, None
+        refused, self_only, setpriority, pipe_size = unmapped, {}, None, fcntl_nr
     refused = sorted(refused.values())
     LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06
     ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000
@@ -212,8 +214,13 @@ def seccomp_filter(machine, part):
     code += [(JEQ, "arg0", None, nr) for nr in sorted(self_only.values())]
     if setpriority is not None:
         code.append((JEQ, "priority", None, setpriority))
+    if pipe_size is not None:
+        code.append((JEQ, "fcntl", None, pipe_size))
     code.append((RET, None, None, ALLOW))
-    labels = {"priority": len(code)}
+    labels = {"fcntl": len(code)}
+    code.append((LD, None, None, 24))                     # args[1] (cmd), low half
+    code.append((JEQ, "deny", "allow", 1031))             # F_SETPIPE_SZ
+    labels["priority"] = len(code)
     code.append((LD, None, None, 24))                     # args[1] (who), low half
     code.append((JEQ, None, "deny", 0))
     labels["arg0"] = len(code)
@@ -396,6 +403,13 @@ def force_remove(path):
         os.unlink(path)
 
 
+def remove_with_rm(path):
+    """rm -rf, which walks by directory fds: any depth, any path length. (What it cannot
+    remove either leaves the worker dirty: it is then replaced.)"""
+    pid = os.posix_spawn("/usr/bin/rm", ["rm", "-rf", "--", path], {"PATH": "/usr/bin:/bin"})
+    os.waitpid(pid, 0)
+
+
 def wipe_scratch():
     """Remove whatever the last test left in the writable places; False if something resists."""
     dirs = [SCRATCH] + (["/dev/shm", "/dev/mqueue"] if SANDBOXED else [])
@@ -404,7 +418,10 @@ def wipe_scratch():
         for top in dirs:
             entries = os.listdir(top)
             for name in entries:
-                force_remove(os.path.join(top, name))
+                try:
+                    force_remove(os.path.join(top, name))
+                except (OSError, RecursionError):  # too deep a tree for us (paths past PATH_MAX too)
+                    remove_with_rm(os.path.join(top, name))
             clean = clean and not (entries and os.listdir(top))
         return clean and (not SANDBOXED or not ipc_in_use() or clean_ipc())
     except Exception:  # noqa: BLE001 - e.g. too deep a tree: a fresh sandbox will do
@@ -670,27 +687,57 @@ def proc_usage(pid):
         return 0.0, 0
 
 
-def tree_usage(root):
-    """(cpu seconds, resident bytes) summed over every process of the test.
-
-    In the sandbox that is every process but ours (we are init of the PID namespace):
-    children that burn CPU while their parent waits count, as do orphans. On the host
-    (unsandboxed, already without isolation) only the test's first process is read.
-    """
-    if not SANDBOXED:
-        return proc_usage(root)
-    cpu, rss = proc_usage(root)
-    root = str(root)
+def own_stat_cpu(pid):
+    """A process's own CPU seconds (not its children's), from /proc; None if it is gone."""
     try:
-        names = os.listdir("/proc")
-    except OSError:  # ENOMEM while the test fills the cgroup we share: its first process alone, this once
-        return cpu, rss
-    for name in names:
-        if name.isdigit() and name != "1" and name != root:
-            c, _ = proc_usage(name)
-            cpu += c
-            rss += private_bytes(name)
-    return cpu, rss + tmpfs_bytes()
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class TreeUsage:
+    """usage_of for wait_child where no cgroup counts: (cpu, memory) of the test's tree.
+
+    In the sandbox every process but ours is the test's (we are init of the PID
+    namespace). CPU is each process's own time, kept after it exits: a child reaped by
+    the kernel (its parent ignores SIGCHLD) never reaches anyone's rusage, so what a
+    process was last seen to have used is added for good when it disappears (what one
+    used between two polls, 5 ms apart, before it ended is missed). Memory is the first
+    process's resident set, the private memory of the others, the files in /tmp and
+    /dev/shm and the test's own stdout/stderr files. On the host (unsandboxed, already
+    without isolation) only the test's first process is read.
+    """
+
+    def __init__(self, files=()):
+        self.files = files
+        self.seen = {}  # pid -> its own CPU when last seen
+        self.gone = 0.0  # CPU of the processes seen that have ended
+
+    def __call__(self, root):
+        if not SANDBOXED:
+            return proc_usage(root)
+        _, rss = proc_usage(root)
+        try:
+            names = [n for n in os.listdir("/proc") if n.isdigit() and n != "1"]
+        except OSError:  # ENOMEM: this reading only
+            names = [str(root)]
+        now = {}
+        for name in names:
+            cpu = own_stat_cpu(name)
+            if cpu is not None:
+                now[name] = cpu
+                if name != str(root):
+                    rss += private_bytes(name)
+        self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
+        self.seen = now
+        for fd in self.files:
+            try:
+                rss += os.fstat(fd).st_size
+            except OSError:
+                pass
+        return self.gone + sum(now.values()), rss + tmpfs_bytes()
 
 
 def tmpfs_bytes():
@@ -1098,8 +1145,9 @@ def run_test(h, header, blobs):
             oom0 = CGROUP_FILES.prepare(limits["memory_bytes"])
         except OSError as e:  # e.g. EBUSY: something of an earlier test is still charged
             return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
-    in_fd = blobs[0][0]
-    os.lseek(in_fd, 0, os.SEEK_SET)
+    # The test's stdin: the input's memfd opened again read-only (a test must not be
+    # able to store anything in it).
+    in_fd = os.open(f"/proc/self/fd/{blobs[0][0]}", os.O_RDONLY | os.O_CLOEXEC)
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
     plan = test_limits(limits, loaded.language)
@@ -1145,7 +1193,8 @@ def run_test(h, header, blobs):
                 pass
         os._exit(127)
     os.close(ready_w)
-    meter, opened = CGROUP_FILES.meter(pid) if CGROUP_FILES is not None else (tree_usage, [])
+    os.close(in_fd)
+    meter, opened = CGROUP_FILES.meter(pid) if CGROUP_FILES is not None else (TreeUsage((out_fd, err_fd)), [])
     try:
         time_s = limits["time_s"]
         status, usage, wall, reason, peak = wait_child(
@@ -1153,6 +1202,7 @@ def run_test(h, header, blobs):
     finally:
         for fd in opened:
             os.close(fd)
+        opened.clear()
         if CGROUP_FILES is not None:  # (only in the sandbox, where kill(-1) is the test's processes)
             try:
                 os.kill(-1, signal.SIGKILL)  # no process of the test outlives its limit
@@ -1175,8 +1225,9 @@ def run_test(h, header, blobs):
     stdout, stdout_size = head_part(out_fd, out_limit)
     stderr, stderr_size = tail_part(err_fd, STDERR_TAIL)
     clean = wipe_scratch() and clean
-    # Every process of the test was reaped by it or by us: their CPU is all here.
-    cpu = usage.ru_utime + usage.ru_stime + orphans_cpu
+    # What the test's processes reaped, and we reaped, is here; children the kernel reaped
+    # (their parent ignored SIGCHLD) only in what the meter saw, or the cgroup counted.
+    cpu = max(usage.ru_utime + usage.ru_stime + orphans_cpu, meter(pid)[0])
     memory = max(usage.ru_maxrss * 1024, orphans_rss, peak)
     out_of_memory = False
     if CGROUP_FILES is not None:

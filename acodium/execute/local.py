@@ -564,15 +564,7 @@ class LocalBackend(Backend):
                 held[0] = self._replace(held[0])
                 loaded = {"error": f"sandbox error while loading the program: {e}"}
         if not loaded.get("ok"):
-            status = Status.COMPILE_ERROR if loaded.get("compile_error") else Status.SANDBOX_ERROR
-            for i in range(len(job.inputs)):
-                results.append(ExecutionResult(
-                    status=status, passed=False if job.expected is not None else None,
-                    stderr=str(loaded.get("stderr", loaded.get("error", "")))[-8192:],
-                    program_hash=program.hash))
-                if job.stop_on_first_failure:
-                    break
-            return results
+            return self._not_loaded(program, loaded, job, len(job.inputs))
         wall_s = self.wall_factor * limits.time_s + 1.0
         hard_wall_s = max(wall_s, HARD_WALL_FACTOR * limits.time_s + 1.0)
         header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s, "hard_wall_s": hard_wall_s,
@@ -584,29 +576,47 @@ class LocalBackend(Backend):
                 stdin = [text.encode("utf-8", "surrogatepass")]
                 reply, blobs = held[0].request(header, stdin, wait, most)
                 if reply.get("retry"):  # the worker found itself altered before forking: the test never ran
-                    held[0] = self._fresh(held[0], program)
+                    loaded = self._fresh(held, program)
+                    if not loaded.get("ok"):
+                        return results + self._not_loaded(program, loaded, job, len(job.inputs) - i)
                     reply, blobs = held[0].request(header, stdin, wait, most)
                 result = self._result(program, reply, blobs)
                 if reply.get("restart"):  # the worker could not clean up after this test
-                    held[0] = self._fresh(held[0], program)
+                    loaded = self._fresh(held, program)
             except WorkerLost as e:
                 result = ExecutionResult(status=Status.SANDBOX_ERROR, passed=None,
                                          stderr=f"sandbox error: {e}", program_hash=program.hash)
-                held[0] = self._fresh(held[0], program)
+                loaded = self._fresh(held, program)
             if job.expected is not None:
                 result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
             results.append(result)
             if job.stop_on_first_failure and not (
                     result.passed if job.expected is not None else result.status == Status.OK):
                 break
+            if not loaded.get("ok"):  # the program no longer loads: its remaining tests say why
+                return results + self._not_loaded(program, loaded, job, len(job.inputs) - i - 1)
         return results
 
-    def _fresh(self, worker: Worker, program: Program) -> Worker:
-        """Replace a lost or dirty worker and give the new one the current program."""
-        worker = self._replace(worker)
-        if self._load(worker, program).get("ok") is not True:
-            raise RuntimeError("a fresh worker failed to load a program that loaded before")
-        return worker
+    def _fresh(self, held: list[Worker], program: Program) -> dict:
+        """Replace a lost or dirty worker (held[0]) and give the new one the current program:
+        the load's reply. A program can compile once and not the next time (its code may
+        look at the clock): that is its result for the tests left, never an exception."""
+        held[0] = self._replace(held[0])
+        try:
+            return self._load(held[0], program)
+        except WorkerLost as e:
+            held[0] = self._replace(held[0])
+            return {"error": f"sandbox error while loading the program again: {e}"}
+
+    @staticmethod
+    def _not_loaded(program: Program, loaded: dict, job: Job, count: int) -> list[ExecutionResult]:
+        """Results for `count` tests of a program that could not be loaded (one if the job
+        stops at its first failure)."""
+        status = Status.COMPILE_ERROR if loaded.get("compile_error") else Status.SANDBOX_ERROR
+        result = dict(status=status, passed=False if job.expected is not None and status == Status.COMPILE_ERROR
+                      else None, stderr=str(loaded.get("stderr", loaded.get("error", "")))[-8192:],
+                      program_hash=program.hash)
+        return [ExecutionResult(**result) for _ in range(min(count, 1) if job.stop_on_first_failure else count)]
 
     @staticmethod
     def _result(program: Program, reply: dict, blobs: list[bytes]) -> ExecutionResult:
