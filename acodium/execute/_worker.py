@@ -470,11 +470,6 @@ def clean_ipc():
     return clean
 
 
-def other_pids():
-    me = os.getpid()
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
-
-
 def others_alive():
     """In the sandbox: does any process other than us (its init) exist, zombies too?
 
@@ -674,27 +669,28 @@ def compile_limit_hit(status, reason, stderr):
     return None
 
 
+def parse_stat(data):
+    """(own cpu seconds, waited-for children's cpu seconds, resident bytes) from the
+    contents of /proc/PID/stat; ValueError or IndexError if it is not one."""
+    fields = data.rsplit(b")", 1)[1].split()
+    return ((int(fields[11]) + int(fields[12])) / TICKS, (int(fields[13]) + int(fields[14])) / TICKS,
+            int(fields[21]) * PAGE)
+
+
+def read_stat(pid):
+    """parse_stat of a process, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return parse_stat(fh.read())
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def proc_usage(pid):
     """(cpu seconds, resident bytes) of a process, its waited-for descendants' CPU
     included, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / TICKS
-        rss = int(fields[21]) * PAGE
-        return cpu, rss
-    except (OSError, IndexError, ValueError):
-        return 0.0, 0
-
-
-def own_stat_cpu(pid):
-    """A process's own CPU seconds (not its children's), from /proc; None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-    except (OSError, IndexError, ValueError):
-        return None
+    stat = read_stat(pid)
+    return (stat[0] + stat[1], stat[2]) if stat is not None else (0.0, 0)
 
 
 class TreeUsage:
@@ -718,18 +714,17 @@ class TreeUsage:
     def __call__(self, root):
         if not SANDBOXED:
             return proc_usage(root)
-        _, rss = proc_usage(root)
+        root, rss = str(root), 0
         try:
             names = [n for n in os.listdir("/proc") if n.isdigit() and n != "1"]
         except OSError:  # ENOMEM: this reading only
-            names = [str(root)]
+            names = [root]
         now = {}
         for name in names:
-            cpu = own_stat_cpu(name)
-            if cpu is not None:
-                now[name] = cpu
-                if name != str(root):
-                    rss += private_bytes(name)
+            stat = read_stat(name)
+            if stat is not None:
+                now[name] = stat[0]
+                rss += stat[2] if name == root else private_bytes(name)
         self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
         self.seen = now
         for fd in self.files:
@@ -1085,8 +1080,7 @@ class SandboxCgroup:
             try:
                 if not opened:
                     opened.append(os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC))
-                fields = os.pread(opened[0], 1024, 0).rsplit(b")", 1)[1].split()
-                rss = int(fields[21]) * PAGE
+                rss = parse_stat(os.pread(opened[0], 1024, 0))[2]
             except (OSError, IndexError, ValueError):
                 pass
             try:  # the group's CPU but ours (these polls): the test's
