@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .errors import UserError
-from .execute.types import LANGUAGE_IDS, LANGUAGE_NAMES
+from .languages import LANGUAGE_ENUM_NAMES, LANGUAGE_IDS, LANGUAGE_NAMES, LANGUAGE_OF_SUFFIX, language_id
 
 if TYPE_CHECKING:  # `datasets` takes a second to import: only when loading.
     import datasets
@@ -46,12 +46,15 @@ DIFFICULTY_NAMES = [
     "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q",
     "R", "S", "T", "U", "V",
 ]
-LANGUAGE_ENUM_NAMES = ["UNKNOWN_LANGUAGE", "PYTHON", "CPP", "PYTHON3", "JAVA"]
 
+# The test sets, one vocabulary for every stage. The dataset's own three; `mutated`,
+# inputs acodium derives from the public ones (with outputs where the references
+# agree); `ai`, inputs a model wrote. Correctness is decided on the hidden sets only;
+# clustering may use only what a contestant could see or make.
 TEST_KINDS = ("public", "private", "generated")
-# Spellings accepted for a language, besides acodium's own names (LANGUAGE_NAMES).
-_LANGUAGE_ALIASES = {"py2": 1, "c++": 2, "cxx": 2, "py3": 3}
-_SOLUTION_SUFFIXES = {".py": 3, ".cpp": 2, ".java": 4}
+TEST_SETS = ("public", "private", "generated", "mutated", "ai")
+HIDDEN_TEST_SETS = ("private", "generated")
+CLUSTERING_TEST_SETS = ("mutated", "ai")
 
 # Columns, in the hub's order. Only these two must be present in a source;
 # the others default to "empty / unknown" when a source lacks them.
@@ -101,28 +104,40 @@ def features() -> "datasets.Features":
 # --------------------------------------------------------------------------- names
 
 
-def language_id(language: str | int) -> int:
-    """The dataset's language id for a name (python3, cpp, java, python2, PYTHON3, 3...)."""
-    if isinstance(language, bool):
-        raise UserError(f"{language!r} is not a language.")
-    if isinstance(language, int):
-        if language in LANGUAGE_IDS:
-            return language
-        raise UserError(f"Language id {language} is not one of the dataset's 0-4.")
-    if str(language).strip() in LANGUAGE_ENUM_NAMES:  # the dataset's own names: PYTHON is Python 2
-        return LANGUAGE_ENUM_NAMES.index(str(language).strip())
-    key = str(language).strip().lower()
-    if key.isdigit():
-        return language_id(int(key))
-    if key in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[key]
-    if key in _LANGUAGE_ALIASES:
-        return _LANGUAGE_ALIASES[key]
-    if key == "python":
-        raise UserError("Language 'python' is ambiguous: say python3 or python2.")
-    raise UserError(
-        f"Unknown language {language!r}: use one of {', '.join(LANGUAGE_NAMES)}."
-    )
+# --------------------------------------------------------------------------- reading rows
+
+
+def problem_rows(problems: Any) -> dict[str, dict]:
+    """Problems (a datasets.Dataset, a DataFrame, or dicts) by name."""
+    if hasattr(problems, "to_dict") and hasattr(problems, "columns"):  # a DataFrame
+        problems = problems.to_dict("records")
+    rows: dict[str, dict] = {}
+    for row in problems:
+        row = dict(row.row) if isinstance(row, Problem) else dict(row)
+        rows[row["name"]] = row
+    return rows
+
+
+def problem_tests(row: Mapping[str, Any], test_set: str, max_tests: int | None = None) -> list[tuple[int, str, str]]:
+    """The valid tests of one set of a problem: (index in the dataset, input, expected output).
+
+    Tests marked invalid (`is_valid_test` False) are skipped; `max_tests` keeps
+    the first that many valid ones.
+    """
+    if test_set not in TEST_SETS:
+        raise UserError(f"Unknown test set {test_set!r}; choose among {', '.join(TEST_SETS)}.")
+    tests = row.get(f"{test_set}_tests") or {}
+    inputs = list(tests.get("input") or [])
+    outputs = list(tests.get("output") or [])
+    valid = tests.get("is_valid_test")
+    out = []
+    for i, (inp, exp) in enumerate(zip(inputs, outputs)):
+        if valid is not None and i < len(valid) and valid[i] is False:
+            continue
+        out.append((i, inp, exp))
+        if max_tests is not None and len(out) >= max_tests:
+            break
+    return out
 
 
 def difficulty_id(difficulty: str | int) -> int:
@@ -211,9 +226,9 @@ class Problem:
         return SOURCE_NAMES[self.row.get("source") or 0]
 
     def tests(self, kind: str = "public") -> list[tuple[str, str]]:
-        """The tests of one kind (public, private, generated) as (input, output) pairs."""
-        tests = self.row.get(f"{test_kind(kind)}_tests") or {"input": [], "output": []}
-        return list(zip(tests["input"], tests["output"]))
+        """The valid tests of one set (public, private, generated, ...) as (input, output) pairs."""
+        key = str(kind).strip().lower().removesuffix("_tests")
+        return [(inp, out) for _, inp, out in problem_tests(self.row, test_kind(key) if key in TEST_KINDS else key)]
 
     def solutions(self, language: str | int | None = None) -> list[tuple[str, str]]:
         """Accepted solutions as (language name, code), of one language or all."""
@@ -926,8 +941,8 @@ def starter_rows(root: str | os.PathLike = STARTER_DIR) -> list[dict]:
         }
         for path in sorted((folder / "solutions").iterdir()):
             verdict = path.name.split("_", 1)[0]
-            if verdict in solutions and path.suffix in _SOLUTION_SUFFIXES:
-                solutions[verdict]["language"].append(_SOLUTION_SUFFIXES[path.suffix])
+            if verdict in solutions and path.suffix in LANGUAGE_OF_SUFFIX:
+                solutions[verdict]["language"].append(LANGUAGE_NAMES[LANGUAGE_OF_SUFFIX[path.suffix]])
                 solutions[verdict]["solution"].append(path.read_text())
         obj = {
             "name": meta["name"],

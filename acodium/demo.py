@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
+from .paths import cache_dir
 
 DEMO_SWEEP = Path(__file__).resolve().parents[1] / "params" / "demo.yaml"
 SETTINGS = ("DATASET", "SPLIT", "LIMIT", "MODEL", "BASE_URL")
@@ -85,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", default=str(DEMO_SWEEP), help="the sweep file (default params/demo.yaml)")
     args = parser.parse_args(argv)
 
-    from .cli.common import cache_dir
     from .sweep import run_sweep
 
     settings = {k: os.environ.get(k) or None for k in SETTINGS}

@@ -64,20 +64,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import UserError
-from .execute import get_backend, run_batch
+from .execute import get_backend, limits_for_problem, run_batch
 from .execute.cache import MACHINE_FAILURES
-from .execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES, Job, Limits, Program, Status, sha256
-from .tables import (CANDIDATES, EXECUTIONS, AppendLog, read_table, require_columns, run_folder_lock,
-                     write_json, write_table)
-from .select import HIDDEN_TEST_SETS
+from .execute.types import Job, Limits, Program, Status, sha256
+from .languages import RUNNABLE_LANGUAGES, language_name
+from .tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, EXECUTIONS, EXECUTIONS_FILE,
+                     EXECUTIONS_LOG, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE, SUMMARY_FILE, AppendLog, read_table,
+                     require_columns, run_folder_lock, write_json, write_table)
+from .data import HIDDEN_TEST_SETS, TEST_SETS, problem_rows, problem_tests
 
-TEST_SETS = ("public", "private", "generated", "mutated")
-EXECUTIONS_LOG = "executions.jsonl"
-EXECUTIONS_FILE = "executions.parquet"
-JUDGEMENTS_FILE = "judgements.parquet"
-METRICS_FILE = "metrics.parquet"
-SUMMARY_FILE = "summary.json"
-SETTINGS_FILE = "settings.json"
 # The output check every row was judged with: check_output's token compare (DESIGN.md),
 # and the version of its source. Part of each row's key (a logged row keeps its
 # verdict), so rows judged by another checker, or an earlier version of this one,
@@ -98,52 +93,6 @@ _STATUSES = {s.value for s in Status}
 # --------------------------------------------------------------------------- problems and tests
 
 
-def problem_rows(problems: Any) -> dict[str, dict]:
-    """Problems (a datasets.Dataset, a DataFrame, or dicts) by name."""
-    if isinstance(problems, pd.DataFrame):
-        problems = problems.to_dict("records")
-    rows: dict[str, dict] = {}
-    for row in problems:
-        row = dict(row)
-        rows[row["name"]] = row
-    return rows
-
-
-def problem_tests(row: Mapping[str, Any], test_set: str, max_tests: int | None = None) -> list[tuple[int, str, str]]:
-    """The valid tests of one set of a problem: (index in the dataset, input, expected output).
-
-    Tests marked invalid (`is_valid_test` False) are skipped; `max_tests` keeps
-    the first that many valid ones.
-    """
-    if test_set not in TEST_SETS:
-        raise UserError(f"Unknown test set {test_set!r}; choose among {', '.join(TEST_SETS)}.")
-    tests = row.get(f"{test_set}_tests") or {}
-    inputs = list(tests.get("input") or [])
-    outputs = list(tests.get("output") or [])
-    valid = tests.get("is_valid_test")
-    out = []
-    for i, (inp, exp) in enumerate(zip(inputs, outputs)):
-        if valid is not None and i < len(valid) and valid[i] is False:
-            continue
-        out.append((i, inp, exp))
-        if max_tests is not None and len(out) >= max_tests:
-            break
-    return out
-
-
-def _limits(row: Mapping[str, Any], language: str, time_limit_s: float | None) -> Limits:
-    from .execute import limits_for_problem
-
-    limits = limits_for_problem(row, language)
-    if time_limit_s is not None:
-        limits = dataclasses.replace(limits, time_s=float(time_limit_s))
-    return limits
-
-
-def _language(value: Any) -> str:
-    return LANGUAGE_IDS.get(value, value) if isinstance(value, int) else str(value)
-
-
 def check_candidates(candidates: pd.DataFrame, problems: Mapping[str, dict]) -> pd.DataFrame:
     """The candidates table, checked against the problems (one clear sentence when it is wrong)."""
     require_columns(candidates, ["problem", "candidate_id", "language", "code"], "candidates")
@@ -161,7 +110,7 @@ def check_candidates(candidates: pd.DataFrame, problems: Mapping[str, dict]) -> 
             f"for instance ({first['problem']!r}, {first['candidate_id']!r})."
         )
     candidates = candidates.copy()
-    candidates["language"] = candidates["language"].map(_language)
+    candidates["language"] = candidates["language"].map(language_name)
     candidates["candidate_id"] = candidates["candidate_id"].astype(str)
     return candidates
 
@@ -301,7 +250,7 @@ def _settings(rows_by_name, cands, tests_of, **settings) -> dict[str, Any]:
     tests = [(name, s, i, hi, he) for name in sorted({c.problem for c in cands})
              for s in test_sets for i, _, _, hi, he in tests_of(name, s)]
     programs = sorted((c.problem, c.candidate_id, Program(c.language, c.code).hash) for c in cands)
-    limits = sorted({_limits(rows_by_name[c.problem], c.language, settings["time_limit_s"]).key() for c in cands})
+    limits = sorted({limits_for_problem(rows_by_name[c.problem], c.language, time_s=settings["time_limit_s"]).key() for c in cands})
     return {
         **settings,
         "checker": CHECKER,
@@ -429,7 +378,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, backend, ca
                     continue
                 row = rows_by_name[c.problem]
                 program = Program(c.language, c.code)
-                limits = _limits(row, c.language, time_limit_s)
+                limits = limits_for_problem(row, c.language, time_s=time_limit_s)
                 for s in phase:
                     tests = tests_of(c.problem, s)
                     if tests:
@@ -630,14 +579,14 @@ def reference_candidates(
     dataset's list); meta says which the dataset claims it is. `max_solutions`
     keeps the first that many of each kind per problem.
     """
-    wanted = {_language(lang) for lang in languages}
+    wanted = {language_name(lang) for lang in languages}
     rows = []
     for name, row in problem_rows(problems).items():
         for field_name, kind in (("solutions", "correct"), ("incorrect_solutions", "incorrect")):
             sols = row.get(field_name) or {}
             taken = 0
             for i, (lang, code) in enumerate(zip(sols.get("language") or [], sols.get("solution") or [])):
-                lang = _language(lang)
+                lang = language_name(lang)
                 if lang not in wanted:
                     continue
                 if max_solutions is not None and taken >= max_solutions:
@@ -753,7 +702,7 @@ def _wrong_outputs(rows_by_name, wrong, candidates, run_args) -> dict:
         language = code.loc[(problem, ref), "language"]
         inputs = [row[f"{s}_tests"]["input"][i] for s, i in tests]
         jobs.append(Job(Program(language, code.loc[(problem, ref), "code"]), inputs,
-                        limits=_limits(row, language, run_args["time_limit_s"])))
+                        limits=limits_for_problem(row, language, time_s=run_args["time_limit_s"])))
         where.append((problem, ref, tests))
     runs = run_batch(jobs, backend=run_args["backend"], cache_dir=run_args["cache_dir"],
                      workers=run_args["workers"], progress=False)
@@ -1102,7 +1051,7 @@ def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_
         if isinstance(value, str):
             value = [value]
         for i, code in enumerate(value or []):
-            language = _language(languages[i]) if languages is not None else "python3"
+            language = language_name(languages[i]) if languages is not None else "python3"
             if language not in RUNNABLE_LANGUAGES:
                 continue  # java, python2: nothing here runs them
             out.append({"problem": row[name_column], "candidate_id": str(i), "language": language,
@@ -1114,7 +1063,6 @@ def _candidates_log(run_dir: Path) -> pd.DataFrame:
     """The candidates of an unfinished generation, from its log: a torn last line is a candidate
     not yet written, a damaged line elsewhere is one sentence (a candidate silently missing
     would change every pass@k)."""
-    from .generate import CANDIDATES_LOG
 
     log = AppendLog(run_dir / CANDIDATES_LOG)
     table = pd.DataFrame(list(log.rows()))
@@ -1151,7 +1099,6 @@ def load_candidate_set(
     `check_references` marked invalid are left out; `sample_rate` then keeps
     a seeded fraction.
     """
-    from .generate import CANDIDATES_FILE, CANDIDATES_LOG
 
     path = Path(dataset_name)
     run_dir = None
@@ -1213,7 +1160,6 @@ def has_code(code: Any) -> bool:
 
 def generation_failures(run_dir: str | os.PathLike) -> list[dict]:
     """The failed samples a generation run folder recorded (its generation_errors.jsonl), oldest first."""
-    from .generate import ERRORS_LOG
 
     path = Path(run_dir) / ERRORS_LOG
     return list(AppendLog(path).rows()) if path.exists() else []

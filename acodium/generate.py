@@ -38,17 +38,14 @@ from tqdm.auto import tqdm
 
 from .data import Problem
 from .errors import UserError
-from .execute.types import RUNNABLE_LANGUAGES
+from .languages import RUNNABLE_LANGUAGES
 from .extract import detect_language, extract_code
 from .llm import LLMClient, LLMError, resolve_api_key, resolve_base_url, run_sync
 from .prompting import Diversity, ProblemPrompt, messages_hash
-from .tables import CANDIDATES, AppendLog, read_table, require_columns, write_table
+from .tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, GENERATION_CONFIG_FILE, AppendLog,
+                     read_table, require_columns, write_table)
 
 SOURCES = ("llm", "flow", "human", "mutants", "file")
-CANDIDATES_LOG = "candidates.jsonl"
-CANDIDATES_FILE = "candidates.parquet"
-ERRORS_LOG = "generation_errors.jsonl"
-CONFIG_FILE = "generation.json"
 
 
 @dataclass
@@ -494,7 +491,7 @@ def _saved_config(run_dir: Path, config: dict[str, Any]) -> bool:
 
     A run folder belongs to one configuration: resuming it with another would mix candidates.
     """
-    path = run_dir / CONFIG_FILE
+    path = run_dir / GENERATION_CONFIG_FILE
     if not path.exists():
         return False
     try:
@@ -541,7 +538,7 @@ async def agenerate_candidates(
         if run_dir is not None:
             if not config_saved:
                 run_dir.mkdir(parents=True, exist_ok=True)
-                (run_dir / CONFIG_FILE).write_text(json.dumps(source.config(), indent=2, sort_keys=True, default=str))
+                (run_dir / GENERATION_CONFIG_FILE).write_text(json.dumps(source.config(), indent=2, sort_keys=True, default=str))
             log = AppendLog(run_dir / CANDIDATES_LOG)
             errors = AppendLog(run_dir / ERRORS_LOG)
         pending = iter(todo)

@@ -541,7 +541,7 @@ def add_mutated_tests(
     import dataclasses
 
     from .execute import Job, Program, limits_for_problem, run_batch
-    from .execute.types import LANGUAGE_IDS
+    from .languages import LANGUAGE_IDS
 
     rows = [dict(p) for p in problems]
     plan = []  # per problem: (inputs, first job index, number of references)
@@ -731,7 +731,7 @@ def mutant_candidates(
     """
     import pandas as pd
 
-    from .execute.types import LANGUAGE_IDS
+    from .languages import LANGUAGE_IDS
     from .tables import CANDIDATES
 
     rows = []

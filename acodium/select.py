@@ -25,12 +25,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS
 from .errors import UserError
 from .metrics import Draws, Policy
 from .tables import JUDGEMENTS, require_columns
 
-HIDDEN_TEST_SETS = ("private", "generated")
-CLUSTERING_TEST_SETS = ("mutated", "ai")
 KEY = ["problem", "candidate_id"]
 
 

@@ -29,6 +29,18 @@ EXECUTIONS = [
 JUDGEMENTS = ["problem", "candidate_id", "passes_public", "correct", "cluster", "submitted_rank"]
 METRICS = ["problem", "n", "k", "value", "ci_low", "ci_high"]
 
+# A run folder's files, one name each, whoever writes or reads them.
+CANDIDATES_LOG = "candidates.jsonl"          # candidates as they arrive (generation resumes from it)
+CANDIDATES_FILE = "candidates.parquet"       # the finished candidates table
+ERRORS_LOG = "generation_errors.jsonl"       # samples that failed (LLM errors), for the report
+GENERATION_CONFIG_FILE = "generation.json"   # the source's settings: a resumed run must match them
+EXECUTIONS_LOG = "executions.jsonl"          # one row per test run, as they finish
+EXECUTIONS_FILE = "executions.parquet"
+JUDGEMENTS_FILE = "judgements.parquet"
+METRICS_FILE = "metrics.parquet"
+SUMMARY_FILE = "summary.json"
+SETTINGS_FILE = "settings.json"              # the settings that decide a verdict, checked on re-use
+
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise a UserError naming the missing columns of a table."""

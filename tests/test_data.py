@@ -258,7 +258,7 @@ def test_problem_view_of_the_sample(sample, train_rows):
     assert problem.solutions("cpp") == [] and problem.incorrect_solutions() == []
     assert problem.difficulty == data.DIFFICULTY_NAMES[raw["difficulty"]] and problem.source == "CODEFORCES"
     assert problem.rating is None and problem.tags == raw["cf_tags"]
-    with pytest.raises(UserError, match="Unknown test kind"):
+    with pytest.raises(UserError, match="Unknown test set"):
         problem.tests("secret")
     assert data.get_problem(sample, raw["name"]) == problem
 

@@ -318,7 +318,8 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from acodium.cli import main as gencode  # noqa: E402
-from acodium.evaluate import EXECUTIONS_LOG, RunFolderWarning  # noqa: E402
+from acodium.evaluate import RunFolderWarning
+from acodium.tables import EXECUTIONS_LOG  # noqa: E402
 from acodium.execute.local import LocalBackend  # noqa: E402
 
 KEY = ["problem", "candidate_id", "test_set", "test_index"]

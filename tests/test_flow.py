@@ -18,7 +18,8 @@ from acodium.execute import Program, run_program
 from acodium.flow import (
     FlowOptions, FlowSource, flow_options, load_trace, spend_per_sample, trace_table, with_budget,
 )
-from acodium.generate import ERRORS_LOG, generate_candidates
+from acodium.generate import generate_candidates
+from acodium.tables import ERRORS_LOG
 from chat_server import FlowScript, Slow, Status, chat_server, wrap  # noqa: F401
 
 PROBLEM = "1060_A. Phone Numbers"

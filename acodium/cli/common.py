@@ -10,6 +10,7 @@ import click
 
 from ..errors import UserError
 from ..execute.types import MAX_TIME_S
+from ..paths import cache_dir, caches, data_dir, folder_problem  # noqa: F401  (the commands' defaults)
 from . import AliasedGroup
 
 
@@ -26,37 +27,6 @@ def option(name: str, *args, **kwargs):
 def group(help: str):
     """A command group that accepts dashed and underscored command names."""
     return click.group(cls=AliasedGroup, help=help)
-
-
-def data_dir() -> Path:
-    """Where named datasets live: $ACODIUM_DATA, else ./data (read when a command runs)."""
-    return Path(os.environ.get("ACODIUM_DATA", "data"))
-
-
-def cache_dir() -> Path:
-    """Where caches live: $ACODIUM_CACHE, else ~/.cache/acodium (read when a command runs).
-
-    A folder that cannot be written is refused here, before any work, rather than
-    by a traceback from the first cache write.
-    """
-    path = Path(os.environ.get("ACODIUM_CACHE", Path.home() / ".cache" / "acodium"))
-    problem = folder_problem(path)
-    if problem is not None:
-        raise UserError(f"The cache folder {path} cannot be written: {problem}; set ACODIUM_CACHE elsewhere.")
-    return path
-
-
-def folder_problem(path: str | os.PathLike) -> str | None:
-    """Why `path` cannot be, or become, a folder to write in (None when it can); creates nothing."""
-    path = Path(path)
-    for part in (path, *path.parents):
-        if part.exists():
-            if not part.is_dir():
-                return f"{part} is not a folder"
-            if not os.access(part, os.W_OK | os.X_OK):
-                return f"{part} is not writable"
-            return None
-    return None
 
 
 class Folder(click.Path):

@@ -10,7 +10,7 @@ import click
 
 from ..errors import UserError
 from .common import (
-    Folder, cache_dir, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction,
+    Folder, caches, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction,
     positive_int, test_seconds,
 )
 
@@ -51,7 +51,7 @@ def _test_sets(evaluation_test_type: str) -> list[str]:
 
 
 def _cache(no_cache: bool):
-    return None if no_cache else cache_dir() / "executions"
+    return None if no_cache else caches().executions
 
 
 def _load_problems(source: str, split: str | None, sample_rate: float | None = None, seed: int = 0,
@@ -64,8 +64,7 @@ def _load_problems(source: str, split: str | None, sample_rate: float | None = N
 
 def _runnable_languages(text: str) -> list[str]:
     """The languages of --languages by their names (python3, cpp), refusing those nothing here runs."""
-    from ..data import language_id
-    from ..execute.types import LANGUAGE_IDS, RUNNABLE_LANGUAGES
+    from ..languages import LANGUAGE_IDS, RUNNABLE_LANGUAGES, language_id
 
     names = list(dict.fromkeys(LANGUAGE_IDS[language_id(lang.strip())] for lang in text.split(",") if lang.strip()))
     if not names:
@@ -82,7 +81,7 @@ def _require_work(problems, dataset: str, languages: list[str], test_sets: list[
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ..data import language_id
+    from ..languages import language_id
 
     if not hasattr(problems, "with_format") or len(problems) == 0:
         return

@@ -17,7 +17,7 @@ import click
 
 from ..errors import UserError
 from .common import (
-    Folder, cache_dir, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
+    Folder, caches, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
     positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds,
 )
 
@@ -117,7 +117,7 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
         model=opts["model"], base_url=opts["base_url"], api_key=opts["api_key"], top_p=opts["top_p"],
         max_tokens=opts["max_tokens"], concurrency=opts["concurrency"], rpm=opts["rpm"],
         max_retries=opts["max_retries"], timeout=opts["timeout"],
-        cache_path=None if opts["no_cache"] else cache_dir() / "llm" / "responses.sqlite", prices=opts["prices"],
+        cache_path=None if opts["no_cache"] else caches().llm, prices=opts["prices"],
     )
     if opts["strategy"] == "flow":
         overrides = {k: v for k, v in (("max_calls", opts["flow_max_calls"]),
@@ -126,7 +126,7 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
             "flow", prompts=opts["flow_prompts"], language=opts["language"],
             ablation=opts["flow_ablation"], options=overrides,
             temperature=opts["temperature"], seed=None, backend=backend,
-            exec_cache_dir=cache_dir() / "executions", time_limit_s=time_limit, **client,
+            exec_cache_dir=caches().executions, time_limit_s=time_limit, **client,
         )
     if name == "llm":
         return make_source(
@@ -160,7 +160,7 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
     try:
         result = ask_model(
             prompt, model=model, system=system, base_url=base_url, api_key=api_key,
-            cache_path=cache_dir() / "llm" / "responses.sqlite" if cache else None,
+            cache_path=caches().llm if cache else None,
             max_retries=max_retries, timeout=timeout, prices=prices,
             temperature=temperature, top_p=top_p, max_tokens=max_tokens,
         )
@@ -209,7 +209,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         raise UserError(f"The {opts['source']} source gave no candidate for {problem_name!r}.")
     executions, _ = run_executions(
         [row], candidates, test_sets=sets, run_dir=out, backend=backend,
-        cache_dir=cache_dir() / "executions", time_limit_s=time_limit, progress=not no_progress,
+        cache_dir=caches().executions, time_limit_s=time_limit, progress=not no_progress,
     )
     solved = 0
     for cand in candidates.itertuples(index=False):
@@ -290,7 +290,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
     result = score_candidates(
         problems, candidates, test_sets=sets, ks=ks, default_ks=grid, n=n, failures=failures,
-        samples_asked=opts["k"], run_dir=out, backend=backend, cache_dir=cache_dir() / "executions",
+        samples_asked=opts["k"], run_dir=out, backend=backend, cache_dir=caches().executions,
         workers=workers, time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full,
         bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
     )

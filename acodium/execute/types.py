@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 from ..errors import UserError
+from ..languages import LANGUAGE_IDS, LANGUAGE_NAMES, RUNNABLE_LANGUAGES  # noqa: F401  (re-exported)
 
 
 class Status(str, Enum):
@@ -26,10 +27,6 @@ class Status(str, Enum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
 
 
-# Languages by the dataset's enum (deepmind/code_contests `solutions.language`).
-LANGUAGE_IDS = {0: "unknown", 1: "python2", 2: "cpp", 3: "python3", 4: "java"}
-LANGUAGE_NAMES = {v: k for k, v in LANGUAGE_IDS.items()}
-RUNNABLE_LANGUAGES = ("python3", "cpp")
 
 
 def sha256(text: str | bytes) -> str:

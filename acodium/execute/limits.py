@@ -1,0 +1,58 @@
+"""Per-test limits for a problem: the one place where they are decided."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import UserError
+from .types import DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIME_S, Limits
+
+# Slow languages get more time than the problem states (applied to the problem's
+# own limit only; the default for unknown limits is already generous).
+DEFAULT_TIME_MULTIPLIERS = {"python3": 2.0, "python2": 2.0, "java": 1.5, "cpp": 1.0}
+
+
+def limits_for_problem(
+    problem: Any,
+    language: str,
+    *,
+    default_time_s: float = DEFAULT_TIME_S,
+    time_multiplier: float | Mapping[str, float] | None = None,
+    default_memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    output_bytes: int = DEFAULT_OUTPUT_BYTES,
+    time_s: float | None = None,
+) -> Limits:
+    """Per-test limits for running a `language` program on `problem` (a row or a `Problem`).
+
+    Time: the problem's `time_limit` ({seconds, nanos} on the hub; null or zero = unknown)
+    times the language's multiplier (`DEFAULT_TIME_MULTIPLIERS`: python3 x2, cpp x1; pass
+    a number or a {language: factor} mapping to change it); when unknown (as in the local
+    sample), `default_time_s` = 10 s, the code_contests tester's default, not multiplied.
+    Memory: `memory_limit_bytes` (0 = unknown), else `default_memory_bytes` = 256 MiB,
+    also the tester's default. Output: `output_bytes` (32 MiB) per stream.
+    `time_s`, when given, replaces the time limit for every problem and language
+    (a run's `--time_limit`): no multiplier applies to it.
+    """
+    if hasattr(problem, "time_limit_s"):
+        seconds, memory = problem.time_limit_s, problem.memory_limit_bytes
+    elif isinstance(problem, Mapping):
+        limit = problem.get("time_limit")
+        if isinstance(limit, Mapping):
+            seconds = (limit.get("seconds") or 0) + (limit.get("nanos") or 0) / 1e9
+        elif isinstance(limit, (int, float)):
+            seconds = float(limit)
+        else:
+            seconds = None
+        memory = problem.get("memory_limit_bytes")
+    else:
+        raise UserError(f"limits_for_problem needs a problem row or Problem, not {type(problem).__name__}.")
+    if isinstance(time_multiplier, Mapping):
+        factor = time_multiplier.get(language, 1.0)
+    elif time_multiplier is None:
+        factor = DEFAULT_TIME_MULTIPLIERS.get(language, 1.0)
+    else:
+        factor = float(time_multiplier)
+    if time_s is None:
+        time_s = seconds * factor if seconds else float(default_time_s)
+    return Limits(time_s=float(time_s), memory_bytes=int(memory) if memory else int(default_memory_bytes),
+                  output_bytes=int(output_bytes))

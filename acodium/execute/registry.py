@@ -1,0 +1,51 @@
+"""The execution backends by name, one live instance per (name, options)."""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import threading
+
+from ..errors import UserError
+from .base import Backend
+
+# name -> (module, class): each backend module defines one Backend subclass.
+BACKENDS = {
+    "local": ("acodium.execute.local", "LocalBackend"),
+    "code_contests": ("acodium.execute.code_contests", "CodeContestsBackend"),
+}
+
+_instances: dict[tuple, Backend] = {}
+_instances_lock = threading.Lock()
+
+
+def get_backend(name: str = "local", **options) -> Backend:
+    """The backend called `name` ("local" or "code_contests"), built with `options`.
+
+    Backends hold worker processes, so one instance per (name, options) is kept and
+    reused for the life of the process (closed at exit). Local options: `sandbox=False`
+    (run unsandboxed: explicit opt-in, warns on every run), `workers`, `python`,
+    `tmp_bytes`.
+    """
+    if isinstance(name, Backend):
+        return name
+    if name not in BACKENDS:
+        raise UserError(f"Unknown execution backend {name!r}: choose one of {', '.join(BACKENDS)}.")
+    key = (name, tuple(sorted(options.items())))
+    with _instances_lock:
+        backend = _instances.get(key)
+        if backend is None or getattr(backend, "_closed", False):
+            module, cls = BACKENDS[name]
+            backend = getattr(importlib.import_module(module), cls)(**options)
+            _instances[key] = backend
+        return backend
+
+
+@atexit.register
+def _close_backends() -> None:
+    for backend in list(_instances.values()):
+        try:
+            backend.close()
+        except Exception:  # noqa: BLE001 - the process is exiting
+            pass
+    _instances.clear()

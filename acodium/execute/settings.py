@@ -1,0 +1,91 @@
+"""How candidates are run, as one frozen value passed from the CLI down.
+
+Every stage that runs programs (evaluation, the AlphaCodium flow, reference
+checks, mutation) takes one `Execution` instead of a backend name, a cache
+folder, a worker count and a time limit threaded through each signature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import UserError
+from .base import Backend
+from .batch import run_batch
+from .limits import limits_for_problem
+from .registry import BACKENDS, get_backend
+from .types import MAX_TIME_S, ExecutionResult, Job, Limits
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where and how programs run.
+
+    backend: "local" (the bubblewrap sandbox) or "code_contests" (DeepMind's tester).
+    cache_dir: the execution cache folder (None: no cache).
+    workers: processes running tests at once (None: every core).
+    time_s: a time limit replacing every problem's own (None: the problem's limit
+      times the language's multiplier, `limits_for_problem`).
+    """
+
+    backend: str = "local"
+    cache_dir: Path | None = None
+    workers: int | None = None
+    time_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.backend, str) or self.backend not in BACKENDS:
+            raise UserError(f"Unknown execution backend {self.backend!r}: choose one of {', '.join(BACKENDS)}.")
+        if self.cache_dir is not None and not isinstance(self.cache_dir, Path):
+            object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
+                                         or self.workers < 1):
+            raise UserError(f"workers must be a positive whole number, not {self.workers!r}.")
+        if self.time_s is not None:
+            if isinstance(self.time_s, bool) or not isinstance(self.time_s, (int, float)) \
+                    or not 0 < self.time_s <= MAX_TIME_S:
+                raise UserError(f"The time limit must be a number of seconds in (0, {MAX_TIME_S:g}], "
+                                f"not {self.time_s!r}.")
+            object.__setattr__(self, "time_s", float(self.time_s))
+
+    def replace(self, **changes: Any) -> "Execution":
+        return dataclasses.replace(self, **changes)
+
+    def limits(self, problem: Any, language: str) -> Limits:
+        """The per-test limits for running `language` on `problem` (a row or a `Problem`)."""
+        return limits_for_problem(problem, language, time_s=self.time_s)
+
+    def get_backend(self) -> Backend:
+        return get_backend(self.backend)
+
+    def run_batch(self, jobs: Sequence[Job], *, progress: bool = True,
+                  on_result: Callable[[int, list[ExecutionResult]], None] | None = None,
+                  ) -> list[list[ExecutionResult]]:
+        """`run_batch` on this backend, cache and worker count."""
+        return run_batch(jobs, backend=self.backend, cache_dir=self.cache_dir, workers=self.workers,
+                         progress=progress, on_result=on_result)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings that decide a verdict, for a run folder's settings record."""
+        return {"backend": self.backend, "time_s": self.time_s}
+
+
+def execution_from(value: "Execution | None" = None, **legacy: Any) -> Execution:
+    """An `Execution` from `value`, or from the older keywords (backend, cache_dir, workers,
+    time_limit_s) that public functions still accept; giving both is refused."""
+    given = {k: v for k, v in legacy.items() if v is not None}
+    if value is not None:
+        if given:
+            raise UserError(f"Give either execution= or {', '.join(sorted(given))}, not both.")
+        if not isinstance(value, Execution):
+            raise UserError(f"execution must be an acodium.execute.Execution, not {type(value).__name__}.")
+        return value
+    if "time_limit_s" in given:
+        given["time_s"] = given.pop("time_limit_s")
+    unknown = set(given) - {"backend", "cache_dir", "workers", "time_s"}
+    if unknown:
+        raise TypeError(f"unexpected execution settings: {', '.join(sorted(unknown))}")
+    return Execution(**given)
