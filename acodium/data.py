@@ -107,13 +107,28 @@ def features() -> "datasets.Features":
 # --------------------------------------------------------------------------- reading rows
 
 
-def problem_rows(problems: Any) -> dict[str, dict]:
-    """Problems (a datasets.Dataset, a DataFrame, or dicts) by name."""
+def problem_rows(problems: Any, columns: Sequence[str] | None = None) -> dict[str, dict]:
+    """Problems by name, from a datasets.Dataset, a DataFrame, `Problem`s, one row, or rows.
+
+    The one reader every stage uses: a row without a name, or a name given twice,
+    is refused (the stages key everything by problem name). With `columns`, a
+    Dataset is read for those columns only (reading every test of every problem
+    to look at names costs seconds on the full dataset).
+    """
+    column_names = getattr(problems, "column_names", None)
+    if columns is not None and isinstance(column_names, list) and hasattr(problems, "select_columns"):
+        problems = problems.select_columns([c for c in column_names if c in set(columns) | {"name"}])
     if hasattr(problems, "to_dict") and hasattr(problems, "columns"):  # a DataFrame
         problems = problems.to_dict("records")
+    elif isinstance(problems, (Mapping, Problem)):
+        problems = [problems]
     rows: dict[str, dict] = {}
     for row in problems:
         row = dict(row.row) if isinstance(row, Problem) else dict(row)
+        if "name" not in row:
+            raise UserError("Problem rows need a 'name' field (the deepmind/code_contests schema).")
+        if row["name"] in rows:
+            raise UserError(f"The problem {row['name']!r} appears twice in the problem set.")
         rows[row["name"]] = row
     return rows
 

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .data import Problem
+from .data import Problem, problem_rows
 from .errors import UserError
 from .languages import RUNNABLE_LANGUAGES
 from .extract import detect_language, extract_code
@@ -466,26 +466,6 @@ def make_source(name: str, **options: Any) -> CandidateSource:
     raise UserError(f"Unknown candidate source {name!r}: use one of {', '.join(SOURCES)}.")
 
 
-def _problem_rows(problems: Any, columns: Sequence[str]) -> list[dict]:
-    column_names = getattr(problems, "column_names", None)
-    if isinstance(column_names, list) and hasattr(problems, "select_columns"):  # a datasets.Dataset
-        problems = problems.select_columns([c for c in column_names if c in columns])
-    if isinstance(problems, pd.DataFrame):
-        rows = problems.to_dict("records")
-    elif isinstance(problems, Mapping):
-        rows = [dict(problems)]
-    else:
-        rows = [dict(r) for r in problems]
-    seen = set()
-    for row in rows:
-        if "name" not in row:
-            raise UserError("Problem rows need a 'name' field (the deepmind/code_contests schema).")
-        if row["name"] in seen:
-            raise UserError(f"The problem {row['name']!r} appears twice in the problem set.")
-        seen.add(row["name"])
-    return rows
-
-
 def _saved_config(run_dir: Path, config: dict[str, Any]) -> bool:
     """Whether the run folder already holds these settings; other settings are a UserError.
 
@@ -517,7 +497,7 @@ async def agenerate_candidates(
     progress: bool = True,
 ) -> pd.DataFrame:
     """The async body of `generate_candidates` (call it from code that already runs a loop)."""
-    rows = _problem_rows(problems, source.columns)
+    rows = list(problem_rows(problems, source.columns).values())
     run_dir = Path(run_dir) if run_dir is not None else None
     log = errors = None
     done: set[tuple] = set()
