@@ -145,7 +145,7 @@ def solve_rate_curves(
     AlphaCode's scaling figure: with k on a log axis, the solve rate grows
     roughly linearly. `curves` maps a legend label to an aggregate metric table.
     `x` names another column for the axis, e.g. `budget` (LLM calls per problem,
-    `acodium.flow.with_budget`) to compare strategies at equal cost.
+    `acodium.generate.with_budget`) to compare strategies at equal cost.
     """
     if not curves:
         raise UserError("There are no curves to plot.")

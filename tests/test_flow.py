@@ -1,10 +1,7 @@
-"""The AlphaCodium flow against a real local chat server with scripted replies per stage.
+"""The AlphaCodium flow end to end (FlowSource, FlowRun, traces) against a real local chat server.
 
-The problem is a real one of the sample (1060_A. Phone Numbers: the answer is
-min(n // 11, number of 8s)); its public tests are the dataset's, the private tests
-judge the final program. The scripted model makes the mistakes the flow exists for:
-unreadable YAML, a first program failing a public test, a "fix" that breaks a test
-already passed, a model test whose expected output is wrong.
+The problem is a real one of the sample (1060_A. Phone Numbers, see flow_script.py);
+its public tests are the dataset's, the private tests judge the final program.
 """
 
 from __future__ import annotations
@@ -13,91 +10,11 @@ import json
 
 import pytest
 
-from acodium.errors import UserError
-from acodium.execute import Program, run_program
-from acodium.flow import (
-    FlowOptions, FlowSource, flow_options, load_trace, spend_per_sample, trace_table, with_budget,
-)
-from acodium.generate import generate_candidates
+from acodium.generate import flow_options, generate_candidates, load_trace, trace_table
 from acodium.tables import ERRORS_LOG
 from chat_server import FlowScript, Slow, Status, chat_server, wrap  # noqa: F401
-
-PROBLEM = "1060_A. Phone Numbers"
-CORRECT = "n = int(input())\ns = input()\nprint(min(n // 11, s.count('8')))\n"
-COUNTS_EIGHTS = "n = int(input())\ns = input()\nprint(s.count('8'))\n"  # fails public test 0 (4, not 2)
-COUNTS_CARDS = "n = int(input())\ns = input()\nprint(n // 11)\n"  # passes test 0, breaks test 2 (1, not 0)
-MODEL_TESTS = """Here are the tests:
-
-```yaml
-tests:
-- input: |
-    11
-    88888888888
-  output: |
-    1
-  explanation: |
-    Eleven eights make one phone number.
-- input: |
-    22
-    8888888888888888888888
-  output: |
-    22
-  explanation: |
-    Every card is an eight.
-- input: |
-    5
-    88888
-  output: |
-    0
-  explanation: Too few cards: no number.
-```
-"""
-
-
-def fix_reply(code: str, why: str = "The count was wrong.") -> str:
-    return f"what_went_wrong: |\n  {why}\nfixed_approach: |\n  Count both limits.\n\n" + wrap(code, "python_fence")
-
-
-@pytest.fixture
-def problem(train_rows):
-    row = next(r for r in train_rows if r["name"] == PROBLEM)
-    assert row["public_tests"]["output"] == ["2", "1", "0", "0"]
-    return row
-
-
-def flow_source(server, tmp_path, **options):
-    options.setdefault("cache_path", tmp_path / "cache" / "llm.sqlite")
-    options.setdefault("max_retries", 0)
-    options.setdefault("timeout", 10.0)
-    options.setdefault("concurrency", 1)
-    return FlowSource("test-model", base_url=server.url, api_key="sk-test", prices={"test-model": (1.0, 2.0)},
-                      exec_cache_dir=tmp_path / "exec", **options)
-
-
-def private_pass(problem, code, language="python3") -> bool:
-    tests = problem["private_tests"]
-    results = run_program(Program(language, code), tests["input"], tests["output"])
-    return all(r.passed for r in results)
-
-
-def full_script() -> FlowScript:
-    return FlowScript(
-        reflect=[
-            "I cannot answer that in YAML, sorry.",  # unreadable: re-asked
-            "Sure! Here is my reflection:\n```yaml\nself_reflection:\n- A phone number: 11 cards, the first an 8.\n"
-            "- Answer: min(n // 11, count of 8s).\n```\nLet me know if you need more.",
-        ],
-        # wrong indentation under a block scalar, and `: ` inside plain text: repaired, not re-asked
-        explain_tests="tests_explanations: |\nExample 1: 22 cards, four 8s: two numbers.\nNote: all examples agree.\n",
-        model_tests=MODEL_TESTS,
-        initial_code=[wrap(COUNTS_EIGHTS, "prose")],
-        fix=[
-            fix_reply(COUNTS_CARDS, "Only the number of cards limits it."),  # breaks public test 2: reverted
-            fix_reply(CORRECT),  # fixes public test 0: kept
-            fix_reply(COUNTS_EIGHTS, "The model test says 22."),  # passes the wrong model test, breaks anchors
-        ],
-    )
-
+from flow_script import (CORRECT, COUNTS_CARDS, COUNTS_EIGHTS, MODEL_TESTS, PROBLEM, fix_reply, flow_source,
+                         full_script, private_pass, problem)  # noqa: F401
 
 def test_flow_fixes_reverts_and_distrusts(chat_server, tmp_path, problem):
     script = full_script()
@@ -247,29 +164,6 @@ def test_rerun_is_free_and_a_failed_run_is_retried(chat_server, tmp_path, proble
     assert chat_server.chat_requests == 23
     assert again["code"].tolist() == table["code"].tolist()
     assert [json.loads(m)["cached_calls"] for m in again["meta"]] == [11, 11]
-
-
-def test_spend_per_sample_puts_direct_and_flow_on_one_axis(chat_server, tmp_path, problem):
-    chat_server.responder = full_script()
-    flow = generate_candidates([problem], flow_source(chat_server, tmp_path), 1, progress=False)
-    assert spend_per_sample(flow, "calls").tolist() == [13.0]
-    import pandas as pd
-
-    solve_rate = pd.DataFrame({"metric": ["pass@k"] * 2, "k": [1, 2], "value": [0.5, 0.7]})
-    assert with_budget(solve_rate, flow, "calls")["budget"].tolist() == [13.0, 26.0]
-    with pytest.raises(UserError, match="calls, tokens or cost"):
-        spend_per_sample(flow, "minutes")
-
-
-def test_bad_options_are_one_sentence():
-    with pytest.raises(UserError, match="Unknown flow ablation 'no_thinking'"):
-        flow_options("no_thinking")
-    with pytest.raises(UserError, match="Unknown flow option 'max_call'"):
-        flow_options(max_call=3)
-    with pytest.raises(UserError, match="Unknown flow stage 'reflection'"):
-        FlowOptions(stage_calls={"reflection": 1})
-    with pytest.raises(UserError, match="max_calls must be a whole number"):
-        FlowOptions(max_calls=-1)
 
 
 CPP_CORRECT = """#include <bits/stdc++.h>

@@ -9,13 +9,10 @@ import pandas as pd
 import pytest
 
 from acodium.errors import UserError
-from acodium.generate import (
-    CANDIDATES_LOG, ERRORS_LOG, FileSource, HumanSource, LLMSource,
-    agenerate_candidates, generate_candidates, make_source,
-)
+from acodium.generate import FileSource, HumanSource, LLMSource, agenerate_candidates, generate_candidates, make_source
 from acodium.mutate import mutant_candidates
 from acodium.prompting import ProblemPrompt
-from acodium.tables import CANDIDATES, AppendLog
+from acodium.tables import CANDIDATES, CANDIDATES_LOG, ERRORS_LOG, AppendLog
 from chat_server import Drop, Status, chat_server, wrap  # noqa: F401
 
 PRICES = {"test-model": (1.0, 2.0)}

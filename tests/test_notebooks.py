@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acodium import data, evaluate, flow, generate, metrics, select, sweep
+from acodium import data, evaluate, generate, metrics, select, sweep
 from acodium.execute import run_batch
 from acodium.execute.types import Job, Program
 
@@ -252,7 +252,7 @@ def test_flow_notebook_compares_strategies_at_equal_calls(flow_run, starter):
     trace = tables["trace"]
     assert trace["stage"].iloc[0] == "reflect" and "accepted" in " ".join(trace["summary"])
     first = starter[0]["name"]
-    events = flow.load_trace(Path(run.dir) / "runs" / "full", first, "flow-0000")
+    events = generate.load_trace(Path(run.dir) / "runs" / "full", first, "flow-0000")
     assert len(events) == len(trace)
     assert (Path(run.dir) / "figures" / "solve_rate_by_calls.png").exists()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
+from ..execute import Execution
 from .common import (
     Folder, caches, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
     positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds,
@@ -125,8 +126,8 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
         return make_source(
             "flow", prompts=opts["flow_prompts"], language=opts["language"],
             ablation=opts["flow_ablation"], options=overrides,
-            temperature=opts["temperature"], seed=None, backend=backend,
-            exec_cache_dir=caches().executions, time_limit_s=time_limit, **client,
+            temperature=opts["temperature"], seed=None,
+            execution=Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit), **client,
         )
     if name == "llm":
         return make_source(
