@@ -29,10 +29,11 @@ class FlowSource(ChatModelSource):
     """k runs of the AlphaCodium flow per problem: one candidate each (see the module doc).
 
     `ablation` (a name of ABLATIONS) and `options` (overrides of it, or a whole
-    FlowOptions) say which stages run and their budgets; `prompts` names the flow prompt file; `temperature`, when
-    given, replaces every stage's own. The programs are run on the tests under
-    `execution` (its backend, cache folder, shared with evaluation, and time limit:
-    the problem's own unless `execution.time_s` overrides it).
+    FlowOptions) say which stages run and their budgets; `prompts` names the flow
+    prompt file; `temperature`, when given, replaces every stage's own. The programs
+    are run on the tests under `execution` (its backend, its cache folder, shared
+    with evaluation, and its time limit: the problem's own unless `execution.time_s`
+    overrides it).
     """
 
     name = "flow"
