@@ -55,8 +55,9 @@ def flow_source(server, tmp_path, **options):
     options.setdefault("max_retries", 0)
     options.setdefault("timeout", 10.0)
     options.setdefault("concurrency", 1)
+    options.setdefault("execution", Execution(cache_dir=tmp_path / "exec"))
     return FlowSource("test-model", base_url=server.url, api_key="sk-test", prices={"test-model": (1.0, 2.0)},
-                      execution=Execution(cache_dir=tmp_path / "exec"), **options)
+                      **options)
 
 
 def full_script() -> FlowScript:

@@ -1,4 +1,5 @@
-"""The generation loop and its four candidate sources, on the real sample and a real local chat server."""
+"""The direct LLM source through the generation loop, on the real sample and a real local chat server;
+the factory of sources. (Each other source and the loop alone have their own test_generate_*.py.)"""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pandas as pd
 import pytest
 
 from acodium.errors import UserError
-from acodium.generate import FileSource, HumanSource, LLMSource, agenerate_candidates, generate_candidates, make_source
-from acodium.mutate import mutant_candidates
+from acodium.execute import Execution
+from acodium.generate import (SOURCES, FileSource, FlowSource, HumanSource, LLMSource, MutantSource,
+                              agenerate_candidates, generate_candidates, make_source)
 from acodium.prompting import ProblemPrompt
 from acodium.tables import CANDIDATES, CANDIDATES_LOG, ERRORS_LOG, AppendLog
 from chat_server import Drop, Status, chat_server, wrap  # noqa: F401
@@ -217,72 +219,6 @@ def test_progress_bar_shows_tokens_and_cost(chat_server, tmp_path, problems, cap
     assert "tok=" in err and "cost=$" in err and "4/4" in err
 
 
-def with_incorrect(rows):
-    """Real rows given other problems' accepted solutions as their incorrect ones (and a python2 one)."""
-    out = []
-    for i, row in enumerate(rows):
-        others = [r["solutions"]["solution"][0] for r in rows if r is not row]
-        out.append(dict(row, incorrect_solutions={"language": [3] * len(others) + [1],
-                                                  "solution": others + ["print 'python 2'"]}))
-    return out
-
-
-def test_human_source_mix_and_seed(train_rows):
-    rows = with_incorrect(train_rows[:6])
-    table = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=1), 2, progress=False)
-    assert len(table) == 12 and set(table["source"]) == {"human"}
-    labels = table.groupby("problem")["meta"].apply(lambda m: sorted(json.loads(x)["label"] for x in m))
-    assert all(v == ["correct", "incorrect"] for v in labels)
-    for _, cand in table.iterrows():
-        row = next(r for r in rows if r["name"] == cand["problem"])
-        meta = json.loads(cand["meta"])
-        assert cand["code"] == row[meta["dataset_field"]]["solution"][meta["dataset_index"]]
-    assert "print 'python 2'" not in set(table["code"])  # python2 cannot run here
-    same = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=1), 2, progress=False)
-    other = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=2), 2, progress=False)
-    assert same.equals(table) and not other["candidate_id"].equals(table["candidate_id"])
-    # Only one correct solution each: a mix of 4 fills up with incorrect ones; all of them with k=None.
-    four = generate_candidates(rows, HumanSource(correct_fraction=1.0), 4, progress=False)
-    assert four.groupby("problem").size().eq(4).all()
-    everything = generate_candidates(rows, HumanSource(), None, progress=False)
-    assert everything.groupby("problem").size().eq(6).all()
-
-
-def test_mutant_source_matches_mutate(train_rows):
-    rows = train_rows[:5]
-    table = generate_candidates(rows, make_source("mutants", seed=7), 4, progress=False)
-    assert set(table["source"]) == {"mutant"}
-    direct = mutant_candidates(rows, per_solution=4, seed=7)
-    assert list(table["code"]) == list(direct["code"])
-    assert list(table["candidate_id"]) == list(direct["candidate_id"])
-    assert all(code != tidy(r["solutions"]["solution"][0]) for code, r in zip(table["code"], rows))
-
-
-def test_file_source(train_rows, tmp_path):
-    rows = train_rows[:3]
-    brought = [
-        {"problem": r["name"], "code": r["solutions"]["solution"][0]} for r in rows
-    ] + [{"problem": rows[0]["name"], "code": "#include <cstdio>\nint main(){puts(\"1\");}\n",
-          "meta": json.dumps({"model": "mine"}), "source": "llm"},
-         {"problem": "not in the set", "code": "print(1)"}]
-    path = tmp_path / "mine.jsonl"
-    path.write_text("".join(json.dumps(b) + "\n" for b in brought))
-    table = generate_candidates(rows, FileSource(path), None, progress=False)
-    assert len(table) == 4 and set(table["source"]) == {"file"}
-    first = table[table["problem"] == rows[0]["name"]]
-    assert list(first["candidate_id"]) == ["file-0", "file-1"]
-    assert list(first["language"]) == ["python3", "cpp"]
-    assert json.loads(first["meta"].iloc[1])["model"] == "mine"
-    pd.DataFrame(brought).to_parquet(tmp_path / "mine.parquet")
-    assert generate_candidates(rows, FileSource(tmp_path / "mine.parquet"), 1, progress=False)["code"].tolist() \
-        == table.groupby("problem", sort=False).head(1)["code"].tolist()
-    pd.DataFrame({"problem": ["x"]}).to_parquet(tmp_path / "nocode.parquet")
-    with pytest.raises(UserError, match="code"):
-        FileSource(tmp_path / "nocode.parquet")
-    with pytest.raises(UserError, match="No table"):
-        make_source("file", path=tmp_path / "missing.jsonl")
-
-
 def test_prompt_files(train_rows, tmp_path):
     row = train_rows[0]
     for language, fence in (("python3", "```python"), ("cpp", "```cpp")):
@@ -332,3 +268,23 @@ def test_server_gone_mid_run_stops_with_one_sentence_and_keeps_the_rest(chat_ser
         asyncio.run(go())
     kept = list(AppendLog(log).rows())
     assert 3 <= len(kept) < 24 and all(r["code"] for r in kept)
+
+
+def test_the_factory_knows_every_source_by_name(chat_server, tmp_path, train_rows):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"problem": train_rows[0]["name"], "code": "print(1)"}) + "\n")
+    client = dict(model="test-model", base_url=chat_server.url, api_key="sk-test")
+    made = {
+        "llm": make_source("llm", **client),
+        "flow": make_source("flow", execution=Execution(time_s=2.0), **client),
+        "human": make_source("human", seed=1),
+        "mutants": make_source("mutants", seed=1),
+        "file": make_source("file", path=path),
+    }
+    assert set(made) == set(SOURCES)
+    kinds = (LLMSource, FlowSource, HumanSource, MutantSource, FileSource)
+    assert all(isinstance(made[name], kind) for name, kind in zip(SOURCES, kinds))
+    assert {name: source.name for name, source in made.items()} == {n: n for n in SOURCES}
+    assert made["flow"].execution.time_s == 2.0
+    with pytest.raises(UserError, match="Unknown candidate source 'gpt': use one of llm, flow, human, mutants, file"):
+        make_source("gpt")
