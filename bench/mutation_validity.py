@@ -73,7 +73,9 @@ def _mutate(module, inputs, base, count, seed):
 
 def _run_check(rows, triples, time_limit: float, cache_dir) -> dict:
     """The human solution on originals and mutations: mutated inputs it fails on (crash, timeout)."""
-    from acodium.execute import Job, Limits, Program, run_batch
+    from acodium.execute import Execution, Job, Program
+
+    execution = Execution(time_s=time_limit, cache_dir=cache_dir)
 
     by_name = {r["name"]: r for r in rows}
     names = sorted({p for p, _, _ in triples})
@@ -82,9 +84,9 @@ def _run_check(rows, triples, time_limit: float, cache_dir) -> dict:
         mine = [(o, m) for p, o, m in triples if p == name]
         inputs = sorted({o for o, _ in mine}) + [m for _, m in mine]
         code = by_name[name]["solutions"]["solution"][0]
-        jobs.append(Job(Program("python3", code), inputs, limits=Limits(time_s=time_limit)))
+        jobs.append(Job(Program("python3", code), inputs, limits=execution.limits(by_name[name], "python3")))
         where.append((inputs, mine))
-    runs = run_batch(jobs, cache_dir=cache_dir, progress=False)
+    runs = execution.run_batch(jobs, progress=False)
     counted = failed = 0
     statuses: Counter = Counter()
     for (inputs, mine), results in zip(where, runs):
