@@ -46,7 +46,7 @@ RATINGS = tuple(range(800, 3600, 100))
 def prompt_path(name: str | os.PathLike) -> Path:
     """A prompt by name (shipped in acodium/prompts) or by path."""
     path = Path(name)
-    if path.suffix == ".toml" and path.exists():
+    if path.suffix == ".toml" and path.is_file():
         return path
     shipped = PROMPTS_DIR / f"{name}.toml"
     if shipped.is_file():
@@ -63,6 +63,11 @@ def load_prompt_file(name: str | os.PathLike) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"The prompt file {path} is not valid TOML: {e}.") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"The prompt file {path} is not UTF-8 text (byte {e.object[e.start]:#04x} "
+                        f"at position {e.start}).") from None
+    except OSError as e:
+        raise UserError(f"Cannot read the prompt file {path}: {e.strerror}.") from None
 
 
 def fill(template: str, variables: Mapping[str, Any], where: str = "prompt") -> str:
@@ -131,7 +136,15 @@ class ProblemPrompt:
             raise UserError(f"The target language must be one of {', '.join(LANGUAGES)}, not {language!r}.")
         if "user" not in doc:
             raise UserError(f"The prompt file {prompt_path(name)} has no 'user' template.")
-        lang = doc.get("languages", {}).get(language, {})
+        for key in ("user", "system"):
+            if key in doc and not isinstance(doc[key], str):
+                raise UserError(f"The '{key}' template of the prompt file {prompt_path(name)} must be text, "
+                                f"not {type(doc[key]).__name__}.")
+        lang = doc.get("languages", {})
+        lang = lang.get(language, {}) if isinstance(lang, dict) else None
+        if not isinstance(lang, dict) or not all(isinstance(lang.get(k, ""), str) for k in ("display", "fence")):
+            raise UserError(f"The prompt file {prompt_path(name)} needs [languages.{language}] as a table of "
+                            "text 'display' and 'fence'.")
         pieces = {k: v for k, v in doc.items() if isinstance(v, str)}
         return cls(
             name=str(doc.get("name", Path(str(name)).stem)),

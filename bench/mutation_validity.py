@@ -35,16 +35,41 @@ BASELINE = "c9620ab"  # the mutator before issue 14 (counts on a line's start we
 
 
 def _baseline(rev: str):
-    """The `mutate` module as it was at `rev`, or None when git cannot give it."""
+    """The `mutate` module (or package, since it was split) as it was at `rev`, or None when git cannot give it."""
     try:
         source = subprocess.run(["git", "show", f"{rev}:acodium/mutate.py"], cwd=REPO, check=True,
                                 capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        return None
+        return _baseline_package(rev)
     module = types.ModuleType("acodium._mutate_baseline")
     module.__package__ = "acodium"
     sys.modules[module.__name__] = module  # dataclasses look their module up by name
     exec(compile(source, f"{rev}:acodium/mutate.py", "exec"), module.__dict__)
+    return module
+
+
+def _baseline_package(rev: str):
+    """The `acodium/mutate/` package at `rev`, imported as `acodium._mutate_baseline` (its `..` imports
+    reach today's acodium), or None when git cannot give it."""
+    import importlib.util
+    import io
+    import tarfile
+    import tempfile
+
+    try:
+        archive = subprocess.run(["git", "archive", "--format=tar", rev, "acodium/mutate"], cwd=REPO, check=True,
+                                 capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="mutate_baseline_"))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    package = folder / "acodium" / "mutate"
+    spec = importlib.util.spec_from_file_location("acodium._mutate_baseline", package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module.__name__] = module
+    spec.loader.exec_module(module)
     return module
 
 
@@ -73,7 +98,9 @@ def _mutate(module, inputs, base, count, seed):
 
 def _run_check(rows, triples, time_limit: float, cache_dir) -> dict:
     """The human solution on originals and mutations: mutated inputs it fails on (crash, timeout)."""
-    from acodium.execute import Job, Limits, Program, run_batch
+    from acodium.execute import Execution, Job, Program
+
+    execution = Execution(time_s=time_limit, cache_dir=cache_dir)
 
     by_name = {r["name"]: r for r in rows}
     names = sorted({p for p, _, _ in triples})
@@ -82,9 +109,9 @@ def _run_check(rows, triples, time_limit: float, cache_dir) -> dict:
         mine = [(o, m) for p, o, m in triples if p == name]
         inputs = sorted({o for o, _ in mine}) + [m for _, m in mine]
         code = by_name[name]["solutions"]["solution"][0]
-        jobs.append(Job(Program("python3", code), inputs, limits=Limits(time_s=time_limit)))
+        jobs.append(Job(Program("python3", code), inputs, limits=execution.limits(by_name[name], "python3")))
         where.append((inputs, mine))
-    runs = run_batch(jobs, cache_dir=cache_dir, progress=False)
+    runs = execution.run_batch(jobs, progress=False)
     counted = failed = 0
     statuses: Counter = Counter()
     for (inputs, mine), results in zip(where, runs):
@@ -139,7 +166,7 @@ def main() -> None:
     table = {}
     baseline = _baseline(args.before)
     if baseline is None:
-        print(f"(no baseline: git cannot show {args.before}:acodium/mutate.py)")
+        print(f"(no baseline: git cannot show {args.before}:acodium/mutate.py nor acodium/mutate/)")
     else:
         table[f"before ({args.before})"] = _measure(baseline, rows, args)
     table["after"] = _measure(mutate, rows, args)

@@ -45,6 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from acodium.evaluate import check_references, run_executions, test_suite_strength
+    from acodium.execute import Execution
     from acodium.mutate import add_mutated_tests, mutant_candidates
 
     started = time.monotonic()
@@ -53,7 +54,8 @@ def main() -> None:
     common = dict(time_limit_s=args.time_limit, workers=args.workers, cache_dir=out / "cache")
 
     # 1. tests the human solution passes within the limit (the first max_tests of each set)
-    rows = add_mutated_tests(rows, args.mutated_inputs, args.seed, **common)
+    execution = Execution(time_s=args.time_limit, workers=args.workers, cache_dir=out / "cache")
+    rows = add_mutated_tests(rows, args.mutated_inputs, args.seed, execution=execution)
     report = check_references(rows, test_sets=("public", "private", "generated", "mutated"),
                               max_tests=args.max_tests, run_dir=out / "references", **common)
     passed = {

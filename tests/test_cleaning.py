@@ -25,6 +25,7 @@ from acodium.evaluate import (
     test_suite_strength,
     unconfirmed_mutated,
 )
+from acodium.execute import Execution
 from acodium.mutate import add_mutated_tests, mutate_inputs, structure_break
 
 SUM = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -139,7 +140,8 @@ def test_valid_only_keeps_problems_whose_reference_is_slow(hand_made, tmp_path):
 def test_mutated_inputs_without_two_agreeing_references_serve_clustering_only(tmp_path):
     two = _problem("two", SUMS, [SUM, SUM_SPACED])
     one = _problem("one", SUMS, [SUM])
-    rows = add_mutated_tests([two, one], 4, seed=3, from_sets=("public", "private"), cache_dir=tmp_path,
+    rows = add_mutated_tests([two, one], 4, seed=3, from_sets=("public", "private"),
+                             execution=Execution(cache_dir=tmp_path),
                              progress=False)
     by_name = {r["name"]: r["mutated_tests"] for r in rows}
     for name, tests in by_name.items():
@@ -148,7 +150,8 @@ def test_mutated_inputs_without_two_agreeing_references_serve_clustering_only(tm
     assert not any(by_name["one"]["output_confirmed"]) and set(by_name["one"]["output"]) == {""}
     assert unconfirmed_mutated(rows) == {("one", "mutated", i) for i in range(len(by_name["one"]["input"]))}
     # the old behaviour, as an explicit option: inputs the references fail on are dropped
-    kept = add_mutated_tests([one], 4, seed=3, from_sets=("public", "private"), cache_dir=tmp_path,
+    kept = add_mutated_tests([one], 4, seed=3, from_sets=("public", "private"),
+                             execution=Execution(cache_dir=tmp_path),
                              progress=False, filter_with_references=True)
     assert kept[0]["mutated_tests"]["input"] == by_name["one"]["input"]  # the sum never fails
 
@@ -217,7 +220,8 @@ def test_check_references_on_the_real_sample_never_calls_a_lone_disagreement_inv
 
 
 def test_one_reference_confirms_no_mutated_output_on_the_real_sample(train_rows, tmp_path):
-    rows = add_mutated_tests(train_rows[:4], 5, seed=2, time_limit_s=3.0, cache_dir=tmp_path, progress=False)
+    rows = add_mutated_tests(train_rows[:4], 5, seed=2, execution=Execution(time_s=3.0, cache_dir=tmp_path),
+                             progress=False)
     for before, after in zip(train_rows[:4], rows):
         tests = after["mutated_tests"]
         assert len(tests["input"]) == len(tests["output"]) == len(tests["output_confirmed"]) > 0

@@ -115,6 +115,7 @@ def test_load_candidate_set_from_a_problems_dataset_and_from_a_table(train_rows,
 # --------------------------------------------------------------------------- runs on the real sample
 
 from acodium.evaluate import check_references, run_executions, score_candidates  # noqa: E402
+from acodium.execute import Execution  # noqa: E402
 from acodium.mutate import add_mutated_tests, mutant_candidates  # noqa: E402
 
 FAST = dict(time_limit_s=3.0, max_tests=4, progress=False)
@@ -194,7 +195,7 @@ def test_check_references_on_real_solutions(few, tmp_path):
 
 def test_mutated_tests_agree_with_the_reference(few):
     # one reference per problem here: outputs it alone vouches for, as before issue 14, by explicit choice
-    rows = add_mutated_tests(few[:3], 4, seed=1, time_limit_s=3.0, progress=False, min_agreeing=1,
+    rows = add_mutated_tests(few[:3], 4, seed=1, execution=Execution(time_s=3.0), progress=False, min_agreeing=1,
                              filter_with_references=True)
     total = 0
     for before, after in zip(few[:3], rows):

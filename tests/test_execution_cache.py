@@ -107,3 +107,108 @@ def test_len_and_get_of_a_sound_cache(tmp_path):
     cache = ResultCache(tmp_path)
     assert len(cache) == 5 and cache.damaged == 0
     cache.close()
+
+
+# --------------------------------------------------------------------------- keys and entries, without a sandbox
+
+
+from acodium.execute import ExecutionResult, Status  # noqa: E402
+from acodium.execute.cache import run_key  # noqa: E402
+
+
+def _stored(stdout="42\n", status=Status.OK, **fields) -> ExecutionResult:
+    return ExecutionResult(status=status, passed=True, stdout=stdout, stderr="warn", exit_code=0, signal=None,
+                           time_s=0.25, cpu_s=0.2, memory_bytes=9 << 20, program_hash="ph",
+                           output_hash="oh", **fields)
+
+
+def test_the_key_holds_program_input_limits_backend_and_version():
+    base = ("ph", "1 2\n", Limits(time_s=2), "local", "v1")
+    key = run_key(*base)
+    assert run_key(*base) == key and len(key) == 64
+    variants = [("ph2", *base[1:]), (base[0], "1 2", *base[2:]), (*base[:2], Limits(time_s=3), *base[3:]),
+                (*base[:2], Limits(time_s=2, memory_bytes=1 << 20), *base[3:]),
+                (*base[:2], Limits(time_s=2, output_bytes=1 << 10), *base[3:]),
+                (*base[:3], "code_contests", "v1"), (*base[:4], "v2")]
+    keys = {run_key(*v) for v in variants}
+    assert key not in keys and len(keys) == len(variants)
+    assert run_key("ph", "1 2\n", Limits(time_s=2.0), "local", "v1") == key  # 2 and 2.0 are one limit
+
+
+def test_an_entry_round_trips_without_its_verdict(tmp_path):
+    cache = ResultCache(tmp_path)
+    assert cache.path == tmp_path / "executions.sqlite"
+    odd = "caf\u00e9 \udcff\n" + "x" * 100_000  # a lone surrogate (undecodable program output) survives
+    cache.put("k", _stored(odd))
+    got = cache.get("k")
+    assert (got.status, got.stdout, got.stderr, got.exit_code, got.memory_bytes) == (Status.OK, odd, "warn", 0, 9 << 20)
+    assert got.passed is None and got.cached  # passed is recomputed for whatever output a caller expects
+    assert cache.get("absent") is None
+    cache.close()
+    named = ResultCache(tmp_path / "other.sqlite")  # a file name is taken as is
+    assert named.path == tmp_path / "other.sqlite" and len(named) == 0
+    named.close()
+
+
+def test_machine_failures_are_never_stored(tmp_path):
+    cache = ResultCache(tmp_path)
+    cache.put_many([("bad", _stored(status=Status.SANDBOX_ERROR)), ("ok", _stored()),
+                    ("slow", _stored(status=Status.TIMEOUT))])
+    assert len(cache) == 2 and cache.get("bad") is None and cache.get("slow").status == Status.TIMEOUT
+    cache.close()
+
+
+def test_many_keys_are_read_in_chunks(tmp_path):
+    cache = ResultCache(tmp_path)
+    cache.put_many([(f"k{i}", _stored(str(i))) for i in range(1200)])
+    found = cache.get_many([f"k{i}" for i in range(0, 1300)])  # more than one chunk of 500, some absent
+    assert len(found) == 1200 and found["k1199"].stdout == "1199" and "k1250" not in found
+    cache.close()
+
+
+WRITER = r"""
+import sys
+from acodium.execute import ExecutionResult, Status
+from acodium.execute.cache import ResultCache
+cache = ResultCache(sys.argv[1])
+for i in range(200):
+    cache.put(f"{sys.argv[2]}-{i}", ExecutionResult(status=Status.OK, passed=None, stdout=sys.argv[2] * i))
+    assert cache.get(f"{sys.argv[2]}-{i}").stdout == sys.argv[2] * i
+cache.close()
+"""
+
+
+def test_processes_and_threads_writing_one_cache_lose_nothing(tmp_path):
+    import threading
+
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), name], stderr=subprocess.PIPE, text=True)
+             for name in "ab"]
+    cache = ResultCache(tmp_path)
+
+    def thread_writer(name):  # each thread its own connection
+        cache.put_many([(f"{name}-{i}", _stored(name * i)) for i in range(200)])
+
+    threads = [threading.Thread(target=thread_writer, args=(name,)) for name in "cd"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    found = cache.get_many([f"{name}-{i}" for name in "abcd" for i in range(200)])
+    assert len(found) == 800 and all(found[f"{n}-{i}"].stdout == n * i for n in "abcd" for i in range(200))
+    assert cache.damaged == 0
+    cache.close()
+
+
+@pytest.mark.parametrize("error, message", [
+    ("database or disk is full", r"There is no room left to write the execution cache .*: free some disk space"),
+    ("database is locked", r"stayed locked by another process \(database is locked\): run again when it is done"),
+    ("file is not a database", r"is damaged \(file is not a database\): delete it \(it is only a cache\)"),
+])
+def test_each_sqlite_failure_is_its_own_sentence(tmp_path, error, message):
+    cache = ResultCache(tmp_path)
+    with pytest.raises(UserError, match=message + r".*--no_cache"):
+        with cache._sqlite():
+            raise sqlite3.OperationalError(error)
+    cache.close()

@@ -352,3 +352,134 @@ def test_run_sync_works_inside_a_running_loop(chat_server):
 
     assert run(notebook_cell()).text == "nested"
     assert run_sync(asyncio.sleep(0, result=7)) == 7
+
+
+def test_ask_sends_the_system_message_and_a_cached_question_makes_no_request(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "hi there")
+    options = dict(model="test-model", system="Be brief.", base_url=chat_server.url, api_key="k",
+                   cache_path=tmp_path / "llm.sqlite", temperature=0.3)
+    first = ask("Say hello.", **options)
+    assert first.text == "hi there" and not first.cached
+    assert chat_server.chat_bodies[0]["messages"] == [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello."}]
+    chat_server.reset_counts()
+    again = ask("Say hello.", **options)
+    assert (again.text, again.cached, again.cost) == ("hi there", True, first.cost)
+    assert chat_server.requests == []  # not even the preflight: the answer was on disk
+
+
+def test_an_unset_parameter_and_an_absent_one_are_one_call(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "once", "twice")
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            a = await llm.chat(HELLO, temperature=None, max_tokens=None)
+            b = await llm.chat(HELLO)
+            return a, b, llm.is_cached(HELLO, {"temperature": None}), llm.is_cached(HELLO, {"temperature": 1})
+
+    a, b, unset_cached, other_cached = run(go())
+    assert "temperature" not in chat_server.chat_bodies[0]  # None is not sent
+    assert b.cached and b.text == a.text == "once" and a.cache_key == b.cache_key
+    assert unset_cached and not other_cached
+
+
+def test_calls_of_one_sample_are_told_apart_by_their_name(chat_server, tmp_path):
+    chat_server.reply_for("Say hello", "first attempt", "second attempt")
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            return [await llm.chat(HELLO, call=c) for c in ("attempt-1", "attempt-2", "attempt-1")]
+
+    texts = [r.text for r in run(go())]
+    assert texts == ["first attempt", "second attempt", "first attempt"]
+    assert chat_server.chat_requests == 2 and all("call" not in body for body in chat_server.chat_bodies)
+
+
+def test_a_reply_with_null_content_and_no_usage_is_empty_and_free(chat_server, tmp_path):
+    chat_server.script(Malformed(b'{"id": "x", "object": "chat.completion", "created": 0, "model": "served-m",'
+                                 b' "choices": [{"index": 0, "finish_reason": "length",'
+                                 b' "message": {"role": "assistant", "content": null}}]}'))
+
+    async def go():
+        async with client(chat_server, tmp_path) as llm:
+            return await llm.chat(HELLO), llm.usage
+
+    result, usage = run(go())
+    assert (result.text, result.finish_reason, result.served_model) == ("", "length", "served-m")
+    assert (result.prompt_tokens, result.completion_tokens, result.cost) == (0, 0, 0.0)
+    assert usage.requests == 1 and usage.unpriced_calls == 0
+
+
+def test_an_unpriced_model_costs_none_and_is_counted(chat_server):
+    chat_server.models.add("free-model")
+    chat_server.reply_for("Say hello", "hello")
+
+    async def go():
+        async with LLMClient("free-model", base_url=chat_server.url, api_key="k") as llm:
+            return await llm.chat(HELLO), llm.usage
+
+    result, usage = run(go())
+    assert result.cost is None and usage.unpriced_calls == 1 and usage.cost == 0.0
+    assert usage.postfix()["cost"] == "$0.0000+?"
+
+
+def test_a_price_table_file_prices_the_client(chat_server, tmp_path):
+    (tmp_path / "prices.toml").write_text('[models."test-model"]\ninput = 4\noutput = 8\n')
+    chat_server.reply_for("Say hello", "Hello there!")
+
+    async def go():
+        async with LLMClient("test-model", base_url=chat_server.url, api_key="k",
+                             prices=tmp_path / "prices.toml") as llm:
+            return await llm.chat(HELLO)
+
+    result = run(go())
+    assert result.cost == pytest.approx((result.prompt_tokens * 4 + result.completion_tokens * 8) / 1e6)
+    assert result.cost > 0
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"rpm": 0}, "requests-per-minute limit must be a positive number"),
+    ({"rpm": -5}, "requests-per-minute limit must be a positive number"),
+    ({"max_retries": True}, "not True"),
+    ({"timeout": "10"}, "not '10'"),
+])
+def test_more_client_options_that_cannot_work(chat_server, options, message):
+    with pytest.raises(UserError, match=message):
+        client(chat_server, **options)
+    with pytest.raises(UserError, match="Name the model to ask"):
+        LLMClient("", base_url=chat_server.url, api_key="k")
+
+
+def test_a_server_without_a_models_route_passes_the_preflight(chat_server):
+    async def go():
+        async with client(chat_server, max_retries=0) as llm:
+            llm._client = llm._client.with_options(base_url=chat_server.url + "/elsewhere")  # /models: 404
+            await llm.preflight()
+
+    run(go())  # the first chat request will tell whether the server works
+    assert chat_server.requests == [("GET", "/v1/elsewhere/models")]
+
+
+def test_a_server_error_in_the_preflight_is_one_sentence(chat_server):
+    chat_server._handle = lambda h, method: chat_server._error(h, 503, "Down for maintenance.")
+
+    async def go():
+        async with client(chat_server, max_retries=0) as llm:
+            await llm.preflight()
+
+    with pytest.raises(UserError, match=r"failed the check made before any work, listing its models "
+                                        r"\(HTTP 503 after the client's retries: Down for maintenance\)\.$"):
+        run(go())
+
+
+def test_run_sync_inside_a_running_loop_raises_what_the_coroutine_raised():
+    async def fails():
+        raise ValueError("inner failure")
+
+    async def notebook_cell():
+        return run_sync(fails())
+
+    with pytest.raises(ValueError, match="inner failure"):
+        run(notebook_cell())
+    with pytest.raises(ValueError, match="inner failure"):
+        run_sync(fails())

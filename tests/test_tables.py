@@ -165,3 +165,108 @@ print(sorted(os.listdir(sys.argv[1])))
     message, listing = proc.stdout.strip().splitlines()
     assert message.startswith(f"There is no room left to write {mount}/t.parquet")
     assert listing == "[]"
+
+
+# --------------------------------------------------------------------------- reading, writing, resuming
+
+
+def test_tables_round_trip_through_parquet_and_jsonl(tmp_path):
+    from acodium.tables import CANDIDATES, read_table
+
+    df = pd.DataFrame([{"problem": "p", "candidate_id": "c\u00e9", "language": "python3", "code": "print(1)\n",
+                        "source": "human", "meta": "{}"}], columns=CANDIDATES)
+    assert read_table(write_table(df, tmp_path / "deep" / "t.parquet")).equals(df)  # folders are made
+    with AppendLog(tmp_path / "t.jsonl") as log:
+        log.append(df.to_dict("records"))
+    assert read_table(tmp_path / "t.jsonl").equals(df)
+    assert read_table(tmp_path / "t.jsonl")["candidate_id"].tolist() == ["c\u00e9"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.parquet", None, r"No table at .*missing\.parquet\."),
+    ("t.csv", b"a,b\n", r"t\.csv is neither a \.parquet nor a \.jsonl table\."),
+    ("t.parquet", b"not parquet at all", r"Cannot read the table .*t\.parquet: "),
+    ("t.jsonl", b'{"a": 1}\n{"a": \n', r"Cannot read the table .*t\.jsonl: "),
+])
+def test_a_table_that_cannot_be_read_is_one_sentence(tmp_path, name, content, message):
+    from acodium.tables import read_table
+
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        read_table(tmp_path / name)
+
+
+def test_missing_columns_are_named():
+    from acodium.tables import EXECUTIONS, require_columns
+
+    df = pd.DataFrame(columns=[c for c in EXECUTIONS if c not in ("status", "time_s")])
+    with pytest.raises(UserError, match=r"^The executions table lacks the column\(s\) status, time_s\.$"):
+        require_columns(df, EXECUTIONS, "executions")
+    require_columns(df, ["problem"], "executions")
+
+
+def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
+    from acodium.tables import _atomic_write
+
+    write_json({"version": 1}, tmp_path / "s.json")
+
+    def half_then_fail(tmp):
+        Path(tmp).write_text('{"version": ')
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        _atomic_write(tmp_path / "s.json", half_then_fail)
+    assert json.loads((tmp_path / "s.json").read_text()) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+    write_json({"when": Path("/x"), "n": 2}, tmp_path / "s.json")  # what JSON cannot hold is written as text
+    assert json.loads((tmp_path / "s.json").read_text()) == {"when": "/x", "n": 2}
+
+
+def test_a_resumed_log_knows_what_is_done(tmp_path):
+    path = tmp_path / "log.jsonl"
+    log = AppendLog(path)
+    assert list(log.rows()) == [] and log.keys("problem") == set()
+    assert log.frame(["problem", "k"]).columns.tolist() == ["problem", "k"]  # empty, with the columns
+    log.append([{"problem": "a", "k": 1}, {"problem": "a", "k": 2}])
+    log.append([])  # nothing to write is no write
+    log.close()
+    again = AppendLog(path)  # a new process resuming
+    assert again.keys("problem", "k") == {("a", 1), ("a", 2)}
+    assert again.keys("problem", "missing") == {("a", None)}
+    assert again.frame().to_dict("records") == [{"problem": "a", "k": 1}, {"problem": "a", "k": 2}]
+
+
+def test_a_torn_line_longer_than_a_block_is_cut_whole(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + b'{"a": "' + b"x" * (3 << 20))  # 3 MiB of a line that never ended
+    log = AppendLog(path)
+    log.append([{"a": 2}])
+    log.close()
+    assert path.read_bytes() == b'{"a": 1}\n{"a": 2}\n'
+    path.write_bytes(b'{"only": "torn')  # no whole line at all
+    log = AppendLog(path)
+    log.append([{"a": 3}])
+    log.close()
+    assert path.read_bytes() == b'{"a": 3}\n'
+
+
+APPENDER = r"""
+import sys
+from acodium.tables import AppendLog
+log = AppendLog(sys.argv[1])
+for i in range(400):
+    log.append([{"writer": sys.argv[2], "i": i, "pad": sys.argv[2] * (i % 50) * 40}])
+log.close()
+"""
+
+
+def test_processes_appending_to_one_log_never_interleave_lines(tmp_path):
+    path = tmp_path / "log.jsonl"
+    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(path), name]) for name in "ab"]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    log = AppendLog(path)
+    rows = list(log.rows())
+    assert log.damaged == [] and len(rows) == 800
+    for name in "ab":
+        assert [r["i"] for r in rows if r["writer"] == name] == list(range(400))  # each writer's order kept
