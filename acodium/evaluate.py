@@ -71,7 +71,7 @@ from .languages import RUNNABLE_LANGUAGES, language_name
 from .tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, EXECUTIONS, EXECUTIONS_FILE,
                      EXECUTIONS_LOG, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE, SUMMARY_FILE, AppendLog, read_table,
                      require_columns, run_folder_lock, write_json, write_table)
-from .data import HIDDEN_TEST_SETS, TEST_SETS, problem_rows, problem_tests
+from .data import HIDDEN_TEST_SETS, TEST_SETS, load_problems, problem_rows, problem_tests
 
 # The output check every row was judged with: check_output's token compare (DESIGN.md),
 # and the version of its source. Part of each row's key (a logged row keeps its
@@ -987,48 +987,6 @@ def _share(values: pd.Series) -> float | None:
 # --------------------------------------------------------------------------- loading what to evaluate
 
 
-def _is_disk_dataset(path: Path) -> bool:
-    return path.is_dir() and any((path / f).exists() for f in ("dataset_info.json", "dataset_dict.json", "state.json"))
-
-
-def load_problem_set(
-    source: str | os.PathLike,
-    split: str | None = "train",
-    *,
-    data_dir: str | os.PathLike | None = None,
-    sample_rate: float | None = None,
-    seed: int = 0,
-    languages: Sequence[str] | None = None,
-):
-    """Problems from any source `acodium.data.load_problems` reads, or a cleaned dataset of ours.
-
-    A dataset saved by `check_references` carries AlphaCodium's extra fields
-    (`is_valid_test` inside each test set, `is_valid_problem`), which the
-    strict schema loader does not take: such a save_to_disk folder is read as is.
-    """
-    from .data import load_problems
-
-    path = Path(source)
-    if _is_disk_dataset(path):
-        import datasets as hf
-
-        ds = hf.load_from_disk(str(path))
-        if isinstance(ds, hf.DatasetDict):
-            if split not in ds:
-                raise UserError(f"{path} has no split {split!r}; it has {', '.join(ds)}.")
-            ds = ds[split]
-        if "is_valid_problem" in ds.column_names or "mutated_tests" in ds.column_names:
-            if sample_rate is not None:
-                import numpy as np
-
-                size = max(1, round(len(ds) * sample_rate))
-                chosen = np.random.default_rng(seed).choice(len(ds), size=size, replace=False)
-                ds = ds.select(sorted(chosen.tolist()))
-            return ds
-    return load_problems(source, split, data_dir=data_dir, sample_rate=sample_rate, seed=seed,
-                         languages=languages if languages else "all")
-
-
 def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_column: str) -> pd.DataFrame:
     """Candidates carried by the problems' rows, at a dotted path such as `solutions.solution`.
 
@@ -1115,13 +1073,13 @@ def load_candidate_set(
         require_columns(table, ["problem", "candidate_id", "language", "code"], "candidates")
         if problems is None:
             raise UserError(f"{dataset_name} holds candidates only; give their problems with --problems.")
-        rows = problem_rows(load_problem_set(problems, split, data_dir=data_dir))
+        rows = problem_rows(load_problems(problems, split, data_dir=data_dir, languages="all"))
         candidates = check_candidates(table, rows)
         if run_dir is not None:
             failures = [f for f in generation_failures(run_dir) if f.get("problem") in rows]
         generated = set(candidates["problem"]) | {f["problem"] for f in failures}
     else:
-        rows = problem_rows(load_problem_set(dataset_name, split, data_dir=data_dir))
+        rows = problem_rows(load_problems(dataset_name, split, data_dir=data_dir, languages="all"))
         candidates = check_candidates(_candidates_from_rows(rows, solutions_column, name_column), rows)
         generated = set(rows)
     if candidates.empty:

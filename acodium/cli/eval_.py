@@ -56,10 +56,11 @@ def _cache(no_cache: bool):
 
 def _load_problems(source: str, split: str | None, sample_rate: float | None = None, seed: int = 0,
                    languages=None):
-    from ..evaluate import load_problem_set
+    """Problems of any source, a cleaned dataset included; every language's solutions unless `languages`."""
+    from ..data import load_problems
 
-    return load_problem_set(source, split, data_dir=data_dir(), sample_rate=sample_rate, seed=seed,
-                            languages=languages)
+    return load_problems(source, split, data_dir=data_dir(), sample_rate=sample_rate, seed=seed,
+                         languages=languages or "all")
 
 
 def _runnable_languages(text: str) -> list[str]:

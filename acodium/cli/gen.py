@@ -191,12 +191,12 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
                   no_progress, **opts):
     """Generate candidates for one problem, run them on its tests, print a verdict per test."""
-    from ..data import get_problem
-    from ..evaluate import load_problem_set, problem_tests, run_executions
+    from ..data import get_problem, load_problems
+    from ..evaluate import problem_tests, run_executions
     from ..generate import generate_candidates
 
     source = make_cli_source(opts, backend, time_limit)
-    problems = load_problem_set(dataset_name, split_name, data_dir=data_dir())
+    problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
     sets = _test_sets(evaluation_test_type)
     tests = {s: problem_tests(row, s) for s in sets}
@@ -268,7 +268,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     and a note says how many problems got fewer than k candidates with code,
     and why.
     """
-    from ..evaluate import load_problem_set
+    from ..data import load_problems
     from ..generate import generate_candidates
     from .eval_ import _ints
 
@@ -278,8 +278,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
         raise UserError(f"--k_values asks for k={max(ks)}, more than the {opts['k']} samples per problem (--k).")
     source = make_cli_source(opts, backend, time_limit)
     out = Path(out)
-    problems = load_problem_set(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
-                                seed=opts["seed"])
+    problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
+                             seed=opts["seed"], languages="all")
     candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress)
     failures = candidates.attrs.get("failures") or []
     if candidates.empty:

@@ -1,0 +1,195 @@
+"""The one reader of problem rows: rows by name, a test set's valid tests, and the `Problem` view.
+
+Every stage reads problems through here, so they agree on what a problem's
+tests are: a test a reference check marked invalid (`is_valid_test` False,
+AlphaCodium's cleaning) is skipped everywhere, and a test keeps its position
+in the dataset as its index. `Problem` is the view notebooks use: the
+statement, limits in seconds and bytes (None where the dataset does not know
+them: `time_limit` null or zero, `memory_limit_bytes` 0; the execution stage
+applies its defaults then), tests as (input, output) pairs, solutions by
+language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from ..errors import UserError
+from ..languages import LANGUAGE_IDS, language_id
+from .schema import DIFFICULTY_NAMES, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, TEST_SETS
+
+if TYPE_CHECKING:
+    import datasets
+
+
+def problem_rows(problems: Any, columns: Sequence[str] | None = None) -> dict[str, dict]:
+    """Problems by name, from a datasets.Dataset, a DataFrame, `Problem`s, one row, or rows.
+
+    The one reader every stage uses: a row without a name, or a name given twice,
+    is refused (the stages key everything by problem name). With `columns`, a
+    Dataset is read for those columns only (reading every test of every problem
+    to look at names costs seconds on the full dataset).
+    """
+    column_names = getattr(problems, "column_names", None)
+    if columns is not None and isinstance(column_names, list) and hasattr(problems, "select_columns"):
+        problems = problems.select_columns([c for c in column_names if c in set(columns) | {"name"}])
+    if hasattr(problems, "to_dict") and hasattr(problems, "columns"):  # a DataFrame
+        problems = problems.to_dict("records")
+    elif isinstance(problems, (Mapping, Problem)):
+        problems = [problems]
+    rows: dict[str, dict] = {}
+    for row in problems:
+        row = dict(row.row) if isinstance(row, Problem) else dict(row)
+        if "name" not in row:
+            raise UserError("Problem rows need a 'name' field (the deepmind/code_contests schema).")
+        if row["name"] in rows:
+            raise UserError(f"The problem {row['name']!r} appears twice in the problem set.")
+        rows[row["name"]] = row
+    return rows
+
+
+def problem_tests(row: Mapping[str, Any], test_set: str, max_tests: int | None = None) -> list[tuple[int, str, str]]:
+    """The valid tests of one set of a problem: (index in the dataset, input, expected output).
+
+    Tests marked invalid (`is_valid_test` False) are skipped; `max_tests` keeps
+    the first that many valid ones.
+    """
+    if test_set not in TEST_SETS:
+        raise UserError(f"Unknown test set {test_set!r}; choose among {', '.join(TEST_SETS)}.")
+    tests = row.get(f"{test_set}_tests") or {}
+    inputs = list(tests.get("input") or [])
+    outputs = list(tests.get("output") or [])
+    valid = tests.get("is_valid_test")
+    out = []
+    for i, (inp, exp) in enumerate(zip(inputs, outputs)):
+        if valid is not None and i < len(valid) and valid[i] is False:
+            continue
+        out.append((i, inp, exp))
+        if max_tests is not None and len(out) >= max_tests:
+            break
+    return out
+
+
+def test_kind(kind: str) -> str:
+    """'public', 'private' or 'generated' for any of their spellings (public_tests, ...)."""
+    key = str(kind).strip().lower().removesuffix("_tests")
+    if key in TEST_KINDS:
+        return key
+    raise UserError(f"Unknown test kind {kind!r}: use public, private or generated.")
+
+
+def difficulty_id(difficulty: str | int) -> int:
+    """The dataset's difficulty id for a name ('A', 'EASY') or an id."""
+    if isinstance(difficulty, int) and not isinstance(difficulty, bool):
+        if 0 <= difficulty < len(DIFFICULTY_NAMES):
+            return difficulty
+    else:
+        key = str(difficulty).strip().upper()
+        if key.isdigit():
+            return difficulty_id(int(key))
+        if key in DIFFICULTY_NAMES:
+            return DIFFICULTY_NAMES.index(key)
+    raise UserError(
+        f"Unknown difficulty {difficulty!r}: use a letter A-V, EASY..HARDEST, or an id 0-28."
+    )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem row, seen the way a notebook wants it.
+
+    `row` is the schema row, untouched. Limits are None where the dataset does
+    not know them (time_limit null or zero, memory_limit_bytes 0): the
+    execution stage applies its defaults then.
+    """
+
+    row: Mapping[str, Any]
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Problem":
+        for column in REQUIRED_COLUMNS + ("public_tests", "private_tests"):
+            if column not in row:
+                raise UserError(f"A problem row needs the field {column!r}.")
+        return cls(row)
+
+    @property
+    def name(self) -> str:
+        return self.row["name"]
+
+    @property
+    def description(self) -> str:
+        return self.row["description"]
+
+    @property
+    def time_limit_s(self) -> float | None:
+        limit = self.row.get("time_limit")
+        if not limit:
+            return None
+        seconds = (limit.get("seconds") or 0) + (limit.get("nanos") or 0) / 1e9
+        return seconds if seconds > 0 else None
+
+    @property
+    def memory_limit_bytes(self) -> int | None:
+        return self.row.get("memory_limit_bytes") or None
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.row.get("cf_tags") or [])
+
+    @property
+    def rating(self) -> int | None:
+        """Codeforces rating, None when unknown (the dataset stores 0)."""
+        return self.row.get("cf_rating") or None
+
+    @property
+    def difficulty(self) -> str:
+        return DIFFICULTY_NAMES[self.row.get("difficulty") or 0]
+
+    @property
+    def source(self) -> str:
+        return SOURCE_NAMES[self.row.get("source") or 0]
+
+    def tests(self, kind: str = "public") -> list[tuple[str, str]]:
+        """The valid tests of one set (public, private, generated, mutated, ai) as (input, output) pairs."""
+        key = str(kind).strip().lower().removesuffix("_tests")
+        return [(inp, out) for _, inp, out in problem_tests(self.row, key)]
+
+    def solutions(self, language: str | int | None = None) -> list[tuple[str, str]]:
+        """Accepted solutions as (language name, code), of one language or all."""
+        return _solutions(self.row.get("solutions"), language)
+
+    def incorrect_solutions(self, language: str | int | None = None) -> list[tuple[str, str]]:
+        """Rejected solutions as (language name, code), of one language or all."""
+        return _solutions(self.row.get("incorrect_solutions"), language)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k} {len(self.tests(k))}" for k in TEST_KINDS)
+        return f"Problem({self.name!r}: tests {counts}; solutions {len(self.solutions())})"
+
+
+def _solutions(column: Mapping[str, list] | None, language) -> list[tuple[str, str]]:
+    if not column:
+        return []
+    wanted = None if language is None else language_id(language)
+    return [
+        (LANGUAGE_IDS.get(lang, "unknown"), code)
+        for lang, code in zip(column["language"], column["solution"])
+        if wanted is None or lang == wanted
+    ]
+
+
+def problems(ds: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Every row of a problems table as a Problem."""
+    return [Problem.from_row(row) for row in ds]
+
+
+def get_problem(ds: "datasets.Dataset", name: str) -> Problem:
+    """The problem of that name in a loaded table."""
+    names = ds["name"]
+    if name not in names:
+        raise UserError(f"There is no problem named {name!r} in this dataset ({len(names)} problems).")
+    return Problem.from_row(ds[names.index(name)])
