@@ -24,6 +24,7 @@ def cleaned_dir(tmp_path_factory, train_rows):
     its tests and marks the problem invalid.
     """
     from acodium.evaluate import check_references
+    from acodium.execute import Execution
     from acodium.mutate import add_mutated_tests
 
     root = tmp_path_factory.mktemp("cleaned")
@@ -32,8 +33,8 @@ def cleaned_dir(tmp_path_factory, train_rows):
     for s in ("public_tests", "private_tests"):
         bad[s] = dict(bad[s], output=["wrong"] * len(bad[s]["output"]))
     rows = [copy.deepcopy(train_rows[1]), copy.deepcopy(train_rows[2]), bad]
-    rows = add_mutated_tests(rows, 2, seed=1, time_limit_s=3.0, cache_dir=root / "cache", progress=False,
-                             min_agreeing=1)
+    rows = add_mutated_tests(rows, 2, seed=1, execution=Execution(time_s=3.0, cache_dir=root / "cache"),
+                             progress=False, min_agreeing=1)
     report = check_references(rows, max_tests=3, time_limit_s=3.0, cache_dir=root / "cache", progress=False)
     report.dataset.save_to_disk(str(root / "dataset"))
     return root / "dataset"
