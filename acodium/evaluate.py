@@ -1103,7 +1103,6 @@ def load_candidate_set(
 # --------------------------------------------------------------------------- scores: judgements and metrics
 
 
-DEFAULT_KS = (1, 5, 10, 100)
 # Why a problem has fewer candidates with code than k (`short_pools`).
 NONE_GENERATED = "none generated"
 FEWER_GENERATED = "fewer generated"
@@ -1221,7 +1220,6 @@ def score_candidates(
     *,
     test_sets: Sequence[str] = HIDDEN_TEST_SETS,
     ks: Sequence[int] | None = None,
-    default_ks: Sequence[int] = DEFAULT_KS,
     n: int | Sequence[int] = 10,
     clustering_sets: Sequence[str] = ("mutated",),
     failures: Sequence[Mapping[str, Any]] | None = None,
@@ -1247,13 +1245,14 @@ def score_candidates(
     run too (the n@k filter), and the `clustering_sets` problems have (mutated
     inputs) in full, for the clustered policy. A candidate without code is
     not run: it is incorrect. Checked before anything runs: every problem
-    with candidates has tests in `test_sets`, and every k of `ks` fits every
-    non-empty pool (ks=None cuts `default_ks` at the smallest, with a note).
+    with candidates has tests in `test_sets`, and some k is left to report
+    (`acodium.metrics.reported_ks`: k beyond the smallest non-empty pool are
+    left out with a note; ks=None is the grid 1, 2, 5, ... up to that pool).
     `failures` (default: `candidates.attrs["failures"]`, as generation leaves
     them) and `samples_asked` say why pools are short (`short_pools`).
     With `run_dir`, executions resume and the tables are saved there.
     """
-    from .metrics import fitting_ks
+    from .metrics import reported_ks
 
     started = time.monotonic()
     if failures is None:
@@ -1271,19 +1270,8 @@ def score_candidates(
                 f"The problem {name!r} has no {' or '.join(s + '_tests' for s in test_sets)} to decide correctness."
             )
     sizes = candidates.groupby("problem").size().reindex(names, fill_value=0)
-    notes = []
-    if ks is None:
-        ks, note = fitting_ks(sizes.to_numpy(), None, problems=names, grid=default_ks)
-        notes += [note] if note else []
-    else:
-        ks = sorted(set(int(k) for k in ks))
-        fewest_problem = sizes[sizes > 0].idxmin()
-        fewest = int(sizes[fewest_problem])
-        if ks[-1] > fewest:
-            raise UserError(
-                f"k={ks[-1]} is more than the {fewest} samples of problem {fewest_problem!r}, "
-                f"and pass@k is not extrapolated: choose k <= {fewest}."
-            )
+    ks, note = reported_ks(sizes.to_numpy(), ks, problems=names)
+    notes = [note] if note else []
     short = short_pools(names, candidates, samples_asked or max(ks), failures)
     note = short_pools_note(short, len(names))
     notes += [note] if note else []
@@ -1436,7 +1424,7 @@ def _as_tests(value: Any, name: str) -> tuple[list[str], list[str]]:
 def evaluate(
     candidates: Mapping[str, Sequence[str]] | Sequence[Mapping[str, Any]],
     tests: Mapping[str, Any] | Sequence[Mapping[str, Any]],
-    k: Sequence[int] = (1, 10, 100),
+    k: Sequence[int] | int | None = (1, 10, 100),
     *,
     language: str = "python3",
     time_limit_s: float | None = None,
@@ -1455,14 +1443,16 @@ def evaluate(
       the order of the predictions).
     k: pass@k is reported for the k that every problem with candidates has at
       least k samples for (as the original metric); larger k are left out,
-      never extrapolated, and `notes` says so.
+      never extrapolated, and `notes` says so (`acodium.metrics.reported_ks`,
+      the rule of the CLI and the sweeps too; None: 1, 2, 5, ... up to the
+      smallest pool).
 
     A problem with no candidates (an empty list) is an unsolved problem: 0 at
     every k, kept in the mean, and it needs no tests. A candidate without
     code (empty text) is not run: it is incorrect.
     """
     from .execute import run_batch
-    from .metrics import fitting_ks, pass_at_k
+    from .metrics import pass_at_k, reported_ks
 
     cands = _as_named(candidates, "candidates", "solution_candidates")
     if isinstance(tests, Mapping):
@@ -1523,7 +1513,7 @@ def evaluate(
     c = [sum(len(res) == n_tests[name] and all(r.passed for r in res) for _, res in results[name])
          for name in names]
     per_problem = pd.DataFrame({"problem": names, "n": n, "correct": c})
-    ks, note = fitting_ks(n, None, problems=names, grid=[k] if isinstance(k, int) else list(k))
+    ks, note = reported_ks(n, k, problems=names)
     notes = [note] if note else []
     empty = [name for name, size in zip(names, n) if size == 0]
     if empty:

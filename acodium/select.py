@@ -11,9 +11,11 @@ the EXECUTIONS table, using only what a contestant sees (DESIGN.md):
   behaviour on an input is its exact output (the executor's output_hash), or
   the status when the run did not finish OK: a crash and a timeout are
   outputs too. Cluster 0 is the largest.
-- Policies (`random_policy`, `filtered_policy`, `clustered_policy`, by name in
-  `POLICIES`) order the submissions from a draw of k candidates; they plug
-  into `acodium.metrics.n_at_k_sampled`.
+- `submission_order`: the rank at which the clustered policy submits each
+  candidate of a whole pool. The policies themselves (random, filtered,
+  clustered, by name in `POLICIES`) live in `acodium.policies`, which
+  `acodium.metrics` uses too; they are re-exported here for callers that
+  know them as `select.clustered_policy`.
 - `judgements`: the JUDGEMENTS table. "Correct" = passed every hidden test
   (private and generated); public tests never count.
 """
@@ -27,7 +29,15 @@ import pandas as pd
 
 from .data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS
 from .errors import UserError
-from .metrics import Draws, Policy
+from .policies import (  # noqa: F401  (re-exported: notebooks and callers use select.clustered_policy, ...)
+    POLICIES,
+    Draws,
+    Policy,
+    clustered_policy,
+    filtered_policy,
+    get_policy,
+    random_policy,
+)
 from .tables import JUDGEMENTS, require_columns
 
 KEY = ["problem", "candidate_id"]
@@ -146,81 +156,6 @@ def _sort_key(candidate_id) -> tuple:
         return (0, float(candidate_id), "")
     except (TypeError, ValueError):
         return (1, 0.0, str(candidate_id))
-
-
-# --------------------------------------------------------------------------- policies
-
-
-def random_policy(draws: Draws, n: int) -> np.ndarray:
-    """Submit n of the k drawn candidates uniformly at random, public tests ignored (the baseline)."""
-    keys = draws.rng.random(draws.passes_public.shape)
-    return _smallest(keys, np.ones(draws.passes_public.shape, dtype=bool), n)
-
-
-def filtered_policy(draws: Draws, n: int) -> np.ndarray:
-    """Submit up to n of the drawn candidates passing the public tests, uniformly at random."""
-    keys = draws.rng.random(draws.passes_public.shape) + ~draws.passes_public  # failing ones last
-    return _smallest(keys, draws.passes_public, n)
-
-
-def clustered_policy(draws: Draws, n: int) -> np.ndarray:
-    """AlphaCode's selection: filter on public tests, then one per cluster, largest cluster first.
-
-    Cluster sizes are counted within the draw, among the drawn candidates that
-    pass the public tests (a contestant holding k samples knows only those).
-    Submissions go round the clusters from largest to smallest, one random
-    member each, and cycle back to the largest while submissions remain and
-    members are left. Equal sizes are ordered at random.
-    """
-    passes, cluster, rng = draws.passes_public, draws.cluster, draws.rng
-    trials, k = passes.shape
-    labels = int(cluster.max(initial=0)) + 1
-    failing = ~passes
-    group = np.arange(trials)[:, None] * labels + cluster  # (trial, cluster) pairs
-    size = np.bincount(group[passes], minlength=trials * labels)[group]
-    tie_break = rng.random(trials * labels)[group]
-    # The round each candidate is submitted in: its rank within its cluster, in random
-    # order, passing members first. Rows sorted by (cluster, failing, random) list each
-    # cluster's members consecutively; the rank is the distance to the cluster's first.
-    by_cluster = np.argsort(cluster * 2.0 + failing + rng.random((trials, k)), axis=1)
-    sorted_cluster = np.take_along_axis(cluster, by_cluster, axis=1)
-    column = np.broadcast_to(np.arange(k), (trials, k))
-    first = np.where(np.diff(sorted_cluster, axis=1, prepend=-1) != 0, column, 0)
-    np.maximum.accumulate(first, axis=1, out=first)
-    round_ = np.empty((trials, k), dtype=np.int64)
-    np.put_along_axis(round_, by_cluster, column - first, axis=1)
-    # Order: passing first, then by round, then larger cluster, then the cluster's random tie-break.
-    key = (failing * (k + 1.0) + round_) * (k + 1.0) + (k - size) + tie_break
-    return _smallest(key, passes, n)
-
-
-def _smallest(key: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the n smallest keys of each row, ascending, -1 where not eligible or past k."""
-    trials, k = key.shape
-    if n < k:
-        part = np.argpartition(key, n - 1, axis=1)[:, :n]
-        order = np.take_along_axis(part, np.argsort(np.take_along_axis(key, part, axis=1), axis=1), axis=1)
-    else:
-        order = np.argsort(key, axis=1)
-    chosen = np.where(np.take_along_axis(eligible, order, axis=1), order, -1)
-    if n > k:
-        chosen = np.concatenate([chosen, np.full((trials, n - k), -1)], axis=1)
-    return chosen
-
-
-POLICIES: dict[str, Policy] = {
-    "random": random_policy,
-    "filtered": filtered_policy,
-    "clustered": clustered_policy,
-}
-
-
-def get_policy(name: str) -> Policy:
-    """A policy by name ("random", "filtered", "clustered")."""
-    try:
-        return POLICIES[name]
-    except KeyError:
-        raise UserError(f"Unknown selection policy {name!r}; choose among {', '.join(POLICIES)}.") from None
 
 
 # --------------------------------------------------------------------------- judgements

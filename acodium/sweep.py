@@ -45,6 +45,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from .errors import UserError
+from .metrics import reported_ks
 from .tables import run_folder_lock, write_json, write_table
 
 # Parameters the sweep fills in itself when a notebook declares them.
@@ -649,19 +650,20 @@ def log_grid(upto: int, steps: Sequence[int] = (1, 2, 5)) -> list[int]:
 
 
 def k_grid(candidates, ks: Sequence[int] | None = None) -> list[int]:
-    """The k values to report: `ks` as given, or a log grid up to the smallest non-empty pool.
+    """The k values to report for these candidates: `acodium.metrics.reported_ks` of their pools.
 
-    A non-empty pool must hold at least k samples (metrics never extrapolate),
-    so the smallest one bounds the grid; an empty pool (a problem without
-    candidates, or a category of the problem column with no row) bounds
-    nothing: it scores 0 at every k (`metrics.metrics_table(problems=...)`).
+    ks given: those that every non-empty pool has samples for (metrics never
+    extrapolate); none given: 1, 2, 5, 10, ... up to the smallest non-empty
+    pool, and that pool's size. An empty pool (a problem without candidates,
+    or a category of the problem column with no row) bounds nothing: it
+    scores 0 at every k (`metrics.metrics_table(problems=...)`).
     """
-    if ks:
-        return sorted({int(k) for k in ks})
     sizes = candidates.groupby("problem", observed=True).size() if len(candidates) else None
-    if sizes is None or not (sizes > 0).any():
+    if sizes is None and not ks:
         raise UserError("There are no candidates, so there is no k to report.")
-    return log_grid(int(sizes[sizes > 0].min()))
+    if sizes is None:
+        return reported_ks([], ks).ks  # every pool empty: any k asked for is 0, and reported
+    return reported_ks(sizes.to_numpy(), ks or None, problems=[str(p) for p in sizes.index]).ks
 
 
 def over(values: Iterable, run, name: str):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from acodium.metrics import n_at_k_filtered, n_at_k_sampled, pass_at_k
-from acodium.select import clustered_policy
+from acodium.policies import clustered_policy
 
 
 def best_of(repeat: int, fn) -> tuple[str, object]:

@@ -72,7 +72,7 @@ def test_pass_at_k_on_a_problems_dataset_and_on_a_candidates_table(capsys, sampl
                                "private_tests", "--max_tests", "4", "--time_limit", "3", "--out", out,
                                "--no_cache", "--no_progress", "--bootstrap", "200")
     assert code == 0, stderr
-    assert "pass@1" in stdout and "k=5 and above left out of the grid" in stdout
+    assert "pass@1" in stdout and "k=2 and above left out of the grid" in stdout  # one sample a problem
     summary = json.loads((out / "summary.json").read_text())
     assert summary["problems"] == 4 and summary["candidates"] == 4
     judged = pd.read_parquet(out / "judgements.parquet")
@@ -113,14 +113,15 @@ def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(
     assert summary["test_sets"] == ["private", "generated"]  # the default: hidden tests, as DESIGN.md
     assert "generated" in set(pd.read_parquet(out / "executions.parquet")["test_set"])
     assert summary["short_pools"]["reasons"] == {"none generated": [b["name"]]}
-    assert (f"note: 1 of 2 problems had fewer candidates with code than k=1 (1 without any, counted as unsolved "
+    assert (f"note: 1 of 2 problems had fewer candidates with code than k=2 (1 without any, counted as unsolved "
             f"at every k): 1 with none generated (e.g. {b['name']!r}).") in stdout
     assert "note: k=5 and above left out of the grid" in stdout
-    # k=2 was asked for: A has 2 samples, and B's empty pool is no reason to refuse it.
-    code, stdout, stderr = run(capsys, "eval", "pass_at_k", "--dataset_name", src, "--k", "2", "--max_tests", "3",
+    # k=2 was asked for: A has 2 samples, and B's empty pool is no reason to refuse it; k=5 is left out.
+    code, stdout, stderr = run(capsys, "eval", "pass_at_k", "--dataset_name", src, "--k", "2,5", "--max_tests", "3",
                                "--time_limit", "3", "--no_cache", "--no_progress", "--bootstrap", "100")
     assert code == 0, stderr
-    assert "pass@2   0.5000" in stdout
+    assert "pass@2   0.5000" in stdout and "pass@5" not in stdout
+    assert f"note: k=5 and above left out: problem {a['name']!r} has only 2 samples" in stdout
 
 
 @pytest.mark.parametrize("case, message", [
@@ -138,8 +139,8 @@ def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_pa
         table = table.drop(columns=["language"])
     if case == "unknown problem":
         table.loc[0, "problem"] = "9999_Z. Nowhere"
-    if case == "k too large":
-        args += ["--k", "1,5"]
+    if case == "k too large":  # no k left: a k too large beside one that fits is left out, with a note
+        args += ["--k", "5,7"]
     if case == "empty test set":
         args += ["--evaluation_test_type", "generated_tests"]
     if case == "unknown test type":

@@ -237,16 +237,16 @@ def test_a_problem_without_candidates_counts_as_unsolved_in_score_candidates(few
     ])
     scores = score_candidates([a, b], cands, n=1, bootstrap=200, trials=100, **FAST)
     assert scores.summary["problems"] == 2 and scores.summary["problems_with_candidates"] == 1
-    assert scores.summary["ks"] == [1]  # the default grid cut at the smallest non-empty pool
+    assert scores.summary["ks"] == [1, 2]  # the default grid, up to the smallest non-empty pool
     assert scores.summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
     assert scores.summary["metrics"]["n@k filtered"]["1@1"]["value"] == pytest.approx(0.25)
     short = scores.summary["short_pools"]
     assert short["problems"] == 1 and short["empty_pools"] == 1 and short["reasons"] == {"none generated": [b["name"]]}
     overall = scores.metrics[(scores.metrics["problem"] == "ALL") & (scores.metrics["metric"] == "pass@k")]
-    assert overall["problems"].tolist() == [2] and overall["short_pools"].tolist() == [1]
+    assert overall["problems"].tolist() == [2, 2] and overall["short_pools"].tolist() == [1, 1]
     report = scores.report()
     assert "k=5 and above left out of the grid" in report
-    assert f"1 of 2 problems had fewer candidates with code than k=1 (1 without any, counted as unsolved at every k): " \
+    assert f"1 of 2 problems had fewer candidates with code than k=2 (1 without any, counted as unsolved at every k): " \
            f"1 with none generated (e.g. {b['name']!r})." in report
     # An empty pool is never "k exceeds the pool"; a non-empty one is, where k was asked for.
     assert score_candidates([a, b], cands, ks=[2], n=1, bootstrap=100, trials=50, **FAST) \

@@ -1,4 +1,4 @@
-"""Filtering, behavioural clustering, selection policies, and the judgements table."""
+"""Filtering, behavioural clustering, and the judgements table (the policies: tests/test_policies.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import pandas as pd
 import pytest
 
 from acodium.errors import UserError
-from acodium.metrics import Draws, metrics_table, n_at_k_filtered
+from acodium.metrics import metrics_table
 from acodium.select import (
-    clustered_policy,
     cluster_candidates,
     correct_on_hidden,
     filter_public,
-    filtered_policy,
-    get_policy,
     judgements,
-    random_policy,
     submission_order,
 )
 from acodium.tables import EXECUTIONS, JUDGEMENTS
@@ -125,77 +121,6 @@ def test_clusters_are_per_problem():
     clusters = cluster_candidates(frame(rows))
     assert clusters[("p", 0)] == 0
     assert clusters[("q", 1)] == clusters[("q", 2)] == 0 and clusters[("q", 0)] == 1
-
-
-# --------------------------------------------------------------------------- policies
-
-
-def draws(passes, cluster, trials=1, seed=0) -> Draws:
-    passes = np.repeat(np.asarray(passes, dtype=bool)[None, :], trials, axis=0)
-    cluster = np.repeat(np.asarray(cluster)[None, :], trials, axis=0)
-    return Draws(passes, cluster, np.random.default_rng(seed))
-
-
-def test_clustered_policy_goes_round_the_clusters_largest_first_and_cycles():
-    # cluster 5 has 3 passing members, cluster 2 has 2, cluster 7 has 1; position 6 fails public.
-    passes = [True, True, True, True, True, True, False]
-    cluster = [5, 2, 5, 7, 2, 5, 7]
-    order = clustered_policy(draws(passes, cluster, trials=50), 8)
-    labels = np.array(cluster)
-    for row in order:
-        submitted = row[row >= 0]
-        assert list(labels[submitted]) == [5, 2, 7, 5, 2, 5]  # cycle back to the largest
-        assert 6 not in submitted  # failing public tests: never submitted
-        assert list(row[6:]) == [-1, -1]
-    firsts = {int(row[0]) for row in order}
-    assert firsts == {0, 2, 5}  # the member within a cluster is chosen at random
-
-
-def test_cluster_sizes_are_counted_within_the_draw_among_passing_candidates():
-    # In the whole pool cluster 0 is the largest, but this draw holds one of its members
-    # (plus two failing ones, which do not count) against two of cluster 1.
-    order = clustered_policy(draws([True, False, False, True, True], [0, 0, 0, 1, 1], trials=20), 1)
-    assert set(order[:, 0]) <= {3, 4}
-
-
-def test_equal_clusters_are_ordered_at_random():
-    order = clustered_policy(draws([True] * 4, [0, 0, 1, 1], trials=2000, seed=4), 1)
-    share_cluster0 = np.isin(order[:, 0], [0, 1]).mean()
-    assert 0.45 < share_cluster0 < 0.55
-
-
-def test_filtered_and_random_policies():
-    passes = [True, False, True, False, False]
-    order = filtered_policy(draws(passes, [0] * 5, trials=3000, seed=1), 3)
-    assert set(order[:, :2].ravel()) == {0, 2} and (order[:, 2] == -1).all()
-    assert 0.45 < (order[:, 0] == 0).mean() < 0.55
-    order = random_policy(draws(passes, [0] * 5, trials=5000, seed=2), 2)
-    assert all(len(set(row)) == 2 for row in order)
-    counts = np.bincount(order[:, 0], minlength=5) / len(order)
-    assert np.all(np.abs(counts - 0.2) < 0.03)  # failing candidates too: the baseline ignores tests
-
-
-def test_clustered_policy_with_singleton_clusters_is_the_filtered_policy():
-    # Every passing candidate in a cluster of its own: the order is uniform, as in `filtered`.
-    pool = pd.DataFrame({
-        "problem": "p", "candidate_id": range(8),
-        "passes_public": [True, True, False, True, False, True, True, False],
-        "correct": [True, False, True, False, False, False, True, True],
-        "cluster": range(8),
-    })
-    table = metrics_table(pool, ks=[3, 6], ns=[1, 2], trials=4000, resamples=10, per_problem=False,
-                          policies={"clustered": clustered_policy, "filtered": filtered_policy})
-    exact = table[table["metric"] == "n@k filtered"].set_index(["n", "k"])["value"]
-    for name in ("n@k clustered", "n@k filtered (sampled)"):
-        sampled = table[table["metric"] == name].set_index(["n", "k"])["value"]
-        assert np.max(np.abs(sampled - exact)) < 5 * 0.5 / np.sqrt(4000)
-    assert exact[(1, 3)] == pytest.approx(float(n_at_k_filtered(8, 5, 2, 1, 3)))
-
-
-def test_get_policy():
-    assert get_policy("clustered") is clustered_policy
-    with pytest.raises(UserError, match="Unknown selection policy 'best'"):
-        get_policy("best")
 
 
 # --------------------------------------------------------------------------- the judgements table

@@ -195,9 +195,9 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
         help="Tests that decide correctness: hidden_tests (private + generated: correct as DESIGN.md "
              "defines it), private_tests, generated_tests, mutated_tests, public_tests, or a comma list.")
 @option("k", "--k_values", multiple=True,
-        help="k values, comma-separated or repeated; one above the samples of a problem that has "
-             "candidates is refused [default: 1,5,10,100, cut at the fewest samples of a problem "
-             "that has any, with a note].")
+        help="k values, comma-separated or repeated; those above the fewest samples of a problem that has "
+             "candidates are left out, with a note, and refused if none is left [default: 1, 2, 5, 10, 20, 50, "
+             "... up to those fewest samples, and that number].")
 @option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("sample_rate", type=positive_fraction, default=None,
         help="Evaluate this fraction of the problems (seeded).")
@@ -232,7 +232,8 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     dataset, or generation calls that all failed) is unsolved: it counts 0
     and stays in the mean, and a note says how many problems had fewer
     candidates than k and why. A k larger than the samples of a problem
-    with candidates is refused rather than extrapolated. Tests a reference check marked invalid
+    with candidates is left out (refused if no k is left), never
+    extrapolated. Tests a reference check marked invalid
     are skipped (give the dataset/ folder `gencode eval references` wrote).
     With --out (or a run folder as --dataset_name), executions are logged as
     they finish and an interrupted run resumes where it stopped.

@@ -247,8 +247,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         help="Tests that decide correctness (hidden = private + generated, as DESIGN.md).")
 @source_options(default_k=10)
 @option("k_values", default=None,
-        help="k values of pass@k and n@k, comma-separated [default: 1, 5, 10, 100, ... up to --k, and --k, "
-             "cut at the fewest samples a problem got, with a note].")
+        help="k values of pass@k and n@k, comma-separated; those above the fewest samples a problem got are "
+             "left out, with a note [default: 1, 2, 5, 10, 20, 50, ... up to the fewest samples, and that number].")
 @option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
 @option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
@@ -274,8 +274,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
 
     sets = _test_sets(evaluation_test_type)
     ks = _ints(k_values, "--k_values")
-    if ks is not None and max(ks) > opts["k"]:
-        raise UserError(f"--k_values asks for k={max(ks)}, more than the {opts['k']} samples per problem (--k).")
+    if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
+        raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
     source = make_cli_source(opts, backend, time_limit)
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
@@ -285,12 +285,11 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     if candidates.empty:
         why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
         raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems{why}.")
-    grid = sorted({1, opts["k"]} | {k for k in (5, 10, 100, 1000) if k <= opts["k"]})
     from ..evaluate import score_candidates
 
     # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
     result = score_candidates(
-        problems, candidates, test_sets=sets, ks=ks, default_ks=grid, n=n, failures=failures,
+        problems, candidates, test_sets=sets, ks=ks, n=n, failures=failures,
         samples_asked=opts["k"], run_dir=out, backend=backend, cache_dir=caches().executions,
         workers=workers, time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full,
         bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
