@@ -55,8 +55,20 @@ from ..errors import UserError
 from . import code_contests_env, code_contests_process
 from .base import Backend
 from .check import check_output
-from .code_contests_env import REPO_VENV, default_venv, stdlib_folders, tester_python, tester_version
-from .code_contests_process import SANDBOX_ENV, START_TIMEOUT_S, WORKER_FILE, SideProcess, WorkerLost
+from .code_contests_env import (
+    REPO_VENV,
+    default_venv,
+    installed_tester_version,
+    stdlib_folders,
+    venv_python,
+)
+from .code_contests_process import (
+    SANDBOX_ENV,
+    START_TIMEOUT_S,
+    WORKER_FILE,
+    SideProcess,
+    WorkerLost,
+)
 from .types import ExecutionResult, Job, Status, sha256
 
 # Public names of this module before it was split, still importable from here.
@@ -104,7 +116,7 @@ class CodeContestsBackend(Backend):
             raise UserError(f"Unknown judge {judge!r} for the code_contests backend: choose one of {', '.join(self.JUDGES)}.")
         self.judge = judge
         self.venv = Path(venv) if venv is not None else default_venv()
-        self.venv_python = tester_python(self.venv)
+        self.venv_python = venv_python(self.venv)
         if not Path(python).exists():
             raise UserError(f"The Python interpreter for candidate programs, {python}, does not exist: install python3.11 or pass python=PATH.")
         self.python = python
@@ -190,7 +202,7 @@ class CodeContestsBackend(Backend):
 
     def version(self) -> str:
         if self._version is None:
-            tester = tester_version(self.venv)
+            tester = installed_tester_version(self.venv)
             py = subprocess.run([self.python, "-c", "import sys;print(sys.version.split()[0])"],
                                 capture_output=True, text=True, env={}).stdout.strip()
             source = sha256("".join(path.read_text() for path in SOURCES))[:12]

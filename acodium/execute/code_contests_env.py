@@ -25,7 +25,7 @@ def default_venv() -> Path:
     return Path(os.environ.get("ACODIUM_CC_VENV") or REPO_VENV)
 
 
-def tester_python(venv: Path) -> Path:
+def venv_python(venv: Path) -> Path:
     """The interpreter of the tester's environment `venv`; a UserError naming `make cc-env` if absent."""
     python = venv / "bin" / "python"
     if not python.exists():
@@ -44,7 +44,7 @@ def stdlib_folders(python: str) -> list[str]:
     return list(dict.fromkeys(p for p in paths if p and os.path.isdir(p)))
 
 
-def tester_version(venv: Path) -> str:
+def installed_tester_version(venv: Path) -> str:
     """The version of code-contests-tester installed in `venv` ("unknown" if none is)."""
     tester = "unknown"
     for meta in glob.glob(str(venv / "lib" / "python3*" / "site-packages" / "code_contests_tester-*.dist-info")):
