@@ -17,6 +17,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acodium.execute.local_channel import (
     MAX_BLOB,
@@ -128,6 +130,15 @@ def echo(header, blobs):
 
 
 # --- frames -------------------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(header=st.dictionaries(st.text(max_size=8).filter(lambda k: k != "blobs"),
+                              st.one_of(st.integers(), st.text(), st.booleans(), st.none()), max_size=5),
+       blobs=st.lists(st.binary(max_size=300), max_size=2))
+def test_any_frame_reads_back_as_written(header, blobs):
+    got_header, got_blobs = _read_frame(reader(_frame(header, blobs)))
+    assert got_header == dict(header, blobs=len(blobs)) and got_blobs == blobs
+
 
 def test_frames_round_trip():
     blobs = [b"", b"\x00\xff" * 1000]

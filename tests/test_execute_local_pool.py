@@ -114,7 +114,7 @@ os.write(reply_fd, struct.pack(">I", len(header)) + header)
 
 # --- workers lent and reused ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pair():
     backend = LocalBackend(workers=2, cgroups=False)
     yield backend
