@@ -11,14 +11,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from acodium.execute import cgroups
-from acodium.execute.local import DEFAULT_PYTHON, SANDBOX_UID, bwrap_command
+from acodium.execute.local import DEFAULT_PYTHON
+from acodium.execute.local_sandbox import SANDBOX_UID, bwrap_command
 
 MiB = 1 << 20
 
@@ -166,7 +166,7 @@ def sandbox_ready(support):
 
 
 def sandbox(bwrap: str, group: cgroups.WorkerCgroup, mode: str) -> subprocess.Popen:
-    """SANDBOX_SCRIPT in a sandbox built as LocalBackend._spawn does when root."""
+    """SANDBOX_SCRIPT in a sandbox built as WorkerPool._spawn (local_pool.py) does when root."""
     cmd = bwrap_command(bwrap, 64 * MiB) + [DEFAULT_PYTHON, "-I", "-B", "-c", SANDBOX_SCRIPT,
                                              json.dumps(group.spec()), mode]
     return subprocess.Popen(cmd, user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[],

@@ -399,7 +399,6 @@ def test_real_solutions_pass_their_public_tests(train_rows):
 
     chosen = []
     for row in train_rows:
-        t = row["public_tests"]
         # Problems with a single valid answer only (several valid answers can fail a correct program).
         if row["name"].split(".")[0].endswith(("A", "B")) and len(chosen) < 12:
             chosen.append(row)

@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from acodium.execute import Limits, Program, Status, cgroups, run_program
-from acodium.execute.local import LocalBackend, WorkerLost
+from acodium.execute.local import LocalBackend
+from acodium.execute.local_channel import WorkerLost
 
 LIMITS = Limits(time_s=2.0, memory_bytes=256 << 20)
 
@@ -296,7 +297,7 @@ def test_a_cgroup_tests_cannot_join_means_per_process_limits_never_wrong_verdict
     import warnings
 
     from acodium.errors import UserError
-    from acodium.execute import local
+    from acodium.execute import local_pool
 
     real_spec, real_fds = cgroups.WorkerCgroup.spec, cgroups.WorkerCgroup.pass_fds
 
@@ -306,14 +307,14 @@ def test_a_cgroup_tests_cannot_join_means_per_process_limits_never_wrong_verdict
         return group.readonly
     monkeypatch.setattr(cgroups.WorkerCgroup, "spec", lambda self: dict(real_spec(self), procs=[readonly(self)]))
     monkeypatch.setattr(cgroups.WorkerCgroup, "pass_fds", lambda self: [*real_fds(self), readonly(self)])
-    monkeypatch.setattr(local, "_WARNED_NO_CGROUPS", [])
+    monkeypatch.setattr(local_pool, "_WARNED_NO_CGROUPS", [])
     with pytest.raises(UserError, match="could not join its cgroup"):
         LocalBackend(workers=1, cgroups=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         be = LocalBackend(workers=1)
     try:
-        assert [str(w.message) for w in caught if w.category is local.NoCgroupsWarning]
+        assert [str(w.message) for w in caught if w.category is cgroups.NoCgroupsWarning]
         assert "rlimits" in be.version()
         r = run(be, "print(input())", "still judged")
         assert (r.status, r.stdout) == (Status.OK, "still judged\n")
@@ -414,7 +415,7 @@ def test_a_reply_announcing_more_than_it_may_hold_is_never_read():
     ends the worker instead of making the host allocate."""
     import struct
 
-    from acodium.execute.local import _frame, _read_frame
+    from acodium.execute.local_channel import _frame, _read_frame
     data = bytearray(_frame({"status": "OK"}, [b"x" * 10, b""]))
     data[-8 - 10 - 8:-8 - 10] = struct.pack(">Q", 1 << 40)
     view = memoryview(bytes(data))
@@ -478,7 +479,7 @@ def test_a_program_that_no_longer_compiles_gets_that_verdict_not_an_exception():
     """A worker is replaced mid-job and the program, reloaded, fails to compile (its code
     may look at the clock): the tests left get COMPILE_ERROR; nothing raises."""
     from acodium.execute import Job
-    from acodium.execute.local import Worker
+    from acodium.execute.local_channel import Worker
 
     be = LocalBackend(workers=1, cgroups=False)
     real_load, real_request = be._load, Worker.request

@@ -49,6 +49,10 @@ class CgroupUnavailable(Exception):
     """Cgroups cannot be used here; str(e) is one sentence saying why and what to do."""
 
 
+class NoCgroupsWarning(UserWarning):
+    """Tests are limited per process (strict rlimits), not by a cgroup."""
+
+
 def _write(path: Path, data: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     try:

@@ -36,147 +36,59 @@ What the tester honours, and what this module adds (details in docs/backends.md)
   calls other signals (SIGSEGV, ...) RUNTIME_ERROR; a failed py_compile ->
   COMPILE_ERROR; a side process that dies mid-test (the tester aborts on output
   that is not UTF-8) -> SANDBOX_ERROR for that test, and a fresh one continues.
+
+The backend is in two more modules: `code_contests_env` (finding the tester's
+environment and the candidates' standard library) and `code_contests_process` (one
+side process); here, the pool of side processes and what their messages mean.
 """
 
 from __future__ import annotations
 
-import glob
-import json
 import os
 import re
-import select
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 from ..errors import UserError
+from . import code_contests_env, code_contests_process
 from .base import Backend
 from .check import check_output
+from .code_contests_env import (
+    REPO_VENV,
+    default_venv,
+    installed_tester_version,
+    stdlib_folders,
+    venv_python,
+)
+from .code_contests_process import (
+    SANDBOX_ENV,
+    START_TIMEOUT_S,
+    WORKER_FILE,
+    SideProcess,
+    WorkerLost,
+)
 from .types import ExecutionResult, Job, Status, sha256
 
-WORKER_FILE = Path(__file__).with_name("_cc_worker.py")
-REPO_VENV = Path(__file__).resolve().parents[2] / ".cc-venv"
+# Public names of this module before it was split, still importable from here.
+__all__ = [
+    "CodeContestsBackend", "WorkerLost", "default_venv", "WORKER_FILE", "REPO_VENV", "DEFAULT_PYTHON",
+    "PROTOCOL", "START_TIMEOUT_S", "WALL_FACTOR", "COMPILE_GRACE_S", "STDERR_TAIL", "SANDBOX_ENV",
+]
+
 DEFAULT_PYTHON = "/usr/bin/python3.11"
 PROTOCOL = "1"
-START_TIMEOUT_S = 60.0
 # A test still running after WALL_FACTOR x time_s + 1 s is cut off (local's rule: generous,
 # a loaded machine stretches wall time); the tester's own backstop is 300 s.
 WALL_FACTOR = 5.0
 COMPILE_GRACE_S = 2.0  # py_compile in the sandbox, before the first test's clock starts
 STDERR_TAIL = 8192
-SANDBOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/"}
 _EXIT = re.compile(r"Exit code: (-?\d+)")
 _SIGNAL = re.compile(r"Signal: \S+ \[(\d+)\]")
 _CPU_LIMIT_SIGNALS = (signal.SIGKILL, signal.SIGXCPU)
-
-
-def default_venv() -> Path:
-    """$ACODIUM_CC_VENV, else the repository's `.cc-venv` (read when a backend is built)."""
-    return Path(os.environ.get("ACODIUM_CC_VENV") or REPO_VENV)
-
-
-class WorkerLost(Exception):
-    """The side process died or had to be killed."""
-
-
-class _Worker:
-    """One side process running `_cc_worker.py`: JSON lines over its stdin/stdout."""
-
-    def __init__(self, venv_python: Path, python: str, libs: list[str]):
-        self.log = tempfile.TemporaryFile()  # the tester's glog chatter (stack dumps on violations)
-        # The tester copies its caller's environment into every sandboxed program: give it
-        # next to nothing (HOME spares Python a passwd lookup, a socket the sandbox forbids).
-        self.proc = subprocess.Popen(
-            [str(venv_python), "-I", "-B", str(WORKER_FILE)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            env=SANDBOX_ENV, cwd="/", start_new_session=True)
-        self.fd = self.proc.stdout.fileno()
-        self.buffer = bytearray()
-        self.send({"op": "init", "python": python, "libs": libs})
-        hello = self.read(START_TIMEOUT_S)
-        if not isinstance(hello, dict) or hello.get("event") != "ready":
-            message = self.log_tail().strip()
-            self.kill()
-            first = message.splitlines()[-1] if message else "no message"
-            raise UserError(f"DeepMind's code_contests tester could not be started ({first}): "
-                            "check the environment with `make cc-env`.")
-        self.tester_version = hello.get("tester", "unknown")
-        self.compare_error = hello.get("compare_error")  # why OutputsMatch is unreachable, if it is
-
-    def send(self, message: dict) -> None:
-        try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as e:
-            raise WorkerLost(f"the side process is gone ({e})") from None
-
-    def read(self, timeout: float | None):
-        """The next message; None at EOF; "timeout" when nothing came in `timeout` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        start = 0
-        while True:
-            end = self.buffer.find(b"\n", start)
-            if end >= 0:
-                line = bytes(self.buffer[:end])
-                del self.buffer[:end + 1]
-                return json.loads(line)
-            start = len(self.buffer)
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self.fd], [], [], wait)
-            if not ready:
-                return "timeout"
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk:
-                return None
-            self.buffer += chunk
-
-    def log_tail(self, n: int = 4000) -> str:
-        try:
-            self.log.seek(0, os.SEEK_END)
-            size = self.log.tell()
-            self.log.seek(max(0, size - n))
-            return self.log.read().decode("utf-8", "replace")
-        except (OSError, ValueError):
-            return ""
-
-    def clear_log(self) -> None:
-        try:
-            self.log.seek(0)
-            self.log.truncate()
-        except (OSError, ValueError):
-            pass
-
-    def kill(self) -> None:
-        pid = self.proc.pid
-        try:
-            os.killpg(pid, signal.SIGKILL)  # the worker and its sandbox2 fork server
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self.log.close()
-        # The tester's per-call folders (/tmp/<ms>-<pid>-<rand>) are never deleted by it.
-        for path in glob.glob(f"/tmp/*-{pid}-*"):
-            shutil.rmtree(path, ignore_errors=True)
-
-    def close(self) -> None:
-        try:
-            self.send({"op": "exit"})
-            self.proc.wait(timeout=5)
-        except (WorkerLost, subprocess.TimeoutExpired):
-            pass
-        self.kill()
+# The backend's code, main and side process: a change to any is a new version (the cache key).
+SOURCES = (WORKER_FILE, Path(__file__), Path(code_contests_process.__file__), Path(code_contests_env.__file__))
 
 
 class CodeContestsBackend(Backend):
@@ -204,16 +116,14 @@ class CodeContestsBackend(Backend):
             raise UserError(f"Unknown judge {judge!r} for the code_contests backend: choose one of {', '.join(self.JUDGES)}.")
         self.judge = judge
         self.venv = Path(venv) if venv is not None else default_venv()
-        self.venv_python = self.venv / "bin" / "python"
-        if not self.venv_python.exists():
-            raise UserError(f"DeepMind's code_contests tester needs its Python 3.9 environment at {self.venv}: run `make cc-env` (or pass venv= / set ACODIUM_CC_VENV).")
+        self.venv_python = venv_python(self.venv)
         if not Path(python).exists():
             raise UserError(f"The Python interpreter for candidate programs, {python}, does not exist: install python3.11 or pass python=PATH.")
         self.python = python
         self._python_lib = list(python_lib) if python_lib else None
         self.max_workers = workers or os.cpu_count() or 1
-        self._idle: list[_Worker] = []
-        self._all: list[_Worker] = []
+        self._idle: list[SideProcess] = []
+        self._all: list[SideProcess] = []
         self._count = 0
         self._cond = threading.Condition()
         self._closed = False
@@ -223,17 +133,12 @@ class CodeContestsBackend(Backend):
 
     def python_lib(self) -> list[str]:
         if self._python_lib is None:
-            out = subprocess.run(
-                [self.python, "-I", "-c", "import sysconfig, json; print(json.dumps("
-                 "[sysconfig.get_path('stdlib'), sysconfig.get_path('platstdlib')]))"],
-                capture_output=True, text=True, env={}, timeout=60)
-            paths = json.loads(out.stdout) if out.returncode == 0 else []
-            self._python_lib = list(dict.fromkeys(p for p in paths if p and os.path.isdir(p)))
+            self._python_lib = stdlib_folders(self.python)
             if not self._python_lib:
                 raise UserError(f"Could not find the standard library of {self.python}: pass python_lib=[...].")
         return self._python_lib
 
-    def _acquire(self) -> _Worker:
+    def _acquire(self) -> SideProcess:
         with self._cond:
             while True:
                 if self._closed:
@@ -245,7 +150,7 @@ class CodeContestsBackend(Backend):
                     break
                 self._cond.wait()
         try:
-            worker = _Worker(self.venv_python, self.python, self.python_lib())
+            worker = SideProcess(self.venv_python, self.python, self.python_lib())
             if self.judge == "tester" and worker.compare_error:
                 worker.kill()
                 raise UserError(f"The tester's compiled OutputsMatch is not reachable ({worker.compare_error}): "
@@ -259,7 +164,7 @@ class CodeContestsBackend(Backend):
             self._all.append(worker)
         return worker
 
-    def _release(self, worker: _Worker, lost: bool = False) -> None:
+    def _release(self, worker: SideProcess, lost: bool = False) -> None:
         if lost:
             worker.kill()
         with self._cond:
@@ -297,12 +202,10 @@ class CodeContestsBackend(Backend):
 
     def version(self) -> str:
         if self._version is None:
-            tester = "unknown"
-            for meta in glob.glob(str(self.venv / "lib" / "python3*" / "site-packages" / "code_contests_tester-*.dist-info")):
-                tester = Path(meta).name[len("code_contests_tester-"):-len(".dist-info")]
+            tester = installed_tester_version(self.venv)
             py = subprocess.run([self.python, "-c", "import sys;print(sys.version.split()[0])"],
                                 capture_output=True, text=True, env={}).stdout.strip()
-            source = sha256(WORKER_FILE.read_text() + Path(__file__).read_text())[:12]
+            source = sha256("".join(path.read_text() for path in SOURCES))[:12]
             self._version = f"{PROTOCOL}/{source}/tester{tester}/py{py}"
         return self._version
 

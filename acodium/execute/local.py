@@ -19,38 +19,41 @@ Memory is the peak resident set (ru_maxrss; for Python it includes the interpret
 address space is capped at limit + 1 GiB for Python (thread stacks reserve more than
 they use) and limit + 64 MiB for C++. A Python program's main thread may recurse
 through a 1 GiB stack, a C++ program's through a stack as large as its memory limit.
+
+The backend is in three more modules, one job each: `local_sandbox` (the bubblewrap
+command line), `local_channel` (the host's end of a worker: framed replies checked
+against their request) and `local_pool` (starting, lending and replacing workers);
+here, what a job runs on a worker and what the worker's replies mean.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
 import os
-import queue
-import select
 import shutil
-import struct
 import subprocess
-import sys
-import tempfile
-import threading
-import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import UserError
-from . import cgroups
 from .base import Backend
+from .cgroups import NoCgroupsWarning
 from .check import check_output
+from .local_channel import MAX_BLOB, Worker, WorkerLost
+from .local_pool import START_TIMEOUT_S, WorkerPool
+from .local_sandbox import DEFAULT_TMP_BYTES, SANDBOX_UID, bwrap_command
 from .types import ExecutionResult, Job, Program, Status, sha256
+
+# Public names of this module before it was split, still importable from here.
+__all__ = [
+    "LocalBackend", "UnsandboxedExecutionWarning", "NoCgroupsWarning", "WorkerLost", "Worker",
+    "bwrap_command", "WORKER_SOURCE", "PROTOCOL", "DEFAULT_PYTHON", "DEFAULT_TMP_BYTES", "SANDBOX_UID",
+    "HOST_GRACE_S", "HARD_WALL_FACTOR", "START_TIMEOUT_S", "MAX_BLOB",
+]
 
 WORKER_SOURCE = Path(__file__).with_name("_worker.py")
 PROTOCOL = "2"
 DEFAULT_PYTHON = "/usr/bin/python3.11"
-DEFAULT_TMP_BYTES = 256 << 20
-SANDBOX_UID = 65534  # nobody
 # Beyond the worker's own limits, how long the host waits for an answer before
 # it declares the worker lost and kills its sandbox.
 HOST_GRACE_S = 10.0
@@ -58,253 +61,16 @@ HOST_GRACE_S = 10.0
 # sleeping) runs on to its CPU limit, but never past this many times its time limit
 # (the wall limit of DeepMind's tester).
 HARD_WALL_FACTOR = 30.0
-START_TIMEOUT_S = 60.0
 
 
 class UnsandboxedExecutionWarning(UserWarning):
     """Candidate programs run on the host, without isolation."""
 
 
-class NoCgroupsWarning(UserWarning):
-    """Tests are limited per process (strict rlimits), not by a cgroup."""
-
-
 warnings.simplefilter("always", UnsandboxedExecutionWarning)
-_WARNED_NO_CGROUPS = []  # said once per process
-_WORKER_NAMES = itertools.count()  # cgroup names, unique in the process (next() is atomic)
 
 
-def _warn_no_cgroups(reason: str) -> None:
-    """Say once per process that tests are limited per process, and why."""
-    if not _WARNED_NO_CGROUPS:
-        _WARNED_NO_CGROUPS.append(True)
-        warnings.warn(
-            f"No cgroups for the sandbox ({reason.rstrip('.')}): tests are limited per process "
-            "instead (CPU summed over a test's processes, at most 64 open files, and memory "
-            "that no process maps refused: memfd_create, System V shared memory and message "
-            "queues fail).", NoCgroupsWarning, stacklevel=5)
-
-
-class WorkerLost(Exception):
-    """The worker died or stopped answering (a hostile program, or a crash)."""
-
-
-def _etc_binds() -> list[str]:
-    """The least of /etc that programs and compilers need (dynamic linker, time zone)."""
-    args = []
-    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives",
-                 f"python{sys.version_info.major}.{sys.version_info.minor}", "python3.11"):
-        path = Path("/etc") / name
-        if path.exists():
-            args += ["--ro-bind", str(path), str(path)]
-    return args
-
-
-def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
-    args = [
-        bwrap,
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--as-pid-1",  # the worker is the sandbox's init: no other process holds its channel
-        "--die-with-parent",
-        "--new-session",
-        "--clearenv",
-        "--setenv", "PATH", "/usr/bin:/bin",
-        "--setenv", "LANG", "C.UTF-8",
-        "--setenv", "HOME", "/tmp",
-        "--setenv", "PYTHONINTMAXSTRDIGITS", "0",  # as on Codeforces: no int <-> str digit limit
-        "--uid", str(SANDBOX_UID),
-        "--gid", str(SANDBOX_UID),
-        "--hostname", "sandbox",
-        "--ro-bind", "/usr", "/usr",
-    ]
-    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = Path("/") / top
-        if path.is_symlink():
-            args += ["--symlink", os.readlink(path), f"/{top}"]
-        elif path.is_dir():
-            args += ["--ro-bind", str(path), f"/{top}"]
-    args += _etc_binds()
-    args += [
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-        "--size", str(16 << 20), "--tmpfs", "/dev/shm",
-        "--mqueue", "/dev/mqueue",
-        "--remount-ro", "/dev",  # nothing a test writes outside /tmp and /dev/shm (wiped per test)
-        "--ro-bind", "/proc/sys", "/proc/sys",  # the namespaces' sysctls (IPC, PID limits) stay as they are
-        "--remount-ro", "/",  # bwrap's root is a tmpfs: read-only too
-        "--chdir", "/tmp",
-    ]
-    return args
-
-
-MAX_BLOB = 1 << 20  # the most a reply's part may hold unless a request allows more
-
-
-def _read_frame(exact, max_blob: int = MAX_BLOB) -> tuple[dict, list[bytes]]:
-    """One frame, read with `exact(n)`, which returns n bytes or raises WorkerLost.
-
-    Sizes are checked before anything is read: a frame that announces more than a
-    reply can hold is a broken worker, never a reason to allocate."""
-    (hlen,) = struct.unpack(">I", exact(4))
-    if hlen > 1 << 20:
-        raise WorkerLost("malformed reply from the worker")
-    try:
-        header = json.loads(exact(hlen))
-    except ValueError as e:
-        raise WorkerLost("malformed reply from the worker") from e
-    if not isinstance(header, dict):
-        raise WorkerLost("malformed reply from the worker")
-    count = header.get("blobs", 0)
-    if not isinstance(count, int) or not 0 <= count <= 2:
-        raise WorkerLost("malformed reply from the worker")
-    blobs = []
-    for _ in range(count):
-        (blen,) = struct.unpack(">Q", exact(8))
-        if blen > max_blob:
-            raise WorkerLost(f"the worker announced a reply part of {blen} bytes (at most {max_blob})")
-        blobs.append(exact(blen))
-    return header, blobs
-
-
-def _frame(header: dict, blobs: list[bytes] = ()) -> bytes:
-    h = json.dumps(dict(header, blobs=len(blobs))).encode()
-    parts = [struct.pack(">I", len(h)), h]
-    for b in blobs:
-        parts += [struct.pack(">Q", len(b)), b]
-    return b"".join(parts)
-
-
-class _NoAnswer(WorkerLost):
-    """The worker sent nothing (more) within the time allowed."""
-
-
-class Worker:
-    """One sandboxed worker process and its control pipes (fds only we and it hold).
-
-    Replies are read by the thread that made the request, straight from the pipe
-    (poll with a deadline, then read): no reader thread, so no hand-over between
-    threads (two wake-ups and two GIL transfers) on every test. A reply must answer
-    the request just sent (its sequence number) and nothing may arrive unasked:
-    anything else ends the worker and is never attributed to a job.
-    """
-
-    def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, stderr_file,
-                 scratch: str | None, cgroup=None):
-        self.popen = popen
-        self.stderr_file = stderr_file
-        self.scratch = scratch  # host-side scratch dir (unsandboxed mode only)
-        self.cgroup = cgroup  # the host side of the worker's cgroup, if any
-        self.loaded: str | None = None  # hash of the program the worker holds
-        self.hello: dict = {}  # what the worker said when it started
-        self._request_fd = request_fd
-        self._fd = reply_fd
-        self._seq = 0
-        self._pending = bytearray()  # bytes read from the pipe beyond the last frame read
-        self._poller = select.poll()
-        self._poller.register(self._fd, select.POLLIN)
-
-    def _exact(self, n: int, deadline: float) -> bytes:
-        buf = self._pending
-        while len(buf) < n:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _NoAnswer("the worker stopped answering")
-            if not self._poller.poll(left * 1000 + 1):
-                continue
-            try:
-                chunk = os.read(self._fd, min(max(n - len(buf), 1 << 16), 1 << 20))
-            except OSError as e:
-                raise WorkerLost(str(e)) from e
-            if not chunk:
-                raise WorkerLost("the worker closed its channel")
-            buf += chunk
-        with memoryview(buf) as view:
-            data = bytes(view[:n])
-        del buf[:n]
-        return data
-
-    def read_reply(self, timeout: float, max_blob: int = MAX_BLOB) -> tuple[dict, list[bytes]]:
-        """The next frame from the worker; WorkerLost if it dies, or sends nothing in time."""
-        deadline = time.monotonic() + timeout
-        try:
-            frame = _read_frame(lambda n: self._exact(n, deadline), max_blob)
-        except (ValueError, struct.error) as e:
-            raise WorkerLost(str(e)) from e
-        if self._pending:
-            raise WorkerLost("the worker sent more than one reply")
-        return frame
-
-    def _unasked(self) -> bool:
-        return bool(self._pending) or bool(self._poller.poll(0))
-
-    def request(self, header: dict, blobs: list[bytes], timeout: float, max_blob: int = MAX_BLOB):
-        if self._unasked():
-            raise WorkerLost("the worker sent a reply that was not asked for")
-        self._seq += 1
-        data = memoryview(_frame(dict(header, seq=self._seq), blobs))
-        try:
-            while data:
-                data = data[os.write(self._request_fd, data):]
-        except OSError as e:
-            raise WorkerLost("the worker is gone") from e
-        try:
-            reply = self.read_reply(timeout, max_blob)
-        except _NoAnswer:
-            raise
-        except WorkerLost as e:
-            try:
-                self.popen.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                pass
-            tail = self.stderr_text().strip()[-1000:]
-            raise WorkerLost(f"{e}" + (f" (worker stderr: {tail})" if tail else "")) from e
-        if reply[0].get("seq") != self._seq:
-            raise WorkerLost("the worker answered another request than the one sent")
-        return reply
-
-    def stderr_text(self) -> str:
-        try:
-            self.stderr_file.seek(0)
-            return self.stderr_file.read().decode("utf-8", "replace")
-        except (OSError, ValueError):
-            return ""
-
-    def kill(self):
-        try:
-            os.killpg(self.popen.pid, 9)
-        except OSError:
-            pass
-        try:
-            self.popen.kill()
-        except OSError:
-            pass
-        for fd in (self._request_fd, self._fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._request_fd = self._fd = -1
-        try:
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        if self.cgroup is not None:
-            try:
-                self.cgroup.close()
-            except cgroups.CgroupUnavailable as e:  # a process that outlived SIGKILL: say it, go on
-                warnings.warn(str(e), NoCgroupsWarning, stacklevel=2)
-        try:
-            self.stderr_file.close()
-        except OSError:
-            pass
-        if self.scratch:
-            shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-class LocalBackend(Backend):
+class LocalBackend(WorkerPool, Backend):
     """Runs programs in sandboxed forking workers (see the module docstring).
 
     `sandbox=False` runs the workers directly on the host with an empty environment
@@ -340,171 +106,10 @@ class LocalBackend(Backend):
         if sandbox and not Path(self.bwrap).exists():
             raise UserError("bubblewrap (bwrap) is needed to sandbox candidate programs: run `make sandbox` (or install the bubblewrap package), or choose the unsandboxed mode explicitly with sandbox=False / --no_sandbox.")
         self._source = WORKER_SOURCE.read_text()
-        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
-        self._count = 0
-        self._lock = threading.Lock()
-        self._all: list[Worker] = []
-        self._closed = False
         self._version: str | None = None
-        # bwrap dies with the *thread* that started it (PR_SET_PDEATHSIG): start every
-        # worker from one thread that lives as long as the backend.
-        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="acodium-spawn")
+        self._start_pool()
         if self._cgroups is not None:
             self._first_worker(cgroups)
-
-    def _first_worker(self, wanted: bool | None):
-        """Start one worker now: whether its tests can join their cgroup decides the mode
-        (and so the backend's version, the cache key) before any job runs."""
-        worker = self._spawner.submit(self._spawn).result()
-        if worker.hello.get("cgroup"):
-            with self._lock:
-                self._count += 1
-                self._all.append(worker)
-            self._idle.put(worker)
-            return
-        worker.kill()
-        reason = worker.hello.get("cgroup_error") or "the worker did not take its cgroup"
-        if wanted:
-            self.close()
-            raise UserError(f"Cgroups were asked for but cannot be used: {reason}.")
-        self._cgroups = None
-        _warn_no_cgroups(reason)
-
-    # -- workers -------------------------------------------------------------------
-
-    @staticmethod
-    def _cgroup_support(wanted: bool | None):
-        """How tests' resources are counted: a cgroup per worker, or (None) strict rlimits."""
-        if wanted is False:
-            return None
-        support = cgroups.probe()
-        reason = cgroups.unavailable_reason()
-        if support is not None:
-            try:  # mounted and ours to write is not yet usable: make one, as a worker will
-                support.worker_group(f"w{next(_WORKER_NAMES)}").close()
-            except cgroups.CgroupUnavailable as e:
-                support, reason = None, str(e)
-        if support is None:
-            if wanted:
-                raise UserError(f"Cgroups were asked for but cannot be used: {reason}")
-            _warn_no_cgroups(reason)
-        return support
-
-    def _command(self, scratch: str, request_fd: int, reply_fd: int, cgroup_spec: str) -> list[str]:
-        py = [self.python, "-I", "-B", "-c", self._source]
-        fds = [str(request_fd), str(reply_fd), cgroup_spec]
-        if self.sandbox:
-            return bwrap_command(self.bwrap, self.tmp_bytes) + py + ["sandbox", "/tmp"] + fds
-        return py + ["host", scratch] + fds
-
-    def _spawn(self) -> Worker:
-        scratch = None if self.sandbox else tempfile.mkdtemp(prefix="acodium-unsandboxed-")
-        # The channel: two pipes, passed as fds only the worker inherits (bwrap's and the
-        # worker's stdio are /dev/null and a log file).
-        request_r, request_w = os.pipe2(os.O_CLOEXEC)
-        reply_r, reply_w = os.pipe2(os.O_CLOEXEC)
-        cgroup = None
-        stderr_file = tempfile.TemporaryFile()
-        popen = None
-        try:
-            if self._cgroups is not None:
-                try:
-                    cgroup = self._cgroups.worker_group(f"w{next(_WORKER_NAMES)}")
-                except cgroups.CgroupUnavailable as e:
-                    raise UserError(f"The sandbox's cgroup could not be made: {e}") from e
-            spec = json.dumps(cgroup.spec()) if cgroup is not None else ""
-            cmd = self._command(scratch or "/tmp", request_r, reply_w, spec)
-            popen_args = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file,
-                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONINTMAXSTRDIGITS": "0"},
-                              cwd=scratch or "/", start_new_session=True,
-                              pass_fds=(request_r, reply_w, *(cgroup.pass_fds() if cgroup else ())))
-            if self.sandbox and os.geteuid() == 0:
-                # As root, build the sandbox as an ordinary user would: root in a user namespace
-                # could otherwise be trusted by the kernel (RLIMIT_NPROC does not apply to root).
-                try:
-                    popen = subprocess.Popen(cmd, user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[],
-                                             **popen_args)
-                except PermissionError:  # "root" without the right to change user (a container)
-                    popen = None
-            if popen is None:
-                popen = subprocess.Popen(cmd, **popen_args)
-        except BaseException:
-            for fd in (request_r, request_w, reply_r, reply_w):
-                os.close(fd)
-            if cgroup is not None:
-                cgroup.close()
-            raise
-        finally:
-            if popen is not None:
-                os.close(request_r)
-                os.close(reply_w)
-        worker = Worker(popen, request_w, reply_r, stderr_file, scratch, cgroup)
-        try:
-            hello = worker.read_reply(START_TIMEOUT_S)
-        except WorkerLost as e:
-            hello = e
-        if isinstance(hello, Exception) or not hello[0].get("ok"):
-            try:
-                popen.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            message = worker.stderr_text().strip()
-            if not isinstance(hello, Exception) and hello[0].get("error"):
-                message = f"{message}\n{hello[0]['error']}".strip()
-            worker.kill()
-            raise self._start_error(message)
-        worker.hello = hello[0]
-        return worker
-
-    def _start_error(self, message: str) -> Exception:
-        first = message.strip().splitlines()[-1] if message.strip() else "no message"
-        first = first.removeprefix("bwrap: ")
-        if not self.sandbox:
-            return UserError(f"The execution worker could not be started ({first}).")
-        if any(w in message.lower() for w in ("namespace", "not permitted", "permission denied", "uid map")):
-            hint = ("allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or "
-                    "kernel.apparmor_restrict_unprivileged_userns=0 under AppArmor)")
-        else:
-            hint = "check that bubblewrap works here (`bwrap --ro-bind / / true`)"
-        return UserError(
-            f"The sandbox could not be started (bwrap: {first}): {hint}, or run candidate programs "
-            "unsandboxed at your own risk with get_backend('local', sandbox=False) / --no_sandbox.")
-
-    def _acquire(self) -> Worker:
-        if self._closed:
-            raise UserError("This execution backend has been closed.")
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            grow = self._count < self.max_workers
-            if grow:
-                self._count += 1
-        if not grow:
-            return self._idle.get()
-        try:
-            worker = self._spawner.submit(self._spawn).result()
-        except BaseException:
-            with self._lock:
-                self._count -= 1
-            raise
-        with self._lock:
-            self._all.append(worker)
-        return worker
-
-    def _release(self, worker: Worker):
-        self._idle.put(worker)
-
-    def _replace(self, worker: Worker) -> Worker:
-        worker.kill()
-        with self._lock:
-            if worker in self._all:
-                self._all.remove(worker)
-        new = self._spawner.submit(self._spawn).result()
-        with self._lock:
-            self._all.append(new)
-        return new
 
     # -- running -------------------------------------------------------------------
 
@@ -649,11 +254,3 @@ class LocalBackend(Backend):
 
     def run_many(self, jobs, workers: int = 1):
         return super().run_many(jobs, workers=min(workers, self.max_workers) or 1)
-
-    def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            workers, self._all = self._all, []
-        for w in workers:
-            w.kill()
-        self._spawner.shutdown(wait=False)
