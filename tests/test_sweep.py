@@ -31,17 +31,6 @@ def test_expand_grid_is_a_product_in_file_order():
         sweep.expand_grid({"k": []})
 
 
-def test_k_grid_is_bounded_by_non_empty_pools_only():
-    # A categorical problem column keeps the benchmark's problems, those without candidates too:
-    # an empty pool scores 0 at every k and bounds nothing.
-    cands = pd.DataFrame({"problem": pd.Categorical(["A"] * 12 + ["B"] * 5, categories=["A", "B", "C"]),
-                          "candidate_id": [str(i) for i in range(17)]})
-    assert sweep.k_grid(cands) == [1, 2, 5]
-    assert sweep.k_grid(cands, [3, 1]) == [1, 3]
-    with pytest.raises(UserError, match="no candidates"):
-        sweep.k_grid(cands.iloc[:0])
-
-
 def test_parse_assignment_reads_yaml_values():
     assert sweep.parse_assignment("k=10") == ("k", 10)
     assert sweep.parse_assignment("t=[0.2, 0.8]") == ("t", [0.2, 0.8])
@@ -68,7 +57,7 @@ def tiny_sweep(tmp_path):
     _notebook(
         nbdir / "square.ipynb",
         "x = 1\nlabel = 'a'\nout_dir = ''\ncache_dir = ''",
-        "import pandas as pd, sys\nfrom acodium.sweep import save_tables",
+        "import pandas as pd, sys\nfrom acodium.notebook import save_tables",
         "assert x != 2, 'two is not allowed'\nsquares = pd.DataFrame({'x': [x], 'square': [x * x], 'label': [label]})",
         "save_tables(out_dir, squares=squares)\nprint(sys.executable)",
     )
