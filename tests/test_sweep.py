@@ -14,6 +14,7 @@ import yaml
 
 from acodium import sweep
 from acodium.errors import UserError
+from tiny_notebook import write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 GENCODE = [sys.executable, "-m", "acodium"]
@@ -39,22 +40,12 @@ def test_parse_assignment_reads_yaml_values():
         sweep.parse_assignment("novalue")
 
 
-def _notebook(path: Path, parameters: str, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    p = nbformat.v4.new_code_cell(parameters)
-    p.metadata["tags"] = ["parameters"]
-    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, str(path))
-    return path
-
-
 @pytest.fixture
 def tiny_sweep(tmp_path):
     """A notebook that saves a table from its parameters and fails when x == 2."""
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
-    _notebook(
+    write_notebook(
         nbdir / "square.ipynb",
         "x = 1\nlabel = 'a'\nout_dir = ''\ncache_dir = ''",
         "import pandas as pd, sys\nfrom acodium.notebook import save_tables",
@@ -199,7 +190,7 @@ def test_every_sweep_file_in_params_plans(tmp_path):
 
 
 def test_a_grid_key_one_notebook_ignores_does_not_multiply_its_runs(tiny_sweep, tmp_path):
-    _notebook(tiny_sweep.parent.parent / "notebooks" / "other.ipynb", "y = 0\nout_dir = ''", "print(y)")
+    write_notebook(tiny_sweep.parent.parent / "notebooks" / "other.ipynb", "y = 0\nout_dir = ''", "print(y)")
     tiny_sweep.write_text(yaml.safe_dump({"notebooks": ["square", "other"], "grid": {"x": [1, 2], "y": [5, 6]}}))
     runs = sweep.plan_runs(sweep.load_sweep(tiny_sweep), tmp_path, None)
     by_notebook = {}

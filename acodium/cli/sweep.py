@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..sweep import parse_assignment, run_sweep
-from .common import Folder, cache_dir, option, positive_int, require_utf8, seconds
+from .common import Folder, cache_dir, option, positive_int, seconds
 
 
 @click.command(
@@ -33,7 +33,6 @@ from .common import Folder, cache_dir, option, positive_int, require_utf8, secon
 @option("cache", default=None, type=Folder(path_type=Path),
         help="Shared cache of executions and LLM replies [default: $ACODIUM_CACHE or ~/.cache/acodium].")
 def group(sweep_file, out, only, set_, run_id, force, workers, timeout, cache):
-    require_utf8(sweep_file, "sweep file")
     overrides = dict(parse_assignment(s) for s in set_)
     result = run_sweep(
         sweep_file,

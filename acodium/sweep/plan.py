@@ -116,13 +116,23 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What the YAML parser found wrong, and where, on one line."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+
+
 def _read_sweep_file(path: Path) -> Mapping[str, Any]:
     if not path.is_file():
         raise UserError(f"No sweep file at {path}.")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise UserError(f"The sweep file {path} is not UTF-8 text (byte {e.object[e.start]:#04x} "
+                        f"at position {e.start}).") from None
     except yaml.YAMLError as e:
-        raise UserError(f"The sweep file {path} is not valid YAML: {e}.") from None
+        raise UserError(f"The sweep file {path} is not valid YAML: {_yaml_problem(e)}.") from None
     if not isinstance(doc, Mapping):
         raise UserError(f"The sweep file {path} must be a mapping with notebooks, fixed and grid.")
     unknown = set(doc) - SWEEP_KEYS

@@ -244,13 +244,18 @@ def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, run
     try:
         with ThreadPoolExecutor(max(1, workers)) as pool:
             futures = [pool.submit(execute_run, r, timeout_s=timeout_s, cwd=cwd) for r in todo]
-            for fut in futures:
-                r = fut.result()
-                bar.update(1)
-                save_manifest()
-                if echo:
-                    tail = f"  ({r.error})" if r.error else ""
-                    echo(f"{r.status:7s} {r.seconds:7.1f}s  {r.run_id}{tail}")
+            try:
+                for fut in futures:
+                    r = fut.result()
+                    bar.update(1)
+                    save_manifest()
+                    if echo:
+                        tail = f"  ({r.error})" if r.error else ""
+                        echo(f"{r.status:7s} {r.seconds:7.1f}s  {r.run_id}{tail}")
+            except BaseException:  # Ctrl-C or a crash: start nothing more; the runs not begun stay pending
+                for fut in futures:
+                    fut.cancel()
+                raise
     finally:
         bar.close()
         save_manifest(final=True)
