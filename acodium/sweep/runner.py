@@ -87,6 +87,12 @@ def kernel_env() -> dict[str, str]:
 
 def notebook_error(path: str | os.PathLike) -> str | None:
     """The first error an executed notebook holds ("Name: value" of the failing cell), if any."""
+    failed = _failed_cell(path)
+    return f"{failed[0]} ({failed[1]})" if failed else None
+
+
+def _failed_cell(path: str | os.PathLike) -> tuple[str, str] | None:
+    """("Name: value", "cell I: its first line") of the first error output in an executed notebook."""
     import nbformat  # heavy (jsonschema): only once a run has failed
 
     try:
@@ -98,8 +104,24 @@ def notebook_error(path: str | os.PathLike) -> str | None:
             if out.get("output_type") == "error":
                 source = cell.get("source", "").strip().splitlines()
                 first = source[0] if source else ""
-                return f"{out.get('ename')}: {out.get('evalue')} (cell {i}: {first[:80]})"
+                return f"{out.get('ename')}: {out.get('evalue')}", f"cell {i}: {first[:80]}"
     return None
+
+
+def run_error(executed: str | os.PathLike, stderr: str, returncode: int) -> str:
+    """Why a papermill run failed, in one line: the failing cell's error, or papermill's last words.
+
+    A cell over the timeout shows in the notebook as the KeyboardInterrupt that stopped
+    it; the timeout papermill reported is the reason given instead.
+    """
+    failed = _failed_cell(executed)
+    timeout = next((ln.strip().rpartition("exceptions.")[2] for ln in stderr.splitlines()
+                    if "CellTimeoutError:" in ln), None)
+    if timeout and failed:
+        return f"{timeout} ({failed[1]})"
+    if failed:
+        return f"{failed[0]} ({failed[1]})"
+    return timeout or _last_error_line(stderr) or f"papermill exited with {returncode}"
 
 
 def _last_error_line(stderr: str) -> str | None:
@@ -135,8 +157,7 @@ def execute_run(run: Run, *, timeout_s: float | None = None, cwd: str | None = N
     if proc.returncode == 0:
         run.status, run.error = "ok", None
     else:
-        run.status = "failed"
-        run.error = notebook_error(out_nb) or _last_error_line(proc.stderr) or f"papermill exited with {proc.returncode}"
+        run.status, run.error = "failed", run_error(out_nb, proc.stderr, proc.returncode)
     run.dataset = _read_json(out / DATASET_FILE)
     run.tables = sorted(p.name for p in (out / "tables").glob("*.parquet"))
     run.figures = sorted(p.name for p in (out / "figures").glob("*") if p.suffix in (".png", ".svg"))
