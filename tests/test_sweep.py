@@ -238,3 +238,21 @@ def test_a_second_sweep_into_a_busy_run_id_is_refused(tiny_sweep, tmp_path):
     finally:
         holder.communicate("")
     assert not (run_dir / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "novalue"], "gencode: Expected KEY=VALUE, got 'novalue'."),
+    (["--set", "samples=3"], "gencode: The sweep sets samples, which no notebook of it declares as a parameter."),
+    (["--only", "x=9"], "gencode: --only x=9 matches no grid point; the grid has x in 1, 2, 3."),
+    (["--run_id", "a b"], "gencode: The run id 'a b' may hold only letters, digits, '.', '_' and '-'."),
+])
+def test_cli_refuses_bad_settings_in_one_sentence_before_any_run(tiny_sweep, tmp_path, capsys, monkeypatch, args,
+                                                                 message):
+    from acodium.cli import main
+
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(tiny_sweep), "--out", str(tmp_path / "o"), *args])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == message + "\n"
+    assert not (tmp_path / "o").exists()
