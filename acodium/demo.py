@@ -21,7 +21,9 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
+from .notebook import load_tables
 from .paths import cache_dir
+from .sweep import run_sweep
 
 DEMO_SWEEP = Path(__file__).resolve().parents[1] / "params" / "demo.yaml"
 SETTINGS = ("DATASET", "SPLIT", "LIMIT", "MODEL", "BASE_URL")
@@ -55,8 +57,6 @@ def overrides_for(dataset=None, split=None, limit=None, model=None, base_url=Non
 
 def headline(result) -> list[tuple[str, float, float, float]]:
     """(label, value, ci_low, ci_high) of the numbers the demo prints, from the tables the runs saved."""
-    from .sweep import load_tables
-
     rows = []
     for run in result.runs:
         if run.status not in ("ok", "skipped"):
@@ -85,8 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="outputs", help="folder receiving demo/RUN_ID/ (default outputs)")
     parser.add_argument("--sweep", default=str(DEMO_SWEEP), help="the sweep file (default params/demo.yaml)")
     args = parser.parse_args(argv)
-
-    from .sweep import run_sweep
 
     settings = {k: os.environ.get(k) or None for k in SETTINGS}
     try:

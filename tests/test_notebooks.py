@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acodium import data, evaluate, generate, metrics, select, sweep
+from acodium import data, evaluate, generate, metrics, notebook, select, sweep
 from acodium.execute import run_batch
 from acodium.execute.types import Job, Program
 
@@ -66,7 +66,7 @@ def _sweep_against(server, path, root, workers=1, **overrides):
 def _run(result, stem):
     run = result.run(stem)
     assert run.status == "ok", f"{stem}: {run.error} (see {run.dir})"
-    return run, sweep.load_tables(run.dir)
+    return run, notebook.load_tables(run.dir)
 
 
 def _same_metrics(stored: pd.DataFrame, direct: pd.DataFrame) -> None:
@@ -127,7 +127,7 @@ def test_solve_rate_notebook_matches_acodium(tiny_run, starter):
     judged = tables["judgements"]
     assert {(r.problem, r.candidate_id): bool(r.correct) for r in judged.itertuples()} == truth
     # the metrics, from the stored judgements through acodium.metrics
-    ks = sweep.k_grid(stored)
+    ks = notebook.k_grid(stored)
     recomputed = metrics.metrics_table(judged, ks=ks, ns=[params["n"]], policies={}, trials=params["trials"],
                                        resamples=params["resamples"], seed=0)
     _same_metrics(tables["solve_rate"], recomputed[recomputed["problem"] == "ALL"])
@@ -144,7 +144,7 @@ def test_clustering_notebook_matches_acodium(tiny_run, starter):
     # clusters come from the clustering inputs only, and are what acodium.select makes of the runs
     assert set(executions["test_set"]) == {"public", "private", "mutated"}
     assert judged["cluster"].tolist() == select.judgements(executions, tables["candidates"], seed=0)["cluster"].tolist()
-    ks = sweep.k_grid(tables["candidates"])
+    ks = notebook.k_grid(tables["candidates"])
     recomputed = metrics.metrics_table(judged, ks=ks, ns=[params["n"]], trials=params["trials"],
                                        resamples=params["resamples"], seed=0,
                                        policies={"random": select.random_policy, "clustered": select.clustered_policy})
@@ -152,7 +152,7 @@ def test_clustering_notebook_matches_acodium(tiny_run, starter):
     assert set(tables["policies"]["policy"]) == {"random", "filtered", "filtered + clustered", "pass@k (oracle)"}
     # clustering on every input is the clustered policy of the first table, at the largest k
     by_inputs = tables["by_inputs"]
-    assert by_inputs["inputs"].tolist() == sorted(set([0] + sweep.log_grid(params["clustering_inputs"])))
+    assert by_inputs["inputs"].tolist() == sorted(set([0] + notebook.log_grid(params["clustering_inputs"])))
     top_k = max(ks)
     top = tables["policies"].query("policy == 'filtered + clustered' and k == @top_k")["value"].item()
     assert by_inputs.iloc[-1]["value"] == pytest.approx(top)
@@ -177,7 +177,7 @@ def test_temperature_notebook_samples_the_local_server(tiny_run, starter):
         # the server alternates a correct and an incorrect program: half of each problem's samples
         assert mine.groupby("problem")["correct"].mean().tolist() == [0.5, 0.5]
         stored = tables["solve_rate"][tables["solve_rate"]["temperature"] == t].drop(columns="temperature")
-        direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=sweep.k_grid(cands), policies={},
+        direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=notebook.k_grid(cands), policies={},
                                        resamples=params["resamples"], seed=0)
         _same_metrics(stored, direct[direct["problem"] == "ALL"])
 

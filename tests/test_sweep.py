@@ -14,6 +14,7 @@ import yaml
 
 from acodium import sweep
 from acodium.errors import UserError
+from tiny_notebook import write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 GENCODE = [sys.executable, "-m", "acodium"]
@@ -31,17 +32,6 @@ def test_expand_grid_is_a_product_in_file_order():
         sweep.expand_grid({"k": []})
 
 
-def test_k_grid_is_bounded_by_non_empty_pools_only():
-    # A categorical problem column keeps the benchmark's problems, those without candidates too:
-    # an empty pool scores 0 at every k and bounds nothing.
-    cands = pd.DataFrame({"problem": pd.Categorical(["A"] * 12 + ["B"] * 5, categories=["A", "B", "C"]),
-                          "candidate_id": [str(i) for i in range(17)]})
-    assert sweep.k_grid(cands) == [1, 2, 5]
-    assert sweep.k_grid(cands, [3, 1]) == [1, 3]
-    with pytest.raises(UserError, match="no candidates"):
-        sweep.k_grid(cands.iloc[:0])
-
-
 def test_parse_assignment_reads_yaml_values():
     assert sweep.parse_assignment("k=10") == ("k", 10)
     assert sweep.parse_assignment("t=[0.2, 0.8]") == ("t", [0.2, 0.8])
@@ -50,25 +40,15 @@ def test_parse_assignment_reads_yaml_values():
         sweep.parse_assignment("novalue")
 
 
-def _notebook(path: Path, parameters: str, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    p = nbformat.v4.new_code_cell(parameters)
-    p.metadata["tags"] = ["parameters"]
-    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, str(path))
-    return path
-
-
 @pytest.fixture
 def tiny_sweep(tmp_path):
     """A notebook that saves a table from its parameters and fails when x == 2."""
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
-    _notebook(
+    write_notebook(
         nbdir / "square.ipynb",
         "x = 1\nlabel = 'a'\nout_dir = ''\ncache_dir = ''",
-        "import pandas as pd, sys\nfrom acodium.sweep import save_tables",
+        "import pandas as pd, sys\nfrom acodium.notebook import save_tables",
         "assert x != 2, 'two is not allowed'\nsquares = pd.DataFrame({'x': [x], 'square': [x * x], 'label': [label]})",
         "save_tables(out_dir, squares=squares)\nprint(sys.executable)",
     )
@@ -210,7 +190,7 @@ def test_every_sweep_file_in_params_plans(tmp_path):
 
 
 def test_a_grid_key_one_notebook_ignores_does_not_multiply_its_runs(tiny_sweep, tmp_path):
-    _notebook(tiny_sweep.parent.parent / "notebooks" / "other.ipynb", "y = 0\nout_dir = ''", "print(y)")
+    write_notebook(tiny_sweep.parent.parent / "notebooks" / "other.ipynb", "y = 0\nout_dir = ''", "print(y)")
     tiny_sweep.write_text(yaml.safe_dump({"notebooks": ["square", "other"], "grid": {"x": [1, 2], "y": [5, 6]}}))
     runs = sweep.plan_runs(sweep.load_sweep(tiny_sweep), tmp_path, None)
     by_notebook = {}
@@ -258,3 +238,21 @@ def test_a_second_sweep_into_a_busy_run_id_is_refused(tiny_sweep, tmp_path):
     finally:
         holder.communicate("")
     assert not (run_dir / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "novalue"], "gencode: Expected KEY=VALUE, got 'novalue'."),
+    (["--set", "samples=3"], "gencode: The sweep sets samples, which no notebook of it declares as a parameter."),
+    (["--only", "x=9"], "gencode: --only x=9 matches no grid point; the grid has x in 1, 2, 3."),
+    (["--run_id", "a b"], "gencode: The run id 'a b' may hold only letters, digits, '.', '_' and '-'."),
+])
+def test_cli_refuses_bad_settings_in_one_sentence_before_any_run(tiny_sweep, tmp_path, capsys, monkeypatch, args,
+                                                                 message):
+    from acodium.cli import main
+
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(tiny_sweep), "--out", str(tmp_path / "o"), *args])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == message + "\n"
+    assert not (tmp_path / "o").exists()

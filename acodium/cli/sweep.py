@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import Folder, cache_dir, option, positive_int, require_utf8, seconds
+from .common import Folder, cache_dir, option, positive_int, seconds
 
 
 @click.command(
@@ -32,9 +32,10 @@ from .common import Folder, cache_dir, option, positive_int, require_utf8, secon
 @option("cache", default=None, type=Folder(path_type=Path),
         help="Shared cache of executions and LLM replies [default: $ACODIUM_CACHE or ~/.cache/acodium].")
 def group(sweep_file, out, only, set_, run_id, force, workers, timeout, cache):
+    # Imported here, not at the top: `gencode --help` loads every group's module (acodium.cli's lazy
+    # groups), and acodium.sweep brings pandas, which would make the help take a second instead of 0.2 s.
     from ..sweep import parse_assignment, run_sweep
 
-    require_utf8(sweep_file, "sweep file")
     overrides = dict(parse_assignment(s) for s in set_)
     result = run_sweep(
         sweep_file,

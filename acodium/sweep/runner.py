@@ -1,0 +1,283 @@
+"""Running a planned sweep: one papermill process per run, a manifest kept current, resume.
+
+`run_sweep` executes every (notebook, grid point) in a process of its own and writes
+
+    outputs/NAME/RUN_ID/
+        manifest.json            the sweep: file, grid, versions, git commit, every run's status
+        POINT/
+            NOTEBOOK.ipynb       the executed notebook (kept when a cell fails)
+            parameters.yaml      what papermill injected
+            papermill.log        papermill's own output
+            tables/*.parquet     what the notebook saved (`acodium.notebook.save_tables`)
+            figures/*.png, *.svg (`acodium.plots.save_figure`)
+            dataset.json         what the notebook loaded (`acodium.notebook.save_dataset_info`)
+            manifest.json        this run: parameters, status, error, seconds, dataset fingerprint
+
+A failed cell marks its run failed (with the error in the manifests) and the
+other runs go on. Every run gets the same `cache_dir`, so executions and LLM
+replies computed by an earlier run or sweep are reused, and a re-run into an
+existing RUN_ID skips the runs that already succeeded with the same
+parameters, the same notebook and the same acodium code (hashes kept in each
+run's manifest): a run whose notebook or code changed runs again rather than
+standing in the manifest beside the new ones. The sweep's manifest is written
+after every run, so a sweep stopped half-way (Ctrl-C, a crash) resumes from
+what its finished runs left. One process at a time writes a RUN_ID folder
+(`RUN_ID/.lock`); a second is refused with the first's pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import yaml
+
+from ..errors import UserError
+from ..tables import run_folder_lock, write_json
+from .plan import Run, Sweep, load_sweep, plan_runs
+from .provenance import DATASET_FILE, environment_info
+
+KERNEL_NAME = "python3"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass
+class SweepResult:
+    """The runs of one sweep invocation and the folder that holds them."""
+
+    name: str
+    dir: Path
+    runs: list[Run]
+
+    @property
+    def failed(self) -> list[Run]:
+        return [r for r in self.runs if r.status == "failed"]
+
+    def run(self, notebook_stem: str) -> Run:
+        """The first run of a notebook (by stem), for sweeps with one grid point."""
+        for r in self.runs:
+            if Path(r.notebook).stem == notebook_stem:
+                return r
+        raise KeyError(notebook_stem)
+
+
+def kernel_env() -> dict[str, str]:
+    """The environment of a run: this interpreter's kernel first, a fixed hash seed.
+
+    Jupyter looks for the `python3` kernel in JUPYTER_PATH before the user's own
+    folders; putting this environment's share/jupyter first means papermill runs
+    the notebook in the same virtual environment as the sweep.
+    """
+    env = dict(os.environ)
+    share = str(Path(sys.prefix) / "share" / "jupyter")
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (share, env.get("JUPYTER_PATH", "")) if p)
+    env["PYTHONHASHSEED"] = "0"
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env
+
+
+def notebook_error(path: str | os.PathLike) -> str | None:
+    """The first error an executed notebook holds ("Name: value" of the failing cell), if any."""
+    failed = _failed_cell(path)
+    return f"{failed[0]} ({failed[1]})" if failed else None
+
+
+def _failed_cell(path: str | os.PathLike) -> tuple[str, str] | None:
+    """("Name: value", "cell I: its first line") of the first error output in an executed notebook."""
+    import nbformat  # heavy (jsonschema): only once a run has failed
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception:
+        return None
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                source = cell.get("source", "").strip().splitlines()
+                first = source[0] if source else ""
+                return f"{out.get('ename')}: {out.get('evalue')}", f"cell {i}: {first[:80]}"
+    return None
+
+
+def run_error(executed: str | os.PathLike, stderr: str, returncode: int) -> str:
+    """Why a papermill run failed, in one line: the failing cell's error, or papermill's last words.
+
+    A cell over the timeout shows in the notebook as the KeyboardInterrupt that stopped
+    it; the timeout papermill reported is the reason given instead.
+    """
+    failed = _failed_cell(executed)
+    timeout = next((ln.strip().rpartition("exceptions.")[2] for ln in stderr.splitlines()
+                    if "CellTimeoutError:" in ln), None)
+    if timeout and failed:
+        return f"{timeout} ({failed[1]})"
+    if failed:
+        return f"{failed[0]} ({failed[1]})"
+    return timeout or _last_error_line(stderr) or f"papermill exited with {returncode}"
+
+
+def _last_error_line(stderr: str) -> str | None:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    return lines[-1][:500] if lines else None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def execute_run(run: Run, *, timeout_s: float | None = None, cwd: str | None = None) -> Run:
+    """Run one notebook in a process of its own; a failing cell makes the run `failed`."""
+    out = Path(run.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    params_file = out / "parameters.yaml"
+    params_file.write_text(yaml.safe_dump(run.parameters, sort_keys=False), encoding="utf-8")
+    out_nb = out / Path(run.notebook).name
+    cmd = [
+        sys.executable, "-m", "papermill", run.notebook, str(out_nb),
+        "-f", str(params_file), "-k", KERNEL_NAME, "--cwd", cwd or os.getcwd(),
+        "--no-progress-bar", "--no-log-output",
+    ]
+    if timeout_s:
+        cmd += ["--execution-timeout", str(int(timeout_s))]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=kernel_env())
+    run.seconds = round(time.monotonic() - started, 2)
+    (out / "papermill.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    if proc.returncode == 0:
+        run.status, run.error = "ok", None
+    else:
+        run.status, run.error = "failed", run_error(out_nb, proc.stderr, proc.returncode)
+    run.dataset = _read_json(out / DATASET_FILE)
+    run.tables = sorted(p.name for p in (out / "tables").glob("*.parquet"))
+    run.figures = sorted(p.name for p in (out / "figures").glob("*") if p.suffix in (".png", ".svg"))
+    write_json({**asdict(run), **environment_info()}, out / MANIFEST_FILE)
+    return run
+
+
+def new_run_id() -> str:
+    """The default run folder name: the UTC time to the second."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def run_sweep(
+    path: str | os.PathLike,
+    *,
+    out: str | os.PathLike = "outputs",
+    only: Iterable[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    run_id: str | None = None,
+    workers: int = 1,
+    timeout_s: float | None = None,
+    force: bool = False,
+    progress: bool = True,
+    echo: Callable[[str], Any] | None = None,
+) -> SweepResult:
+    """Run every (notebook, grid point) of a sweep file, each in its own papermill process.
+
+    Writes outputs/NAME/RUN_ID/ (see the module docstring). Re-running into an
+    existing `run_id` skips runs whose own manifest says `ok` with the same
+    parameters, notebook and code (and whose files are still there), unless `force`.
+    `echo` (a function of one string) reports each run as it ends.
+    """
+    sweep = load_sweep(path, only=only, overrides=overrides)
+    run_id = run_id or new_run_id()
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", run_id):
+        raise UserError(f"The run id {run_id!r} may hold only letters, digits, '.', '_' and '-'.")
+    run_dir = Path(out) / sweep.name / run_id
+    cache = Path(cache_dir).resolve() if cache_dir is not None else None
+    runs = plan_runs(sweep, run_dir.resolve(), cache)
+    with run_folder_lock(run_dir):
+        return _run_sweep(sweep, run_id, run_dir, cache, runs, workers=workers, timeout_s=timeout_s,
+                          force=force, progress=progress, echo=echo)
+
+
+def done_before(run: Run) -> dict[str, Any] | None:
+    """The manifest of an earlier run that can stand for `run`: ok, with the same parameters,
+    notebook and code, and the files it lists still there."""
+    out = Path(run.dir)
+    prev = _read_json(out / MANIFEST_FILE)
+    if not isinstance(prev, dict) or prev.get("status") != "ok":
+        return None
+    if any(prev.get(k) != getattr(run, k) for k in ("parameters", "notebook_sha256", "code_sha256")):
+        return None
+    files = [out / Path(run.notebook).name]
+    files += [out / "tables" / t for t in prev.get("tables") or []]
+    files += [out / "figures" / f for f in prev.get("figures") or []]
+    return prev if all(f.is_file() for f in files) else None
+
+
+def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, runs: list[Run], *, workers: int,
+               timeout_s: float | None, force: bool, progress: bool, echo) -> SweepResult:
+    from tqdm.auto import tqdm  # tqdm.auto probes for ipywidgets: only when a sweep runs
+
+    previous = {r["run_id"]: r for r in (_read_json(run_dir / MANIFEST_FILE) or {}).get("runs", [])}
+    manifest = {
+        "sweep": sweep.name,
+        "sweep_file": str(sweep.path),
+        "description": sweep.description,
+        "run_id": run_id,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": None,
+        "notebooks": [str(Path(n)) for n in sweep.notebooks],
+        "fixed": sweep.fixed,
+        "grid": sweep.grid,
+        "cache_dir": str(cache) if cache else None,
+        "command": sys.argv,
+        **environment_info(),
+        "runs": [asdict(r) for r in runs],
+    }
+
+    todo = []
+    for r in runs:
+        prev = None if force else done_before(r)
+        if prev is not None:
+            r.status, r.seconds = "skipped", prev.get("seconds")
+            r.dataset, r.tables, r.figures = prev.get("dataset"), prev.get("tables", []), prev.get("figures", [])
+        else:
+            todo.append(r)
+
+    planned = {r.run_id for r in runs}
+    kept = [prev for rid, prev in previous.items() if rid not in planned]  # runs an --only left out
+
+    def save_manifest(final: bool = False) -> None:
+        manifest["runs"] = kept + [asdict(r) for r in runs]
+        fingerprints = {json.dumps(r["dataset"], sort_keys=True) for r in manifest["runs"] if r.get("dataset")}
+        manifest["datasets"] = [json.loads(f) for f in sorted(fingerprints)]
+        if final:
+            manifest["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        write_json(manifest, run_dir / MANIFEST_FILE)  # a temporary name, then a rename: never half a file
+
+    save_manifest()
+    cwd = os.getcwd()
+    bar = tqdm(total=len(todo), desc=f"sweep {sweep.name}", unit="run", disable=not progress)
+    try:
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            futures = [pool.submit(execute_run, r, timeout_s=timeout_s, cwd=cwd) for r in todo]
+            try:
+                for fut in futures:
+                    r = fut.result()
+                    bar.update(1)
+                    save_manifest()
+                    if echo:
+                        tail = f"  ({r.error})" if r.error else ""
+                        echo(f"{r.status:7s} {r.seconds:7.1f}s  {r.run_id}{tail}")
+            except BaseException:  # Ctrl-C or a crash: start nothing more; the runs not begun stay pending
+                for fut in futures:
+                    fut.cancel()
+                raise
+    finally:
+        bar.close()
+        save_manifest(final=True)
+    return SweepResult(name=sweep.name, dir=run_dir, runs=runs)
