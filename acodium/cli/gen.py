@@ -190,11 +190,13 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
                   no_progress, **opts):
     """Generate candidates for one problem, run them on its tests, print a verdict per test."""
-    from ..data import get_problem
-    from ..evaluate import load_problem_set, problem_tests, run_executions
+    from ..data import get_problem, problem_tests
+    from ..evaluation import load_problem_set, run_executions
+    from ..execute import Execution
     from ..generate import generate_candidates
 
     source = make_cli_source(opts, backend, time_limit)
+    execution = Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit)
     problems = load_problem_set(dataset_name, split_name, data_dir=data_dir())
     row = dict(get_problem(problems, problem_name).row)
     sets = _test_sets(evaluation_test_type)
@@ -208,8 +210,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     if candidates.empty:
         raise UserError(f"The {opts['source']} source gave no candidate for {problem_name!r}.")
     executions, _ = run_executions(
-        [row], candidates, test_sets=sets, run_dir=out, backend=backend,
-        cache_dir=caches().executions, time_limit_s=time_limit, progress=not no_progress,
+        [row], candidates, test_sets=sets, run_dir=out, execution=execution, progress=not no_progress,
     )
     solved = 0
     for cand in candidates.itertuples(index=False):
@@ -267,7 +268,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     and a note says how many problems got fewer than k candidates with code,
     and why.
     """
-    from ..evaluate import load_problem_set
+    from ..evaluation import load_problem_set, score_candidates
+    from ..execute import Execution
     from ..generate import generate_candidates
     from .eval_ import _ints
 
@@ -276,6 +278,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     if ks is not None and max(ks) > opts["k"]:
         raise UserError(f"--k_values asks for k={max(ks)}, more than the {opts['k']} samples per problem (--k).")
     source = make_cli_source(opts, backend, time_limit)
+    execution = Execution(backend=backend, cache_dir=caches().executions, workers=workers, time_s=time_limit)
     out = Path(out)
     problems = load_problem_set(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                                 seed=opts["seed"])
@@ -285,14 +288,11 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
         why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
         raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems{why}.")
     grid = sorted({1, opts["k"]} | {k for k in (5, 10, 100, 1000) if k <= opts["k"]})
-    from ..evaluate import score_candidates
-
     # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
     result = score_candidates(
         problems, candidates, test_sets=sets, ks=ks, default_ks=grid, n=n, failures=failures,
-        samples_asked=opts["k"], run_dir=out, backend=backend, cache_dir=caches().executions,
-        workers=workers, time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full,
-        bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
+        samples_asked=opts["k"], run_dir=out, execution=execution, max_tests=max_tests,
+        stop_on_first_failure=not full, bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
     )
     summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
                    source=opts["source"], strategy=opts["strategy"], samples_per_problem=opts["k"],
