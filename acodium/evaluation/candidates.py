@@ -38,6 +38,9 @@ def check_candidates(candidates: pd.DataFrame, problems: Mapping[str, dict]) -> 
             f"{len(unknown)} problem(s) of the candidates table are not in the dataset, "
             f"for instance {unknown[0]!r}."
         )
+    candidates = candidates.copy()
+    candidates["language"] = candidates["language"].map(language_name)
+    candidates["candidate_id"] = candidates["candidate_id"].astype(str)  # 1 and "1" are one candidate
     dup = candidates.duplicated(["problem", "candidate_id"])
     if dup.any():
         first = candidates[dup].iloc[0]
@@ -45,9 +48,6 @@ def check_candidates(candidates: pd.DataFrame, problems: Mapping[str, dict]) -> 
             f"The candidates table has {int(dup.sum())} duplicate (problem, candidate_id) pair(s), "
             f"for instance ({first['problem']!r}, {first['candidate_id']!r})."
         )
-    candidates = candidates.copy()
-    candidates["language"] = candidates["language"].map(language_name)
-    candidates["candidate_id"] = candidates["candidate_id"].astype(str)
     return candidates
 
 
