@@ -1,20 +1,22 @@
 """acodium: generate, execute and judge solutions to CodeContests problems.
 
-Imports stay lazy so that `import acodium` is instant: `acodium.evaluate(...)`
-(the notebook entry point of `acodium.evaluate`, a callable module) loads
-the evaluation stack only when first used.
+`acodium.evaluate(candidates, tests, k=...)` is the notebook entry point
+(`acodium.evaluation.evaluate`); the stages are the subpackages and modules
+(`acodium.data`, `acodium.generate`, `acodium.execute`, `acodium.evaluation`,
+`acodium.select`, `acodium.metrics`, ...).
 """
 
 from __future__ import annotations
 
-import importlib
-
 __version__ = "0.1.0"
-
-_LAZY = {"evaluate": "acodium.evaluate"}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        return importlib.import_module(_LAZY[name])
+    """`acodium.evaluate`, loaded on first use: `import acodium` stays instant (the evaluation
+    stack pulls in pandas, numpy and the executors, about a second)."""
+    if name == "evaluate":
+        from .evaluation.given_tests import evaluate
+
+        globals()["evaluate"] = evaluate
+        return evaluate
     raise AttributeError(f"module 'acodium' has no attribute {name!r}")

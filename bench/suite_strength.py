@@ -44,20 +44,19 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "outputs" / "suite_strength"))
     args = parser.parse_args()
 
-    from acodium.evaluate import check_references, run_executions, test_suite_strength
+    from acodium.evaluation import check_references, run_executions, test_suite_strength
     from acodium.execute import Execution
     from acodium.mutate import add_mutated_tests, mutant_candidates
 
     started = time.monotonic()
     out = Path(args.out)
     rows = [json.loads(line) for line in open(args.dataset)][: args.problems]
-    common = dict(time_limit_s=args.time_limit, workers=args.workers, cache_dir=out / "cache")
+    execution = Execution(time_s=args.time_limit, workers=args.workers, cache_dir=out / "cache")
 
     # 1. tests the human solution passes within the limit (the first max_tests of each set)
-    execution = Execution(time_s=args.time_limit, workers=args.workers, cache_dir=out / "cache")
     rows = add_mutated_tests(rows, args.mutated_inputs, args.seed, execution=execution)
     report = check_references(rows, test_sets=("public", "private", "generated", "mutated"),
-                              max_tests=args.max_tests, run_dir=out / "references", **common)
+                              max_tests=args.max_tests, run_dir=out / "references", execution=execution)
     passed = {
         (r.problem, r.test_set, r.test_index)
         for r in report.executions.itertuples() if r.passed
@@ -76,7 +75,7 @@ def main() -> None:
     candidates = mutant_candidates(usable, per_solution=args.mutants, seed=args.seed)
     executions, stats = run_executions(
         usable, candidates, test_sets=("public", "private", "generated", "mutated"),
-        stop_on_first_failure=True, max_tests=args.max_tests, run_dir=out / "mutants", **common,
+        stop_on_first_failure=True, max_tests=args.max_tests, run_dir=out / "mutants", execution=execution,
     )
     strength = test_suite_strength(executions, usable)
     public_ok = executions[executions.test_set == "public"].groupby(["problem", "candidate_id"])["passed"].all()

@@ -13,7 +13,7 @@ import random
 import pandas as pd
 import pytest
 
-from acodium.evaluate import (
+from acodium.evaluation import (
     INVALID,
     SEVERAL_ANSWERS,
     SLOW_OR_BROKEN,
@@ -70,7 +70,7 @@ def hand_made(tmp_path_factory):
         _problem("several", [("1\n5", "5"), ("2\n3 4", "3"), ("3\n1 2 1", "1")], [FIRST, LAST]),
     ]
     cache = tmp_path_factory.mktemp("cache")
-    return check_references(problems, time_limit_s=1.0, cache_dir=cache, progress=False)
+    return check_references(problems, execution=Execution(time_s=1.0, cache_dir=cache), progress=False)
 
 
 def _category(report, problem, test_set, index):
@@ -208,7 +208,8 @@ def test_counts_on_a_line_start_are_kept_or_the_input_is_broken():
 
 def test_check_references_on_the_real_sample_never_calls_a_lone_disagreement_invalid(train_rows, tmp_path):
     few = train_rows[:8]
-    report = check_references(few, time_limit_s=3.0, max_tests=4, cache_dir=tmp_path, progress=False)
+    report = check_references(few, max_tests=4, execution=Execution(time_s=3.0, cache_dir=tmp_path),
+                              progress=False)
     t = report.tests
     # one reference per problem here: nothing is invalid unless the statement allows several answers
     multi = {r["name"] for r in few if possibly_multi_answer(r)}
@@ -234,7 +235,8 @@ def test_one_reference_confirms_no_mutated_output_on_the_real_sample(train_rows,
 def test_a_reference_that_crashes_on_real_tests_leaves_its_problem_valid(train_rows, tmp_path):
     # 1133_F1's stored solution reads another input format: it crashes on every test
     row = next(r for r in train_rows if r["name"].startswith("1133_F1."))
-    report = check_references([row], max_tests=3, time_limit_s=3.0, cache_dir=tmp_path, progress=False)
+    report = check_references([row], max_tests=3, execution=Execution(time_s=3.0, cache_dir=tmp_path),
+                              progress=False)
     problem = report.problems.iloc[0]
     assert problem["reference_slow_or_broken"] and problem["is_valid_problem"]
     assert problem["category"] == SLOW_OR_BROKEN

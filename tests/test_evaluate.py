@@ -7,16 +7,16 @@ import json
 import pandas as pd
 import pytest
 
+from acodium.data import problem_rows, problem_tests
 from acodium.errors import UserError
-from acodium.evaluate import (
+from acodium.evaluation import (
     check_candidates,
     load_candidate_set,
-    problem_rows,
-    problem_tests,
     reference_candidates,
     suite_false_positives,
     test_suite_strength,
 )
+from acodium.execute import Execution
 from acodium.tables import CANDIDATES, EXECUTIONS
 
 
@@ -114,11 +114,12 @@ def test_load_candidate_set_from_a_problems_dataset_and_from_a_table(train_rows,
 
 # --------------------------------------------------------------------------- runs on the real sample
 
-from acodium.evaluate import check_references, run_executions, score_candidates  # noqa: E402
+from acodium.evaluation import check_references, run_executions, score_candidates  # noqa: E402
 from acodium.execute import Execution  # noqa: E402
 from acodium.mutate import add_mutated_tests, mutant_candidates  # noqa: E402
 
-FAST = dict(time_limit_s=3.0, max_tests=4, progress=False)
+THREE_S = Execution(time_s=3.0)
+FAST = dict(execution=THREE_S, max_tests=4, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +208,7 @@ def test_mutated_tests_agree_with_the_reference(few):
     assert "mutated_tests" not in few[0]  # the input rows are left alone
     # the human solution passes its own mutated tests; at least one mutant does not
     pool = pd.concat([reference_candidates(rows), mutant_candidates(rows, 4, seed=3)], ignore_index=True)
-    ex, _ = run_executions(rows, pool, test_sets=("mutated",), time_limit_s=3.0, progress=False)
+    ex, _ = run_executions(rows, pool, test_sets=("mutated",), execution=THREE_S, progress=False)
     verdict = ex.groupby(["problem", "candidate_id"])["passed"].all()
     assert verdict.xs("correct-0", level=1).all()
     assert not verdict[[c.startswith("mutant") for c in verdict.index.get_level_values(1)]].all()
@@ -215,7 +216,7 @@ def test_mutated_tests_agree_with_the_reference(few):
 
 def test_score_candidates_pass_at_k_matches_the_judgements(few, pool, tmp_path):
     scores = score_candidates(few, pool, ks=[1, 2, 4], n=2, run_dir=tmp_path, bootstrap=200, trials=200,
-                              time_limit_s=3.0, max_tests=4, progress=False)
+                              execution=THREE_S, max_tests=4, progress=False)
     j = scores.judgements
     assert len(j) == len(pool)
     per = j.groupby("problem")["correct"].mean()
@@ -275,7 +276,7 @@ def test_notebook_entry_point(few):
 
     codes = {r["name"]: [r["solutions"]["solution"][0], "print(0)"] for r in few[:2]}
     tests = {r["name"]: {"input": r["public_tests"]["input"], "output": r["public_tests"]["output"]} for r in few[:2]}
-    result = acodium.evaluate(codes, tests, k=[1, 2, 10], time_limit_s=3.0, progress=False)
+    result = acodium.evaluate(codes, tests, k=[1, 2, 10], execution=THREE_S, progress=False)
     assert set(result.pass_at_k) == {"pass@1", "pass@2"}  # no problem has 10 samples
     assert result.tests == {name: len(t["input"]) for name, t in tests.items()}
     correct = result.per_problem.set_index("problem")["correct"]
@@ -287,7 +288,7 @@ def test_notebook_entry_point(few):
     # alphaCodium's predictions / references form gives the same numbers
     preds = [{"task_name": n, "solution_candidates": c} for n, c in codes.items()]
     refs = [{"tests_inputs": t["input"], "tests_outputs": t["output"]} for t in tests.values()]
-    assert acodium.evaluate(preds, refs, k=[1], time_limit_s=3.0, progress=False).pass_at_k["pass@1"] == \
+    assert acodium.evaluate(preds, refs, k=[1], execution=THREE_S, progress=False).pass_at_k["pass@1"] == \
         result.pass_at_k["pass@1"]
     with pytest.raises(UserError, match="no tests"):
         acodium.evaluate(codes, {n: {"input": [], "output": []} for n in codes}, progress=False)
@@ -299,27 +300,29 @@ def test_the_notebook_entry_point_keeps_problems_without_candidates(few):
     a, b = few[:2]
     tests = {r["name"]: {"input": r["public_tests"]["input"], "output": r["public_tests"]["output"]} for r in (a, b)}
     result = acodium.evaluate({a["name"]: [a["solutions"]["solution"][0], "print(0)"], b["name"]: []}, tests,
-                              time_limit_s=3.0, progress=False)
+                              execution=THREE_S, progress=False)
     assert result.pass_at_k == {"pass@1": pytest.approx(0.25)}  # k=10 and 100 cut at A's 2 samples
     assert result.per_problem.set_index("problem")["n"].to_dict() == {a["name"]: 2, b["name"]: 0}
     assert any("k=10 and above left out" in note for note in result.notes)
     assert any("1 of 2 problems have no candidates" in note for note in result.notes)
     # A candidate without code is not run, and is incorrect; a problem without candidates needs no tests.
     result = acodium.evaluate({a["name"]: ["", a["solutions"]["solution"][0]], b["name"]: []},
-                              {a["name"]: tests[a["name"]]}, k=[1, 2], time_limit_s=3.0, progress=False)
+                              {a["name"]: tests[a["name"]]}, k=[1, 2], execution=THREE_S, progress=False)
     assert result.pass_at_k == {"pass@1": pytest.approx(0.25), "pass@2": pytest.approx(0.5)}
     assert dict(result.results[a["name"]])[0] == [] and set(result.executions["candidate_id"]) == {"1"}
 
 
 # --------------------------------------------------------------------------- a run folder that cannot lie
 
+import contextlib  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from acodium.cli import main as gencode  # noqa: E402
-from acodium.evaluate import RunFolderWarning
+from acodium.evaluation import RunFolderWarning  # noqa: E402
+from acodium.execute import registry  # noqa: E402
 from acodium.tables import EXECUTIONS_LOG  # noqa: E402
 from acodium.execute.local import LocalBackend  # noqa: E402
 
@@ -341,35 +344,35 @@ SPIN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.
 def test_a_run_folder_reused_with_another_time_limit_runs_again(few, tmp_path):
     refs = reference_candidates(few)
     cands = pd.concat([refs, refs.assign(candidate_id="spin", code=SPIN)], ignore_index=True)
-    first, _ = run_executions(few, cands, run_dir=tmp_path, time_limit_s=10, max_tests=2, progress=False)
+    first, _ = run_executions(few, cands, run_dir=tmp_path, execution=Execution(time_s=10), max_tests=2, progress=False)
     assert set(first["status"]) == {"OK"}
     assert (tmp_path / "executions.parquet").exists()
     # a budgeted run under new settings: the old table must not stay beside them
-    _, budgeted = run_executions(few, cands, run_dir=tmp_path, time_limit_s=0.2, max_tests=2, max_jobs=1,
+    _, budgeted = run_executions(few, cands, run_dir=tmp_path, execution=Execution(time_s=0.2), max_tests=2, max_jobs=1,
                                  progress=False)
     assert not (tmp_path / "executions.parquet").exists()
     assert "time_limit_s" in budgeted.changed_settings and "time_limit_s" in budgeted.notes(tmp_path)[0]
-    tight, stats = run_executions(few, cands, run_dir=tmp_path, time_limit_s=0.2, max_tests=2, progress=False)
+    tight, stats = run_executions(few, cands, run_dir=tmp_path, execution=Execution(time_s=0.2), max_tests=2, progress=False)
     assert stats.jobs_skipped == 1 and stats.jobs_run == stats.jobs_total - 1  # nothing made at 10 s is reused
     assert set(tight[tight.candidate_id == "spin"]["status"]) == {"TIMEOUT"}
-    fresh, _ = run_executions(few, cands, time_limit_s=0.2, max_tests=2, progress=False)
+    fresh, _ = run_executions(few, cands, execution=Execution(time_s=0.2), max_tests=2, progress=False)
     _same(tight, fresh)
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["time_limit_s"] == 0.2 and settings["checker"] == "tokens"
     assert settings["backend"] == "local" and settings["backend_version"]
     assert stats.changed_settings == []  # the budgeted run already recorded these settings
     # back to 10 s: the rows made then are still in the log and still valid
-    again, stats = run_executions(few, cands, run_dir=tmp_path, time_limit_s=10, max_tests=2, progress=False)
+    again, stats = run_executions(few, cands, run_dir=tmp_path, execution=Execution(time_s=10), max_tests=2, progress=False)
     assert stats.jobs_run == 0
     _same(again, first)
 
 
 def test_fewer_tests_after_more_reports_and_scores_the_same_tests(few, pool, tmp_path):
-    three = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, time_limit_s=3.0,
+    three = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, execution=THREE_S,
                              max_tests=3, progress=False)
-    one = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, time_limit_s=3.0,
+    one = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, execution=THREE_S,
                            max_tests=1, progress=False)
-    fresh = score_candidates(few, pool, ks=[1], bootstrap=50, trials=50, time_limit_s=3.0, max_tests=1,
+    fresh = score_candidates(few, pool, ks=[1], bootstrap=50, trials=50, execution=THREE_S, max_tests=1,
                              progress=False)
     assert one.executions.groupby(["problem", "candidate_id", "test_set"]).size().max() == 1
     _same(one.executions, fresh.executions)
@@ -465,13 +468,30 @@ class FlakyMachine(LocalBackend):
         return super().run(job)
 
 
+@contextlib.contextmanager
+def on_machine(machine):
+    """`Execution()` (the local backend) runs on `machine` while the block lasts: it stands in as the
+    registry's live local instance, and is closed after."""
+    key = ("local", ())
+    before = registry._instances.get(key)
+    registry._instances[key] = machine
+    try:
+        yield machine
+    finally:
+        if before is None:
+            registry._instances.pop(key, None)
+        else:
+            registry._instances[key] = before
+        machine.close()
+
+
 def test_a_machine_failure_is_run_again_and_never_a_verdict(few, tmp_path):
     refs = reference_candidates(few[:2])
     flaky = refs.copy()
     flaky.loc[0, "code"] = flaky.loc[0, "code"] + "\n# flaky\n"
     good, _ = run_executions(few[:2], flaky, **FAST)
-    machine = FlakyMachine(failures=2)
-    table, stats = run_executions(few[:2], flaky, run_dir=tmp_path, backend=machine, **FAST)
+    with on_machine(FlakyMachine(failures=2)) as machine:
+        table, stats = run_executions(few[:2], flaky, run_dir=tmp_path, **FAST)
     _same(table, good)
     assert stats.retried == 2 and machine.failures == 0
     logged = [json.loads(line) for line in _log_lines(tmp_path)]
@@ -480,7 +500,8 @@ def test_a_machine_failure_is_run_again_and_never_a_verdict(few, tmp_path):
     # a machine that keeps failing: one sentence, the rest kept, a re-run on a sound machine finishes
     other = tmp_path / "other"
     with pytest.raises(UserError, match=r"ended in SANDBOX_ERROR \(the machine failed, not the program\) 3 times"):
-        run_executions(few[:2], flaky, run_dir=other, backend=FlakyMachine(failures=100), **FAST)
+        with on_machine(FlakyMachine(failures=100)):
+            run_executions(few[:2], flaky, run_dir=other, **FAST)
     assert not (other / "executions.parquet").exists()
     table, stats = run_executions(few[:2], flaky, run_dir=other, **FAST)
     assert stats.jobs_run == len(good[good.candidate_id.eq(flaky.loc[0, "candidate_id"]) & good.problem.eq(
@@ -564,12 +585,12 @@ def test_the_notebook_entry_point_runs_machine_failures_again(few):
 
     codes = {few[0]["name"]: [few[0]["solutions"]["solution"][0] + "\n# flaky\n", "print(0)"]}
     tests = {few[0]["name"]: {"input": few[0]["public_tests"]["input"], "output": few[0]["public_tests"]["output"]}}
-    sound = acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False)
-    machine = FlakyMachine(failures=1)
-    flaky = acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False, backend=machine)
+    sound = acodium.evaluate(codes, tests, k=[1], execution=THREE_S, progress=False)
+    with on_machine(FlakyMachine(failures=1)) as machine:
+        flaky = acodium.evaluate(codes, tests, k=[1], execution=THREE_S, progress=False)
     assert machine.failures == 0 and flaky.pass_at_k == sound.pass_at_k == {"pass@1": 0.5}
-    with pytest.raises(UserError, match="the machine failed, not the program"):
-        acodium.evaluate(codes, tests, k=[1], time_limit_s=3.0, progress=False, backend=FlakyMachine(failures=100))
+    with pytest.raises(UserError, match="the machine failed, not the program"), on_machine(FlakyMachine(failures=100)):
+        acodium.evaluate(codes, tests, k=[1], execution=THREE_S, progress=False)
 
 
 def test_candidates_of_an_unfinished_generation_are_read_from_its_log(few, tmp_path):

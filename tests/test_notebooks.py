@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acodium import data, evaluate, generate, metrics, notebook, select, sweep
-from acodium.execute import run_batch
+from acodium import data, evaluation, generate, metrics, notebook, select, sweep
+from acodium.execute import Execution, run_batch
 from acodium.execute.types import Job, Program
 
 REPO = Path(__file__).resolve().parents[1]
@@ -276,8 +276,8 @@ def test_explore_notebook_runs_the_problem_solutions(tiny_run, starter):
     sols = tables["solutions"]
     assert set(sols["problem"]) == {first.name}
     assert sorted(sols["candidate_id"]) == ["correct-0", "correct-1", "incorrect-0", "incorrect-1"]
-    report = evaluate.check_references([first.row], test_sets=["public", "private"], max_solutions=2,
-                                       cache_dir=tiny_run.cache / "executions", progress=False)
+    report = evaluation.check_references([first.row], test_sets=["public", "private"], max_solutions=2,
+                                         execution=Execution(cache_dir=tiny_run.cache / "executions"), progress=False)
     assert sols.sort_values("candidate_id")["passed_all"].tolist() == \
         report.solutions.sort_values("candidate_id")["passed_all"].tolist()
 

@@ -152,7 +152,9 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     problems.parquet (category per problem),
     executions.parquet; executions.jsonl lets an interrupted run resume.
     """
-    from ..evaluate import TEST_SETS, check_references
+    from ..data import TEST_SETS
+    from ..evaluation import check_references
+    from ..execute import Execution
     from ..tables import run_folder_lock, write_table
 
     if no_progress:
@@ -168,12 +170,12 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     problems = _load_problems(dataset, split, languages=langs)
     _require_work(problems, dataset, langs, sets)
     out = Path(out)
-    cache = _cache(no_cache)  # checked before the run folder is made
+    execution = Execution(backend=backend, cache_dir=_cache(no_cache), workers=workers,
+                          time_s=time_limit)  # the cache is checked before the run folder is made
     click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     report = check_references(
         problems, languages=langs, test_sets=sets, max_tests=max_tests, max_solutions=max_solutions,
-        min_correct_share=min_correct_share, backend=backend, cache_dir=cache,
-        workers=workers, time_limit_s=time_limit, run_dir=out, progress=not no_progress,
+        min_correct_share=min_correct_share, execution=execution, run_dir=out, progress=not no_progress,
     )
     report.dataset.save_to_disk(str(out / "dataset"))
     write_table(report.tests, out / "tests.parquet")
@@ -238,7 +240,8 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     With --out (or a run folder as --dataset_name), executions are logged as
     they finish and an interrupted run resumes where it stopped.
     """
-    from ..evaluate import load_candidate_set, score_candidates
+    from ..evaluation import load_candidate_set, score_candidates
+    from ..execute import Execution
 
     sets = _test_sets(evaluation_test_type)
     ks = _ints(",".join(k), "--k") if k else None
@@ -249,14 +252,14 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     )
     _require_text(candidates, dataset_name)
     out = Path(out) if out is not None else run_dir
-    cache = _cache(no_cache)  # checked before the run folder is made
+    execution = Execution(backend=backend, cache_dir=_cache(no_cache), workers=workers,
+                          time_s=time_limit)  # the cache is checked before the run folder is made
     if out is not None:
         from ..tables import run_folder_lock
 
         click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     result = score_candidates(
-        problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, backend=backend,
-        cache_dir=cache, workers=workers, time_limit_s=time_limit,
+        problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, execution=execution,
         max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
         progress=not no_progress, failures=candidates.attrs.get("failures") or [],
     )

@@ -191,11 +191,13 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
                   no_progress, **opts):
     """Generate candidates for one problem, run them on its tests, print a verdict per test."""
-    from ..data import get_problem, load_problems
-    from ..evaluate import problem_tests, run_executions
+    from ..data import get_problem, load_problems, problem_tests
+    from ..evaluation import run_executions
+    from ..execute import Execution
     from ..generate import generate_candidates
 
     source = make_cli_source(opts, backend, time_limit)
+    execution = Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
     sets = _test_sets(evaluation_test_type)
@@ -209,8 +211,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     if candidates.empty:
         raise UserError(f"The {opts['source']} source gave no candidate for {problem_name!r}.")
     executions, _ = run_executions(
-        [row], candidates, test_sets=sets, run_dir=out, backend=backend,
-        cache_dir=caches().executions, time_limit_s=time_limit, progress=not no_progress,
+        [row], candidates, test_sets=sets, run_dir=out, execution=execution, progress=not no_progress,
     )
     solved = 0
     for cand in candidates.itertuples(index=False):
@@ -269,6 +270,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     and why.
     """
     from ..data import load_problems
+    from ..evaluation import score_candidates
+    from ..execute import Execution
     from ..generate import generate_candidates
     from .eval_ import _ints
 
@@ -277,6 +280,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
     source = make_cli_source(opts, backend, time_limit)
+    execution = Execution(backend=backend, cache_dir=caches().executions, workers=workers, time_s=time_limit)
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")
@@ -285,14 +289,11 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     if candidates.empty:
         why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
         raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems{why}.")
-    from ..evaluate import score_candidates
-
     # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
     result = score_candidates(
         problems, candidates, test_sets=sets, ks=ks, n=n, failures=failures,
-        samples_asked=opts["k"], run_dir=out, backend=backend, cache_dir=caches().executions,
-        workers=workers, time_limit_s=time_limit, max_tests=max_tests, stop_on_first_failure=not full,
-        bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
+        samples_asked=opts["k"], run_dir=out, execution=execution, max_tests=max_tests,
+        stop_on_first_failure=not full, bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
     )
     summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
                    source=opts["source"], strategy=opts["strategy"], samples_per_problem=opts["k"],

@@ -1,0 +1,42 @@
+"""Evaluation: candidates run on their problems' tests, judged and scored; reference checks of a dataset.
+
+One module per job:
+
+- `candidates`: the candidates table checked against its problems, and loaded
+  from a run folder, a table or a problems dataset (`load_candidate_set`);
+- `run_folder` and `executions`: the executions stage (`run_executions`),
+  resumable from a run folder whose rows are keyed by everything that decides them;
+- `reference_categories` and `references`: the dataset's own solutions on its
+  tests (`check_references`, AlphaCodium's cleaning on evidence only);
+- `suite_strength`: how many wrong programs a test suite lets through;
+- `scoring`: execute, judge and score (`score_candidates`: pass@k, n@k, intervals);
+- `given_tests`: `evaluate(candidates, tests, k=...)`, the notebook entry point
+  (also `acodium.evaluate`).
+
+Every function that runs programs takes one `execution: acodium.execute.Execution`
+(backend, cache, workers, time limit override; None: the defaults).
+"""
+
+from __future__ import annotations
+
+from .candidates import check_candidates, generation_failures, has_code, load_candidate_set
+from .executions import MACHINE_RETRIES, RunFolderWarning, RunStats, run_executions, verdicts
+from .given_tests import EvaluationResult, evaluate
+from .reference_categories import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_CATEGORIES, PROBLEM_OK,
+                                   SEVERAL_ANSWERS, SLOW_OR_BROKEN, TEST_CATEGORIES, UNCONFIRMED, VALID,
+                                   possibly_multi_answer)
+from .references import ReferenceReport, check_references, reference_candidates
+from .run_folder import CHECKER
+from .scoring import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, Scores, score_candidates,
+                      short_pools, short_pools_note)
+from .suite_strength import suite_false_positives, test_suite_strength, unconfirmed_mutated
+
+__all__ = [
+    "CALLS_FAILED", "CHECKER", "EvaluationResult", "FEWER_GENERATED", "INVALID", "MACHINE_RETRIES",
+    "NONE_GENERATED", "NOT_CHECKED", "NO_CODE", "NO_REFERENCE", "PROBLEM_CATEGORIES", "PROBLEM_OK",
+    "ReferenceReport", "RunFolderWarning", "RunStats", "SEVERAL_ANSWERS", "SLOW_OR_BROKEN", "Scores",
+    "TEST_CATEGORIES", "UNCONFIRMED", "VALID", "check_candidates", "check_references", "evaluate",
+    "generation_failures", "has_code", "load_candidate_set", "possibly_multi_answer",
+    "reference_candidates", "run_executions", "score_candidates", "short_pools", "short_pools_note",
+    "suite_false_positives", "test_suite_strength", "unconfirmed_mutated", "verdicts",
+]

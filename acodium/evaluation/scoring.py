@@ -1,0 +1,278 @@
+"""The scoring driver: execute, judge and score candidates, pass@k and n@k with intervals over problems.
+
+`score_candidates` is what `gencode eval pass_at_k` and `gencode gen
+solve_and_evaluate_set` run: the executions stage (`run_executions`, public
+tests for the filter, clustering inputs in full), judgements
+(`acodium.select.judgements`), then the METRICS table
+(`acodium.metrics.metrics_table`). Every problem counts: one without
+candidates is unsolved, 0 at every k, and `short_pools` says why pools are
+short (failed LLM calls, replies without code, fewer generated). With a run
+folder, it saves judgements.parquet, metrics.parquet and summary.json beside
+the executions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics as metrics_mod
+from .. import select
+from ..data import HIDDEN_TEST_SETS, problem_rows, problem_tests
+from ..errors import UserError
+from ..execute import Execution
+from ..execute.settings import execution_from
+from ..metrics import reported_ks
+from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
+from .candidates import check_candidates, has_code
+from .executions import RunStats, run_executions
+from .suite_strength import unconfirmed_mutated, without
+
+# Why a problem has fewer candidates with code than k (`short_pools`).
+NONE_GENERATED = "none generated"
+FEWER_GENERATED = "fewer generated"
+CALLS_FAILED = "LLM calls failed"
+NO_CODE = "extraction found no code"
+
+
+def short_pools(names: Sequence[str], candidates: pd.DataFrame, k: int,
+                failures: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Which problems have fewer than k candidates with code, and why: only the caller knows the reason.
+
+    Reasons, per problem (several may apply): its LLM calls failed (a failed
+    sample later made is not counted), extraction found no code in some of
+    its candidates (they count as incorrect, unrun), or the source gave
+    none (or fewer) at all. Empty pools score 0 at every k.
+    """
+    made = set(zip(candidates["problem"], candidates["candidate_id"].astype(str)))
+    failed: dict[str, set[str]] = {}
+    first_error: dict[str, str] = {}
+    for f in failures:
+        key = (f.get("problem"), str(f.get("candidate_id")))
+        if key not in made:
+            failed.setdefault(key[0], set()).add(key[1])
+            first_error.setdefault(key[0], str(f.get("error", "")))
+    sizes = candidates.groupby("problem").size()
+    coded = candidates[[has_code(c) for c in candidates["code"]]].groupby("problem").size()
+    reasons: dict[str, list[str]] = {}
+    for name in names:
+        size, with_code = int(sizes.get(name, 0)), int(coded.get(name, 0))
+        if with_code >= k:
+            continue
+        why = []
+        if failed.get(name):
+            why.append(CALLS_FAILED)
+        if with_code < size:
+            why.append(NO_CODE)
+        if size + len(failed.get(name, ())) < k:
+            why.append(NONE_GENERATED if size == 0 and not failed.get(name) else FEWER_GENERATED)
+        for reason in dict.fromkeys(why):
+            reasons.setdefault(reason, []).append(name)
+    short = [name for name in names if any(name in v for v in reasons.values())]
+    return {
+        "k": int(k),
+        "problems": len(short),
+        "empty_pools": sum(int(sizes.get(name, 0)) == 0 for name in names),
+        "reasons": reasons,
+        "failed_calls": sum(len(failed.get(name, ())) for name in names),
+        "no_code_candidates": int(len(candidates) - coded.sum()),
+        "first_error": {name: first_error[name] for name in reasons.get(CALLS_FAILED, [])},
+    }
+
+
+def short_pools_note(short: Mapping[str, Any], total: int) -> str | None:
+    """One line: how many problems had fewer candidates with code than k, and why."""
+    if not short["problems"]:
+        return None
+    phrases = {NONE_GENERATED: "with none generated", FEWER_GENERATED: "where the source gave fewer",
+               CALLS_FAILED: "whose LLM calls failed", NO_CODE: "where extraction found no code"}
+    parts = []
+    for reason, names in short["reasons"].items():
+        part = f"{len(names)} {phrases[reason]}"
+        if reason == CALLS_FAILED:
+            part += f" ({short['failed_calls']} calls; {names[0]!r}: {short['first_error'][names[0]].rstrip('.')})"
+        elif reason == NO_CODE:
+            part += f" ({short['no_code_candidates']} candidates judged incorrect without running)"
+        else:
+            part += f" (e.g. {names[0]!r})"
+        parts.append(part)
+    return (f"{short['problems']} of {total} problems had fewer candidates with code than k={short['k']} "
+            f"({short['empty_pools']} without any, counted as unsolved at every k): {'; '.join(parts)}.")
+
+
+@dataclass
+class Scores:
+    """An evaluation's tables and numbers: what `gencode eval pass_at_k` prints and saves."""
+
+    executions: pd.DataFrame
+    judgements: pd.DataFrame
+    metrics: pd.DataFrame
+    summary: dict[str, Any]
+    stats: RunStats
+
+    def report(self) -> str:
+        """The headline numbers as text: pass@k and n@k over problems with their intervals."""
+        s = self.summary
+        level = int(round(100 * s["level"]))
+        lines = [
+            f"{s['problems']} problems ({s['problems_with_candidates']} with candidates), {s['candidates']} "
+            f"candidates; correct = passes every test of {', '.join(s['test_sets'])} "
+            f"({level}% intervals over problems)",
+        ]
+        for metric, values in s["metrics"].items():
+            for label, v in values.items():
+                lines.append(f"  {metric:<22} {label:<8} {v['value']:.4f}  [{v['ci_low']:.4f}, {v['ci_high']:.4f}]")
+        for note in s.get("notes", []):
+            lines.append(f"note: {note}")
+        return "\n".join(lines)
+
+
+def score_candidates(
+    problems: Any,
+    candidates: pd.DataFrame,
+    *,
+    test_sets: Sequence[str] = HIDDEN_TEST_SETS,
+    ks: Sequence[int] | None = None,
+    n: int | Sequence[int] = 10,
+    clustering_sets: Sequence[str] = ("mutated",),
+    failures: Sequence[Mapping[str, Any]] | None = None,
+    samples_asked: int | None = None,
+    run_dir: str | os.PathLike | None = None,
+    execution: Execution | None = None,
+    max_tests: int | None = None,
+    stop_on_first_failure: bool = True,
+    bootstrap: int = 1000,
+    level: float = 0.95,
+    trials: int = 1000,
+    seed: int = 0,
+    progress: bool = True,
+) -> Scores:
+    """Execute, judge and score candidates: pass@k and n@k with intervals over `problems`.
+
+    `problems` is the benchmark: a problem without candidates is unsolved, 0
+    at every k and n, and stays in every mean (DESIGN.md). Correct = passes
+    every test of `test_sets` (default private + generated). Public tests are
+    run too (the n@k filter), and the `clustering_sets` problems have (mutated
+    inputs) in full, for the clustered policy. A candidate without code is
+    not run: it is incorrect. Checked before anything runs: every problem
+    with candidates has tests in `test_sets`, and some k is left to report
+    (`acodium.metrics.reported_ks`: k beyond the smallest non-empty pool are
+    left out with a note; ks=None is the grid 1, 2, 5, ... up to that pool).
+    `failures` (default: `candidates.attrs["failures"]`, as generation leaves
+    them) and `samples_asked` say why pools are short (`short_pools`).
+    With `run_dir`, executions resume and the tables are saved there.
+    """
+    started = time.monotonic()
+    execution = execution_from(execution)
+    if failures is None:
+        failures = candidates.attrs.get("failures") or []
+    rows = problem_rows(problems)
+    candidates = check_candidates(candidates, rows)
+    if candidates.empty:
+        raise UserError("There are no candidates to evaluate.")
+    test_sets = list(dict.fromkeys(test_sets))
+    names = list(rows)
+    pooled = set(candidates["problem"])
+    for name in names:
+        if name in pooled and not any(problem_tests(rows[name], s, max_tests) for s in test_sets):
+            raise UserError(
+                f"The problem {name!r} has no {' or '.join(s + '_tests' for s in test_sets)} to decide correctness."
+            )
+    sizes = candidates.groupby("problem").size().reindex(names, fill_value=0)
+    ks, note = reported_ks(sizes.to_numpy(), ks, problems=names)
+    notes = [note] if note else []
+    short = short_pools(names, candidates, samples_asked or max(ks), failures)
+    note = short_pools_note(short, len(names))
+    notes += [note] if note else []
+    ns = [n] if isinstance(n, int) else list(n)
+    runnable = [p for p in names if p in pooled]
+    has_clustering = [s for s in clustering_sets
+                      if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in runnable)]
+    run_sets = ["public"] + [s for s in test_sets if s != "public"] + has_clustering
+    run_sets = list(dict.fromkeys(run_sets))
+    with run_folder_lock(run_dir) if run_dir is not None else contextlib.nullcontext():
+        return _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets,
+                      started, run_dir=run_dir, execution=execution, max_tests=max_tests,
+                      stop_on_first_failure=stop_on_first_failure, bootstrap=bootstrap, level=level,
+                      trials=trials, seed=seed, progress=progress)
+
+
+def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Judgements of candidates without code, made without running them: incorrect, never submitted."""
+    return pd.DataFrame({
+        "problem": candidates["problem"].to_numpy(),
+        "candidate_id": candidates["candidate_id"].to_numpy(),
+        "passes_public": False,
+        "correct": False,
+        "cluster": -1 - np.arange(len(candidates), dtype=np.int64),  # each its own behaviour
+        "submitted_rank": pd.array([pd.NA] * len(candidates), dtype="Int64"),
+    }, columns=JUDGEMENTS)
+
+
+def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets, started, *,
+           run_dir, execution: Execution, max_tests, stop_on_first_failure, bootstrap,
+           level, trials, seed, progress) -> Scores:
+    coded = candidates[[has_code(c) for c in candidates["code"]]]
+    executions, stats = run_executions(
+        [rows[p] for p in dict.fromkeys(coded["problem"])], coded, test_sets=run_sets, run_dir=run_dir,
+        execution=execution, max_tests=max_tests,
+        stop_on_first_failure=stop_on_first_failure, stop_sets=[s for s in test_sets if s != "public"],
+        progress=progress,
+    )
+    notes = notes + stats.notes(run_dir)
+    if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
+        executions = without(executions, unconfirmed_mutated([rows[p] for p in names]))
+    judged = _no_code_judgements(candidates[[not has_code(c) for c in candidates["code"]]])
+    if len(coded):
+        judged = pd.concat([select.judgements(executions, coded[["problem", "candidate_id"]], hidden_sets=test_sets,
+                                              clustering_sets=has_clustering, seed=seed), judged],
+                           ignore_index=True)
+    order = pd.MultiIndex.from_frame(candidates[["problem", "candidate_id"]])
+    judged = judged.set_index(["problem", "candidate_id"]).loc[order].reset_index()
+    policies = {"clustered": select.clustered_policy} if has_clustering else {}
+    table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
+                                      level=level, seed=seed, problems=names)
+    overall = table[table["problem"] == "ALL"]
+    metric_summary: dict[str, dict[str, dict[str, float]]] = {}
+    for r in overall.itertuples(index=False):
+        label = f"pass@{r.k}" if r.metric == "pass@k" else f"{r.n}@{r.k}"
+        metric_summary.setdefault(r.metric, {})[label] = {
+            "value": float(r.value), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high)}
+    summary = {
+        "problems": len(names),
+        "problems_with_candidates": int(candidates["problem"].nunique()),
+        "candidates": int(len(candidates)),
+        "short_pools": short,
+        "test_sets": test_sets,
+        "clustering_sets": has_clustering,
+        "ks": ks,
+        "ns": ns,
+        "level": level,
+        "bootstrap_resamples": bootstrap,
+        "metrics": metric_summary,
+        "correct_candidates": int(judged["correct"].sum()),
+        "passing_public_candidates": int(judged["passes_public"].sum()),
+        "executions": int(len(executions)),
+        "status_counts": {k: int(v) for k, v in Counter(executions["status"]).most_common()},
+        "jobs_run": stats.jobs_run,
+        "jobs_resumed": stats.jobs_skipped,
+        "stop_on_first_failure": stop_on_first_failure,
+        "max_tests": max_tests,
+        "time_limit_s": execution.time_s,
+        "backend": execution.backend,
+        "notes": notes,
+        "wall_s": round(time.monotonic() - started, 2),
+    }
+    if run_dir is not None:
+        write_table(judged, Path(run_dir) / JUDGEMENTS_FILE)
+        write_table(table, Path(run_dir) / METRICS_FILE)
+        write_json(summary, Path(run_dir) / SUMMARY_FILE)
+    return Scores(executions, judged, table, summary, stats)
