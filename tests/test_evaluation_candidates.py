@@ -7,9 +7,14 @@ import json
 import pandas as pd
 import pytest
 
-from acodium.data import problem_rows
+from acodium.data import load_problems, problem_rows
 from acodium.errors import UserError
-from acodium.evaluation import check_candidates, generation_failures, has_code, load_candidate_set, load_problem_set
+from acodium.evaluation import (
+    check_candidates,
+    generation_failures,
+    has_code,
+    load_candidate_set,
+)
 from acodium.evaluation.candidates import _candidates_from_rows
 from acodium.tables import CANDIDATES, CANDIDATES_FILE, ERRORS_LOG, AppendLog
 
@@ -146,14 +151,14 @@ def test_valid_only_leaves_out_problems_a_reference_check_marked_invalid(five, t
         load_candidate_set(tmp_path / "none", valid_only=True)
 
 
-def test_load_problem_set_reads_a_cleaned_folder_as_is_and_samples_it(five, tmp_path):
+def test_a_cleaned_folder_loads_through_load_problems_and_samples(five, tmp_path):
     import datasets
 
     _, rows = five
     cleaned = [dict(r, is_valid_problem=True) for r in rows]
     datasets.DatasetDict({"train": datasets.Dataset.from_list(cleaned)}).save_to_disk(str(tmp_path / "dd"))
-    ds = load_problem_set(tmp_path / "dd", "train")
+    ds = load_problems(tmp_path / "dd", "train", languages="all")
     assert len(ds) == 5 and "is_valid_problem" in ds.column_names
-    assert len(load_problem_set(tmp_path / "dd", "train", sample_rate=0.4, seed=1)) == 2
-    with pytest.raises(UserError, match=r"has no split 'valid'; it has train"):
-        load_problem_set(tmp_path / "dd", "valid")
+    assert len(load_problems(tmp_path / "dd", "train", sample_rate=0.4, seed=1, languages="all")) == 2
+    with pytest.raises(UserError, match=r"valid"):
+        load_problems(tmp_path / "dd", "valid", languages="all")
