@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acodium import sweep
+from acodium import notebook
 from acodium.errors import UserError
 from acodium.metrics import fitting_ks, log_grid, metrics_table, reported_ks
 from acodium.metrics.ks import _check_k_fits, _counts, _ks
@@ -132,12 +132,12 @@ def test_the_metrics_table_and_the_sweeps_report_the_same_k():
                                "candidate_id": judged["candidate_id"]})
     table = metrics_table(judged, policies={}, resamples=20, problems=["a", "b", "c"])
     want = reported_ks([12, 5, 0], problems=["a", "b", "c"])
-    assert sorted(set(table["k"])) == sweep.k_grid(candidates) == want.ks == [1, 2, 5]
+    assert sorted(set(table["k"])) == notebook.k_grid(candidates) == want.ks == [1, 2, 5]
     assert table.attrs["notes"] == [want.note] == ["k=10 and above left out of the grid: problem 'b' has only 5 samples."]
     # k asked for: the same ones left out by both.
     asked = metrics_table(judged, ks=[1, 3, 8], policies={}, resamples=20)
-    assert sorted(set(asked["k"])) == sweep.k_grid(candidates, [8, 3, 1]) == [1, 3]
+    assert sorted(set(asked["k"])) == notebook.k_grid(candidates, [8, 3, 1]) == [1, 3]
     assert asked.attrs["notes"] == ["k=8 and above left out: problem 'b' has only 5 samples, "
                                     "and pass@k is not extrapolated."]
     with pytest.raises(UserError, match="k=8 is more than the 5 samples of problem 'b'"):
-        sweep.k_grid(candidates, [8])
+        notebook.k_grid(candidates, [8])
