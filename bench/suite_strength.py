@@ -46,7 +46,8 @@ def main() -> None:
 
     from acodium.evaluation import check_references, run_executions, test_suite_strength
     from acodium.execute import Execution
-    from acodium.mutate import add_mutated_tests, mutant_candidates
+    from acodium.generate import mutant_candidates
+    from acodium.mutate import add_mutated_tests
 
     started = time.monotonic()
     out = Path(args.out)

@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 from acodium.cli import main
-from acodium.evaluation import reference_candidates
-from acodium.mutate import mutant_candidates
+from acodium.generate import mutant_candidates, reference_candidates
 
 GENCODE = Path(sys.executable).with_name("gencode")
 

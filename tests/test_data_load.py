@@ -23,7 +23,7 @@ def cleaned_dir(tmp_path_factory, train_rows):
     One problem has its stored outputs overwritten and two agreeing references: the check refutes
     its tests and marks the problem invalid.
     """
-    from acodium.evaluate import check_references
+    from acodium.evaluation import check_references
     from acodium.execute import Execution
     from acodium.mutate import add_mutated_tests
 
@@ -33,9 +33,9 @@ def cleaned_dir(tmp_path_factory, train_rows):
     for s in ("public_tests", "private_tests"):
         bad[s] = dict(bad[s], output=["wrong"] * len(bad[s]["output"]))
     rows = [copy.deepcopy(train_rows[1]), copy.deepcopy(train_rows[2]), bad]
-    rows = add_mutated_tests(rows, 2, seed=1, execution=Execution(time_s=3.0, cache_dir=root / "cache"),
-                             progress=False, min_agreeing=1)
-    report = check_references(rows, max_tests=3, time_limit_s=3.0, cache_dir=root / "cache", progress=False)
+    execution = Execution(time_s=3.0, cache_dir=root / "cache")
+    rows = add_mutated_tests(rows, 2, seed=1, execution=execution, progress=False, min_agreeing=1)
+    report = check_references(rows, max_tests=3, execution=execution, progress=False)
     report.dataset.save_to_disk(str(root / "dataset"))
     return root / "dataset"
 
@@ -73,7 +73,7 @@ def test_a_cleaned_dataset_filters_like_any_other(cleaned_dir, train_rows):
 
 
 def test_the_pass_at_k_loader_takes_a_cleaned_dataset(cleaned_dir, train_rows):
-    from acodium.evaluate import load_candidate_set
+    from acodium.evaluation import load_candidate_set
 
     problems, candidates, run_dir = load_candidate_set(cleaned_dir, valid_only=True)
     assert run_dir is None

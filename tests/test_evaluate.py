@@ -12,13 +12,12 @@ from acodium.errors import UserError
 from acodium.evaluation import (
     check_candidates,
     load_candidate_set,
-    reference_candidates,
     suite_false_positives,
     test_suite_strength,
 )
 from acodium.execute import Execution
+from acodium.generate import mutant_candidates, reference_candidates
 from acodium.tables import CANDIDATES, EXECUTIONS
-
 
 # --------------------------------------------------------------------------- pure parts
 
@@ -116,7 +115,7 @@ def test_load_candidate_set_from_a_problems_dataset_and_from_a_table(train_rows,
 
 from acodium.evaluation import check_references, run_executions, score_candidates  # noqa: E402
 from acodium.execute import Execution  # noqa: E402
-from acodium.mutate import add_mutated_tests, mutant_candidates  # noqa: E402
+from acodium.mutate import add_mutated_tests  # noqa: E402
 
 THREE_S = Execution(time_s=3.0)
 FAST = dict(execution=THREE_S, max_tests=4, progress=False)
@@ -323,8 +322,8 @@ from pathlib import Path  # noqa: E402
 from acodium.cli import main as gencode  # noqa: E402
 from acodium.evaluation import RunFolderWarning  # noqa: E402
 from acodium.execute import registry  # noqa: E402
-from acodium.tables import EXECUTIONS_LOG  # noqa: E402
 from acodium.execute.local import LocalBackend  # noqa: E402
+from acodium.tables import EXECUTIONS_LOG  # noqa: E402
 
 KEY = ["problem", "candidate_id", "test_set", "test_index"]
 SEEN = KEY + ["status", "passed", "output_hash"]

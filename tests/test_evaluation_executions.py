@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from acodium.errors import UserError
-from acodium.evaluation import RunStats, reference_candidates, run_executions, verdicts
+from acodium.evaluation import RunStats, run_executions, verdicts
 from acodium.evaluation.executions import dedupe
 from acodium.execute import Execution
 from acodium.execute.types import ExecutionResult, Status
+from acodium.generate import reference_candidates
 from acodium.tables import EXECUTIONS, EXECUTIONS_LOG
 
 KEY = ["problem", "candidate_id", "test_set", "test_index"]

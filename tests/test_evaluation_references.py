@@ -13,10 +13,21 @@ import pandas as pd
 import pytest
 
 from acodium.data import load_problems, problem_tests
-from acodium.evaluation import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_OK, SEVERAL_ANSWERS, TEST_CATEGORIES,
-                                UNCONFIRMED, VALID, check_references, possibly_multi_answer, reference_candidates)
+from acodium.evaluation import (
+    INVALID,
+    NO_REFERENCE,
+    NOT_CHECKED,
+    PROBLEM_OK,
+    SEVERAL_ANSWERS,
+    TEST_CATEGORIES,
+    UNCONFIRMED,
+    VALID,
+    check_references,
+    possibly_multi_answer,
+)
 from acodium.evaluation.reference_categories import agreeing_groups
 from acodium.execute import Execution
+from acodium.generate import reference_candidates
 from acodium.tables import CANDIDATES
 
 QUICK = Execution(time_s=3.0)

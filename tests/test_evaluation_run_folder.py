@@ -8,8 +8,18 @@ import pandas as pd
 import pytest
 
 from acodium.data import problem_rows, problem_tests
-from acodium.evaluation.run_folder import (CHECKER, JobSpec, changed_settings, job_rows, previous_settings, read_log,
-                                           result_rows, row_key, run_settings, valid_row)
+from acodium.evaluation.run_folder import (
+    CHECKER,
+    JobSpec,
+    changed_settings,
+    job_rows,
+    previous_settings,
+    read_log,
+    result_rows,
+    row_key,
+    run_settings,
+    valid_row,
+)
 from acodium.execute import Execution
 from acodium.execute.types import ExecutionResult, Limits, Program, Status, sha256
 from acodium.tables import AppendLog

@@ -8,9 +8,17 @@ import pandas as pd
 import pytest
 
 from acodium.errors import UserError
-from acodium.evaluation import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, reference_candidates,
-                                score_candidates, short_pools, short_pools_note)
+from acodium.evaluation import (
+    CALLS_FAILED,
+    FEWER_GENERATED,
+    NO_CODE,
+    NONE_GENERATED,
+    score_candidates,
+    short_pools,
+    short_pools_note,
+)
 from acodium.execute import Execution
+from acodium.generate import reference_candidates
 from acodium.tables import JUDGEMENTS
 
 QUICK = Execution(time_s=3.0)

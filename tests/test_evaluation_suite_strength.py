@@ -5,11 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from acodium.evaluation import (reference_candidates, run_executions, suite_false_positives, test_suite_strength,
-                                unconfirmed_mutated, verdicts)
+from acodium.evaluation import (
+    run_executions,
+    suite_false_positives,
+    test_suite_strength,
+    unconfirmed_mutated,
+    verdicts,
+)
 from acodium.evaluation.suite_strength import without
 from acodium.execute import Execution
-from acodium.mutate import mutant_candidates
+from acodium.generate import mutant_candidates, reference_candidates
 from acodium.tables import EXECUTIONS
 
 

@@ -4,14 +4,18 @@ one solution after another, deterministic in the seed."""
 from __future__ import annotations
 
 import ast
-import json
 import asyncio
+import json
 
 import pytest
 
-from acodium.generate import MutantSource, generate_candidates, make_source
+from acodium.generate import (
+    MutantSource,
+    generate_candidates,
+    make_source,
+    mutant_candidates,
+)
 from acodium.generate.mutants import DEFAULT_MUTANTS, problem_mutants
-from acodium.mutate import mutant_candidates
 
 
 def tidy(code: str) -> str:

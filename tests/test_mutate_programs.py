@@ -8,7 +8,8 @@ import json
 import pandas as pd
 
 from acodium.execute import Execution, Job, Limits, Program
-from acodium.mutate import Mutant, mutant_candidates, program_mutants
+from acodium.generate import mutant_candidates
+from acodium.mutate import Mutant, program_mutants
 from acodium.tables import CANDIDATES
 
 

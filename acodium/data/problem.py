@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..errors import UserError
-from ..languages import LANGUAGE_IDS, language_id
+from ..languages import LANGUAGE_IDS, LANGUAGE_NAMES, language_id, language_name
 from .schema import DIFFICULTY_NAMES, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, TEST_SETS
 
 if TYPE_CHECKING:
@@ -172,14 +172,13 @@ class Problem:
 
 
 def _solutions(column: Mapping[str, list] | None, language) -> list[tuple[str, str]]:
+    """(language name, code) pairs of a solutions field; languages as dataset ids or as names."""
     if not column:
         return []
-    wanted = None if language is None else language_id(language)
-    return [
-        (LANGUAGE_IDS.get(lang, "unknown"), code)
-        for lang, code in zip(column["language"], column["solution"])
-        if wanted is None or lang == wanted
-    ]
+    wanted = None if language is None else LANGUAGE_IDS[language_id(language)]
+    pairs = [(language_name(lang), code) for lang, code in zip(column.get("language") or [], column.get("solution") or [])]
+    return [(lang if lang in LANGUAGE_NAMES else "unknown", code) for lang, code in pairs
+            if wanted is None or lang == wanted]
 
 
 def problems(ds: Iterable[Mapping[str, Any]]) -> list[Problem]:

@@ -3,7 +3,7 @@ fields a cleaned dataset carries.
 
 Every source is cast to `features()`, so a table read from the hub, a folder,
 parquet or JSONL looks the same to the stages. A dataset cleaned the way
-AlphaCodium does (`acodium.evaluate.check_references`, `acodium.mutate`) keeps
+AlphaCodium does (`acodium.evaluation.check_references`, `acodium.mutate`) keeps
 a few more fields, listed in `EXTRA_FIELDS`; `features(extras)` is the schema
 with those of them a source has, so such a dataset loads through the same
 loader and keeps them.

@@ -25,7 +25,7 @@ from .given_tests import EvaluationResult, evaluate
 from .reference_categories import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_CATEGORIES, PROBLEM_OK,
                                    SEVERAL_ANSWERS, SLOW_OR_BROKEN, TEST_CATEGORIES, UNCONFIRMED, VALID,
                                    possibly_multi_answer)
-from .references import ReferenceReport, check_references, reference_candidates
+from .references import ReferenceReport, check_references
 from .run_folder import CHECKER
 from .scoring import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, Scores, score_candidates,
                       short_pools, short_pools_note)
@@ -37,6 +37,6 @@ __all__ = [
     "ReferenceReport", "RunFolderWarning", "RunStats", "SEVERAL_ANSWERS", "SLOW_OR_BROKEN", "Scores",
     "TEST_CATEGORIES", "UNCONFIRMED", "VALID", "check_candidates", "check_references", "evaluate",
     "generation_failures", "has_code", "load_candidate_set", "possibly_multi_answer",
-    "reference_candidates", "run_executions", "score_candidates", "short_pools", "short_pools_note",
+    "run_executions", "score_candidates", "short_pools", "short_pools_note",
     "suite_false_positives", "test_suite_strength", "unconfirmed_mutated", "verdicts",
 ]

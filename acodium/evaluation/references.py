@@ -1,7 +1,7 @@
 """Reference checks: each problem's own human solutions on its tests, AlphaCodium's cleaning made to need evidence.
 
 `check_references` runs the correct and incorrect solutions a dataset stores
-(`reference_candidates`), categorises every test and problem by the rules of
+(`acodium.generate.reference_candidates`), categorises every test and problem by the rules of
 `reference_categories`, and gives back the problems with `is_valid_test` per
 test set, `is_valid_problem` and `reference_check` (the problem's category),
 which later runs honour: an invalid test is skipped, `--valid_only` leaves an
@@ -22,43 +22,11 @@ import pandas as pd
 from ..data import TEST_SETS, problem_rows
 from ..execute import Execution
 from ..execute.settings import execution_from
-from ..languages import language_name
-from ..tables import CANDIDATES
+from ..generate.human import reference_candidates
 from .executions import run_executions
 from .reference_categories import (INVALID, PROBLEM_CATEGORIES, TEST_CATEGORIES, UNCONFIRMED, judge_problems,
                                    judge_tests, possibly_multi_answer)
 from .suite_strength import unconfirmed_mutated, without
-
-
-def reference_candidates(
-    problems: Any,
-    languages: Sequence[str] = ("python3",),
-    max_solutions: int | None = None,
-) -> pd.DataFrame:
-    """A candidates table of each problem's own human solutions, correct and incorrect.
-
-    candidate_id is `correct-<i>` or `incorrect-<i>` (i: index in the
-    dataset's list); meta says which the dataset claims it is. `max_solutions`
-    keeps the first that many of each kind per problem.
-    """
-    wanted = {language_name(lang) for lang in languages}
-    rows = []
-    for name, row in problem_rows(problems).items():
-        for field_name, kind in (("solutions", "correct"), ("incorrect_solutions", "incorrect")):
-            sols = row.get(field_name) or {}
-            taken = 0
-            for i, (lang, code) in enumerate(zip(sols.get("language") or [], sols.get("solution") or [])):
-                lang = language_name(lang)
-                if lang not in wanted:
-                    continue
-                if max_solutions is not None and taken >= max_solutions:
-                    break
-                taken += 1
-                rows.append({
-                    "problem": name, "candidate_id": f"{kind}-{i}", "language": lang, "code": code,
-                    "source": "human", "meta": json.dumps({"expected": kind, "solution_index": i}),
-                })
-    return pd.DataFrame(rows, columns=CANDIDATES)
 
 
 @dataclass

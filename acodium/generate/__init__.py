@@ -33,9 +33,9 @@ from .flow import (ABLATIONS, DEFAULT_STAGE_CALLS, REASK, STAGE_PROMPTS, STAGES,
                    FlowOptions, FlowOutcome, FlowPrompts, FlowRun, FlowSource, StageSpend, Test, TraceRecorder,
                    Version, code_parser, describe_failure, flow_options, load_trace, parse_choice, parse_reflection,
                    parse_solutions, parse_test_explanations, parse_tests, trace_path, trace_table)
-from .human import HumanSource, dataset_solutions, human_candidate, human_ids
+from .human import HumanSource, dataset_solutions, human_candidate, human_ids, reference_candidates
 from .loop import agenerate_candidates, generate_candidates
-from .mutants import MutantSource, problem_mutants
+from .mutants import MutantSource, mutant_candidates, problem_mutants, solution_mutants
 from .spend import spend_per_sample, stage_spend, with_budget
 
 SOURCES = ("llm", "flow", "human", "mutants", "file")
@@ -62,7 +62,8 @@ __all__ = [
     # the sources and the loop (the old acodium.generate)
     "SOURCES", "Candidate", "CandidateSource", "ChatModelSource", "LLMSource", "FlowSource", "HumanSource",
     "MutantSource", "FileSource", "make_source", "agenerate_candidates", "generate_candidates",
-    "dataset_solutions", "human_ids", "human_candidate", "problem_mutants",
+    "dataset_solutions", "human_ids", "human_candidate", "problem_mutants", "reference_candidates",
+    "mutant_candidates", "solution_mutants",
     # the AlphaCodium flow (the old acodium.flow)
     "ABLATIONS", "DEFAULT_STAGE_CALLS", "REASK", "STAGE_PROMPTS", "STAGES", "THINKING_STAGES", "TRACES_DIR",
     "FlowOptions", "FlowOutcome", "FlowPrompts", "FlowRun", "StageSpend", "Test", "TraceRecorder", "Version",

@@ -3,6 +3,8 @@
 Human candidates are built here and only here: `human_ids` samples which of a
 problem's correct and incorrect solutions to take, `human_candidate` makes one
 of them, and `HumanSource` is the two behind the source interface.
+`reference_candidates` is the table of a problem's references that reference
+checks run (ids `correct-<j>` / `incorrect-<j>`, as cleaned datasets record them).
 `dataset_solutions` is the one reader of a row's solutions in chosen
 languages (the mutant source starts from it too).
 """
@@ -12,9 +14,12 @@ from __future__ import annotations
 import random
 from typing import Any, Mapping, Sequence
 
-from ..data import Problem
+import pandas as pd
+
+from ..data import Problem, problem_rows
 from ..errors import UserError
-from ..languages import RUNNABLE_LANGUAGES
+from ..languages import RUNNABLE_LANGUAGES, language_name
+from ..tables import CANDIDATES
 from .base import Candidate, CandidateSource
 
 FIELDS = {"c": "solutions", "i": "incorrect_solutions"}  # the id's label -> the dataset field
@@ -93,3 +98,21 @@ class HumanSource(CandidateSource):
 
     async def make(self, problem, candidate_id):
         return human_candidate(problem, candidate_id, self.languages, self.name)
+
+
+def reference_candidates(problems: Any, languages: Sequence[str] = ("python3",),
+                         max_solutions: int | None = None) -> pd.DataFrame:
+    """A candidates table of each problem's own solutions, correct and incorrect.
+
+    candidate_id is `correct-<j>` or `incorrect-<j>` (j: index in the dataset's
+    list, counting every language); meta says which the dataset claims it is.
+    `max_solutions` keeps the first that many of each kind per problem.
+    """
+    wanted = tuple(language_name(lang) for lang in languages)
+    rows = []
+    for name, row in problem_rows(problems).items():
+        for field_name, kind in (("solutions", "correct"), ("incorrect_solutions", "incorrect")):
+            for j, language, code in dataset_solutions(row, field_name, wanted)[:max_solutions]:
+                rows.append(Candidate(problem=name, candidate_id=f"{kind}-{j}", language=language, code=code,
+                                      source="human", meta={"expected": kind, "solution_index": j}).row())
+    return pd.DataFrame(rows, columns=CANDIDATES)

@@ -14,17 +14,17 @@ Two tools share this package because both make "near misses":
 - **Program mutants** of a correct solution (`programs`: `program_mutants`):
   one small edit of its syntax tree (an operator, a comparison, a constant, a
   loop bound). Mutants are plausible wrong candidates: they measure how many
-  wrong programs a test suite lets through (see `acodium.evaluate.test_suite_strength`).
+  wrong programs a test suite lets through (see `acodium.evaluation.test_suite_strength`).
 """
 
 from __future__ import annotations
 
 from .inputs import mutate_input, mutate_inputs
-from .programs import Mutant, mutant_candidates, program_mutants
+from .programs import Mutant, program_mutants
 from .shape import structure_break
 from .suite import add_mutated_tests, reference_tests
 
 __all__ = [
-    "Mutant", "add_mutated_tests", "mutant_candidates", "mutate_input", "mutate_inputs",
+    "Mutant", "add_mutated_tests", "mutate_input", "mutate_inputs",
     "program_mutants", "reference_tests", "structure_break",
 ]

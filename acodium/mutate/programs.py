@@ -2,23 +2,17 @@
 
 An operator, a comparison, a constant or a loop bound changed: mutants are
 plausible wrong candidates, so they measure how many wrong programs a test
-suite lets through (`acodium.evaluate.test_suite_strength`). `mutant_candidates`
-turns them into a candidates table (it moves to the generate stage later; it
-stays importable from `acodium.mutate`).
+suite lets through (`acodium.evaluation.test_suite_strength`). The generate stage
+turns them into candidates (`acodium.generate.mutants`).
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import random
 from dataclasses import dataclass
-from typing import Iterable
 
-import pandas as pd
 
-from ..languages import LANGUAGE_IDS
-from ..tables import CANDIDATES
 
 
 @dataclass(frozen=True)
@@ -150,41 +144,3 @@ def program_mutants(code: str, count: int, seed: int = 0) -> list[Mutant]:
         if len(mutants) == count:
             break
     return mutants
-
-
-def mutant_candidates(
-    problems: Iterable[dict],
-    per_solution: int,
-    seed: int = 0,
-    *,
-    max_solutions: int | None = None,
-    include_originals: bool = False,
-):
-    """A candidates table of program mutants of each problem's correct Python 3 solutions.
-
-    candidate_id is `mutant-<solution index>-<mutant index>` (and `human-<i>`
-    for the originals when `include_originals`); meta records the solution
-    index and the edit. Seeds differ per problem and solution but are fixed by `seed`.
-    """
-    rows = []
-    for problem in problems:
-        sols = problem.get("solutions") or {"language": [], "solution": []}
-        python = [
-            (i, code)
-            for i, (lang, code) in enumerate(zip(sols["language"], sols["solution"]))
-            if LANGUAGE_IDS.get(lang, lang) == "python3"
-        ][:max_solutions]
-        for i, code in python:
-            if include_originals:
-                rows.append({
-                    "problem": problem["name"], "candidate_id": f"human-{i}", "language": "python3",
-                    "code": code, "source": "human", "meta": json.dumps({"solution_index": i}),
-                })
-            sub_seed = random.Random(f"{seed}|{problem['name']}|{i}").randrange(2**32)
-            for j, mutant in enumerate(program_mutants(code, per_solution, sub_seed)):
-                rows.append({
-                    "problem": problem["name"], "candidate_id": f"mutant-{i}-{j}", "language": "python3",
-                    "code": mutant.code, "source": "mutant",
-                    "meta": json.dumps({"solution_index": i, "mutation": mutant.description}),
-                })
-    return pd.DataFrame(rows, columns=CANDIDATES)

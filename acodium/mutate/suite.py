@@ -102,7 +102,7 @@ def add_mutated_tests(
     problem's correct solutions in `languages` (at most `max_references`)
     all run OK and agree: `output` holds their output and `output_confirmed`
     is True; elsewhere `output` is "" and `output_confirmed` False, and no
-    verdict may use it (`acodium.evaluate.unconfirmed_mutated`).
+    verdict may use it (`acodium.evaluation.unconfirmed_mutated`).
 
     `filter_with_references` drops the inputs on which a reference fails or
     the references disagree (what this function did before issue 14). The
