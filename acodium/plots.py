@@ -19,8 +19,15 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, PercentFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    PercentFormatter,
+)
 
+from .data import DIFFICULTY_NAMES
 from .errors import UserError
 
 STYLE = {
@@ -291,8 +298,6 @@ def tests_per_problem(problems, kinds: Iterable[str] = ("public_tests", "private
 
 def difficulty_counts(problems) -> Figure:
     """Problems per difficulty (for Codeforces, the problem's letter in its contest: A easiest)."""
-    from .data import DIFFICULTY_NAMES
-
     counts = Counter(int(d or 0) for d in problems["difficulty"])
     order = sorted(counts)
     with _style():

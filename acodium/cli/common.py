@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..data import HIDDEN_TEST_SETS, TEST_SETS
 from ..errors import UserError
 from ..execute.types import MAX_TIME_S
 from ..paths import cache_dir, caches, data_dir, folder_problem  # noqa: F401  (the commands' defaults)
@@ -140,3 +141,33 @@ test_seconds = Number(float, "seconds", f"a number of seconds above 0 and at mos
 seconds = Number(float, "seconds", f"a number of seconds above 0 and at most {MAX_SECONDS:g}",
                  low=0, high=MAX_SECONDS, above=True)
 memory_mib = MemoryMiB()
+
+
+# --evaluation_test_type values: every test set as `<set>_tests`, and `hidden_tests` for the hidden ones.
+TEST_TYPES = tuple(f"{s}_tests" for s in TEST_SETS) + ("hidden_tests",)
+
+
+def parse_test_sets(evaluation_test_type: str) -> list[str]:
+    """`private_tests`, `hidden_tests` (private + generated), or a comma list of them, as test sets."""
+    sets: list[str] = []
+    for part in evaluation_test_type.split(","):
+        part = part.strip()
+        if part not in TEST_TYPES:
+            raise UserError(f"Unknown --evaluation_test_type {part!r}; choose among {', '.join(TEST_TYPES)}.")
+        for s in (list(HIDDEN_TEST_SETS) if part == "hidden_tests" else [part.removesuffix("_tests")]):
+            if s not in sets:
+                sets.append(s)
+    return sets
+
+
+def parse_ints(text: str | None, what: str) -> list[int] | None:
+    """Positive whole numbers separated by commas (or spaces), sorted and once each; None stays None."""
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in str(text).replace(" ", ",").split(",") if v]
+    except ValueError:
+        raise UserError(f"{what} must be whole numbers separated by commas, not {text!r}.") from None
+    if not values or min(values) < 1:
+        raise UserError(f"{what} must be positive whole numbers, not {text!r}.")
+    return sorted(set(values))

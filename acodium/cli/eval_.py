@@ -11,43 +11,13 @@ import click
 from ..errors import UserError
 from .common import (
     Folder, caches, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction,
-    positive_int, test_seconds,
+    positive_int, test_seconds, parse_ints, parse_test_sets,
 )
 
 
 @make_group(help="Judge candidates and datasets: reference checks, pass@k and n@k.")
 def group():
     pass
-
-
-TEST_TYPES = ("public_tests", "private_tests", "generated_tests", "mutated_tests", "hidden_tests")
-
-
-def _ints(text: str | None, what: str) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        values = [int(v) for v in str(text).replace(" ", ",").split(",") if v]
-    except ValueError:
-        raise UserError(f"{what} must be whole numbers separated by commas, not {text!r}.") from None
-    if not values or min(values) < 1:
-        raise UserError(f"{what} must be positive whole numbers, not {text!r}.")
-    return sorted(set(values))
-
-
-def _test_sets(evaluation_test_type: str) -> list[str]:
-    """`private_tests`, `hidden_tests` (private + generated), or a comma list of them, as test sets."""
-    sets: list[str] = []
-    for part in evaluation_test_type.split(","):
-        part = part.strip()
-        if part not in TEST_TYPES:
-            raise UserError(
-                f"Unknown --evaluation_test_type {part!r}; choose among {', '.join(TEST_TYPES)}."
-            )
-        for s in (["private", "generated"] if part == "hidden_tests" else [part.removesuffix("_tests")]):
-            if s not in sets:
-                sets.append(s)
-    return sets
 
 
 def _cache(no_cache: bool):
@@ -243,8 +213,8 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     from ..evaluation import load_candidate_set, score_candidates
     from ..execute import Execution
 
-    sets = _test_sets(evaluation_test_type)
-    ks = _ints(",".join(k), "--k") if k else None
+    sets = parse_test_sets(evaluation_test_type)
+    ks = parse_ints(",".join(k), "--k") if k else None
     problem_set, candidates, run_dir = load_candidate_set(
         dataset_name, split=split_name, problems=problems, data_dir=data_dir(),
         solutions_column=path_to_solutions_column, name_column=task_name_column,

@@ -18,8 +18,8 @@ import click
 from ..errors import UserError
 from ..execute import Execution
 from .common import (
-    Folder, caches, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
-    positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds,
+    TEST_TYPES, Folder, caches, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
+    positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds, parse_ints, parse_test_sets,
 )
 
 
@@ -28,7 +28,6 @@ def group():
     pass
 
 SOURCES = ("llm", "human", "mutants", "file")
-TEST_TYPES = ("public_tests", "private_tests", "generated_tests", "hidden_tests")
 
 
 def _default_model() -> str:
@@ -142,12 +141,6 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
     return make_source("file", path=opts["candidates_file"])
 
 
-def _test_sets(evaluation_test_type: str) -> list[str]:
-    from .eval_ import _test_sets as parse
-
-    return parse(evaluation_test_type)
-
-
 @group.command("ask")
 @click.argument("prompt")
 @llm_options
@@ -200,7 +193,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     execution = Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
-    sets = _test_sets(evaluation_test_type)
+    sets = parse_test_sets(evaluation_test_type)
     tests = {s: problem_tests(row, s) for s in sets}
     if not any(tests.values()):
         raise UserError(f"The problem {problem_name!r} has no {evaluation_test_type} to run the candidates on.")
@@ -273,10 +266,9 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     from ..evaluation import score_candidates
     from ..execute import Execution
     from ..generate import generate_candidates
-    from .eval_ import _ints
 
-    sets = _test_sets(evaluation_test_type)
-    ks = _ints(k_values, "--k_values")
+    sets = parse_test_sets(evaluation_test_type)
+    ks = parse_ints(k_values, "--k_values")
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
     source = make_cli_source(opts, backend, time_limit)

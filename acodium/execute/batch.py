@@ -7,6 +7,8 @@ import math
 import os
 from typing import Callable, Sequence
 
+from tqdm.auto import tqdm
+
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
@@ -80,8 +82,6 @@ def run_batch(
     `on_result(job_index, results)` is called as soon as each job is complete, so that
     long runs can write what is finished before the whole batch is.
     """
-    from tqdm.auto import tqdm
-
     jobs = list(jobs)
     for job in jobs:
         if not isinstance(job, Job):
