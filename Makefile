@@ -53,6 +53,7 @@ sweep: install
 	$(BIN)/gencode sweep params/$(SWEEP).yaml $(ARGS)
 
 test: install cc-env
+	$(BIN)/python tools/check_architecture.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install cc-env

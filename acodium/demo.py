@@ -62,7 +62,7 @@ def headline(result) -> list[tuple[str, float, float, float]]:
         if run.status not in ("ok", "skipped"):
             continue
         tables = load_tables(run.dir)
-        if "solve_rate" in tables:
+        if "solve_rate" in tables and "policies" not in tables:  # the policies table is the labelled solve rate
             df = tables["solve_rate"]
             for metric in ("pass@k",):
                 for k in (1, 10):

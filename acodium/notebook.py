@@ -1,22 +1,29 @@
 """The notebook kit: what a papermill notebook calls around the library, apart from the sweep.
 
-Notebooks hold no algorithms; they take their parameters, find the caches a
-sweep shares, pick the k axis, loop over one setting, and save tables and
-what they loaded where the sweep's manifest finds them. Run interactively (or
-under nbval) with an empty `out_dir` and `cache_dir`, every helper here saves
-nothing and caches nothing.
+Notebooks hold no algorithms; they take their parameters, call one recipe
+(`recipe`: problems and candidate sources in, every stage's table out: the
+same driver as `gencode gen solve_and_evaluate_set`, `score_candidates`), loop
+over one setting (`over`), and save tables and what they loaded where the
+sweep's manifest finds them. Run interactively (or under nbval) with an empty
+`out_dir` and `cache_dir`, every helper here saves nothing and caches nothing.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from . import mutate, select
+from .data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS, problem_rows
 from .errors import UserError
-from .metrics import log_grid, reported_ks  # noqa: F401  (log_grid: the notebooks' grid of input counts)
+from .evaluation import score_candidates
+from .execute import Execution
+from .generate import CandidateSource, generate_candidates, make_source
+from .metrics import log_grid, metrics_table, reported_ks
 from .paths import Caches, caches as cache_layout
 from .sweep.provenance import DATASET_FILE, dataset_fingerprint
 from .tables import read_table, write_json, write_table
@@ -24,8 +31,8 @@ from .tables import read_table, write_json, write_table
 TABLES_DIR = "tables"
 
 __all__ = [
-    "Caches", "caches", "k_grid", "load_tables", "log_grid", "model_configured", "over", "save_dataset_info",
-    "save_tables",
+    "Caches", "RecipeTables", "caches", "clustering_inputs_ablation", "k_grid", "load_tables", "log_grid",
+    "model_configured", "over", "recipe", "save_dataset_info", "save_tables",
 ]
 
 
@@ -59,12 +66,14 @@ def k_grid(candidates, ks: Sequence[int] | None = None) -> list[int]:
 def over(values: Iterable, run: Callable[[Any], Any], name: str):
     """A sweep inside a notebook: `run(value)` for each value, tables concatenated with a `name` column.
 
-    `run` returns a DataFrame (or a dict of DataFrames, concatenated key by key).
+    `run` returns a DataFrame, a dict of DataFrames (concatenated key by key), or
+    the `RecipeTables` of a recipe call (its `tables()`).
     """
     values = list(values)
     if not values:
         raise UserError(f"There are no values of {name} to sweep over.")
     results = [(v, run(v)) for v in values]
+    results = [(v, r.tables() if isinstance(r, RecipeTables) else r) for v, r in results]
     first = results[0][1]
     if isinstance(first, Mapping):
         return {
@@ -118,3 +127,118 @@ def save_dataset_info(out_dir: str | os.PathLike | None, problems, *, source: st
     if out_dir:
         write_json(info, Path(out_dir) / DATASET_FILE)
     return info
+
+
+# --------------------------------------------------------------------------- the recipe
+
+
+@dataclass
+class RecipeTables:
+    """What one recipe call made: every stage's table, the problems it used, and its summary."""
+
+    problems: list[dict]  # with their clustering inputs (`mutated_tests`) when some were asked for
+    candidates: pd.DataFrame
+    executions: pd.DataFrame
+    judgements: pd.DataFrame
+    metrics: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def solve_rate(self) -> pd.DataFrame:
+        """The rows over all problems (problem == "ALL"): the numbers a curve plots."""
+        overall = self.metrics[self.metrics["problem"] == "ALL"]
+        return overall.drop(columns="problem").reset_index(drop=True)
+
+    @property
+    def notes(self) -> list[str]:
+        """What a reader of the numbers should know (k left out, short pools, reused runs)."""
+        return list(self.summary.get("notes", []))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"candidates": self.candidates, "executions": self.executions, "judgements": self.judgements,
+                "metrics": self.metrics, "solve_rate": self.solve_rate}
+
+
+def recipe(
+    problems: Any,
+    sources: Mapping[str, tuple[int | None, Any]],
+    *,
+    execution: Execution | None = None,
+    test_sets: Sequence[str] = HIDDEN_TEST_SETS,
+    ks: Sequence[int] | None = None,
+    ns: Sequence[int] = (10,),
+    policies: Mapping[str, Any] | Sequence[str] = (),
+    clustering_inputs: int = 0,
+    clustering_execution: Execution | None = None,
+    trials: int = 1000,
+    resamples: int = 1000,
+    seed: int = 0,
+    run_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> RecipeTables:
+    """Problems and candidate sources to every stage's table: generate, execute, judge, score.
+
+    sources: {label: (k, source)}, k samples per problem (None: all a source has;
+      0: the source is skipped), source either a `CandidateSource` or the options
+      of `make_source` (the label names the source unless the options say `source`).
+    execution: where and how programs run (`acodium.execute.Execution`).
+    test_sets: the hidden tests that decide correctness; public tests always run,
+      for the n@k filter. ks, ns: pass@k's k (None: the grid of `reported_ks`)
+      and n@k's n. policies: sampled selection policies reported beside pass@k
+      and filtered n@k, by name ("random", "clustered", ...).
+    clustering_inputs: inputs mutated from the public tests per problem
+      (`acodium.mutate.add_mutated_tests`), on which candidates are clustered,
+      run under `clustering_execution` (default: `execution`).
+    run_dir: where generation and executions resume from and the tables are kept.
+    """
+    execution = execution or Execution()
+    rows = list(problem_rows(problems).values())
+    if clustering_inputs:
+        rows = mutate.add_mutated_tests(rows, clustering_inputs, seed=seed, execution=execution, progress=progress)
+    made, failures, asked = [], [], []
+    for label, spec in sources.items():
+        if not (isinstance(spec, tuple) and len(spec) == 2):
+            raise UserError(f"The source {label!r} must be given as (k, source options), not {spec!r}.")
+        k, source = spec
+        if k == 0:
+            continue
+        if not isinstance(source, CandidateSource):
+            options = dict(source or {})
+            source = make_source(options.pop("source", label), **options)
+        where = Path(run_dir) / "candidates" / label if run_dir is not None else None
+        candidates = generate_candidates(rows, source, k, run_dir=where, progress=progress)
+        failures += candidates.attrs.get("failures") or []
+        made.append(candidates)
+        asked.append(k)
+    if not made:
+        raise UserError("No source was asked for candidates: every k is 0.")
+    candidates = pd.concat(made, ignore_index=True)
+    scores = score_candidates(
+        rows, candidates, test_sets=test_sets, ks=ks, n=list(ns), failures=failures,
+        samples_asked=sum(asked) if None not in asked else None, run_dir=run_dir, execution=execution,
+        clustering_sets=CLUSTERING_TEST_SETS, clustering_execution=clustering_execution, policies=policies,
+        bootstrap=resamples, trials=trials, seed=seed, progress=progress,
+    )
+    return RecipeTables(rows, candidates, scores.executions, scores.judgements, scores.metrics, scores.summary)
+
+
+def clustering_inputs_ablation(result: RecipeTables, counts: Iterable[int], *, k: int | None = None, n: int = 10,
+                               trials: int = 1000, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """n@k of the clustered policy when only the first m clustering inputs of each problem are used.
+
+    The runs are the recipe's own (nothing runs again): for each m of `counts`,
+    candidates are judged and clustered on their outputs for inputs 0..m-1,
+    then scored at `k` (default: the largest k of the recipe's table).
+    """
+    k = int(k or result.metrics["k"].max())
+    hidden = result.summary.get("test_sets") or list(HIDDEN_TEST_SETS)
+    ex = result.executions
+    tables = []
+    for m in sorted(set(int(c) for c in counts)):
+        kept = ex[(ex["test_set"] != "mutated") | (ex["test_index"] < m)]
+        judged = select.judgements(kept, result.candidates[["problem", "candidate_id"]], hidden_sets=hidden,
+                                   seed=seed)
+        table = metrics_table(judged, ks=[k], ns=[n], policies={"clustered": select.clustered_policy},
+                              trials=trials, resamples=resamples, seed=seed, per_problem=False)
+        tables.append(table[table["metric"] == "n@k clustered"].assign(inputs=m))
+    return pd.concat(tables, ignore_index=True)

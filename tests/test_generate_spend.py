@@ -104,3 +104,14 @@ def test_stage_spend_is_the_mean_per_run_in_stage_order(flow):
 
 def test_stage_spend_of_direct_samples_is_empty(direct):
     assert stage_spend(direct).empty
+
+
+def test_stage_spend_by_group_leaves_direct_samples_out(flow, direct):
+    both = pd.concat([direct.assign(strategy="direct"), flow.assign(strategy="full"),
+                      flow.iloc[:1].assign(strategy="one")], ignore_index=True)
+    table = stage_spend(both, group="strategy")
+    assert list(dict.fromkeys(table["strategy"])) == ["full", "one"]
+    alone = stage_spend(flow)
+    pd.testing.assert_frame_equal(table[table["strategy"] == "full"].drop(columns="strategy").reset_index(drop=True),
+                                  alone)
+    assert stage_spend(direct.assign(strategy="direct"), group="strategy").empty

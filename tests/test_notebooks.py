@@ -252,7 +252,7 @@ def test_flow_notebook_compares_strategies_at_equal_calls(flow_run, starter):
     trace = tables["trace"]
     assert trace["stage"].iloc[0] == "reflect" and "accepted" in " ".join(trace["summary"])
     first = starter[0]["name"]
-    events = generate.load_trace(Path(run.dir) / "runs" / "full", first, "flow-0000")
+    events = generate.load_trace(Path(run.dir) / "runs" / "full" / "candidates" / "full", first, "flow-0000")
     assert len(events) == len(trace)
     assert (Path(run.dir) / "figures" / "solve_rate_by_calls.png").exists()
 

@@ -103,8 +103,9 @@ def source_options(default_k: int):
     return wrap
 
 
-def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None = None):
-    """The candidate source the options describe (a missing key fails here, before any work)."""
+def make_cli_source(opts: dict, execution: Execution):
+    """The candidate source the options describe (a missing key fails here, before any work);
+    the flow runs its programs under `execution`, as the evaluation after it does."""
     from ..generate import make_source
 
     name = opts["source"]
@@ -126,7 +127,7 @@ def make_cli_source(opts: dict, backend: str = "local", time_limit: float | None
             "flow", prompts=opts["flow_prompts"], language=opts["language"],
             ablation=opts["flow_ablation"], options=overrides,
             temperature=opts["temperature"], seed=None,
-            execution=Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit), **client,
+            execution=execution, **client,
         )
     if name == "llm":
         return make_source(
@@ -189,8 +190,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     from ..execute import Execution
     from ..generate import generate_candidates
 
-    source = make_cli_source(opts, backend, time_limit)
     execution = Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit)
+    source = make_cli_source(opts, execution)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
     sets = parse_test_sets(evaluation_test_type)
@@ -271,8 +272,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     ks = parse_ints(k_values, "--k_values")
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
-    source = make_cli_source(opts, backend, time_limit)
     execution = Execution(backend=backend, cache_dir=caches().executions, workers=workers, time_s=time_limit)
+    source = make_cli_source(opts, execution)
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")

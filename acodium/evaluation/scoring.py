@@ -14,6 +14,7 @@ the executions.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections import Counter
@@ -31,6 +32,7 @@ from ..errors import UserError
 from ..execute import Execution
 from ..execute.settings import execution_from
 from ..metrics import reported_ks
+from ..policies import Policy, get_policy
 from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
 from .candidates import check_candidates, has_code
 from .executions import RunStats, run_executions
@@ -147,6 +149,8 @@ def score_candidates(
     samples_asked: int | None = None,
     run_dir: str | os.PathLike | None = None,
     execution: Execution | None = None,
+    clustering_execution: Execution | None = None,
+    policies: Mapping[str, Policy] | Sequence[str] | None = None,
     max_tests: int | None = None,
     stop_on_first_failure: bool = True,
     bootstrap: int = 1000,
@@ -169,9 +173,20 @@ def score_candidates(
     `failures` (default: `candidates.attrs["failures"]`, as generation leaves
     them) and `samples_asked` say why pools are short (`short_pools`).
     With `run_dir`, executions resume and the tables are saved there.
+    `clustering_execution` runs the clustering inputs under other settings
+    (AlphaCode clusters on short runs: a timeout is a behaviour too; default:
+    `execution`). `policies`: the sampled selection policies reported beside
+    pass@k and filtered n@k, by name or as functions (default: the clustered
+    one when there are clustering inputs, else none).
     """
     started = time.monotonic()
     execution = execution_from(execution)
+    if clustering_execution is not None:
+        clustering_execution = execution_from(clustering_execution)
+    if policies is not None and not isinstance(policies, Mapping):
+        if isinstance(policies, str):
+            raise UserError(f"policies is a list of names, not the text {policies!r}.")
+        policies = {name: get_policy(name) for name in policies}
     if failures is None:
         failures = candidates.attrs.get("failures") or []
     rows = problem_rows(problems)
@@ -200,7 +215,8 @@ def score_candidates(
     run_sets = list(dict.fromkeys(run_sets))
     with run_folder_lock(run_dir) if run_dir is not None else contextlib.nullcontext():
         return _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets,
-                      started, run_dir=run_dir, execution=execution, max_tests=max_tests,
+                      started, run_dir=run_dir, execution=execution, clustering_execution=clustering_execution,
+                      policies=policies, max_tests=max_tests,
                       stop_on_first_failure=stop_on_first_failure, bootstrap=bootstrap, level=level,
                       trials=trials, seed=seed, progress=progress)
 
@@ -218,16 +234,29 @@ def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets, started, *,
-           run_dir, execution: Execution, max_tests, stop_on_first_failure, bootstrap,
-           level, trials, seed, progress) -> Scores:
+           run_dir, execution: Execution, clustering_execution: Execution | None, policies,
+           max_tests, stop_on_first_failure, bootstrap, level, trials, seed, progress) -> Scores:
     coded = candidates[[has_code(c) for c in candidates["code"]]]
+    coded_rows = [rows[p] for p in dict.fromkeys(coded["problem"])]
+    apart = has_clustering if clustering_execution is not None else []
     executions, stats = run_executions(
-        [rows[p] for p in dict.fromkeys(coded["problem"])], coded, test_sets=run_sets, run_dir=run_dir,
+        coded_rows, coded, test_sets=[s for s in run_sets if s not in apart], run_dir=run_dir,
         execution=execution, max_tests=max_tests,
         stop_on_first_failure=stop_on_first_failure, stop_sets=[s for s in test_sets if s != "public"],
         progress=progress,
     )
     notes = notes + stats.notes(run_dir)
+    if apart:  # its own folder: one run folder holds one set of execution settings
+        behaviour, more = run_executions(
+            coded_rows, coded, test_sets=apart, execution=clustering_execution, max_tests=max_tests,
+            run_dir=Path(run_dir) / "clustering" if run_dir is not None else None, progress=progress)
+        executions = pd.concat([executions, behaviour], ignore_index=True)
+        notes += more.notes(Path(run_dir) / "clustering" if run_dir is not None else None)
+        stats = dataclasses.replace(
+            stats, jobs_total=stats.jobs_total + more.jobs_total, jobs_run=stats.jobs_run + more.jobs_run,
+            jobs_skipped=stats.jobs_skipped + more.jobs_skipped, tests_run=stats.tests_run + more.tests_run,
+            wall_s=stats.wall_s + more.wall_s, retried=stats.retried + more.retried,
+            stopped_early=stats.stopped_early or more.stopped_early)
     if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
         executions = without(executions, unconfirmed_mutated([rows[p] for p in names]))
     judged = _no_code_judgements(candidates[[not has_code(c) for c in candidates["code"]]])
@@ -237,7 +266,8 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
                            ignore_index=True)
     order = pd.MultiIndex.from_frame(candidates[["problem", "candidate_id"]])
     judged = judged.set_index(["problem", "candidate_id"]).loc[order].reset_index()
-    policies = {"clustered": select.clustered_policy} if has_clustering else {}
+    if policies is None:
+        policies = {"clustered": select.clustered_policy} if has_clustering else {}
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
     overall = table[table["problem"] == "ALL"]

@@ -54,8 +54,19 @@ def with_budget(solve_rate: pd.DataFrame, candidates: pd.DataFrame, by: str = "c
     return out
 
 
-def stage_spend(candidates: pd.DataFrame) -> pd.DataFrame:
-    """Mean calls, tokens and cost per flow run, stage by stage (from the candidates' meta)."""
+def stage_spend(candidates: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    """Mean calls, tokens and cost per flow run, stage by stage (from the candidates' meta).
+
+    With `group` (a column such as `strategy`), one block of stages per value of
+    it that has flow runs, with that column; candidates without stages (direct
+    samples) are left out.
+    """
+    if group is not None:
+        flow_runs = candidates[[bool((json.loads(m) if m else {}).get("stages")) for m in candidates["meta"]]]
+        blocks = [stage_spend(part).assign(**{group: value})
+                  for value, part in flow_runs.groupby(group, sort=False, observed=True)]
+        columns = ["stage", "calls_per_run", "tokens_per_run", "cost_per_run", group]
+        return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=columns)
     rows = []
     for meta in candidates["meta"]:
         m = json.loads(meta) if meta else {}
