@@ -7,8 +7,6 @@ import math
 import os
 from typing import Callable, Sequence
 
-from tqdm.auto import tqdm
-
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
@@ -82,6 +80,10 @@ def run_batch(
     `on_result(job_index, results)` is called as soon as each job is complete, so that
     long runs can write what is finished before the whole batch is.
     """
+    # Imported here: acodium.execute loads with the standard library alone, so the
+    # sandbox runs from a bare system interpreter (tests/test_hostile.py).
+    from tqdm.auto import tqdm
+
     jobs = list(jobs)
     for job in jobs:
         if not isinstance(job, Job):
