@@ -158,8 +158,8 @@ def test_clustering_notebook_matches_acodium(tiny_run, starter):
     # clustering on every input is the clustered policy of the first table, at the largest k
     by_inputs = tables["by_inputs"]
     assert by_inputs["inputs"].tolist() == [0] + metrics.log_grid(params["clustering_inputs"])
-    top_k = max(ks)
-    top = tables["policies"].query("policy == 'filtered + clustered' and k == @top_k")["value"].item()
+    policies = tables["policies"]
+    top = policies[(policies["policy"] == "filtered + clustered") & (policies["k"] == max(ks))]["value"].item()
     assert by_inputs.iloc[-1]["value"] == pytest.approx(top)
 
 
