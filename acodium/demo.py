@@ -24,6 +24,7 @@ from .errors import UserError
 from .notebook import load_tables
 from .paths import cache_dir
 from .sweep import run_sweep
+from .tables import FIGURES_DIR, TABLES_DIR
 
 DEMO_SWEEP = Path(__file__).resolve().parents[1] / "params" / "demo.yaml"
 SETTINGS = ("DATASET", "SPLIT", "LIMIT", "MODEL", "BASE_URL")
@@ -108,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {run.status:7s} {run.run_id}: {Path(run.dir) / Path(run.notebook).name}")
         for fig in run.figures:
             if fig.endswith(".png"):
-                print(f"           figure  {Path(run.dir) / 'figures' / fig}")
+                print(f"           figure  {Path(run.dir) / FIGURES_DIR / fig}")
         if run.tables:
-            print(f"           tables  {Path(run.dir) / 'tables'}/ ({', '.join(run.tables)})")
+            print(f"           tables  {Path(run.dir) / TABLES_DIR}/ ({', '.join(run.tables)})")
         if run.error:
             print(f"           error   {run.error}")
     rows = headline(result)

@@ -2,10 +2,11 @@
 
 Notebooks hold no algorithms; they take their parameters, call one recipe
 (`recipe`: problems and candidate sources in, every stage's table out: the
-same driver as `gencode gen solve_and_evaluate_set`, `score_candidates`), loop
-over one setting (`over`), and save tables and what they loaded where the
-sweep's manifest finds them. Run interactively (or under nbval) with an empty
-`out_dir` and `cache_dir`, every helper here saves nothing and caches nothing.
+same driver as `gencode gen solve_and_evaluate_set`, `score_candidates`), read
+its tables (`RecipeTables.pools`, `.policies`), loop over one setting
+(`over`), and save tables and what they loaded where the sweep's manifest
+finds them. Run interactively (or under nbval) with an empty `out_dir` and
+`cache_dir`, every helper here saves nothing and caches nothing.
 """
 
 from __future__ import annotations
@@ -17,23 +18,28 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from . import mutate, select
-from .data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS, problem_rows
+from . import mutate
+from .data import (
+    CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS, TEST_KINDS, dataset_fingerprint, problem_rows, problem_tests,
+)
+from .data import problems as as_problems
 from .errors import UserError
-from .evaluation import score_candidates
+from .evaluation import judge_candidates, score_candidates
 from .execute import Execution
 from .generate import CandidateSource, generate_candidates, make_source
-from .metrics import log_grid, metrics_table, reported_ks
+from .metrics import log_grid, metrics_table
 from .paths import Caches, caches as cache_layout
-from .sweep.provenance import DATASET_FILE, dataset_fingerprint
-from .tables import read_table, write_json, write_table
-
-TABLES_DIR = "tables"
+from .policies import get_policy
+from .tables import DATASET_FILE, TABLES_DIR, read_table, write_json, write_table
 
 __all__ = [
-    "Caches", "RecipeTables", "caches", "clustering_inputs_ablation", "k_grid", "load_tables", "log_grid",
-    "model_configured", "over", "recipe", "save_dataset_info", "save_tables",
+    "Caches", "POLICY_LABELS", "RecipeTables", "caches", "clustering_inputs_ablation", "load_tables",
+    "model_configured", "over", "overview", "recipe", "save_dataset_info", "save_tables",
 ]
+
+# The readable name of each solve-rate metric in a table of selection policies (`RecipeTables.policies`).
+POLICY_LABELS = {"n@k random": "random", "n@k filtered": "filtered", "n@k clustered": "filtered + clustered",
+                 "pass@k": "pass@k (oracle)"}
 
 
 def caches(cache_dir: str | os.PathLike | None) -> Caches:
@@ -44,23 +50,6 @@ def caches(cache_dir: str | os.PathLike | None) -> Caches:
     if not cache_dir:
         return Caches(executions=None, llm=None)
     return cache_layout(cache_dir)
-
-
-def k_grid(candidates, ks: Sequence[int] | None = None) -> list[int]:
-    """The k values to report for these candidates: `acodium.metrics.reported_ks` of their pools.
-
-    ks given: those that every non-empty pool has samples for (metrics never
-    extrapolate); none given: 1, 2, 5, 10, ... up to the smallest non-empty
-    pool, and that pool's size. An empty pool (a problem without candidates,
-    or a category of the problem column with no row) bounds nothing: it
-    scores 0 at every k (`metrics.metrics_table(problems=...)`).
-    """
-    sizes = candidates.groupby("problem", observed=True).size() if len(candidates) else None
-    if sizes is None and not ks:
-        raise UserError("There are no candidates, so there is no k to report.")
-    if sizes is None:
-        return reported_ks([], ks).ks  # every pool empty: any k asked for is 0, and reported
-    return reported_ks(sizes.to_numpy(), ks or None, problems=[str(p) for p in sizes.index]).ks
 
 
 def over(values: Iterable, run: Callable[[Any], Any], name: str):
@@ -116,6 +105,17 @@ def load_tables(run_dir: str | os.PathLike) -> dict[str, Any]:
     return {p.stem: read_table(p) for p in sorted((Path(run_dir) / TABLES_DIR).glob("*.parquet"))}
 
 
+def overview(problems: Any) -> pd.DataFrame:
+    """One row per problem, what a notebook shows before any work: name, rating, difficulty, tags,
+    valid tests of each of the dataset's sets (public, private, generated), correct and incorrect solutions."""
+    rows = [{
+        "name": p.name, "rating": p.rating, "difficulty": p.difficulty, "tags": ", ".join(p.tags),
+        **{kind: len(p.tests(kind)) for kind in TEST_KINDS},
+        "solutions": len(p.solutions()), "incorrect": len(p.incorrect_solutions()),
+    } for p in as_problems(problems)]
+    return pd.DataFrame(rows, columns=["name", "rating", "difficulty", "tags", *TEST_KINDS, "solutions", "incorrect"])
+
+
 def save_dataset_info(out_dir: str | os.PathLike | None, problems, *, source: str, split: str) -> dict | None:
     """Record what a notebook loaded (source, split, size, content fingerprint) for the manifest."""
     info = {
@@ -158,6 +158,42 @@ class RecipeTables:
         return {"candidates": self.candidates, "executions": self.executions, "judgements": self.judgements,
                 "metrics": self.metrics, "solve_rate": self.solve_rate}
 
+    def pools(self) -> pd.DataFrame:
+        """One row per problem of the recipe, in its order, those without candidates too (zeros).
+
+        Columns: problem; candidates, and how many came from each source
+        (`from human`, ...); passes_public and correct (candidates that pass the
+        public tests, every hidden test); when the candidates were clustered,
+        clustering_inputs (the problem's inputs of the clustering sets) and
+        clusters (behaviours among its candidates, each without code its own).
+        """
+        names = [row["name"] for row in self.problems]
+        judged = self.judgements.groupby("problem", sort=False)
+        table = pd.DataFrame({"problem": names})
+        def per_problem(candidates: pd.DataFrame):
+            return candidates.groupby("problem", sort=False).size().reindex(names, fill_value=0).to_numpy()
+
+        table["candidates"] = per_problem(self.candidates)
+        for source in dict.fromkeys(self.candidates["source"]):
+            table[f"from {source}"] = per_problem(self.candidates[self.candidates["source"] == source])
+        for column in ("passes_public", "correct"):
+            table[column] = judged[column].sum().reindex(names, fill_value=0).astype(int).to_numpy()
+        clustering = list(self.summary.get("clustering_sets") or [])
+        if clustering:
+            table["clustering_inputs"] = [sum(len(problem_tests(row, s)) for s in clustering) for row in self.problems]
+            table["clusters"] = judged["cluster"].nunique().reindex(names, fill_value=0).astype(int).to_numpy()
+        return table
+
+    def policies(self) -> pd.DataFrame:
+        """The solve-rate rows with a readable `policy` column: how each way of choosing submissions fares.
+
+        `POLICY_LABELS` names the metrics ("random", "filtered", "filtered +
+        clustered", "pass@k (oracle)"); another policy keeps its own name.
+        """
+        rate = self.solve_rate
+        labels = [POLICY_LABELS.get(m, m.removeprefix("n@k ")) for m in rate["metric"]]
+        return rate.assign(policy=labels)
+
 
 def recipe(
     problems: Any,
@@ -167,7 +203,7 @@ def recipe(
     test_sets: Sequence[str] = HIDDEN_TEST_SETS,
     ks: Sequence[int] | None = None,
     ns: Sequence[int] = (10,),
-    policies: Mapping[str, Any] | Sequence[str] = (),
+    policies: Mapping[str, Any] | Sequence[str] | None = None,
     clustering_inputs: int = 0,
     clustering_execution: Execution | None = None,
     trials: int = 1000,
@@ -182,15 +218,22 @@ def recipe(
       0: the source is skipped), source either a `CandidateSource` or the options
       of `make_source` (the label names the source unless the options say `source`).
     execution: where and how programs run (`acodium.execute.Execution`).
-    test_sets: the hidden tests that decide correctness; public tests always run,
-      for the n@k filter. ks, ns: pass@k's k (None: the grid of `reported_ks`)
+    test_sets: the hidden tests that decide correctness ("public" is refused:
+      public tests always run, for the n@k filter, and never count toward
+      correctness). ks, ns: pass@k's k (None: the grid of `reported_ks`)
       and n@k's n. policies: sampled selection policies reported beside pass@k
-      and filtered n@k, by name ("random", "clustered", ...).
+      and filtered n@k, by name ("random", "clustered", ...); None: the
+      clustered one when there are clustering inputs, else none.
     clustering_inputs: inputs mutated from the public tests per problem
       (`acodium.mutate.add_mutated_tests`), on which candidates are clustered,
       run under `clustering_execution` (default: `execution`).
     run_dir: where generation and executions resume from and the tables are kept.
     """
+    if isinstance(test_sets, str):
+        raise UserError(f"test_sets is a list of test set names, not the text {test_sets!r}.")
+    if "public" in test_sets:
+        raise UserError("Public tests never count toward correctness (they always run, for the n@k filter): "
+                        "leave \"public\" out of test_sets.")
     execution = execution or Execution()
     rows = list(problem_rows(problems).values())
     if clustering_inputs:
@@ -222,23 +265,35 @@ def recipe(
     return RecipeTables(rows, candidates, scores.executions, scores.judgements, scores.metrics, scores.summary)
 
 
-def clustering_inputs_ablation(result: RecipeTables, counts: Iterable[int], *, k: int | None = None, n: int = 10,
-                               trials: int = 1000, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """n@k of the clustered policy when only the first m clustering inputs of each problem are used.
+def clustering_inputs_ablation(result: RecipeTables, counts: Iterable[int] | None = None, *, k: int | None = None,
+                               n: int = 10, trials: int = 1000, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """n@k of the clustered policy when only the first m mutated inputs of each problem are used.
 
-    The runs are the recipe's own (nothing runs again): for each m of `counts`,
-    candidates are judged and clustered on their outputs for inputs 0..m-1,
-    then scored at `k` (default: the largest k of the recipe's table).
+    The runs are the recipe's own (nothing runs again): for each m of `counts`
+    (default: 0, 1, 2, 5, ... up to the most mutated inputs a problem has),
+    candidates are judged as the recipe judged them (those without code
+    incorrect, unrun) and clustered on their outputs for inputs 0..m-1, then
+    scored at `k` (default: the largest k of the recipe's table) over every
+    problem of the recipe (one without candidates counts 0), at the recipe's
+    interval level. One row per m, with an `inputs` column.
     """
     k = int(k or result.metrics["k"].max())
-    hidden = result.summary.get("test_sets") or list(HIDDEN_TEST_SETS)
+    summary = result.summary
+    hidden = summary.get("test_sets") or list(HIDDEN_TEST_SETS)
+    clustering = summary.get("clustering_sets") or list(CLUSTERING_TEST_SETS)
+    names = [row["name"] for row in result.problems]
+    if counts is None:
+        most = max((len(problem_tests(row, "mutated")) for row in result.problems), default=0)
+        counts = [0] + (log_grid(most) if most else [])
     ex = result.executions
     tables = []
     for m in sorted(set(int(c) for c in counts)):
         kept = ex[(ex["test_set"] != "mutated") | (ex["test_index"] < m)]
-        judged = select.judgements(kept, result.candidates[["problem", "candidate_id"]], hidden_sets=hidden,
-                                   seed=seed)
-        table = metrics_table(judged, ks=[k], ns=[n], policies={"clustered": select.clustered_policy},
-                              trials=trials, resamples=resamples, seed=seed, per_problem=False)
+        judged = judge_candidates(kept, result.candidates, hidden_sets=hidden, clustering_sets=clustering, seed=seed)
+        table = metrics_table(judged, ks=[k], ns=[n], policies={"clustered": get_policy("clustered")},
+                              trials=trials, resamples=resamples, level=summary.get("level", 0.95), seed=seed,
+                              per_problem=False, problems=names)
         tables.append(table[table["metric"] == "n@k clustered"].assign(inputs=m))
+    if not tables:
+        raise UserError("There are no clustering input counts to compare.")
     return pd.concat(tables, ignore_index=True)

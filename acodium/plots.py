@@ -29,6 +29,7 @@ from matplotlib.ticker import (
 
 from .data import DIFFICULTY_NAMES
 from .errors import UserError
+from .tables import FIGURES_DIR
 
 STYLE = {
     "font.size": 10,
@@ -67,7 +68,7 @@ def save_figure(fig: Figure, out_dir: str | os.PathLike | None, name: str, dpi: 
     """Write OUT_DIR/figures/NAME.png and .svg; no-op without an out_dir (interactive use)."""
     if not out_dir:
         return []
-    folder = Path(out_dir) / "figures"
+    folder = Path(out_dir) / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     with _style():

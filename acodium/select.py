@@ -13,9 +13,11 @@ the EXECUTIONS table, using only what a contestant sees (DESIGN.md):
   outputs too. Cluster 0 is the largest.
 - `submission_order`: the rank at which the clustered policy submits each
   candidate of a whole pool. The policies themselves (random, filtered,
-  clustered, by name in `POLICIES`) live in `acodium.policies`, which
-  `acodium.metrics` uses too; they are re-exported here for callers that
-  know them as `select.clustered_policy`.
+  clustered, by name in `POLICIES`) live in `acodium.policies`, which the
+  library uses (`get_policy("clustered")`); the names re-exported here
+  (`select.clustered_policy`, `select.random_policy`, ...) are for users'
+  code and notebooks that know them so: no other acodium module imports
+  them from here.
 - `judgements`: the JUDGEMENTS table. "Correct" = passed every hidden test
   (private and generated); public tests never count.
 """
@@ -29,7 +31,7 @@ import pandas as pd
 
 from .data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS
 from .errors import UserError
-from .policies import (  # noqa: F401  (re-exported: notebooks and callers use select.clustered_policy, ...)
+from .policies import (  # noqa: F401  (re-exported for users only: see the module doc)
     POLICIES,
     Draws,
     Policy,

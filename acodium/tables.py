@@ -40,6 +40,10 @@ JUDGEMENTS_FILE = "judgements.parquet"
 METRICS_FILE = "metrics.parquet"
 SUMMARY_FILE = "summary.json"
 SETTINGS_FILE = "settings.json"              # the settings that decide a verdict, checked on re-use
+# A notebook's run folder (one per sweep run): its saved tables and figures, and what it loaded.
+TABLES_DIR = "tables"                        # TABLES_DIR/NAME.parquet (`acodium.notebook.save_tables`)
+FIGURES_DIR = "figures"                      # FIGURES_DIR/NAME.png and .svg (`acodium.plots.save_figure`)
+DATASET_FILE = "dataset.json"                # source, split, size, fingerprint (`notebook.save_dataset_info`)
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:

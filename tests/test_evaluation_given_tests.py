@@ -112,3 +112,37 @@ def test_settings_and_languages_that_cannot_run_are_refused():
     # a problem without candidates needs no tests, and no program is run at all
     empty = evaluate({"p": []}, {}, k=[1], execution=QUICK, progress=False)
     assert empty.pass_at_k == {"pass@1": 0.0} and empty.executions.empty and empty.tests == {"p": 0}
+
+
+# ---- the keywords of earlier versions ------------------------------------------------------------
+
+
+def test_the_old_keywords_still_run_with_a_warning_naming_execution(two, scored, tmp_path):
+    codes, tests = two
+    with pytest.warns(DeprecationWarning, match=r"time_limit_s, cache_dir keyword\(s\) are deprecated: pass "
+                                                r"execution=acodium\.execute\.Execution\(\.\.\.\)") as caught:
+        old = acodium.evaluate(codes, tests, k=[1, 2], time_limit_s=3.0, cache_dir=tmp_path / "cache",
+                               progress=False)
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    assert old.pass_at_k == scored.pass_at_k and old.per_problem.equals(scored.per_problem)
+    assert any((tmp_path / "cache").iterdir())  # cache_dir became the execution's cache
+    # the old time limit is the execution's time_s: a spinning program times out at it
+    name = next(iter(codes))
+    with pytest.warns(DeprecationWarning, match="time_limit_s, backend, workers keyword"):
+        spun = evaluate({name: [SPIN]}, {name: tests[name]}, k=[1], time_limit_s=0.3, backend="local", workers=1,
+                        progress=False)
+    assert set(spun.executions["status"]) == {"TIMEOUT"} and (spun.executions["time_s"] < 5).all()
+
+
+def test_the_new_spelling_warns_nothing(two, recwarn):
+    codes, tests = two
+    evaluate(codes, tests, k=[1], execution=QUICK, progress=False)
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
+
+
+def test_old_keywords_beside_execution_are_refused_in_one_sentence(two):
+    codes, tests = two
+    with pytest.raises(UserError, match=r"^Give either execution= or time_limit_s, workers, not both\.$"):
+        evaluate(codes, tests, execution=QUICK, time_limit_s=2.0, workers=2, progress=False)
+    with pytest.raises(UserError, match=r"^Unknown execution backend 'docker'"):  # checked as Execution checks it
+        evaluate(codes, tests, backend="docker", progress=False)

@@ -7,12 +7,14 @@ import json
 import pandas as pd
 import pytest
 
+from acodium import select
 from acodium.errors import UserError
 from acodium.evaluation import (
     CALLS_FAILED,
     FEWER_GENERATED,
     NO_CODE,
     NONE_GENERATED,
+    judge_candidates,
     score_candidates,
     short_pools,
     short_pools_note,
@@ -137,3 +139,58 @@ def test_clustering_inputs_run_in_full_and_add_the_clustered_policy(four):
     both = score_candidates(rows, pool, test_sets=["private", "mutated"], ks=[2], n=1, **CHEAP)
     assert both.judgements["correct"].tolist() == scores.judgements["correct"].tolist() == [True, True, False, False]
     assert both.summary["clustering_sets"] == []
+
+
+def test_model_written_inputs_cluster_by_default_as_mutated_ones_do(four):
+    rows = [dict(row, ai_tests={"input": list(row["public_tests"]["input"]),
+                                "output": [""] * len(row["public_tests"]["input"])}) for row in four[:2]]
+    pool = pd.concat([reference_candidates(rows), reference_candidates(rows).assign(candidate_id="zero",
+                                                                                     code="print(0)")])
+    scores = score_candidates(rows, pool, ks=[2], n=1, **CHEAP)
+    assert scores.summary["clustering_sets"] == ["ai"]  # the default is data's CLUSTERING_TEST_SETS
+    ai = scores.executions[scores.executions["test_set"] == "ai"]
+    assert len(ai) == sum(len(r["ai_tests"]["input"]) for r in rows) * 2  # every candidate, every input
+    assert "n@k clustered" in scores.summary["metrics"]
+
+
+# --------------------------------------------------------------------------- judging a pool
+
+
+@pytest.fixture(scope="module")
+def mixed(four):
+    """Two problems' human solutions and a wrong program, a reply without code between them, and their runs."""
+    a, b = four[:2]
+    pool = pd.concat([reference_candidates([a, b]),
+                      _cands((a["name"], "empty", "   "), (b["name"], "wrong", "print(0)"))], ignore_index=True)
+    pool = pool.iloc[[0, 2, 1, 3]].reset_index(drop=True)  # the reply without code in the middle
+    return pool, score_candidates([a, b], pool, ks=[1], n=1, **CHEAP)
+
+
+def test_judging_keeps_the_pool_order_and_judges_replies_without_code_unrun(mixed):
+    pool, scores = mixed
+    judged = judge_candidates(scores.executions, pool)
+    assert list(judged.columns) == JUDGEMENTS
+    assert list(zip(judged["problem"], judged["candidate_id"])) == list(zip(pool["problem"], pool["candidate_id"]))
+    pd.testing.assert_frame_equal(judged, scores.judgements)  # what score_candidates judged
+    empty = judged[judged["candidate_id"] == "empty"].iloc[0]
+    assert not empty["passes_public"] and not empty["correct"] and pd.isna(empty["submitted_rank"])
+    assert empty["cluster"] < 0  # a behaviour of its own, never a cluster of run candidates
+    # those with code are exactly acodium.select's judgements of their runs
+    coded = pool[pool["candidate_id"] != "empty"]
+    direct = select.judgements(scores.executions, coded[["problem", "candidate_id"]])
+    direct = direct.set_index(["problem", "candidate_id"])
+    mine = judged.set_index(["problem", "candidate_id"]).loc[direct.index]
+    pd.testing.assert_frame_equal(mine, direct)
+    assert judged["correct"].tolist() == [True, False, True, False]
+
+
+def test_judging_needs_runs_for_every_candidate_with_code(mixed):
+    pool, scores = mixed
+    unrun = scores.executions[scores.executions["candidate_id"] != "wrong"]
+    with pytest.raises(UserError, match=r"^Candidate 'wrong' of problem .* has no executions\.$"):
+        judge_candidates(unrun, pool)
+    # without a code column every candidate is taken to have code
+    with pytest.raises(UserError, match=r"^Candidate 'empty' of problem .* has no executions\.$"):
+        judge_candidates(scores.executions, pool.drop(columns="code"))
+    only_empty = judge_candidates(scores.executions.iloc[:0], pool[pool["candidate_id"] == "empty"])
+    assert only_empty[["passes_public", "correct"]].values.tolist() == [[False, False]]

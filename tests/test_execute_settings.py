@@ -41,7 +41,6 @@ def refused(**settings) -> str:
 def test_defaults_are_the_local_sandbox_with_the_problems_own_limits():
     execution = Execution()
     assert (execution.backend, execution.cache_dir, execution.workers, execution.time_s) == ("local", None, None, None)
-    assert execution.describe() == {"backend": "local", "time_s": None}
 
 
 @pytest.mark.parametrize("backend", ["docker", "", "LOCAL", None, 3])
@@ -64,7 +63,6 @@ def test_accepted_values_are_normalised():
     execution = Execution(backend="code_contests", cache_dir="some/cache", workers=3, time_s=2)
     assert execution.cache_dir == Path("some/cache") and isinstance(execution.time_s, float)
     assert Execution(time_s=MAX_TIME_S).time_s == MAX_TIME_S  # the bound itself is allowed
-    assert execution.describe() == {"backend": "code_contests", "time_s": 2.0}
 
 
 def test_the_value_is_frozen_and_replace_validates_again():
@@ -81,12 +79,6 @@ def test_equal_settings_are_equal_values():
     """Settings travel as one value: two runs with the same settings compare (and hash) equal."""
     assert Execution(cache_dir="c", time_s=2) == Execution(cache_dir=Path("c"), time_s=2.0)
     assert len({Execution(), Execution(), Execution(workers=1)}) == 2
-
-
-def test_describe_holds_only_what_decides_a_verdict():
-    """The cache folder and worker count change speed, not verdicts: a run's settings record leaves them out."""
-    assert Execution(cache_dir="x", workers=1).describe() == Execution().describe()
-    assert Execution(time_s=3).describe() != Execution().describe()
 
 
 # --- limits ----------------------------------------------------------------------------------

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from acodium import notebook
 from acodium.errors import UserError
-from acodium.metrics import fitting_ks, log_grid, metrics_table, reported_ks
+from acodium.metrics import log_grid, metrics_table, reported_ks
 from acodium.metrics.ks import _check_k_fits, _counts, _ks
 from metrics_pools import judgements_of
 
@@ -97,11 +95,6 @@ def test_bad_pool_sizes_are_one_sentence(samples, message):
     assert str(caught.value) == message
 
 
-def test_the_old_name_keeps_its_answers():
-    assert fitting_ks([0, 3, 8], [1, 3]) == ([1, 3], None)
-    assert fitting_ks([0, 0], None)[0] == [1]
-
-
 # --------------------------------------------------------------------------- the checks every estimator makes
 
 
@@ -125,19 +118,21 @@ def test_a_k_beyond_a_non_empty_pool_is_refused_by_the_estimators():
 # --------------------------------------------------------------------------- its callers agree
 
 
-def test_the_metrics_table_and_the_sweeps_report_the_same_k():
+def test_the_metrics_table_reports_the_k_of_the_rule():
+    """The METRICS table (hence the CLI, the recipe and the notebooks) reports what `reported_ks` says;
+    an empty pool (problem c) bounds nothing."""
     pools = {"a": [(True, True, 0)] * 12, "b": [(True, False, 0)] * 5}
     judged = judgements_of(pools)
-    candidates = pd.DataFrame({"problem": pd.Categorical(judged["problem"], categories=["a", "b", "c"]),
-                               "candidate_id": judged["candidate_id"]})
     table = metrics_table(judged, policies={}, resamples=20, problems=["a", "b", "c"])
     want = reported_ks([12, 5, 0], problems=["a", "b", "c"])
-    assert sorted(set(table["k"])) == notebook.k_grid(candidates) == want.ks == [1, 2, 5]
+    assert sorted(set(table["k"])) == want.ks == [1, 2, 5]
     assert table.attrs["notes"] == [want.note] == ["k=10 and above left out of the grid: problem 'b' has only 5 samples."]
     # k asked for: the same ones left out by both.
     asked = metrics_table(judged, ks=[1, 3, 8], policies={}, resamples=20)
-    assert sorted(set(asked["k"])) == notebook.k_grid(candidates, [8, 3, 1]) == [1, 3]
+    assert sorted(set(asked["k"])) == reported_ks([12, 5, 0], [8, 3, 1]).ks == [1, 3]
     assert asked.attrs["notes"] == ["k=8 and above left out: problem 'b' has only 5 samples, "
                                     "and pass@k is not extrapolated."]
-    with pytest.raises(UserError, match="k=8 is more than the 5 samples of problem 'b'"):
-        notebook.k_grid(candidates, [8])
+    for refused in (lambda: reported_ks([12, 5, 0], [8], problems=["a", "b", "c"]),
+                    lambda: metrics_table(judged, ks=[8], policies={}, resamples=20)):
+        with pytest.raises(UserError, match="k=8 is more than the 5 samples of problem 'b'"):
+            refused()

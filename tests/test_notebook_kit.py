@@ -1,4 +1,4 @@
-"""The notebook kit: caches, the k axis, loops over a setting, tables and dataset records in a run folder."""
+"""The notebook kit: caches, the problems overview, loops over a setting, tables and dataset records in a run folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from acodium import notebook, paths
 from acodium.errors import UserError
-from acodium.sweep.provenance import dataset_fingerprint
+from acodium.data import dataset_fingerprint
 
 
 def one_sentence(error: pytest.ExceptionInfo) -> str:
@@ -35,51 +35,32 @@ def test_a_sweeps_cache_folder_has_the_command_lines_layout(tmp_path):
     assert not (tmp_path / "cache").exists()  # naming the caches creates nothing
 
 
-# ---- the k axis ---------------------------------------------------------------------------------
+# ---- the problems overview ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("upto, grid", [
-    (1, [1]),
-    (2, [1, 2]),
-    (7, [1, 2, 5, 7]),
-    (10, [1, 2, 5, 10]),
-    (34, [1, 2, 5, 10, 20, 34]),
-    (100, [1, 2, 5, 10, 20, 50, 100]),
-    (1000, [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]),
-])
-def test_the_log_grid_is_one_two_five_per_decade_and_ends_at_its_bound(upto, grid):
-    assert notebook.log_grid(upto) == grid
+def test_the_overview_has_a_row_per_problem_from_its_own_fields(train_rows):
+    rows = train_rows[:4]
+    table = notebook.overview(datasets.Dataset.from_list(rows))
+    assert list(table.columns) == ["name", "rating", "difficulty", "tags", "public", "private", "generated",
+                                   "solutions", "incorrect"]
+    assert table["name"].tolist() == [r["name"] for r in rows]
+    for record, row in zip(table.to_dict("records"), rows):
+        assert record["public"] == len(row["public_tests"]["input"])
+        assert record["private"] == len(row["private_tests"]["input"])
+        assert record["solutions"] == len(row["solutions"]["solution"])
+        assert record["incorrect"] == len(row["incorrect_solutions"]["solution"])
+        assert record["tags"] == ", ".join(row["cf_tags"])
 
 
-@pytest.mark.parametrize("upto", [0, -5])
-def test_a_log_grid_without_samples_is_one_sentence(upto):
-    with pytest.raises(UserError) as error:
-        notebook.log_grid(upto)
-    assert one_sentence(error) == "A k grid needs at least one sample per problem."
-
-
-def test_k_grid_is_bounded_by_non_empty_pools_only():
-    # A categorical problem column keeps the benchmark's problems, those without candidates too:
-    # an empty pool scores 0 at every k and bounds nothing.
-    cands = pd.DataFrame({"problem": pd.Categorical(["A"] * 12 + ["B"] * 5, categories=["A", "B", "C"]),
-                          "candidate_id": [str(i) for i in range(17)]})
-    assert notebook.k_grid(cands) == [1, 2, 5]
-    assert notebook.k_grid(cands, [3, 1]) == [1, 3]
-    with pytest.raises(UserError, match="no candidates"):
-        notebook.k_grid(cands.iloc[:0])
-
-
-def test_k_grid_takes_given_ks_sorted_once_each_and_only_those_the_pools_hold():
-    cands = pd.DataFrame({"problem": ["A"] * 3, "candidate_id": ["0", "1", "2"]})
-    assert notebook.k_grid(cands, [10, 2, 2, 1]) == [1, 2]  # 10 > the 3 samples: never extrapolated
-    assert notebook.k_grid(cands, []) == [1, 2, 3]  # an empty list asks for the default
-
-
-def test_k_grid_of_categories_without_rows_is_one_sentence():
-    empty = pd.DataFrame({"problem": pd.Categorical([], categories=["A", "B"]), "candidate_id": []})
-    with pytest.raises(UserError) as error:
-        notebook.k_grid(empty)
-    assert one_sentence(error) == "There are no candidates, so there is no k to report."
+def test_the_overview_counts_valid_tests_only_and_reads_unknowns_as_none(train_rows):
+    row = dict(train_rows[0], cf_rating=0, cf_tags=[])
+    private = dict(row["private_tests"])
+    private["is_valid_test"] = [False] + [True] * (len(private["input"]) - 1)
+    row["private_tests"] = private
+    record = notebook.overview([row]).to_dict("records")[0]
+    assert record["private"] == len(private["input"]) - 1  # a refuted test is no test
+    assert record["rating"] is None and record["tags"] == ""
+    assert notebook.overview([]).empty and "name" in notebook.overview([]).columns
 
 
 # ---- a loop over one setting ----------------------------------------------------------------------

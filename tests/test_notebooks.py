@@ -78,6 +78,11 @@ def _same_metrics(stored: pd.DataFrame, direct: pd.DataFrame) -> None:
         np.testing.assert_allclose(stored[column].to_numpy(float), direct[column].to_numpy(float), atol=1e-12)
 
 
+def _reported_ks(candidates: pd.DataFrame) -> list[int]:
+    """The k the notebooks report for these pools: the one rule of acodium.metrics."""
+    return metrics.reported_ks(candidates.groupby("problem").size().to_numpy()).ks
+
+
 def _verdicts_by_running(problems, candidates, cache_dir) -> dict[tuple[str, str], bool]:
     """Correct = passes every private and generated test, from the programs' own runs."""
     rows = {p.name: p for p in data.problems(problems)}
@@ -127,7 +132,7 @@ def test_solve_rate_notebook_matches_acodium(tiny_run, starter):
     judged = tables["judgements"]
     assert {(r.problem, r.candidate_id): bool(r.correct) for r in judged.itertuples()} == truth
     # the metrics, from the stored judgements through acodium.metrics
-    ks = notebook.k_grid(stored)
+    ks = _reported_ks(stored)
     recomputed = metrics.metrics_table(judged, ks=ks, ns=[params["n"]], policies={}, trials=params["trials"],
                                        resamples=params["resamples"], seed=0)
     _same_metrics(tables["solve_rate"], recomputed[recomputed["problem"] == "ALL"])
@@ -144,7 +149,7 @@ def test_clustering_notebook_matches_acodium(tiny_run, starter):
     # clusters come from the clustering inputs only, and are what acodium.select makes of the runs
     assert set(executions["test_set"]) == {"public", "private", "mutated"}
     assert judged["cluster"].tolist() == select.judgements(executions, tables["candidates"], seed=0)["cluster"].tolist()
-    ks = notebook.k_grid(tables["candidates"])
+    ks = _reported_ks(tables["candidates"])
     recomputed = metrics.metrics_table(judged, ks=ks, ns=[params["n"]], trials=params["trials"],
                                        resamples=params["resamples"], seed=0,
                                        policies={"random": select.random_policy, "clustered": select.clustered_policy})
@@ -152,9 +157,9 @@ def test_clustering_notebook_matches_acodium(tiny_run, starter):
     assert set(tables["policies"]["policy"]) == {"random", "filtered", "filtered + clustered", "pass@k (oracle)"}
     # clustering on every input is the clustered policy of the first table, at the largest k
     by_inputs = tables["by_inputs"]
-    assert by_inputs["inputs"].tolist() == sorted(set([0] + notebook.log_grid(params["clustering_inputs"])))
-    top_k = max(ks)
-    top = tables["policies"].query("policy == 'filtered + clustered' and k == @top_k")["value"].item()
+    assert by_inputs["inputs"].tolist() == [0] + metrics.log_grid(params["clustering_inputs"])
+    policies = tables["policies"]
+    top = policies[(policies["policy"] == "filtered + clustered") & (policies["k"] == max(ks))]["value"].item()
     assert by_inputs.iloc[-1]["value"] == pytest.approx(top)
 
 
@@ -177,7 +182,7 @@ def test_temperature_notebook_samples_the_local_server(tiny_run, starter):
         # the server alternates a correct and an incorrect program: half of each problem's samples
         assert mine.groupby("problem")["correct"].mean().tolist() == [0.5, 0.5]
         stored = tables["solve_rate"][tables["solve_rate"]["temperature"] == t].drop(columns="temperature")
-        direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=notebook.k_grid(cands), policies={},
+        direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=_reported_ks(cands), policies={},
                                        resamples=params["resamples"], seed=0)
         _same_metrics(stored, direct[direct["problem"] == "ALL"])
 

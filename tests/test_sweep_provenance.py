@@ -8,14 +8,12 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-import datasets
 import pytest
 
 from acodium.sweep.provenance import (
     PACKAGE_ROOT,
     PACKAGES,
     code_fingerprint,
-    dataset_fingerprint,
     environment_info,
     file_sha256,
     git_commit,
@@ -141,41 +139,3 @@ def test_a_files_hash_is_the_sha256_of_its_bytes(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_bytes(b"{\"cells\": []}\n")
     assert file_sha256(path) == hashlib.sha256(b"{\"cells\": []}\n").hexdigest()
-
-
-# ---- the data's fingerprint ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def problems(train_rows):
-    return datasets.Dataset.from_list(train_rows[:6])
-
-
-def test_the_same_problems_give_the_same_fingerprint(problems, train_rows):
-    again = datasets.Dataset.from_list(train_rows[:6])
-    assert dataset_fingerprint(problems) == dataset_fingerprint(again)
-    assert len(dataset_fingerprint(problems)) == 64
-
-
-def test_other_problems_or_another_order_give_another_fingerprint(problems, train_rows):
-    fingerprint = dataset_fingerprint(problems)
-    assert dataset_fingerprint(datasets.Dataset.from_list(train_rows[1:7])) != fingerprint
-    assert dataset_fingerprint(problems.select(list(range(5, -1, -1)))) != fingerprint
-    assert dataset_fingerprint(problems.select(range(5))) != fingerprint
-
-
-def test_a_changed_test_changes_the_fingerprint(problems, train_rows):
-    rows = [dict(r) for r in train_rows[:6]]
-    private = dict(rows[2]["private_tests"])
-    private["output"] = list(private["output"])
-    private["output"][0] = private["output"][0] + " 0"
-    rows[2]["private_tests"] = private
-    assert dataset_fingerprint(datasets.Dataset.from_list(rows)) != dataset_fingerprint(problems)
-
-
-def test_what_is_not_a_name_or_a_test_leaves_the_fingerprint_alone(problems, train_rows):
-    rows = [{**r, "description": "rewritten", "cf_rating": 0} for r in train_rows[:6]]
-    assert dataset_fingerprint(datasets.Dataset.from_list(rows)) == dataset_fingerprint(problems)
-    # a table without some test columns still has a fingerprint, of what it holds
-    names_only = problems.select_columns(["name"])
-    assert dataset_fingerprint(names_only) != dataset_fingerprint(problems)

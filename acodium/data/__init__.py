@@ -18,10 +18,12 @@ None; the execution stage then applies its documented defaults.
 The rooms: `schema` (columns, enums, test sets), `row_checks` and
 `table_checks` (the schema checks), `sources` (finding and reading a source),
 `saved` (named datasets under data_dir), `starter`, `problem` (the one reader of
-rows), `filters` and `load` (`load_problems`).
+rows), `filters` and `load` (`load_problems`), `fingerprint` (a content hash of a
+problems table, for a sweep's manifest).
 """
 
 from .filters import keep_languages
+from .fingerprint import dataset_fingerprint
 from .load import load_problems
 from .problem import Problem, difficulty_id, get_problem, problem_rows, problem_tests, problems, test_kind
 from .row_checks import normalise_row
@@ -36,7 +38,7 @@ from .starter import STARTER_DIR, starter_rows
 __all__ = [
     "CLUSTERING_TEST_SETS", "COLUMNS", "DERIVED_TEST_SETS", "DIFFICULTY_NAMES", "EXTRA_COLUMNS", "EXTRA_FIELDS",
     "HIDDEN_TEST_SETS", "HUB_ID", "Problem", "REQUIRED_COLUMNS", "SOURCE_NAMES", "STARTER", "STARTER_DIR",
-    "TEST_KINDS", "TEST_SETS", "dataset_splits", "difficulty_id", "features", "get_problem", "keep_languages",
-    "load_problems", "normalise_row", "problem_rows", "problem_tests", "problems", "save_problems", "saved_names",
+    "TEST_KINDS", "TEST_SETS", "dataset_fingerprint", "dataset_splits", "difficulty_id", "features", "get_problem",
+    "keep_languages", "load_problems", "normalise_row", "problem_rows", "problem_tests", "problems", "save_problems", "saved_names",
     "starter_rows", "test_kind",
 ]

@@ -9,7 +9,8 @@ One module per job:
 - `reference_categories` and `references`: the dataset's own solutions on its
   tests (`check_references`, AlphaCodium's cleaning on evidence only);
 - `suite_strength`: how many wrong programs a test suite lets through;
-- `scoring`: execute, judge and score (`score_candidates`: pass@k, n@k, intervals);
+- `scoring`: execute, judge and score (`score_candidates`: pass@k, n@k, intervals;
+  `judge_candidates`: judgements of every candidate, those without code unrun);
 - `given_tests`: `evaluate(candidates, tests, k=...)`, the notebook entry point
   (also `acodium.evaluate`).
 
@@ -27,8 +28,8 @@ from .reference_categories import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_C
                                    possibly_multi_answer)
 from .references import ReferenceReport, check_references
 from .run_folder import CHECKER
-from .scoring import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, Scores, score_candidates,
-                      short_pools, short_pools_note)
+from .scoring import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, Scores, judge_candidates,
+                      score_candidates, short_pools, short_pools_note)
 from .suite_strength import suite_false_positives, test_suite_strength, unconfirmed_mutated
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
     "NONE_GENERATED", "NOT_CHECKED", "NO_CODE", "NO_REFERENCE", "PROBLEM_CATEGORIES", "PROBLEM_OK",
     "ReferenceReport", "RunFolderWarning", "RunStats", "SEVERAL_ANSWERS", "SLOW_OR_BROKEN", "Scores",
     "TEST_CATEGORIES", "UNCONFIRMED", "VALID", "check_candidates", "check_references", "evaluate",
-    "generation_failures", "has_code", "load_candidate_set", "possibly_multi_answer",
+    "generation_failures", "has_code", "judge_candidates", "load_candidate_set", "possibly_multi_answer",
     "run_executions", "score_candidates", "short_pools", "short_pools_note",
     "suite_false_positives", "test_suite_strength", "unconfirmed_mutated", "verdicts",
 ]

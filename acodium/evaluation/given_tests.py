@@ -11,6 +11,8 @@ hidden tests, n@k and intervals, use `score_candidates`.
 from __future__ import annotations
 
 import dataclasses
+import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -94,6 +96,10 @@ def evaluate(
     execution: Execution | None = None,
     stop_on_first_failure: bool = False,
     progress: bool = True,
+    time_limit_s: float | None = None,
+    backend: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
 ) -> EvaluationResult:
     """pass@k of candidate programs on given tests: the notebook entry point (`acodium.evaluate`).
 
@@ -111,8 +117,18 @@ def evaluate(
     A problem with no candidates (an empty list) is an unsolved problem: 0 at
     every k, kept in the mean, and it needs no tests. A candidate without
     code (empty text) is not run: it is incorrect.
+
+    time_limit_s, backend, cache_dir, workers: the keywords of earlier
+    versions, still accepted here (deprecated: give execution=Execution(...));
+    giving them with `execution` is refused.
     """
-    execution = execution_from(execution)
+    legacy = {"time_limit_s": time_limit_s, "backend": backend, "cache_dir": cache_dir, "workers": workers}
+    execution = execution_from(execution, **legacy)
+    given = [name for name, value in legacy.items() if value is not None]
+    if given:
+        warnings.warn(f"acodium.evaluate's {', '.join(given)} keyword(s) are deprecated: pass "
+                      "execution=acodium.execute.Execution(...) instead (time_limit_s is its time_s).",
+                      DeprecationWarning, stacklevel=2)
     cands = _as_named(candidates, "candidates", "solution_candidates")
     for name, codes in cands.items():
         if isinstance(codes, (str, bytes)) or not isinstance(codes, Iterable):

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import metrics as metrics_mod
 from .. import select
-from ..data import HIDDEN_TEST_SETS, problem_rows, problem_tests
+from ..data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS, problem_rows, problem_tests
 from ..errors import UserError
 from ..execute import Execution
 from ..execute.settings import execution_from
@@ -144,7 +144,7 @@ def score_candidates(
     test_sets: Sequence[str] = HIDDEN_TEST_SETS,
     ks: Sequence[int] | None = None,
     n: int | Sequence[int] = 10,
-    clustering_sets: Sequence[str] = ("mutated",),
+    clustering_sets: Sequence[str] = CLUSTERING_TEST_SETS,
     failures: Sequence[Mapping[str, Any]] | None = None,
     samples_asked: int | None = None,
     run_dir: str | os.PathLike | None = None,
@@ -164,8 +164,8 @@ def score_candidates(
     `problems` is the benchmark: a problem without candidates is unsolved, 0
     at every k and n, and stays in every mean (DESIGN.md). Correct = passes
     every test of `test_sets` (default private + generated). Public tests are
-    run too (the n@k filter), and the `clustering_sets` problems have (mutated
-    inputs) in full, for the clustered policy. A candidate without code is
+    run too (the n@k filter), and the `clustering_sets` problems have (default
+    mutated and ai inputs) in full, for the clustered policy. A candidate without code is
     not run: it is incorrect. Checked before anything runs: every problem
     with candidates has tests in `test_sets`, and some k is left to report
     (`acodium.metrics.reported_ks`: k beyond the smallest non-empty pool are
@@ -221,6 +221,30 @@ def score_candidates(
                       trials=trials, seed=seed, progress=progress)
 
 
+def judge_candidates(executions: pd.DataFrame, candidates: pd.DataFrame, *,
+                     hidden_sets: Sequence[str] = HIDDEN_TEST_SETS,
+                     clustering_sets: Sequence[str] = CLUSTERING_TEST_SETS, seed: int = 0) -> pd.DataFrame:
+    """The JUDGEMENTS table of every candidate, in the candidates' order.
+
+    Candidates with code are judged on their runs (`acodium.select.judgements`:
+    each must have some); those without code were never run and are
+    incorrect, never submitted, each its own cluster. `candidates` needs
+    problem and candidate_id, and code (a table without it is all code).
+    """
+    if "code" in candidates.columns:
+        with_code = np.array([has_code(c) for c in candidates["code"]], dtype=bool)
+    else:
+        with_code = np.ones(len(candidates), dtype=bool)
+    coded = candidates[with_code]
+    judged = _no_code_judgements(candidates[~with_code])
+    if len(coded):
+        judged = pd.concat([select.judgements(executions, coded[["problem", "candidate_id"]], hidden_sets=hidden_sets,
+                                              clustering_sets=clustering_sets, seed=seed), judged],
+                           ignore_index=True)
+    order = pd.MultiIndex.from_frame(candidates[["problem", "candidate_id"]])
+    return judged.set_index(["problem", "candidate_id"]).loc[order].reset_index()
+
+
 def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
     """Judgements of candidates without code, made without running them: incorrect, never submitted."""
     return pd.DataFrame({
@@ -259,15 +283,10 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
             stopped_early=stats.stopped_early or more.stopped_early)
     if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
         executions = without(executions, unconfirmed_mutated([rows[p] for p in names]))
-    judged = _no_code_judgements(candidates[[not has_code(c) for c in candidates["code"]]])
-    if len(coded):
-        judged = pd.concat([select.judgements(executions, coded[["problem", "candidate_id"]], hidden_sets=test_sets,
-                                              clustering_sets=has_clustering, seed=seed), judged],
-                           ignore_index=True)
-    order = pd.MultiIndex.from_frame(candidates[["problem", "candidate_id"]])
-    judged = judged.set_index(["problem", "candidate_id"]).loc[order].reset_index()
+    judged = judge_candidates(executions, candidates, hidden_sets=test_sets, clustering_sets=has_clustering,
+                              seed=seed)
     if policies is None:
-        policies = {"clustered": select.clustered_policy} if has_clustering else {}
+        policies = {"clustered": get_policy("clustered")} if has_clustering else {}
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
     overall = table[table["problem"] == "ALL"]

@@ -68,14 +68,15 @@ class Execution:
         return run_batch(jobs, backend=self.backend, cache_dir=self.cache_dir, workers=self.workers,
                          progress=progress, on_result=on_result)
 
-    def describe(self) -> dict[str, Any]:
-        """The settings that decide a verdict, for a run folder's settings record."""
-        return {"backend": self.backend, "time_s": self.time_s}
-
 
 def execution_from(value: "Execution | None" = None, **legacy: Any) -> Execution:
-    """An `Execution` from `value`, or from the older keywords (backend, cache_dir, workers,
-    time_limit_s) that public functions still accept; giving both is refused."""
+    """An `Execution` from `value`, or from the older keywords backend, cache_dir, workers and
+    time_limit_s (None: not given); giving both is refused with one sentence.
+
+    Only `acodium.evaluate(...)` (the documented notebook entry point) still takes
+    the older keywords, with a DeprecationWarning; every other function takes
+    `execution=` alone and passes no keywords here.
+    """
     given = {k: v for k, v in legacy.items() if v is not None}
     if value is not None:
         if given:

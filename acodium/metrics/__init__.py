@@ -34,14 +34,14 @@ from __future__ import annotations
 from ..policies import Draws, Policy, per_draw_policy
 from .estimators import n_at_k_filtered, pass_at_k
 from .intervals import DISPERSION_FLOOR, FEW_PROBLEMS, MeanCI, bootstrap_ci, problems_ci, score_ci
-from .ks import ReportedKs, fitting_ks, log_grid, reported_ks
+from .ks import ReportedKs, log_grid, reported_ks
 from .sampled import n_at_k_sampled, solve_rate_sampled
 from .samples_reading import samples_ci
 from .table import INTERVAL_READINGS, TABLE_EXTRAS, metrics_table
 
 __all__ = [
     "DISPERSION_FLOOR", "Draws", "FEW_PROBLEMS", "INTERVAL_READINGS", "MeanCI", "Policy", "ReportedKs",
-    "TABLE_EXTRAS", "bootstrap_ci", "fitting_ks", "log_grid", "metrics_table", "n_at_k_filtered",
+    "TABLE_EXTRAS", "bootstrap_ci", "log_grid", "metrics_table", "n_at_k_filtered",
     "n_at_k_sampled", "pass_at_k", "per_draw_policy", "problems_ci", "reported_ks", "samples_ci", "score_ci",
     "solve_rate_sampled",
 ]

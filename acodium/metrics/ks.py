@@ -5,7 +5,7 @@ so it exists only for k <= K. The estimators (`pass_at_k`, ...) refuse a k
 beyond a non-empty pool (`_check_k_fits`). What to *report* is a separate
 question, answered once here by `reported_ks` for every caller: the METRICS
 table, `gencode eval pass_at_k` and `gencode gen solve_and_evaluate_set`,
-`acodium.evaluate(...)` and the sweeps' notebooks (`sweep.k_grid`).
+`acodium.evaluate(...)` and the notebooks (through `acodium.notebook.recipe`).
 """
 
 from __future__ import annotations
@@ -142,7 +142,3 @@ def reported_ks(samples, ks=None, *, problems: Sequence | None = None) -> Report
         note = (f"k={dropped[0]} and above left out: problem {name} has only {fewest} samples, "
                 "and pass@k is not extrapolated.")
     return ReportedKs(kept, note)
-
-
-# The name of earlier versions (its `grid` argument is gone: there is one default).
-fitting_ks = reported_ks

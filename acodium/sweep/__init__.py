@@ -9,14 +9,8 @@ live in `acodium.notebook`, apart from the orchestrator.
 from __future__ import annotations
 
 from .plan import INJECTED, Run, Sweep, expand_grid, load_sweep, notebook_parameters, parse_assignment, plan_runs, point_id
-from .provenance import (
-    PACKAGES,
-    code_fingerprint,
-    dataset_fingerprint,
-    environment_info,
-    git_commit,
-    package_versions,
-)
+from ..data import dataset_fingerprint  # noqa: F401  (re-exported: it was sweep's before it was data's)
+from .provenance import PACKAGES, code_fingerprint, environment_info, git_commit, package_versions
 from .runner import KERNEL_NAME, SweepResult, execute_run, kernel_env, new_run_id, notebook_error, run_sweep
 
 __all__ = [

@@ -2,13 +2,13 @@
 
 A figure is only worth what its provenance says: the package versions and git
 commit it ran at, a hash of acodium's own source (a run whose code changed is
-run again rather than reused), and a content hash of the problems it loaded.
+run again rather than reused), and a content hash of the problems it loaded
+(`acodium.data.dataset_fingerprint`, recorded by the notebook itself).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -21,9 +21,6 @@ PACKAGES = (
     "acodium", "datasets", "pandas", "numpy", "pyarrow", "matplotlib", "papermill",
     "nbformat", "nbclient", "ipykernel", "openai", "click", "pyyaml",
 )
-# What a notebook loaded (`acodium.notebook.save_dataset_info`), under its run folder.
-DATASET_FILE = "dataset.json"
-
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # acodium/
 REPO_ROOT = PACKAGE_ROOT.parent
 
@@ -73,12 +70,3 @@ def code_fingerprint(root: str | os.PathLike = PACKAGE_ROOT) -> str:
 def file_sha256(path: str | os.PathLike) -> str:
     """The hash of one file's bytes (a notebook as it was run)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def dataset_fingerprint(problems) -> str:
-    """A content hash of a problems table: names and every test, so any change to them shows."""
-    h = hashlib.sha256()
-    columns = [c for c in ("name", "public_tests", "private_tests", "generated_tests") if c in problems.column_names]
-    for row in problems.select_columns(columns):
-        h.update(json.dumps(row, sort_keys=True, default=str).encode("utf-8"))
-    return h.hexdigest()

@@ -42,9 +42,9 @@ from typing import Any, Callable, Iterable, Mapping
 import yaml
 
 from ..errors import UserError
-from ..tables import run_folder_lock, write_json
+from ..tables import DATASET_FILE, FIGURES_DIR, TABLES_DIR, run_folder_lock, write_json
 from .plan import Run, Sweep, load_sweep, plan_runs
-from .provenance import DATASET_FILE, environment_info
+from .provenance import environment_info
 
 KERNEL_NAME = "python3"
 MANIFEST_FILE = "manifest.json"
@@ -159,8 +159,8 @@ def execute_run(run: Run, *, timeout_s: float | None = None, cwd: str | None = N
     else:
         run.status, run.error = "failed", run_error(out_nb, proc.stderr, proc.returncode)
     run.dataset = _read_json(out / DATASET_FILE)
-    run.tables = sorted(p.name for p in (out / "tables").glob("*.parquet"))
-    run.figures = sorted(p.name for p in (out / "figures").glob("*") if p.suffix in (".png", ".svg"))
+    run.tables = sorted(p.name for p in (out / TABLES_DIR).glob("*.parquet"))
+    run.figures = sorted(p.name for p in (out / FIGURES_DIR).glob("*") if p.suffix in (".png", ".svg"))
     write_json({**asdict(run), **environment_info()}, out / MANIFEST_FILE)
     return run
 
@@ -213,8 +213,8 @@ def done_before(run: Run) -> dict[str, Any] | None:
     if any(prev.get(k) != getattr(run, k) for k in ("parameters", "notebook_sha256", "code_sha256")):
         return None
     files = [out / Path(run.notebook).name]
-    files += [out / "tables" / t for t in prev.get("tables") or []]
-    files += [out / "figures" / f for f in prev.get("figures") or []]
+    files += [out / TABLES_DIR / t for t in prev.get("tables") or []]
+    files += [out / FIGURES_DIR / f for f in prev.get("figures") or []]
     return prev if all(f.is_file() for f in files) else None
 
 
