@@ -169,7 +169,8 @@ class Problem:
         return SOURCE_NAMES[self.row.get("source") or 0]
 
     def tests(self, kind: str = "public") -> list[tuple[str, str]]:
-        """The valid tests of one set (public, private, generated, mutated, ai; any spelling) as (input, output) pairs."""
+        """The valid tests of one set (public, private, generated, mutated, ai; any spelling) as
+        (input, output) pairs."""
         return [(inp, out) for _, inp, out in problem_tests(self.row, kind)]
 
     def solutions(self, language: str | int | None = None) -> list[tuple[str, str]]:
