@@ -112,6 +112,7 @@ def run_executions(
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
     test_sets = [test_set_name(s) for s in test_sets]
+    stop_sets = [test_set_name(s) for s in stop_sets]
     options = dict(test_sets=test_sets, execution=execution, max_tests=max_tests,
                    stop_on_first_failure=stop_on_first_failure, stop_sets=stop_sets, max_jobs=max_jobs,
                    progress=progress)
