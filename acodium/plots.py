@@ -27,7 +27,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
-from .data import DIFFICULTY_NAMES
+from .data import DIFFICULTY_NAMES, TEST_KINDS, problem_tests, test_set_name
 from .errors import UserError
 from .tables import FIGURES_DIR
 
@@ -277,12 +277,15 @@ def rating_histogram(problems) -> Figure:
     return fig
 
 
-def tests_per_problem(problems, kinds: Iterable[str] = ("public_tests", "private_tests", "generated_tests")) -> Figure:
-    """How many tests of each kind the problems have (a symmetric-log axis when counts span decades)."""
-    kinds = [k for k in kinds if k in problems.column_names]
+def tests_per_problem(problems, kinds: Iterable[str] = TEST_KINDS) -> Figure:
+    """How many valid tests of each set the problems have (a symmetric-log axis when counts span decades).
+
+    `kinds` are test sets in any spelling (`public`, `public_tests`); a set the table lacks is left out.
+    """
+    kinds = [k for k in map(test_set_name, kinds) if f"{k}_tests" in problems.column_names]
     with _style():
         fig, ax = _new_figure((5.0, 3.2))
-        data = [[len((t or {}).get("input") or []) for t in problems[k]] for k in kinds]
+        data = [[len(problem_tests({f"{k}_tests": t}, k)) for t in problems[f"{k}_tests"]] for k in kinds]
         positions = np.arange(len(kinds))
         ax.boxplot([np.asarray(d) for d in data], positions=positions, widths=0.5, showfliers=True)
         if max((max(d) for d in data if d), default=0) > 50:
@@ -291,7 +294,7 @@ def tests_per_problem(problems, kinds: Iterable[str] = ("public_tests", "private
         else:
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylim(bottom=0)
-        ax.set_xticks(positions, [k.replace("_tests", "") for k in kinds])
+        ax.set_xticks(positions, kinds)
         ax.set_ylabel("Tests per problem")
         ax.set_title(f"Tests per problem ({len(problems)} problems)")
     return fig

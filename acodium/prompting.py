@@ -157,6 +157,9 @@ class ProblemPrompt:
         )
 
     def variables(self, row: Mapping[str, Any], tags: list[str], rating: int | None) -> dict[str, str]:
+        # The statement's examples as the contestant sees them, read raw on purpose: a prompt shows
+        # every example the statement has, even one a reference check marked invalid (problem_tests
+        # skips those: it is the reader for running tests, not for showing the statement).
         public = row.get("public_tests") or {"input": [], "output": []}
         examples = ""
         if public.get("input"):

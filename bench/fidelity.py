@@ -42,16 +42,12 @@ RESULTS = REPO / "bench" / "results"
 BACKENDS = ("local", "code_contests")
 
 
-def problem_tests(row: dict, max_tests: int | None) -> tuple[list[str], list[str], list[str]]:
-    """(inputs, outputs, test ids) of the public then private tests, each set capped at max_tests."""
-    inputs, outputs, ids = [], [], []
-    for kind in ("public_tests", "private_tests"):
-        tests = row.get(kind) or {"input": [], "output": []}
-        pairs = list(zip(tests["input"], tests["output"]))[:max_tests]
-        inputs += [i for i, _ in pairs]
-        outputs += [o for _, o in pairs]
-        ids += [f"{kind.split('_')[0]}/{k}" for k in range(len(pairs))]
-    return inputs, outputs, ids
+def run_tests(row: dict, max_tests: int | None) -> tuple[list[str], list[str], list[str]]:
+    """(inputs, outputs, test ids) of the valid public then private tests, each set capped at max_tests."""
+    from acodium.data import problem_tests
+
+    tests = [(s, i, inp, out) for s in ("public", "private") for i, inp, out in problem_tests(row, s, max_tests)]
+    return [t[2] for t in tests], [t[3] for t in tests], [f"{s}/{i}" for s, i, _, _ in tests]
 
 
 def test_row(result, expected: str) -> dict:
@@ -84,7 +80,7 @@ def run_backend(name: str, rows: list[dict], args, log) -> None:
     limits = Limits(time_s=args.time_limit)
     jobs, meta = [], []
     for row in todo:
-        inputs, outputs, ids = problem_tests(row, args.max_tests)
+        inputs, outputs, ids = run_tests(row, args.max_tests)
         code = row["solutions"]["solution"][0]
         jobs.append(Job(Program("python3", code), inputs, outputs, limits=limits))
         meta.append((row["name"], ids, outputs))

@@ -128,7 +128,7 @@ def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(
     ("unknown problem", "not in the dataset"),
     ("k too large", "k=5 is more than the 1 samples"),
     ("empty test set", "has no generated_tests"),
-    ("unknown test type", "Unknown --evaluation_test_type"),
+    ("unknown test type", "in --evaluation_test_type; choose among"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_path, case, message):
     table = reference_candidates(train_rows[:4])

@@ -66,7 +66,7 @@ def test_a_cleaned_dataset_filters_like_any_other(cleaned_dir, train_rows):
     assert cpp.features == every.features
     assert all(s == {"language": [], "solution": []} for s in cpp["solutions"])
     assert cpp["private_tests"] == every["private_tests"] and cpp["is_valid_problem"] == every["is_valid_problem"]
-    # The seeded sample is the one `evaluate.load_problem_set` drew for cleaned datasets.
+    # The seeded sample of a cleaned dataset is `data.filters.sample_rows`' draw, as for any other.
     sampled = data.load_problems(cleaned_dir, sample_rate=0.5, seed=3, **ALL)
     chosen = np.random.default_rng(3).choice(3, size=2, replace=False)
     assert sampled["name"] == [every["name"][i] for i in sorted(chosen)]
@@ -142,7 +142,7 @@ def test_keep_languages_filters_both_solution_columns(tmp_path, train_rows):
     ({"sample_rate": 0}, r"The sample rate must be in \(0, 1\], not 0"),
     ({"min_tests": {"private": -1}}, "The minimum number of private tests must be a whole number, not -1"),
     ({"min_tests": {"public": True}}, "must be a whole number, not True"),
-    ({"min_tests": {"hidden": 1}}, "Unknown test kind 'hidden'"),
+    ({"min_tests": {"hidden": 1}}, r"Unknown test set 'hidden'; choose among public, private, generated\.$"),
     ({"languages": []}, "Give at least one language, or 'all'"),
     ({"names": "Nope"}, "has no problem named 'Nope'"),
 ])

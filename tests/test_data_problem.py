@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from acodium import data
-from acodium.data.problem import Problem, difficulty_id, get_problem, problem_rows, problem_tests, problems
+from acodium.data.problem import (
+    Problem, difficulty_id, get_problem, problem_rows, problem_tests, problems, time_limit_seconds,
+)
 from acodium.errors import UserError
 
 
@@ -129,6 +131,35 @@ def test_limits_and_metadata(train_rows):
     assert Problem.from_row(dict(row, difficulty=None)).difficulty == "UNKNOWN_DIFFICULTY"
 
 
+def test_one_reader_of_the_time_limit(train_rows):
+    """`time_limit_seconds` is the only parser of `time_limit`: the Problem view and the limits agree on it."""
+    row = train_rows[0]
+    cases = [({"seconds": 2, "nanos": 250_000_000}, 2.25), ({"seconds": 0, "nanos": 500_000_000}, 0.5),
+             (3, 3.0), (1.5, 1.5), (None, None), (0, None), ({"seconds": 0, "nanos": 0}, None), ({}, None)]
+    for limit, seconds in cases:
+        assert time_limit_seconds(dict(row, time_limit=limit)) == seconds, limit
+        assert Problem(dict(row, time_limit=limit)).time_limit_s == seconds, limit
+    assert time_limit_seconds({"name": "no column"}) is None
+    for shape in ("2", False, [1]):
+        with pytest.raises(UserError, match=rf"^The time_limit of problem {row['name']!r} should be null"):
+            time_limit_seconds(dict(row, time_limit=shape))
+
+
+def test_test_sets_in_any_spelling(cleaned_row):
+    spellings = ("public", "Public", "public_tests", " PUBLIC_TESTS ", "Public_Tests")
+    assert {data.test_set_name(s) for s in spellings} == {"public"}
+    assert [data.test_set_name(s) for s in ("mutated_tests", "AI", "generated")] == ["mutated", "ai", "generated"]
+    for spelling in spellings:  # every reader accepts them
+        assert problem_tests(cleaned_row, spelling) == problem_tests(cleaned_row, "public")
+        assert Problem(cleaned_row).tests(spelling) == Problem(cleaned_row).tests("public")
+    for bad in ("hidden", "publics", "tests", "", "public tests"):
+        with pytest.raises(UserError, match=r"^Unknown test set .*; choose among public, private, generated, "
+                                            r"mutated, ai\.$"):
+            data.test_set_name(bad)
+    with pytest.raises(UserError, match=r"^Unknown test set 'ai'; choose among public, private, generated\.$"):
+        data.test_set_name("ai", among=data.TEST_KINDS)
+
+
 def test_solutions_by_language(train_rows):
     row = copy.deepcopy(train_rows[0])
     row["solutions"] = {"language": [3, 2, 3, 7], "solution": ["a", "b", "c", "d"]}
@@ -172,5 +203,5 @@ def test_unknown_difficulties(given):
 def test_test_kinds_in_any_spelling():
     assert [data.test_kind(k) for k in ("public", "Private_tests", " generated ")] == ["public", "private", "generated"]
     for other in ("mutated", "hidden_tests"):
-        with pytest.raises(UserError, match="use public, private or generated"):
+        with pytest.raises(UserError, match=r"choose among public, private, generated\.$"):
             data.test_kind(other)

@@ -180,11 +180,20 @@ def test_the_execution_cache_serves_a_second_run_without_a_run_folder(three, poo
 @pytest.mark.parametrize("change, message", [
     (dict(execution="local"), r"^execution must be an acodium.execute.Execution, not str\.$"),
     (dict(test_sets=("public", "secret")), r"^Unknown test set 'secret'; choose among public, private, "),
+    (dict(stop_sets=("hidden",)), r"^Unknown test set 'hidden'; choose among public, private, "),
 ])
 def test_bad_settings_are_refused_in_one_sentence_before_anything_runs(three, pool, tmp_path, change, message):
     with pytest.raises(UserError, match=message):
         run_executions(three, pool, run_dir=tmp_path / "run", progress=False, **change)
     assert not (tmp_path / "run" / EXECUTIONS_LOG).exists()
+
+
+def test_test_sets_in_any_spelling_are_the_same_runs(three, pool):
+    canonical, _ = run_executions(three, pool, test_sets=("public",), execution=QUICK, max_tests=1, progress=False)
+    spelled, _ = run_executions(three, pool, test_sets=("Public_tests",), execution=QUICK, max_tests=1,
+                                progress=False)
+    assert set(spelled["test_set"]) == {"public"}
+    _same(canonical, spelled)
 
 
 def test_candidates_of_problems_outside_the_set_are_refused(three, pool):

@@ -82,10 +82,15 @@ def test_hub_shapes_of_the_time_limit(train_rows):
         (1.5, 1.5),  # already seconds
         ({"seconds": 0, "nanos": 0}, DEFAULT_TIME_S),  # zero means unknown
         (0, DEFAULT_TIME_S),
-        ("2 seconds", DEFAULT_TIME_S),  # not a shape the hub uses: unknown
+        (None, DEFAULT_TIME_S),
     ]
     for limit, seconds in cases:
         assert limits_for_problem(dict(row, time_limit=limit), "cpp").time_s == seconds, limit
+        # The Problem view reads the same limit (a numeric one used to make it raise).
+        assert limits_for_problem(Problem(dict(row, time_limit=limit)), "cpp").time_s == seconds, limit
+    for shape in ("2 seconds", True, [2]):  # no shape the hub or the loader uses: refused, never guessed
+        with pytest.raises(UserError, match=r"^The time_limit of problem .* should be null, a number of seconds"):
+            limits_for_problem(dict(row, time_limit=shape), "cpp")
 
 
 def test_defaults_and_output_size_can_be_chosen(train_rows, limited_rows):

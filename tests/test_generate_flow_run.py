@@ -72,6 +72,21 @@ def test_without_a_time_setting_the_problems_own_limit_applies(chat_server, tmp_
     assert source.config()["time_limit_s"] is None
 
 
+def test_a_run_checks_against_the_valid_public_tests_and_keeps_their_dataset_index(chat_server, tmp_path, problem):
+    source = flow_source(chat_server, tmp_path)
+    n = len(problem["public_tests"]["input"])
+    assert n >= 2  # the sample problem has several examples
+    every = FlowRun(source, problem, 0, lambda event: None).public
+    assert [(t.index, t.input) for t in every] == list(enumerate(problem["public_tests"]["input"]))
+    public = dict(problem["public_tests"], is_valid_test=[i != 0 for i in range(n)])  # a reference check refuted #0
+    cleaned = FlowRun(source, {**problem, "public_tests": public}, 0, lambda event: None)
+    assert [(t.index, t.input, t.output) for t in cleaned.public] == \
+        [(t.index, t.input, t.output) for t in every[1:]]
+    # The prompt still shows the statement's examples as written, the refuted one included.
+    assert cleaned.variables["examples"] == FlowRun(source, problem, 0, lambda event: None).variables["examples"]
+    assert problem["public_tests"]["input"][0].strip() in cleaned.variables["examples"]
+
+
 def test_old_execution_knobs_and_wrong_values_are_one_sentence(chat_server, tmp_path):
     with pytest.raises(UserError, match=r"takes execution=acodium.execute.Execution\(...\).*not backend, time_limit_s"):
         flow_source(chat_server, tmp_path, backend="local", time_limit_s=2.0)

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
+from acodium.data import dataset_solutions
 from acodium.errors import UserError
 from acodium.generate import HumanSource, generate_candidates, make_source
-from acodium.generate.human import dataset_solutions, human_candidate, human_ids
+from acodium.generate.human import human_candidate, human_ids
 from acodium.languages import RUNNABLE_LANGUAGES
 from acodium.tables import CANDIDATES
 

@@ -134,6 +134,17 @@ def test_inputs_come_from_the_sets_asked_for():
     assert any(len(text.split()) == 3 for text in both) and any(text.isalpha() for text in both)
 
 
+def test_inputs_come_from_valid_tests_only_in_any_spelling_of_the_set():
+    problem = _problem("p", [], inputs=("abcd", "1 2 3"))
+    problem["public_tests"]["is_valid_test"] = [False, True]  # a reference check refuted "abcd"
+    mutated = add_mutated_tests([problem], 10, seed=1, progress=False)[0]["mutated_tests"]["input"]
+    assert mutated and all(len(text.split()) == 3 for text in mutated)  # never a string like "abcd"
+    assert add_mutated_tests([problem], 10, seed=1, from_sets=("Public_tests",),
+                             progress=False)[0]["mutated_tests"]["input"] == mutated
+    with pytest.raises(UserError, match="Unknown test set 'hidden'"):
+        add_mutated_tests([problem], 10, from_sets=("hidden",), progress=False)
+
+
 def test_references_are_chosen_by_language_and_capped(tmp_path):
     execution = Execution(cache_dir=tmp_path)
     mixed = _problem("mixed", [(2, CPP_SUM), (3, SUM), ("python3", SUM_SPACED), (1, "print 'py2'\n")])

@@ -86,3 +86,30 @@ def test_dataset_figures_on_the_real_sample(train_sample_path):
     assert sum(heights.values()) == len(problems)
     assert heights["B"] == sum(1 for d in problems["difficulty"] if d == 8)
     assert plots.tests_per_problem(problems).axes[0].get_ylabel() == "Tests per problem"
+
+
+def test_tests_per_problem_counts_valid_tests_of_sets_in_any_spelling(train_rows):
+    import copy
+    import statistics
+
+    import datasets
+
+    from acodium.data import features
+
+    rows = copy.deepcopy(train_rows[:9])
+    for row in rows:  # a reference check refuted every private test but the first
+        for kind in ("public", "private", "generated"):
+            n = len(row[f"{kind}_tests"]["input"])
+            row[f"{kind}_tests"]["is_valid_test"] = [kind != "private" or i == 0 for i in range(n)]
+    cleaned = datasets.Dataset.from_list(
+        rows, features=features([f"{s}_tests.is_valid_test" for s in ("public", "private", "generated")]))
+
+    ax = plots.tests_per_problem(cleaned, ["Private_tests", "public"]).axes[0]
+    medians = [line.get_ydata()[0] for line in ax.lines[5::7]]  # boxplot draws 7 lines a box, the median 6th
+    assert dict(zip([t.get_text() for t in ax.get_xticklabels()], medians)) == {
+        "private": 1, "public": statistics.median(len(r["public_tests"]["input"]) for r in rows)}
+    assert statistics.median(len(r["private_tests"]["input"]) for r in rows) > 1  # the refuted ones left out
+    assert [t.get_text() for t in plots.tests_per_problem(cleaned).axes[0].get_xticklabels()] == \
+        ["public", "private", "generated"]
+    with pytest.raises(UserError, match="Unknown test set 'hidden'"):
+        plots.tests_per_problem(cleaned, ["hidden"])

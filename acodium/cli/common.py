@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..data import HIDDEN_TEST_SETS, TEST_SETS
+from ..data import HIDDEN_TEST_SETS, TEST_SETS, test_set_name
 from ..errors import UserError
 from ..execute.types import MAX_TIME_S
 from ..paths import cache_dir, caches, data_dir, folder_problem  # noqa: F401  (the commands' defaults)
@@ -147,16 +147,18 @@ memory_mib = MemoryMiB()
 TEST_TYPES = tuple(f"{s}_tests" for s in TEST_SETS) + ("hidden_tests",)
 
 
-def parse_test_sets(evaluation_test_type: str) -> list[str]:
-    """`private_tests`, `hidden_tests` (private + generated), or a comma list of them, as test sets."""
+def parse_test_sets(text: str, option: str = "--evaluation_test_type") -> list[str]:
+    """A comma list of test sets, each in any spelling (`private`, `private_tests`), `hidden` being
+    the hidden ones (private + generated), as test sets, each once."""
+    choices = (*TEST_SETS, "hidden")
     sets: list[str] = []
-    for part in evaluation_test_type.split(","):
-        part = part.strip()
-        if part not in TEST_TYPES:
-            raise UserError(f"Unknown --evaluation_test_type {part!r}; choose among {', '.join(TEST_TYPES)}.")
-        for s in (list(HIDDEN_TEST_SETS) if part == "hidden_tests" else [part.removesuffix("_tests")]):
-            if s not in sets:
-                sets.append(s)
+    for part in [p for p in text.split(",") if p.strip()] or [""]:  # empty parts skipped; none at all is refused
+        try:
+            name = test_set_name(part, among=choices)
+        except UserError:
+            raise UserError(f"Unknown test set {part.strip()!r} in {option}; choose among {', '.join(choices)} "
+                            "(each also as <name>_tests).") from None
+        sets += [s for s in (HIDDEN_TEST_SETS if name == "hidden" else [name]) if s not in sets]
     return sets
 
 

@@ -164,6 +164,8 @@ def _cut(text: str, max_chars: int) -> str:
 
 
 def _problem_text(p, max_chars: int) -> str:
+    from ..data import TEST_KINDS
+
     time_limit = f"{p.time_limit_s:g} s" if p.time_limit_s else "unknown"
     memory = f"{p.memory_limit_bytes // 2**20} MiB" if p.memory_limit_bytes else "unknown"
     lines = [
@@ -176,7 +178,7 @@ def _problem_text(p, max_chars: int) -> str:
         p.description.rstrip(),
         "",
     ]
-    for kind in ("public", "private", "generated"):
+    for kind in TEST_KINDS:
         tests = p.tests(kind)
         lines.append(f"--- {kind} tests: {len(tests)}")
         for i, (inp, out) in enumerate(tests):

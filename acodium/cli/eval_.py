@@ -122,7 +122,6 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     problems.parquet (category per problem),
     executions.parquet; executions.jsonl lets an interrupted run resume.
     """
-    from ..data import TEST_SETS
     from ..evaluation import check_references
     from ..execute import Execution
     from ..tables import run_folder_lock, write_table
@@ -132,11 +131,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 
         datasets.disable_progress_bars()  # before loading: filtering the languages has a bar too
     langs = _runnable_languages(languages)
-    sets = [s.strip().removesuffix("_tests") for s in test_sets.split(",") if s.strip()]
-    unknown = [s for s in sets if s not in TEST_SETS]
-    if unknown or not sets:
-        raise UserError(f"Unknown test set {unknown[0] if unknown else ''!r} in --test_sets; "
-                        f"choose among {', '.join(TEST_SETS)}.")
+    sets = parse_test_sets(test_sets, "--test_sets")
     problems = _load_problems(dataset, split, languages=langs)
     _require_work(problems, dataset, langs, sets)
     out = Path(out)

@@ -25,12 +25,15 @@ problems table, for a sweep's manifest).
 from .filters import keep_languages
 from .fingerprint import dataset_fingerprint
 from .load import load_problems
-from .problem import Problem, difficulty_id, get_problem, problem_rows, problem_tests, problems, test_kind
+from .problem import (
+    Problem, dataset_solutions, difficulty_id, get_problem, problem_rows, problem_tests, problems, test_kind,
+    time_limit_seconds,
+)
 from .row_checks import normalise_row
 from .saved import STARTER, save_problems, saved_names
 from .schema import (
     CLUSTERING_TEST_SETS, COLUMNS, DERIVED_TEST_SETS, DIFFICULTY_NAMES, EXTRA_COLUMNS, EXTRA_FIELDS, HIDDEN_TEST_SETS,
-    REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, TEST_SETS, features,
+    REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, TEST_SETS, features, test_set_name,
 )
 from .sources import HUB_ID, dataset_splits
 from .starter import STARTER_DIR, starter_rows
@@ -38,7 +41,7 @@ from .starter import STARTER_DIR, starter_rows
 __all__ = [
     "CLUSTERING_TEST_SETS", "COLUMNS", "DERIVED_TEST_SETS", "DIFFICULTY_NAMES", "EXTRA_COLUMNS", "EXTRA_FIELDS",
     "HIDDEN_TEST_SETS", "HUB_ID", "Problem", "REQUIRED_COLUMNS", "SOURCE_NAMES", "STARTER", "STARTER_DIR",
-    "TEST_KINDS", "TEST_SETS", "dataset_fingerprint", "dataset_splits", "difficulty_id", "features", "get_problem",
-    "keep_languages", "load_problems", "normalise_row", "problem_rows", "problem_tests", "problems", "save_problems", "saved_names",
-    "starter_rows", "test_kind",
+    "TEST_KINDS", "TEST_SETS", "dataset_fingerprint", "dataset_solutions", "dataset_splits", "difficulty_id",
+    "features", "get_problem", "keep_languages", "load_problems", "normalise_row", "problem_rows", "problem_tests",
+    "problems", "save_problems", "saved_names", "starter_rows", "test_kind", "test_set_name", "time_limit_seconds",
 ]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..errors import UserError
 from ..languages import LANGUAGE_IDS, LANGUAGE_NAMES, language_id, language_name
-from .schema import DIFFICULTY_NAMES, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, TEST_SETS
+from .schema import DIFFICULTY_NAMES, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, test_set_name
 
 if TYPE_CHECKING:
     import datasets
@@ -52,12 +52,11 @@ def problem_rows(problems: Any, columns: Sequence[str] | None = None) -> dict[st
 def problem_tests(row: Mapping[str, Any], test_set: str, max_tests: int | None = None) -> list[tuple[int, str, str]]:
     """The valid tests of one set of a problem: (index in the dataset, input, expected output).
 
+    `test_set` in any spelling `test_set_name` reads ('public', 'public_tests').
     Tests marked invalid (`is_valid_test` False) are skipped; `max_tests` keeps
     the first that many valid ones.
     """
-    if test_set not in TEST_SETS:
-        raise UserError(f"Unknown test set {test_set!r}; choose among {', '.join(TEST_SETS)}.")
-    tests = row.get(f"{test_set}_tests") or {}
+    tests = row.get(f"{test_set_name(test_set)}_tests") or {}
     inputs = list(tests.get("input") or [])
     outputs = list(tests.get("output") or [])
     valid = tests.get("is_valid_test")
@@ -73,10 +72,30 @@ def problem_tests(row: Mapping[str, Any], test_set: str, max_tests: int | None =
 
 def test_kind(kind: str) -> str:
     """'public', 'private' or 'generated' for any of their spellings (public_tests, ...)."""
-    key = str(kind).strip().lower().removesuffix("_tests")
-    if key in TEST_KINDS:
-        return key
-    raise UserError(f"Unknown test kind {kind!r}: use public, private or generated.")
+    return test_set_name(kind, among=TEST_KINDS)
+
+
+test_kind.__test__ = False  # a library function, not a pytest test
+
+
+def time_limit_seconds(row: Mapping[str, Any]) -> float | None:
+    """A row's time limit in seconds, None where the dataset does not know it.
+
+    The one reader of `time_limit`: {seconds, nanos} on the hub, a number of
+    seconds in a hand-written row (the loader turns it into the struct), and
+    null or zero for "unknown" (the execution stage applies its default then).
+    """
+    limit = row.get("time_limit")
+    if limit is None:
+        return None
+    if isinstance(limit, Mapping):
+        seconds = (limit.get("seconds") or 0) + (limit.get("nanos") or 0) / 1e9
+    elif isinstance(limit, (int, float)) and not isinstance(limit, bool):
+        seconds = float(limit)
+    else:
+        raise UserError(f"The time_limit of problem {row.get('name')!r} should be null, a number of seconds "
+                        f"or {{seconds, nanos}}, not {limit!r}.")
+    return float(seconds) if seconds > 0 else None
 
 
 def difficulty_id(difficulty: str | int) -> int:
@@ -126,11 +145,7 @@ class Problem:
 
     @property
     def time_limit_s(self) -> float | None:
-        limit = self.row.get("time_limit")
-        if not limit:
-            return None
-        seconds = (limit.get("seconds") or 0) + (limit.get("nanos") or 0) / 1e9
-        return seconds if seconds > 0 else None
+        return time_limit_seconds(self.row)
 
     @property
     def memory_limit_bytes(self) -> int | None:
@@ -154,9 +169,9 @@ class Problem:
         return SOURCE_NAMES[self.row.get("source") or 0]
 
     def tests(self, kind: str = "public") -> list[tuple[str, str]]:
-        """The valid tests of one set (public, private, generated, mutated, ai) as (input, output) pairs."""
-        key = str(kind).strip().lower().removesuffix("_tests")
-        return [(inp, out) for _, inp, out in problem_tests(self.row, key)]
+        """The valid tests of one set (public, private, generated, mutated, ai; any spelling) as
+        (input, output) pairs."""
+        return [(inp, out) for _, inp, out in problem_tests(self.row, kind)]
 
     def solutions(self, language: str | int | None = None) -> list[tuple[str, str]]:
         """Accepted solutions as (language name, code), of one language or all."""
@@ -179,6 +194,19 @@ def _solutions(column: Mapping[str, list] | None, language) -> list[tuple[str, s
     pairs = [(language_name(lang), code) for lang, code in zip(column.get("language") or [], column.get("solution") or [])]
     return [(lang if lang in LANGUAGE_NAMES else "unknown", code) for lang, code in pairs
             if wanted is None or lang == wanted]
+
+
+def dataset_solutions(row: Mapping[str, Any], field_name: str,
+                      languages: Sequence[str]) -> list[tuple[int, str, str]]:
+    """(index in the dataset, language name, code) of a row's `solutions` or
+    `incorrect_solutions` in the given languages; the index counts every language.
+
+    The one reader of a row's solutions for the stages that run them (human
+    candidates, mutants, the references that confirm mutated tests).
+    """
+    problem = Problem(row)
+    pairs = problem.solutions() if field_name == "solutions" else problem.incorrect_solutions()
+    return [(j, language, code) for j, (language, code) in enumerate(pairs) if language in languages]
 
 
 def problems(ds: Iterable[Mapping[str, Any]]) -> list[Problem]:

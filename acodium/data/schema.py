@@ -11,8 +11,9 @@ loader and keeps them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from ..errors import UserError
 from ..languages import LANGUAGE_ENUM_NAMES
 
 if TYPE_CHECKING:  # `datasets` takes a second to import: only when loading.
@@ -36,6 +37,22 @@ TEST_SETS = ("public", "private", "generated", "mutated", "ai")
 HIDDEN_TEST_SETS = ("private", "generated")
 CLUSTERING_TEST_SETS = ("mutated", "ai")
 DERIVED_TEST_SETS = tuple(s for s in TEST_SETS if s not in TEST_KINDS)
+
+
+def test_set_name(text: str, among: Sequence[str] = TEST_SETS) -> str:
+    """The test set a spelling names: 'public', 'Public', ' public_tests ' are all 'public'.
+
+    The one normaliser of test-set spellings: the readers, the loader's
+    filters and the command line all call it. `among` narrows the accepted
+    sets (the dataset's own three, `TEST_KINDS`, for a filter on them).
+    """
+    key = str(text).strip().lower().removesuffix("_tests")
+    if key in among:
+        return key
+    raise UserError(f"Unknown test set {text!r}; choose among {', '.join(among)}.")
+
+
+test_set_name.__test__ = False  # a library function, not a pytest test
 
 # Columns, in the hub's order. Only these two must be present in a source;
 # the others default to "empty / unknown" when a source lacks them.

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..data import HIDDEN_TEST_SETS, TEST_SETS, problem_rows, problem_tests
+from ..data import HIDDEN_TEST_SETS, TEST_KINDS, problem_rows, problem_tests, test_set_name
 from ..errors import UserError
 from ..execute import Execution
 from ..execute.settings import execution_from
@@ -83,7 +83,7 @@ def run_executions(
     problems: Any,
     candidates: pd.DataFrame,
     *,
-    test_sets: Sequence[str] = ("public", "private", "generated"),
+    test_sets: Sequence[str] = TEST_KINDS,
     run_dir: str | os.PathLike | None = None,
     execution: Execution | None = None,
     max_tests: int | None = None,
@@ -111,9 +111,8 @@ def run_executions(
     execution = execution_from(execution)
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
-    for s in test_sets:
-        if s not in TEST_SETS:
-            raise UserError(f"Unknown test set {s!r}; choose among {', '.join(TEST_SETS)}.")
+    test_sets = [test_set_name(s) for s in test_sets]
+    stop_sets = [test_set_name(s) for s in stop_sets]
     options = dict(test_sets=test_sets, execution=execution, max_tests=max_tests,
                    stop_on_first_failure=stop_on_first_failure, stop_sets=stop_sets, max_jobs=max_jobs,
                    progress=progress)

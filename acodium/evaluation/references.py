@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ..data import TEST_SETS, problem_rows
+from ..data import TEST_KINDS, TEST_SETS, problem_rows
 from ..execute import Execution
 from ..execute.settings import execution_from
 from ..generate.human import reference_candidates
@@ -58,7 +58,7 @@ def check_references(
     problems: Any,
     *,
     languages: Sequence[str] = ("python3",),
-    test_sets: Sequence[str] = ("public", "private", "generated"),
+    test_sets: Sequence[str] = TEST_KINDS,
     max_tests: int | None = None,
     max_solutions: int | None = None,
     min_correct_share: float = 0.2,

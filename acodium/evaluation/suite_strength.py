@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ..data import problem_rows
+from ..data import HIDDEN_TEST_SETS, problem_rows
 from .executions import verdicts
 
 
@@ -100,12 +100,12 @@ def test_suite_strength(executions: pd.DataFrame, problems: Any = None) -> dict[
         confirmed = set(extra.loc[extra["test_set"] == "mutated", "problem"])
         left_out = sorted(set(executions["problem"]) - confirmed)
         extra = extra[extra["problem"].isin(confirmed)]
-    strong = suite_false_positives(extra, ["private"], ["private", "generated", "mutated"])
+    strong = suite_false_positives(extra, ["private"], [*HIDDEN_TEST_SETS, "mutated"])
     if problems is not None:
         strong["problems_left_out"] = len(left_out)
         strong["left_out_because"] = "no mutated test whose output two agreeing references confirmed"
     return {
-        "public_vs_hidden": suite_false_positives(executions, ["public"], ["private", "generated"]),
+        "public_vs_hidden": suite_false_positives(executions, ["public"], list(HIDDEN_TEST_SETS)),
         "private_vs_all_hidden": strong,
     }
 

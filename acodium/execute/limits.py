@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..data.problem import Problem, time_limit_seconds
 from ..errors import UserError
 from .types import DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIME_S, Limits
 
@@ -33,19 +34,10 @@ def limits_for_problem(
     `time_s`, when given, replaces the time limit for every problem and language
     (a run's `--time_limit`): no multiplier applies to it.
     """
-    if hasattr(problem, "time_limit_s"):
-        seconds, memory = problem.time_limit_s, problem.memory_limit_bytes
-    elif isinstance(problem, Mapping):
-        limit = problem.get("time_limit")
-        if isinstance(limit, Mapping):
-            seconds = (limit.get("seconds") or 0) + (limit.get("nanos") or 0) / 1e9
-        elif isinstance(limit, (int, float)):
-            seconds = float(limit)
-        else:
-            seconds = None
-        memory = problem.get("memory_limit_bytes")
-    else:
+    row = problem.row if isinstance(problem, Problem) else problem
+    if not isinstance(row, Mapping):
         raise UserError(f"limits_for_problem needs a problem row or Problem, not {type(problem).__name__}.")
+    seconds, memory = time_limit_seconds(row), row.get("memory_limit_bytes")
     if isinstance(time_multiplier, Mapping):
         factor = time_multiplier.get(language, 1.0)
     elif time_multiplier is None:

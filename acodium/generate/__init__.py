@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..data import dataset_solutions  # noqa: F401  (re-exported: generate.human held it before)
 from ..errors import UserError
 from .base import Candidate, CandidateSource, ChatModelSource
 from .direct import LLMSource
@@ -33,7 +34,7 @@ from .flow import (ABLATIONS, DEFAULT_STAGE_CALLS, REASK, STAGE_PROMPTS, STAGES,
                    FlowOptions, FlowOutcome, FlowPrompts, FlowRun, FlowSource, StageSpend, Test, TraceRecorder,
                    Version, code_parser, describe_failure, flow_options, load_trace, parse_choice, parse_reflection,
                    parse_solutions, parse_test_explanations, parse_tests, trace_path, trace_table)
-from .human import HumanSource, dataset_solutions, human_candidate, human_ids, reference_candidates
+from .human import HumanSource, human_candidate, human_ids, reference_candidates
 from .loop import agenerate_candidates, generate_candidates
 from .mutants import MutantSource, mutant_candidates, problem_mutants, solution_mutants
 from .spend import spend_per_sample, stage_spend, with_budget

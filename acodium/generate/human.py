@@ -5,8 +5,7 @@ problem's correct and incorrect solutions to take, `human_candidate` makes one
 of them, and `HumanSource` is the two behind the source interface.
 `reference_candidates` is the table of a problem's references that reference
 checks run (ids `correct-<j>` / `incorrect-<j>`, as cleaned datasets record them).
-`dataset_solutions` is the one reader of a row's solutions in chosen
-languages (the mutant source starts from it too).
+A row's solutions in chosen languages come from `acodium.data.dataset_solutions`.
 """
 
 from __future__ import annotations
@@ -16,22 +15,13 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..data import Problem, problem_rows
+from ..data import dataset_solutions, problem_rows
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES, language_name
 from ..tables import CANDIDATES
 from .base import Candidate, CandidateSource
 
 FIELDS = {"c": "solutions", "i": "incorrect_solutions"}  # the id's label -> the dataset field
-
-
-def dataset_solutions(row: Mapping[str, Any], field_name: str,
-                      languages: Sequence[str]) -> list[tuple[int, str, str]]:
-    """(index in the dataset, language name, code) of a row's `solutions` or
-    `incorrect_solutions` in the given languages; the index counts every language."""
-    problem = Problem(row)
-    pairs = problem.solutions() if field_name == "solutions" else problem.incorrect_solutions()
-    return [(j, language, code) for j, (language, code) in enumerate(pairs) if language in languages]
 
 
 def human_ids(row: Mapping[str, Any], k: int | None, correct_fraction: float, seed: int,

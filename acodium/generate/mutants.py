@@ -15,11 +15,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from ..data import problem_rows
+from ..data import dataset_solutions, problem_rows
 from ..mutate import program_mutants
 from ..tables import CANDIDATES
 from .base import Candidate, CandidateSource
-from .human import dataset_solutions
 
 DEFAULT_MUTANTS = 10  # per problem when the run asks for all (k=None)
 

@@ -5,7 +5,7 @@ so it exists only for k <= K. The estimators (`pass_at_k`, ...) refuse a k
 beyond a non-empty pool (`_check_k_fits`). What to *report* is a separate
 question, answered once here by `reported_ks` for every caller: the METRICS
 table, `gencode eval pass_at_k` and `gencode gen solve_and_evaluate_set`,
-`acodium.evaluate(...)` and the notebooks (through `acodium.notebook.recipe`).
+`acodium.evaluate(...)` and the notebooks (`acodium.notebook.recipe`), all through `reported_ks`.
 """
 
 from __future__ import annotations

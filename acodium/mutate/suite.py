@@ -17,9 +17,9 @@ from __future__ import annotations
 import random
 from typing import Any, Iterable, Sequence
 
+from ..data import dataset_solutions, problem_tests
 from ..execute import Execution, ExecutionResult, Job, Program, Status, check_output
 from ..execute.settings import execution_from
-from ..languages import LANGUAGE_IDS
 from .inputs import mutate_inputs
 
 
@@ -47,12 +47,8 @@ def _reference_jobs(problem: Any, inputs: Sequence[str], references: Sequence[Pr
 
 def _references(row: dict, languages: Sequence[str], max_references: int | None) -> list[Program]:
     """The problem's correct solutions in `languages`, the first `max_references` of them."""
-    sols = row.get("solutions") or {"language": [], "solution": []}
-    return [
-        Program(LANGUAGE_IDS.get(lang, lang), code)
-        for lang, code in zip(sols["language"], sols["solution"])
-        if LANGUAGE_IDS.get(lang, lang) in languages
-    ][:max_references]
+    return [Program(language, code)
+            for _, language, code in dataset_solutions(row, "solutions", languages)][:max_references]
 
 
 def reference_tests(
@@ -95,7 +91,7 @@ def add_mutated_tests(
 ) -> list[dict]:
     """The problems with a `mutated_tests` field: up to `count` mutated inputs each.
 
-    Inputs are mutated from the problem's `from_sets` tests (public by
+    Inputs are mutated from the problem's valid `from_sets` tests (public by
     default: what a contestant sees; `widen` as in `mutate_input`). Every
     mutated input is kept, for clustering, which needs no expected output.
     An input becomes a test only where at least `min_agreeing` of the
@@ -116,7 +112,7 @@ def add_mutated_tests(
     plan = []  # per problem: (inputs, first job index, number of references)
     jobs: list[Job] = []
     for row in rows:
-        inputs = [text for s in from_sets for text in (row.get(f"{s}_tests") or {}).get("input", [])]
+        inputs = [text for s in from_sets for _, text, _ in problem_tests(row, s)]
         sub_seed = random.Random(f"{seed}|{row['name']}").randrange(2**32)
         mutated = mutate_inputs(inputs, count, sub_seed, widen=widen)
         start = len(jobs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
+from ...data import problem_tests
 from ...execute import Execution, Limits, Program
 from ...execute.types import ExecutionResult, Status
 from ...extract import ReplyFormatError
@@ -132,9 +133,7 @@ class FlowRun:
         self.prompts = source.prompts
         self.language = source.prompts.base.language
         self.limits = source.execution.limits(problem, self.language)
-        public = problem.get("public_tests") or {}
-        self.public = [Test("public", i, a, b) for i, (a, b) in
-                       enumerate(zip(public.get("input") or [], public.get("output") or []))]
+        self.public = [Test("public", i, a, b) for i, a, b in problem_tests(problem, "public")]
         self.model: list[Test] = []
         self.spend = {stage: StageSpend() for stage in STAGES}
         self.total_calls = 0
