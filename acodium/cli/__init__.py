@@ -5,8 +5,11 @@ Options are spelled with underscores as in the original alphaCodium tools
 names alike. A `UserError` anywhere becomes one sentence on stderr and exit 2.
 
 Commands import the library inside their bodies, and groups are loaded by name
-when called: `gencode --help` and a refused argument answer in about 0.2 s,
-where importing pandas, datasets and openai up front costs 1-8 s per call.
+when called: `gencode --help` and a refused argument answer in about 0.1 s,
+where importing pandas, datasets and openai up front costs 1-8 s per call. At
+module level a group imports click, the ground floor and data's vocabulary only;
+acodium.execute (tqdm, asyncio: 60 ms) comes with the option or command that
+runs programs (cli/common.py).
 """
 
 from __future__ import annotations

@@ -1,18 +1,22 @@
-"""Shared pieces of the command line: options with both spellings, env defaults, number types."""
+"""Shared pieces of the command line: options with both spellings, env defaults, number types,
+and the options of every command that runs programs, with the one `Execution` they make."""
 
 from __future__ import annotations
 
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from ..data import HIDDEN_TEST_SETS, TEST_SETS, test_set_name
 from ..errors import UserError
-from ..execute.types import MAX_TIME_S
 from ..paths import cache_dir, caches, data_dir, folder_problem  # noqa: F401  (the commands' defaults)
 from . import AliasedGroup
+
+if TYPE_CHECKING:
+    from ..execute import Execution
 
 
 def option(name: str, *args, **kwargs):
@@ -23,6 +27,18 @@ def option(name: str, *args, **kwargs):
     if dashed != flag:
         decls.append(dashed)
     return click.option(*decls, *args, name, **kwargs)
+
+
+def options(*decorators: Callable) -> Callable:
+    """One decorator applying `decorators` in the order given: the options of a group of
+    commands, listed in their --help in that order."""
+
+    def wrap(f):
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return wrap
 
 
 def group(help: str):
@@ -124,6 +140,18 @@ class MemoryMiB(Number):
         return 1, most, f"a whole number of MiB from 1 to {most} (the memory of this machine)"
 
 
+class SecondsPerTest(Number):
+    """A test's time limit in seconds: above 0 and at most the longest `Limits` takes (MAX_TIME_S)."""
+
+    def __init__(self):
+        super().__init__(float, "seconds", "", low=0, above=True)
+
+    def bounds(self):
+        from ..execute.types import MAX_TIME_S  # when a value is checked: see "execution" below
+
+        return 0, MAX_TIME_S, f"a number of seconds above 0 and at most {MAX_TIME_S:g}"
+
+
 def physical_memory_mib() -> int:
     """The machine's physical memory in MiB: a limit above it limits nothing."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
@@ -136,8 +164,7 @@ positive_fraction = Number(float, "float", "a number above 0 and at most 1", low
                            above=True)
 positive_float = Number(float, "float", "a finite number above 0", low=0, above=True)
 non_negative_float = Number(float, "float", "a finite number of at least 0", low=0)
-test_seconds = Number(float, "seconds", f"a number of seconds above 0 and at most {MAX_TIME_S:g}",
-                      low=0, high=MAX_TIME_S, above=True)
+test_seconds = SecondsPerTest()
 seconds = Number(float, "seconds", f"a number of seconds above 0 and at most {MAX_SECONDS:g}",
                  low=0, high=MAX_SECONDS, above=True)
 memory_mib = MemoryMiB()
@@ -173,3 +200,71 @@ def parse_ints(text: str | None, what: str) -> list[int] | None:
     if not values or min(values) < 1:
         raise UserError(f"{what} must be positive whole numbers, not {text!r}.")
     return sorted(set(values))
+
+
+# ---- execution --------------------------------------------------------------------------
+# Every command that runs programs takes --backend, --time_limit, --workers and --no_cache
+# (`execution_options`) and turns them into one `Execution` (`execution_from_options`).
+# acodium.execute is imported inside the functions here, never when this module loads: it
+# brings tqdm and asyncio (60 ms of a 150 ms start), and every `gencode` start, `gencode --help`
+# included, loads each group's module and so this one (acodium.cli).
+
+
+class BackendName(click.Choice):
+    """One of the registered execution backends (`acodium.execute.registry.BACKENDS`),
+    read when a value is checked or the choices are shown."""
+
+    def __init__(self):  # click.Choice's would store the choices: here they are read when needed
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from ..execute.registry import BACKENDS  # see "execution" above
+
+        return tuple(BACKENDS)
+
+
+backend_option = option("backend", type=BackendName(), default="local", show_default=True,
+                        help="Execution backend that runs the programs.")
+
+NO_CACHE_HELP = "Do not use the on-disk cache of test runs ($ACODIUM_CACHE)."
+
+
+def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
+    """--backend, --time_limit, --workers and --no_cache, for `execution_from_options`.
+
+    `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
+    leaves another cache alone too (the LLM replies of `gencode gen`).
+    """
+    wrap = options(
+        backend_option,
+        option("time_limit", type=test_seconds, default=None,
+               help="Seconds per test, overriding the problem's own limit (and the default where it has none)."),
+        option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs)."),
+        option("no_cache", is_flag=True, help=no_cache_help),
+    )
+    return wrap if f is None else wrap(f)
+
+
+def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
+                           no_cache: bool = False) -> Execution:
+    """The `Execution` the options of `execution_options` describe.
+
+    The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
+    refused in one sentence when it cannot be written: build this before any work.
+    """
+    from ..execute import Execution  # see "execution" above
+
+    return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
+                     time_s=time_limit)
+
+
+# ---- scoring ----------------------------------------------------------------------------
+# The options of scoring candidates (`score_candidates`), alike in `eval pass_at_k` and
+# `gen solve_and_evaluate_set`.
+scoring_options = options(
+    option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests)."),
+    option("max_tests", type=positive_int, default=None, help="At most this many tests per test set and problem."),
+    option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test)."),
+    option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals."),
+)

@@ -9,7 +9,7 @@ from collections import Counter
 import click
 
 from ..errors import UserError
-from .common import data_dir, group as make_group, non_negative_int, option, positive_fraction, positive_int
+from .common import data_dir, group as make_group, non_negative_int, option, options, positive_fraction, positive_int
 
 
 @make_group(help="Load, filter and save CodeContests problem sets; look at them.")
@@ -31,27 +31,22 @@ def _parse_min_tests(values: tuple[str, ...]) -> dict[str, int]:
     return counts
 
 
-def _filter_options(f):
-    """The filters of `load_problems`, shared by etl and show."""
-    for decorator in reversed(
-        [
-            option("problem_name", multiple=True, help="Keep only this problem (repeatable)."),
-            option("languages", multiple=True, help="Solution languages to keep, comma-separated "
-                   "(python3, cpp, java, python2, or all). [etl default: python3; show: all]"),
-            option("min_rating", type=non_negative_int,
-                   help="Lowest Codeforces rating (unknown ratings are dropped)."),
-            option("max_rating", type=non_negative_int,
-                   help="Highest Codeforces rating (unknown ratings are dropped)."),
-            option("tags", multiple=True, help="Keep problems with any of these tags (comma-separated)."),
-            option("difficulties", multiple=True, help="Keep these difficulties: letters A-V or ids (comma-separated)."),
-            option("min_tests", multiple=True, help="Minimum tests per kind, e.g. private=5,public=1."),
-            option("sample_rate", type=positive_fraction, help="Keep this random fraction of the problems."),
-            option("limit", type=positive_int, help="Keep at most this many random problems."),
-            option("seed", type=non_negative_int, default=0, show_default=True, help="Seed of the sample."),
-        ]
-    ):
-        f = decorator(f)
-    return f
+# The filters of `load_problems`, shared by etl and show.
+_filter_options = options(
+    option("problem_name", multiple=True, help="Keep only this problem (repeatable)."),
+    option("languages", multiple=True, help="Solution languages to keep, comma-separated "
+           "(python3, cpp, java, python2, or all). [etl default: python3; show: all]"),
+    option("min_rating", type=non_negative_int,
+           help="Lowest Codeforces rating (unknown ratings are dropped)."),
+    option("max_rating", type=non_negative_int,
+           help="Highest Codeforces rating (unknown ratings are dropped)."),
+    option("tags", multiple=True, help="Keep problems with any of these tags (comma-separated)."),
+    option("difficulties", multiple=True, help="Keep these difficulties: letters A-V or ids (comma-separated)."),
+    option("min_tests", multiple=True, help="Minimum tests per kind, e.g. private=5,public=1."),
+    option("sample_rate", type=positive_fraction, help="Keep this random fraction of the problems."),
+    option("limit", type=positive_int, help="Keep at most this many random problems."),
+    option("seed", type=non_negative_int, default=0, show_default=True, help="Seed of the sample."),
+)
 
 
 def _load(source, split, problem_name, languages, default_languages, min_rating, max_rating,

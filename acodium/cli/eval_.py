@@ -9,19 +9,16 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
+from ..languages import LANGUAGE_IDS, RUNNABLE_LANGUAGES, language_id
 from .common import (
-    Folder, caches, data_dir, fraction, group as make_group, non_negative_int, option, positive_fraction,
-    positive_int, test_seconds, parse_ints, parse_test_sets,
+    Folder, data_dir, execution_from_options, execution_options, fraction, group as make_group, non_negative_int,
+    option, positive_fraction, positive_int, parse_ints, parse_test_sets, scoring_options,
 )
 
 
 @make_group(help="Judge candidates and datasets: reference checks, pass@k and n@k.")
 def group():
     pass
-
-
-def _cache(no_cache: bool):
-    return None if no_cache else caches().executions
 
 
 def _load_problems(source: str, split: str | None, sample_rate: float | None = None, seed: int = 0,
@@ -35,8 +32,6 @@ def _load_problems(source: str, split: str | None, sample_rate: float | None = N
 
 def _runnable_languages(text: str) -> list[str]:
     """The languages of --languages by their names (python3, cpp), refusing those nothing here runs."""
-    from ..languages import LANGUAGE_IDS, RUNNABLE_LANGUAGES, language_id
-
     names = list(dict.fromkeys(LANGUAGE_IDS[language_id(lang.strip())] for lang in text.split(",") if lang.strip()))
     if not names:
         raise UserError("--languages names no language; give python3, cpp or both.")
@@ -51,8 +46,6 @@ def _require_work(problems, dataset: str, languages: list[str], test_sets: list[
     """Refuse a reference check with no solution or no test to run (counted on the arrow columns, cheaply)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from ..languages import language_id
 
     if not hasattr(problems, "with_format") or len(problems) == 0:
         return
@@ -99,15 +92,11 @@ def _require_text(candidates, where) -> None:
         help="Test sets to check, comma-separated.")
 @option("min_correct_share", type=fraction, default=0.2, show_default=True,
         help="A problem is invalid when fewer of its correct solutions pass its valid tests.")
-@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=test_seconds, default=None,
-        help="Seconds per test, overriding the problem's own limit (and the default where it has none).")
-@option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
+@execution_options
 @option("out", required=True, type=Folder(), help="Folder for the results.")
-@option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
-               time_limit, workers, out, no_cache, no_progress):
+               time_limit, workers, no_cache, out, no_progress):
     """Run each problem's own human solutions (correct and incorrect) on its tests.
 
     The cleaning AlphaCodium applies, on evidence only: a test is invalid
@@ -123,7 +112,6 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     executions.parquet; executions.jsonl lets an interrupted run resume.
     """
     from ..evaluation import check_references
-    from ..execute import Execution
     from ..tables import run_folder_lock, write_table
 
     if no_progress:
@@ -135,8 +123,8 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     problems = _load_problems(dataset, split, languages=langs)
     _require_work(problems, dataset, langs, sets)
     out = Path(out)
-    execution = Execution(backend=backend, cache_dir=_cache(no_cache), workers=workers,
-                          time_s=time_limit)  # the cache is checked before the run folder is made
+    # the cache is checked before the run folder is made
+    execution = execution_from_options(backend, time_limit, workers, no_cache)
     click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     report = check_references(
         problems, languages=langs, test_sets=sets, max_tests=max_tests, max_solutions=max_solutions,
@@ -165,7 +153,6 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
         help="k values, comma-separated or repeated; those above the fewest samples of a problem that has "
              "candidates are left out, with a note, and refused if none is left [default: 1, 2, 5, 10, 20, 50, "
              "... up to those fewest samples, and that number].")
-@option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
 @option("sample_rate", type=positive_fraction, default=None,
         help="Evaluate this fraction of the problems (seeded).")
 @option("seed", type=non_negative_int, default=0, show_default=True)
@@ -174,22 +161,17 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("path_to_solutions_column", default="solutions.solution", show_default=True,
         help="Where candidates sit in a problems dataset's rows (as the original command).")
 @option("task_name_column", default="name", show_default=True, help="Problem name column of a problems dataset.")
-@option("max_tests", type=positive_int, default=None, help="At most this many tests per test set and problem.")
 @option("valid_only", is_flag=True,
         help="Leave out problems a reference check marked invalid (is_valid_problem false).")
-@option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
-@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
-@option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
-@option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@scoring_options
+@execution_options
 @option("out", type=Folder(), default=None,
         help="Run folder for executions (resumable), judgements, metrics and summary.json "
              "[default: the run folder given as --dataset_name, else nothing is written].")
-@option("no_cache", is_flag=True, help="Do not use the on-disk cache of test runs ($ACODIUM_CACHE).")
 @option("no_progress", is_flag=True, help="No progress bar.")
-def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate, seed, problems,
-              path_to_solutions_column, task_name_column, max_tests, valid_only, full, backend, time_limit,
-              workers, bootstrap, out, no_cache, no_progress):
+def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, seed, problems,
+              path_to_solutions_column, task_name_column, valid_only, n, max_tests, full, bootstrap,
+              backend, time_limit, workers, no_cache, out, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
@@ -206,7 +188,6 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     they finish and an interrupted run resumes where it stopped.
     """
     from ..evaluation import load_candidate_set, score_candidates
-    from ..execute import Execution
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(",".join(k), "--k") if k else None
@@ -217,8 +198,8 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, n, sample_rate,
     )
     _require_text(candidates, dataset_name)
     out = Path(out) if out is not None else run_dir
-    execution = Execution(backend=backend, cache_dir=_cache(no_cache), workers=workers,
-                          time_s=time_limit)  # the cache is checked before the run folder is made
+    # the cache is checked before the run folder is made
+    execution = execution_from_options(backend, time_limit, workers, no_cache)
     if out is not None:
         from ..tables import run_folder_lock
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import UserError
-from ..execute import Execution
+from ..languages import RUNNABLE_LANGUAGES
 from .common import (
-    TEST_TYPES, Folder, caches, data_dir, fraction, group as make_group, non_negative_float, non_negative_int, option,
-    positive_float, positive_fraction, positive_int, require_utf8, seconds, test_seconds, parse_ints, parse_test_sets,
+    TEST_TYPES, Folder, caches, data_dir, execution_from_options, execution_options, fraction, group as make_group,
+    non_negative_float, non_negative_int, option, options, positive_float, positive_fraction, positive_int,
+    require_utf8, seconds, parse_ints, parse_test_sets, scoring_options,
 )
+
+if TYPE_CHECKING:  # only a type here: acodium.execute costs 60 ms at start (see acodium.cli.common)
+    from ..execute import Execution
 
 
 @make_group(help="Generate candidate programs: from an LLM, the dataset's solutions, mutants, or a file.")
@@ -34,78 +39,72 @@ def _default_model() -> str:
     return os.environ.get("ACODIUM_MODEL", "gpt-4o-mini")
 
 
-def llm_options(f):
-    """The options that say which model to ask and how (shared by every command)."""
-    decorators = [
-        option("model", default=_default_model, show_default="$ACODIUM_MODEL or gpt-4o-mini",
-               help="Model name as the server knows it."),
-        option("base_url", default=None,
-               help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) [default: $OPENAI_BASE_URL or OpenAI]."),
-        option("api_key", default=None, help="API key [default: $OPENAI_API_KEY]."),
-        option("temperature", type=non_negative_float, default=None,
-               help="Sampling temperature [default: 0.7; ask: the server's]."),
-        option("top_p", type=fraction, default=None, help="Nucleus sampling."),
-        option("max_tokens", type=positive_int, default=None, help="Longest reply, in tokens."),
-        option("timeout", type=seconds, default=120.0, show_default=True, help="Seconds per request."),
-        option("max_retries", type=non_negative_int, default=5, show_default=True,
-               help="Retries of a request (429s, 5xx, timeouts), by the openai client."),
-        option("prices", type=click.Path(dir_okay=False), default=None,
-               help='TOML price table ([models."name"] input/output USD per 1M tokens) added to the built-in one.'),
-    ]
-    for decorator in reversed(decorators):
-        f = decorator(f)
-    return f
+# The options that say which model to ask and how (shared by every command).
+llm_options = options(
+    option("model", default=_default_model, show_default="$ACODIUM_MODEL or gpt-4o-mini",
+           help="Model name as the server knows it."),
+    option("base_url", default=None,
+           help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) [default: $OPENAI_BASE_URL or OpenAI]."),
+    option("api_key", default=None, help="API key [default: $OPENAI_API_KEY]."),
+    option("temperature", type=non_negative_float, default=None,
+           help="Sampling temperature [default: 0.7; ask: the server's]."),
+    option("top_p", type=fraction, default=None, help="Nucleus sampling."),
+    option("max_tokens", type=positive_int, default=None, help="Longest reply, in tokens."),
+    option("timeout", type=seconds, default=120.0, show_default=True, help="Seconds per request."),
+    option("max_retries", type=non_negative_int, default=5, show_default=True,
+           help="Retries of a request (429s, 5xx, timeouts), by the openai client."),
+    option("prices", type=click.Path(dir_okay=False), default=None,
+           help='TOML price table ([models."name"] input/output USD per 1M tokens) added to the built-in one.'),
+)
 
 
 def source_options(default_k: int):
     """Options of the candidate sources and of the generation loop."""
-
-    def wrap(f):
-        decorators = [
-            option("source", type=click.Choice(SOURCES), default="llm", show_default=True,
-                   help="Where candidates come from."),
-            option("k", "--samples", type=positive_int, default=default_k, show_default=True,
-                   help="Candidates per problem."),
-            llm_options,
-            option("prompt", default="direct", show_default=True,
-                   help="Prompt: a name in acodium/prompts or a .toml path."),
-            option("language", type=click.Choice(["python3", "cpp"]), default="python3", show_default=True,
-                   help="Target language of the LLM's programs."),
-            option("tags", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
-                   help="Tags shown in the prompt (AlphaCode: random tags for diversity)."),
-            option("rating", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
-                   help="Rating shown in the prompt (AlphaCode: random ratings for diversity)."),
-            option("seed", type=non_negative_int, default=0, show_default=True,
-                   help="Seed of the random tags/ratings, human sampling, mutants and problem sampling."),
-            option("concurrency", type=positive_int, default=8, show_default=True,
-                   help="LLM requests in flight at once."),
-            option("rpm", type=positive_float, default=None, help="At most this many LLM requests per minute."),
-            option("correct_fraction", type=fraction, default=1.0, show_default=True,
-                   help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
-            option("candidates_file", type=click.Path(dir_okay=False), default=None,
-                   help="File source: a JSONL or parquet with problem and code columns."),
-            option("no_cache", is_flag=True, help="Do not read or write the LLM response cache."),
-            option("strategy", type=click.Choice(["direct", "flow"]), default="direct", show_default=True,
-                   help="LLM source: one prompt per sample (direct), or AlphaCodium's flow per sample "
-                        "(reflection, model tests, fixes; about 15-20 calls each)."),
-            option("flow_ablation", default="full", show_default=True,
-                   help="Flow: switch stages off: no_reflection, no_approaches, no_model_tests, no_anchors, no_fixes."),
-            option("flow_max_calls", type=positive_int, default=None, help="Flow: LLM calls per run [default: 20]."),
-            option("flow_model_tests", type=non_negative_int, default=None,
-                   help="Flow: tests the model writes [default: 6]."),
-            option("flow_prompts", default="flow", show_default=True,
-                   help="Flow: the stage prompts, a name in acodium/prompts or a .toml path."),
-        ]
-        for decorator in reversed(decorators):
-            f = decorator(f)
-        return f
-
-    return wrap
+    return options(
+        option("source", type=click.Choice(SOURCES), default="llm", show_default=True,
+               help="Where candidates come from."),
+        option("k", "--samples", type=positive_int, default=default_k, show_default=True,
+               help="Candidates per problem."),
+        llm_options,
+        option("prompt", default="direct", show_default=True,
+               help="Prompt: a name in acodium/prompts or a .toml path."),
+        option("language", type=click.Choice(RUNNABLE_LANGUAGES), default="python3", show_default=True,
+               help="Target language of the LLM's programs."),
+        option("tags", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
+               help="Tags shown in the prompt (AlphaCode: random tags for diversity)."),
+        option("rating", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
+               help="Rating shown in the prompt (AlphaCode: random ratings for diversity)."),
+        option("seed", type=non_negative_int, default=0, show_default=True,
+               help="Seed of the random tags/ratings, human sampling, mutants and problem sampling."),
+        option("concurrency", type=positive_int, default=8, show_default=True,
+               help="LLM requests in flight at once."),
+        option("rpm", type=positive_float, default=None, help="At most this many LLM requests per minute."),
+        option("correct_fraction", type=fraction, default=1.0, show_default=True,
+               help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
+        option("candidates_file", type=click.Path(dir_okay=False), default=None,
+               help="File source: a JSONL or parquet with problem and code columns."),
+        option("strategy", type=click.Choice(["direct", "flow"]), default="direct", show_default=True,
+               help="LLM source: one prompt per sample (direct), or AlphaCodium's flow per sample "
+                    "(reflection, model tests, fixes; about 15-20 calls each)."),
+        option("flow_ablation", default="full", show_default=True,
+               help="Flow: switch stages off: no_reflection, no_approaches, no_model_tests, no_anchors, no_fixes."),
+        option("flow_max_calls", type=positive_int, default=None, help="Flow: LLM calls per run [default: 20]."),
+        option("flow_model_tests", type=non_negative_int, default=None,
+               help="Flow: tests the model writes [default: 6]."),
+        option("flow_prompts", default="flow", show_default=True,
+               help="Flow: the stage prompts, a name in acodium/prompts or a .toml path."),
+    )
 
 
-def make_cli_source(opts: dict, execution: Execution):
+# --no_cache in `gen` leaves both caches alone: the LLM replies and the test runs.
+gen_execution_options = execution_options(
+    no_cache_help="Do not use the on-disk caches of LLM replies and of test runs ($ACODIUM_CACHE).")
+
+
+def make_cli_source(opts: dict, execution: Execution, *, no_cache: bool = False):
     """The candidate source the options describe (a missing key fails here, before any work);
-    the flow runs its programs under `execution`, as the evaluation after it does."""
+    the flow runs its programs under `execution`, as the evaluation after it does. LLM replies
+    are cached unless `no_cache`."""
     from ..generate import make_source
 
     name = opts["source"]
@@ -118,7 +117,7 @@ def make_cli_source(opts: dict, execution: Execution):
         model=opts["model"], base_url=opts["base_url"], api_key=opts["api_key"], top_p=opts["top_p"],
         max_tokens=opts["max_tokens"], concurrency=opts["concurrency"], rpm=opts["rpm"],
         max_retries=opts["max_retries"], timeout=opts["timeout"],
-        cache_path=None if opts["no_cache"] else caches().llm, prices=opts["prices"],
+        cache_path=None if no_cache else caches().llm, prices=opts["prices"],
     )
     if opts["strategy"] == "flow":
         overrides = {k: v for k, v in (("max_calls", opts["flow_max_calls"]),
@@ -177,21 +176,19 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 @option("evaluation_test_type", type=click.Choice(TEST_TYPES), default="private_tests", show_default=True,
         help="Tests to run the candidates on.")
 @source_options(default_k=1)
-@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
+@gen_execution_options
 @option("out", type=Folder(), default=None,
         help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
 @option("no_progress", is_flag=True, help="No progress bars.")
-def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, out,
-                  no_progress, **opts):
+def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, workers,
+                  no_cache, out, no_progress, **opts):
     """Generate candidates for one problem, run them on its tests, print a verdict per test."""
     from ..data import get_problem, load_problems, problem_tests
     from ..evaluation import run_executions
-    from ..execute import Execution
     from ..generate import generate_candidates
 
-    execution = Execution(backend=backend, cache_dir=caches().executions, time_s=time_limit)
-    source = make_cli_source(opts, execution)
+    execution = execution_from_options(backend, time_limit, workers, no_cache)
+    source = make_cli_source(opts, execution, no_cache=no_cache)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
     sets = parse_test_sets(evaluation_test_type)
@@ -244,18 +241,13 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("k_values", default=None,
         help="k values of pass@k and n@k, comma-separated; those above the fewest samples a problem got are "
              "left out, with a note [default: 1, 2, 5, 10, 20, 50, ... up to the fewest samples, and that number].")
-@option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests).")
-@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True)
-@option("time_limit", type=test_seconds, default=None, help="Seconds per test, overriding the problem's limit.")
-@option("max_tests", type=positive_int, default=None, help="At most this many tests per test set and problem.")
-@option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs).")
-@option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test).")
-@option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@scoring_options
+@gen_execution_options
 @option("out", required=True, type=Folder(),
         help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
 @option("no_progress", is_flag=True, help="No progress bars.")
-def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, backend,
-                           time_limit, max_tests, workers, full, bootstrap, out, no_progress, **opts):
+def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, max_tests,
+                           full, bootstrap, backend, time_limit, workers, no_cache, out, no_progress, **opts):
     """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
 
     Every problem counts: one the source gave no candidate for (all its LLM
@@ -265,15 +257,14 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     """
     from ..data import load_problems
     from ..evaluation import score_candidates
-    from ..execute import Execution
     from ..generate import generate_candidates
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(k_values, "--k_values")
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
-    execution = Execution(backend=backend, cache_dir=caches().executions, workers=workers, time_s=time_limit)
-    source = make_cli_source(opts, execution)
+    execution = execution_from_options(backend, time_limit, workers, no_cache)
+    source = make_cli_source(opts, execution, no_cache=no_cache)
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")
