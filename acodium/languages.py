@@ -18,9 +18,11 @@ LANGUAGE_NAMES = {v: k for k, v in LANGUAGE_IDS.items()}
 LANGUAGE_ENUM_NAMES = ["UNKNOWN_LANGUAGE", "PYTHON", "CPP", "PYTHON3", "JAVA"]
 # What the execution backends can run today.
 RUNNABLE_LANGUAGES = ("python3", "cpp")
-# File suffixes of source files, by language name, and back.
+# File suffixes of source files, by language name, and back (the other usual C++
+# suffixes read as cpp too, so that `gencode exec run prog.cc` knows its language).
 SUFFIXES = {"python3": ".py", "cpp": ".cpp", "java": ".java"}
-LANGUAGE_OF_SUFFIX = {suffix: name for name, suffix in SUFFIXES.items()}
+LANGUAGE_OF_SUFFIX = {**{suffix: name for name, suffix in SUFFIXES.items()},
+                      ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp"}
 
 # Spellings accepted for a language, besides acodium's own names.
 _ALIASES = {"py2": 1, "c++": 2, "cxx": 2, "py3": 3}

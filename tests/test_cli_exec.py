@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 GENCODE = Path(sys.executable).with_name("gencode")
 
@@ -92,3 +94,22 @@ def test_no_sandbox_runs_and_warns(tmp_path):
     p = gencode(prog, "--no_sandbox", "--expected", "42", cwd=tmp_path)
     assert p.returncode == 0
     assert p.stdout == "42\n" and "WITHOUT a sandbox" in p.stderr
+
+
+@pytest.mark.parametrize("suffix", [".cxx", ".c++", ".CC"])
+def test_every_usual_cpp_suffix_is_cpp(tmp_path, suffix):
+    prog = tmp_path / f"inc{suffix}"
+    prog.write_text("#include <cstdio>\nint main() { int a; scanf(\"%d\", &a); printf(\"%d\\n\", a + 1); }\n")
+    p = gencode(prog, "--input", "41", "--expected", "42", "--json")
+    assert p.returncode == 0, p.stderr
+    assert (json.loads(p.stdout)["status"], json.loads(p.stdout)["passed"]) == ("OK", True)
+
+
+@pytest.mark.parametrize("name, sentence", [
+    ("Main.java", "gencode: Main.java is a java program: the sandbox runs python3 and cpp only.\n"),
+    ("prog.txt", "gencode: Cannot tell the language of prog.txt: pass --language python3 or --language cpp.\n"),
+])
+def test_a_suffix_nothing_here_runs_is_one_sentence(tmp_path, name, sentence):
+    (tmp_path / name).write_text("class Main { public static void main(String[] a) {} }\n")
+    p = gencode(tmp_path / name)
+    assert (p.returncode, p.stdout, p.stderr) == (2, "", sentence)

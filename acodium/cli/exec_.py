@@ -14,10 +14,9 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import group as make_group
-from .common import memory_mib, not_utf8, option, test_seconds
+from ..languages import LANGUAGE_OF_SUFFIX, RUNNABLE_LANGUAGES
+from .common import backend_option, group as make_group, memory_mib, not_utf8, option, test_seconds
 
-SUFFIXES = {".py": "python3", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp"}
 
 @make_group(help="Run candidate programs in the sandbox.")
 def group():
@@ -41,8 +40,8 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
     "Run PROGRAM_FILE on one input and report status, output, time and memory. "
     "Exits 0 whenever the program ran (whatever its verdict), 2 on bad input."))
 @click.argument("program_file", type=click.Path(dir_okay=False, path_type=Path))
-@option("language", type=click.Choice(["python3", "cpp"]), default=None,
-        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc cpp].")
+@option("language", type=click.Choice(RUNNABLE_LANGUAGES), default=None,
+        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc/.cxx/.c++ cpp].")
 @option("input", default=None, help="The program's standard input.")
 @option("input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the program's standard input.")
@@ -53,8 +52,7 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
         help="Time limit in seconds (CPU time; a program idle past 5x the limit + 1 s is stopped).")
 @option("memory_mb", type=memory_mib, default=256, show_default=True,
         help="Memory limit in MiB.")
-@option("backend", type=click.Choice(["local", "code_contests"]), default="local", show_default=True,
-        help="Execution backend.")
+@backend_option
 @option("no_sandbox", is_flag=True,
         help="Run the program on the host without isolation (local backend; warns). Only for trusted code.")
 @option("json", is_flag=True,
@@ -66,9 +64,13 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     if not program_file.exists():
         raise UserError(f"The program file {program_file} does not exist.")
     if language is None:
-        language = SUFFIXES.get(program_file.suffix.lower())
+        language = LANGUAGE_OF_SUFFIX.get(program_file.suffix.lower())
         if language is None:
-            raise UserError(f"Cannot tell the language of {program_file.name}: pass --language python3 or --language cpp.")
+            raise UserError(f"Cannot tell the language of {program_file.name}: pass "
+                            f"{' or '.join('--language ' + name for name in RUNNABLE_LANGUAGES)}.")
+        if language not in RUNNABLE_LANGUAGES:
+            raise UserError(f"{program_file.name} is a {language} program: the sandbox runs "
+                            f"{' and '.join(RUNNABLE_LANGUAGES)} only.")
     try:
         code = program_file.read_text(encoding="utf-8")
     except OSError as e:
