@@ -41,6 +41,12 @@ def test_names_and_ids_round_trip():
         assert LANGUAGE_OF_SUFFIX[suffix] == name and name in LANGUAGE_NAMES
 
 
+def test_the_usual_cpp_suffixes_are_cpp_and_every_suffix_has_a_name():
+    assert {s for s, name in LANGUAGE_OF_SUFFIX.items() if name == "cpp"} == {".cpp", ".cc", ".cxx", ".c++"}
+    assert set(LANGUAGE_OF_SUFFIX.values()) <= set(LANGUAGE_NAMES)
+    assert all(s == s.lower() and s.startswith(".") for s in LANGUAGE_OF_SUFFIX)  # exec run lower-cases a file's suffix
+
+
 def test_the_real_samples_solution_languages_all_have_names(train_rows):
     seen = {lang for row in train_rows
             for lang in row["solutions"]["language"] + row["incorrect_solutions"]["language"]}

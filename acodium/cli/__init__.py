@@ -8,8 +8,8 @@ Commands import the library inside their bodies, and groups are loaded by name
 when called: `gencode --help` and a refused argument answer in about 0.1 s,
 where importing pandas, datasets and openai up front costs 1-8 s per call. At
 module level a group imports click, the ground floor and data's vocabulary only;
-acodium.execute (tqdm, asyncio: 60 ms) comes with the option or command that
-runs programs (cli/common.py).
+acodium.execute (its backends, concurrent.futures: ~15 ms) comes with the option
+or command that runs programs (cli/common.py).
 """
 
 from __future__ import annotations

@@ -206,8 +206,8 @@ def parse_ints(text: str | None, what: str) -> list[int] | None:
 # Every command that runs programs takes --backend, --time_limit, --workers and --no_cache
 # (`execution_options`) and turns them into one `Execution` (`execution_from_options`).
 # acodium.execute is imported inside the functions here, never when this module loads: it
-# brings tqdm and asyncio (60 ms of a 150 ms start), and every `gencode` start, `gencode --help`
-# included, loads each group's module and so this one (acodium.cli).
+# brings the backends and concurrent.futures (~15 ms of a 90 ms start), and every `gencode`
+# start, `gencode --help` included, loads each group's module and so this one (acodium.cli).
 
 
 class BackendName(click.Choice):

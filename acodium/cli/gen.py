@@ -24,7 +24,7 @@ from .common import (
     require_utf8, seconds, parse_ints, parse_test_sets, scoring_options,
 )
 
-if TYPE_CHECKING:  # only a type here: acodium.execute costs 60 ms at start (see acodium.cli.common)
+if TYPE_CHECKING:  # only a type here: acodium.execute costs ~15 ms at start (see acodium.cli.common)
     from ..execute import Execution
 
 
