@@ -76,14 +76,20 @@ def _load(source, split, problem_name, languages, default_languages, min_rating,
         help="Hub id, save_to_disk folder, parquet/JSONL file(s), saved name, or 'starter'.")
 @option("split", multiple=True, help="Split(s) to extract (repeatable). [default: every split of the source]")
 @option("output_dataset_name", required=True, help="Name to save the result under, in the data folder.")
+@option("checkers_from", help="Attach this dataset's checkers and interactors by problem name "
+        "(e.g. caijanfeng/CodeContests-O, or local files in its schema).")
 @_filter_options
-def etl(source, split, output_dataset_name, **filters):
+def etl(source, split, output_dataset_name, checkers_from, **filters):
     """Load a problem set, keep the chosen languages' solutions, sample, and save it by name."""
-    from ..data import dataset_splits, save_problems
+    from ..data import attach_checkers, dataset_splits, join_report, load_problems, save_problems
 
     splits = list(split) or dataset_splits(source, data_dir=data_dir())
     for name in splits:
         ds = _load(source, name, default_languages=["python3"], **filters)
+        if checkers_from:
+            other = load_problems(checkers_from, name, languages=None, data_dir=data_dir())
+            ds, counts = attach_checkers(ds, other)
+            click.echo(join_report(counts))
         target = save_problems(ds, output_dataset_name, data_dir(), split=name)
         click.echo(f"Saved {_counts(ds)} as split {name!r} of {output_dataset_name!r} in {target}.")
 

@@ -19,11 +19,18 @@ The rooms: `schema` (columns, enums, test sets), `row_checks` and
 `table_checks` (the schema checks), `sources` (finding and reading a source),
 `saved` (named datasets under data_dir), `starter`, `problem` (the one reader of
 rows), `filters` and `load` (`load_problems`), `fingerprint` (a content hash of a
-problems table, for a sweep's manifest).
+problems table, for a sweep's manifest), `checkers` (a problem's `checker` and
+`interactor`: their check, stored form and `checker_spec` reader), `adapters`
+(CodeContests+, CodeContests-O and open-r1/codeforces onto the problems table,
+from the hub or local files) and `join` (`attach_checkers`: another dataset's
+checkers onto these problems by name).
 """
 
+from .adapters import CODE_CONTESTS_O, CODE_CONTESTS_PLUS, OPEN_R1_CODEFORCES
+from .checkers import BUILTIN_CHECKERS, checker_spec, is_builtin_name
 from .filters import keep_languages
 from .fingerprint import dataset_fingerprint
+from .join import attach_checkers, join_report, problem_key
 from .load import load_problems
 from .problem import (
     Problem, dataset_solutions, difficulty_id, get_problem, problem_rows, problem_tests, problems, test_kind,
@@ -39,6 +46,8 @@ from .sources import HUB_ID, dataset_splits
 from .starter import STARTER_DIR, starter_rows
 
 __all__ = [
+    "BUILTIN_CHECKERS", "CODE_CONTESTS_O", "CODE_CONTESTS_PLUS", "OPEN_R1_CODEFORCES", "attach_checkers",
+    "checker_spec", "is_builtin_name", "join_report", "problem_key",
     "CLUSTERING_TEST_SETS", "COLUMNS", "DERIVED_TEST_SETS", "DIFFICULTY_NAMES", "EXTRA_COLUMNS", "EXTRA_FIELDS",
     "HIDDEN_TEST_SETS", "HUB_ID", "Problem", "REQUIRED_COLUMNS", "SOURCE_NAMES", "STARTER", "STARTER_DIR",
     "TEST_KINDS", "TEST_SETS", "dataset_fingerprint", "dataset_solutions", "dataset_splits", "difficulty_id",

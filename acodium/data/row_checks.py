@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..languages import language_id
+from .checkers import stored_check
 from .schema import (
     COLUMNS, DIFFICULTY_NAMES, EXTRA_COLUMNS, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, flags_of_test_set,
     is_test_column,
@@ -239,4 +240,6 @@ _EXTRA_CHECKS = {
     **{c: _nullable(_tests_of(c)) for c in EXTRA_COLUMNS if is_test_column(c)},
     "is_valid_problem": _nullable(_boolean),
     "reference_check": _nullable(_string),
+    "checker": lambda value, where: stored_check(value, where, "checker"),
+    "interactor": lambda value, where: stored_check(value, where, "interactor"),
 }

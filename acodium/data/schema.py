@@ -68,13 +68,23 @@ REQUIRED_COLUMNS = ("name", "description")
 # - `S_tests.is_valid_test`: AlphaCodium's cleaning, False for a test the references refute;
 # - `mutated_tests`, `ai_tests`: derived test sets, whose `output_confirmed` is False
 #   where no reference confirmed the output (the input still serves clustering);
-# - `is_valid_problem` and `reference_check`: the reference check's verdict on the problem.
-EXTRA_COLUMNS = tuple(f"{s}_tests" for s in DERIVED_TEST_SETS) + ("is_valid_problem", "reference_check")
+# - `is_valid_problem` and `reference_check`: the reference check's verdict on the problem;
+# - `checker` and `interactor` (issue 16): how outputs are judged. Each is stored as one
+#   struct {name, language, code} (`PROGRAM_FIELDS`), null where the problem has none (the
+#   default: token compare; not interactive); a built-in checker ("tokens",
+#   "float_rel:1e-6") fills `name` only, a program {"language": "cpp" | "python3", "code"}
+#   fills `language` and `code` only. One Arrow type for both forms, so the column
+#   round-trips through save_to_disk, parquet and JSONL; `checkers.checker_spec` reads
+#   it back as a name, a {language, code} program, or None.
+CHECK_COLUMNS = ("checker", "interactor")
+PROGRAM_FIELDS = ("name", "language", "code")
+EXTRA_COLUMNS = tuple(f"{s}_tests" for s in DERIVED_TEST_SETS) + ("is_valid_problem", "reference_check") + CHECK_COLUMNS
 EXTRA_FIELDS = (
     *(f"{s}_tests.is_valid_test" for s in TEST_KINDS),
     *(f"{s}_tests{field}" for s in DERIVED_TEST_SETS for field in ("", ".output_confirmed", ".is_valid_test")),
     "is_valid_problem",
     "reference_check",
+    *CHECK_COLUMNS,
 )
 
 
@@ -131,8 +141,12 @@ def features(extras: Iterable[str] = ()) -> "datasets.Features":
     }
     for column in EXTRA_COLUMNS:
         if column in extras:
-            schema[column] = tests(column) if is_test_column(column) else (
-                hf.Value("bool") if column == "is_valid_problem" else hf.Value("string"))
+            if is_test_column(column):
+                schema[column] = tests(column)
+            elif column in CHECK_COLUMNS:
+                schema[column] = {field: hf.Value("string") for field in PROGRAM_FIELDS}
+            else:
+                schema[column] = hf.Value("bool") if column == "is_valid_problem" else hf.Value("string")
     return hf.Features(schema)
 
 

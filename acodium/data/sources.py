@@ -14,10 +14,12 @@ import glob as globlib
 import json
 import os
 import re
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import UserError
+from .adapters import ADAPTERS, adapt_rows, foreign_schema
 from .row_checks import align_extras, normalise_row
 from .saved import STARTER, disk_splits, saved_names
 from .schema import features
@@ -102,10 +104,16 @@ def read_source(source, split, data_dir, cache_dir) -> tuple["datasets.Dataset",
     kind, where = locate(source, data_dir)
     if kind == "starter":
         return starter_dataset(), "the starter problems"
+    if kind in ("jsonl", "parquet"):
+        dataset = _file_schema(kind, where)
+        if dataset is not None:
+            return _read_foreign_files(kind, where, dataset), f"{_label(where)} ({dataset})"
     if kind == "jsonl":
         return _read_jsonl(where), _label(where)
     if kind == "parquet":
         return _read_parquet(where, cache_dir), _label(where)
+    if kind == "hub" and where in ADAPTERS:
+        return _read_foreign_hub(where, split, cache_dir), f"{where} ({split})"
     if kind == "disk":
         return _read_disk(where, split), str(where)
     return _read_hub(where, split, cache_dir), f"{where} ({split})"
@@ -151,9 +159,35 @@ def _read_disk(path: Path, split: str | None) -> "datasets.Dataset":
     return loaded
 
 
+def _offline() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def check_hub_reachable(path: str, timeout_s: float = 3.0) -> None:
+    """Fail in seconds, in one sentence, when the hub cannot be reached (instead of `datasets`' long retries).
+
+    Offline mode (HF_HUB_OFFLINE=1) is left to `datasets`, which then reads its
+    cache and fails at once when the dataset is not there.
+    """
+    if _offline() or Path(path).is_dir():
+        return
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = re.sub(r"^\w+://", "", endpoint).split("/")[0]
+    name, _, port = host.partition(":")
+    try:
+        socket.create_connection((name, int(port or 443)), timeout=timeout_s).close()
+    except (OSError, ValueError):
+        raise UserError(
+            f"Cannot load the dataset {path!r}: the hub ({name}) is unreachable; give local files, "
+            "or set HF_HUB_OFFLINE=1 to read a cached copy."
+        ) from None
+
+
 def _hub_builder(path: str, cache_dir):
     import datasets as hf
 
+    check_hub_reachable(path)
     try:
         return hf.load_dataset_builder(path, cache_dir=None if cache_dir is None else str(cache_dir))
     except Exception as e:  # the hub library raises many kinds; the user needs one sentence
@@ -223,3 +257,69 @@ def _read_jsonl(paths: list[Path]) -> "datasets.Dataset":
     if not rows:
         raise UserError(f"{_label(paths)} holds no problems.")
     return hf.Dataset.from_list(rows, features=features(align_extras(rows)))
+
+
+def _file_schema(kind: str, paths: list[Path]) -> str | None:
+    """Which dataset with checkers (`adapters`) the files are in, from the first file's columns."""
+    import pyarrow.parquet as pq
+
+    path = paths[0]
+    if kind == "parquet":
+        try:
+            return foreign_schema(pq.read_schema(path).names)
+        except (OSError, ValueError) as e:
+            raise UserError(f"Cannot read {path} as parquet: {first_line(e)}.") from None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    obj = json.loads(line)
+                    return foreign_schema(obj) if isinstance(obj, dict) else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # the JSONL reader names the problem
+    return None
+
+
+def _foreign_dataset(rows: list[dict], label: str) -> "datasets.Dataset":
+    import datasets as hf
+
+    if not rows:
+        raise UserError(f"{label} holds no problems acodium can judge.")
+    return hf.Dataset.from_list(rows, features=features(align_extras(rows)))
+
+
+def _read_foreign_files(kind: str, paths: list[Path], dataset: str) -> "datasets.Dataset":
+    """Local files in CodeContests+, CodeContests-O or open-r1/codeforces' schema, onto the problems table."""
+    import pyarrow.parquet as pq
+
+    rows: list[dict] = []
+    for path in paths:
+        if kind == "parquet":
+            try:
+                raw = pq.read_table(path).to_pylist()
+            except (OSError, ValueError) as e:
+                raise UserError(f"Cannot read {path} as parquet: {first_line(e)}.") from None
+        else:
+            raw = []
+            with open(path, encoding="utf-8") as fh:
+                for number, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            raw.append(json.loads(line))
+                        except json.JSONDecodeError as e:
+                            raise UserError(f"Line {number} of {path} is not valid JSON ({e.msg}).") from None
+        rows += adapt_rows(raw, dataset, str(path))
+    return _foreign_dataset(rows, _label(paths))
+
+
+def _read_foreign_hub(path: str, split: str | None, cache_dir) -> "datasets.Dataset":
+    """One split of a dataset with checkers from the hub, onto the problems table."""
+    import datasets as hf
+
+    check_hub_reachable(path)
+    try:
+        raw = hf.load_dataset(path, split=split or "train",
+                              cache_dir=None if cache_dir is None else str(cache_dir))
+    except Exception as e:  # the hub library raises many kinds; the user needs one sentence
+        raise UserError(f"Cannot load split {split!r} of {path!r}: {first_line(e)}.") from None
+    return _foreign_dataset(adapt_rows(raw, path, f"{path} ({split})"), path)

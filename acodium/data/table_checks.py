@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import UserError
 from ..languages import LANGUAGE_ENUM_NAMES
+from .checkers import stored_check
 from .row_checks import default_value
 from .schema import (
-    COLUMNS, DIFFICULTY_NAMES, EXTRA_COLUMNS, EXTRA_FIELDS, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, column_names,
+    CHECK_COLUMNS, COLUMNS, DIFFICULTY_NAMES, EXTRA_COLUMNS, EXTRA_FIELDS, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, column_names,
     features, flags_of_test_set, is_test_column,
 )
 
@@ -144,3 +145,16 @@ def check_rows(ds: "datasets.Dataset", label: str) -> None:
     for field, names in (("source", SOURCE_NAMES), ("difficulty", DIFFICULTY_NAMES)):
         ids = values(pc.fill_null(table.column(field), -1))
         fail((ids < 0) | (ids >= len(names)), f"the field {field!r} is not an id 0-{len(names) - 1}")
+    for field in CHECK_COLUMNS:
+        if field in table.column_names:
+            _check_programs(table, field, label)
+
+
+def _check_programs(table, field: str, label: str) -> None:
+    """Each non-null checker/interactor is a built-in name or a program (few rows carry one: a loop is fine)."""
+    import pyarrow.compute as pc
+
+    column = table.column(field)
+    for i in pc.indices_nonzero(pc.is_valid(column)).to_pylist():
+        name = table.column("name")[i].as_py()
+        stored_check(column[i].as_py(), f"Row {i} ({name!r}) of {label}: the field {field!r}", field)
