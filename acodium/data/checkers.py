@@ -46,11 +46,11 @@ def is_builtin_name(name: str) -> bool:
 def stored_check(value: Any, where: str, field: str = "checker") -> dict | None:
     """A checker or interactor value as stored: None, or {name, language, code}; else one sentence.
 
-    Accepts None, "" (the default), a built-in name, a program {"language", "code"}
+    Accepts None, "" or blanks (the default), a built-in name, a program {"language", "code"}
     and the stored struct itself (a row read back from a table). An interactor is
     a program only: a built-in cannot converse with a candidate.
     """
-    if value is None or value == "":
+    if value is None or isinstance(value, str) and not value.strip():
         return None
     if isinstance(value, str):
         name = value.strip()
