@@ -79,9 +79,12 @@ def _solutions(submissions: Any) -> dict:
         if not isinstance(sub, Mapping) or not isinstance(sub.get("code"), str):
             continue
         try:
-            languages.append(language_id(sub.get("language")))
+            language = language_id(sub.get("language"))
         except (UserError, TypeError, ValueError):
             continue  # a language CodeContests has no id for (Kotlin, Go, ...)
+        if language == 0:
+            continue  # UNKNOWN_LANGUAGE: nothing could run it
+        languages.append(language)
         codes.append(sub["code"])
     return {"language": languages, "solution": codes}
 

@@ -160,8 +160,10 @@ def _read_disk(path: Path, split: str | None) -> "datasets.Dataset":
 
 
 def _offline() -> bool:
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    """Whether `datasets` runs offline: its own setting, read from the environment when it was imported."""
+    import datasets as hf
+
+    return bool(hf.config.HF_HUB_OFFLINE)
 
 
 def check_hub_reachable(path: str, timeout_s: float = 3.0) -> None:
@@ -321,5 +323,5 @@ def _read_foreign_hub(path: str, split: str | None, cache_dir) -> "datasets.Data
         raw = hf.load_dataset(path, split=split or "train",
                               cache_dir=None if cache_dir is None else str(cache_dir))
     except Exception as e:  # the hub library raises many kinds; the user needs one sentence
-        raise UserError(f"Cannot load split {split!r} of {path!r}: {first_line(e)}.") from None
+        raise UserError(f"Cannot load the dataset {path!r} ({split}): {first_line(e)}.") from None
     return _foreign_dataset(adapt_rows(raw, path, f"{path} ({split})"), path)
