@@ -57,8 +57,9 @@ def attach_checkers(
     import datasets as hf
 
     by_key = _checks_by_key(other)
-    columns = {f: (problems[f] if f in problems.column_names else [None] * len(problems)) for f in CHECK_COLUMNS}
-    names = problems["name"]
+    columns = {f: (list(problems[f]) if f in problems.column_names else [None] * len(problems))
+               for f in CHECK_COLUMNS}
+    names = list(problems["name"])
     for i, name in enumerate(names):
         found = by_key.get(problem_key(name))
         if found is None:
