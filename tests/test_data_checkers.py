@@ -48,6 +48,7 @@ def test_every_form_round_trips_through_jsonl_parquet_and_disk(tmp_path, train_r
     rows = _rows(train_rows)
     ds = data.load_problems(_write_jsonl(tmp_path / "p.jsonl", rows), languages=None)
     assert _specs(ds) == FORMS
+    assert [(p.checker, p.interactor) for p in map(data.Problem.from_row, ds)] == FORMS
     ds.to_parquet(str(tmp_path / "p.parquet"))
     from_parquet = data.load_problems(tmp_path / "p.parquet", languages=None, cache_dir=tmp_path / "hf")
     assert _specs(from_parquet) == FORMS

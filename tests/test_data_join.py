@@ -103,6 +103,13 @@ def test_etl_checkers_from_local_files_reports_one_line_and_saves_them(tmp_path,
     saved = data.load_problems("with_checkers", data_dir=store, languages=None)
     with_checker = [r["name"] for r in saved if data.checker_spec(r) is not None]
     assert with_checker == names[::5]
+    shown = gencode("data", "show", "with_checkers", data_dir=store)
+    assert f"  checkers: {len(with_checker)} problems ({len(names) - len(with_checker)} token compare), " \
+           "interactors: 0" in shown.stdout.splitlines()
+    one = gencode("data", "show", "with_checkers", "--problem", names[0], data_dir=store)
+    assert f"checker a cpp program ({len(CHECKER.splitlines()) + 1} lines), interactor none" in one.stdout
+    plain = gencode("data", "show", "with_checkers", "--problem", names[1], data_dir=store)
+    assert "checker tokens (default), interactor none" in plain.stdout
 
 
 def test_etl_checkers_from_an_unreachable_hub_id_is_one_sentence(tmp_path, train_sample_path):

@@ -42,7 +42,7 @@ def cleaned_dir(tmp_path_factory, train_rows):
 
 def test_a_cleaned_dataset_loads_with_its_fields(cleaned_dir, train_rows):
     ds = data.load_problems(cleaned_dir, **ALL)
-    assert set(data.EXTRA_COLUMNS) - {"ai_tests"} <= set(ds.column_names)
+    assert set(data.EXTRA_COLUMNS) - {"ai_tests", "checker", "interactor"} <= set(ds.column_names)
     assert ds.column_names[:len(data.COLUMNS)] == data.COLUMNS
     valid = dict(zip(ds["name"], ds["is_valid_problem"]))
     assert valid == {train_rows[1]["name"]: True, train_rows[2]["name"]: True, train_rows[3]["name"]: False}

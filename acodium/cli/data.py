@@ -144,6 +144,10 @@ def _summary_text(dataset: str, split: str, problems) -> str:
     lines.append("  difficulties: " + ", ".join(f"{d} {n}" for d, n in sorted(difficulties.items())))
     tags = Counter(t for p in problems for t in p.tags)
     lines.append("  tags: " + (", ".join(f"{t} {n}" for t, n in tags.most_common()) or "none"))
+    n_checkers = sum(p.checker is not None for p in problems)
+    n_interactors = sum(p.interactor is not None for p in problems)
+    lines.append(f"  checkers: {n_checkers} problems ({len(problems) - n_checkers} token compare), "
+                 f"interactors: {n_interactors}")
     limits = Counter(f"{p.time_limit_s:g} s" if p.time_limit_s else "unknown" for p in problems)
     lines.append("  time limits: " + ", ".join(f"{t} ({n})" for t, n in limits.most_common()))
     width = min(60, max(len(p.name) for p in problems))
@@ -156,6 +160,14 @@ def _summary_text(dataset: str, split: str, problems) -> str:
             f"{len(p.solutions()):>9} {len(p.incorrect_solutions()):>9}  {', '.join(p.tags)}"
         )
     return "\n".join(lines)
+
+
+def _judge_text(spec, default: str) -> str:
+    if spec is None:
+        return default
+    if isinstance(spec, str):
+        return spec
+    return f"a {spec['language']} program ({len(spec['code'].splitlines())} lines)"
 
 
 def _cut(text: str, max_chars: int) -> str:
@@ -175,6 +187,7 @@ def _problem_text(p, max_chars: int) -> str:
         f"source {p.source}, difficulty {p.difficulty}, rating {p.rating or 'unknown'}, "
         f"tags: {', '.join(p.tags) or 'none'}",
         f"time limit {time_limit}, memory limit {memory}",
+        f"checker {_judge_text(p.checker, 'tokens (default)')}, interactor {_judge_text(p.interactor, 'none')}",
         "",
         p.description.rstrip(),
         "",

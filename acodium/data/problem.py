@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..errors import UserError
 from ..languages import LANGUAGE_IDS, LANGUAGE_NAMES, language_id, language_name
+from .checkers import checker_spec
 from .schema import DIFFICULTY_NAMES, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, test_set_name
 
 if TYPE_CHECKING:
@@ -142,6 +143,16 @@ class Problem:
     @property
     def description(self) -> str:
         return self.row["description"]
+
+    @property
+    def checker(self) -> str | dict | None:
+        """The problem's checker: a built-in name, a program {language, code}, or None (token compare)."""
+        return checker_spec(self.row, "checker")
+
+    @property
+    def interactor(self) -> dict | None:
+        """The problem's interactor program {language, code}, or None (not interactive)."""
+        return checker_spec(self.row, "interactor")
 
     @property
     def time_limit_s(self) -> float | None:
