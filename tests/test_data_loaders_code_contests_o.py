@@ -64,3 +64,20 @@ def test_a_row_without_its_name_is_one_sentence(tmp_path):
     (tmp_path / "bad.jsonl").write_text(json.dumps(row) + "\n")
     with pytest.raises(UserError, match=r"^Row 0 of .*bad\.jsonl lacks the field 'name'\.$"):
         data.load_problems(tmp_path / "bad.jsonl")
+
+
+def test_a_local_copy_laid_out_like_the_hub_repository_loads_by_split(tmp_path):
+    """The card's layout: data/train-*, data/test-*, data/valid-* parquet files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "CodeContests-O" / "data").mkdir(parents=True)
+    for split, names in (("train", ["1003_E. Tree Constructing", "1A. Theatre Square"]), ("valid", ["1B. X"])):
+        table = pa.Table.from_pylist([cc_o_row(n) for n in names])
+        pq.write_table(table, tmp_path / "CodeContests-O" / "data" / f"{split}-00000-of-00001.parquet")
+    root = tmp_path / "CodeContests-O"
+    assert data.load_problems(root, "train", cache_dir=tmp_path / "hf")["name"] == [
+        "1003_E. Tree Constructing", "1A. Theatre Square"]
+    valid = data.load_problems(root, "valid", cache_dir=tmp_path / "hf")
+    assert valid["name"] == ["1B. X"] and data.checker_spec(valid[0])["language"] == "cpp"
+    assert sorted(data.dataset_splits(root)) == ["train", "valid"]

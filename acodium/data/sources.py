@@ -32,6 +32,7 @@ HUB_ID = "deepmind/code_contests"
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+_FILE_SUFFIXES = _JSONL_SUFFIXES + (".parquet",)
 
 
 def first_line(e: BaseException) -> str:
@@ -205,6 +206,14 @@ def _read_hub(path: str, split: str | None, cache_dir) -> "datasets.Dataset":
     if not data_files:
         raise UserError(f"Cannot find data files in the dataset {path!r}.")
     split = _choose_split(split, list(data_files), path)
+    if Path(path).is_dir():  # a local copy of a dataset with checkers (its files, in its own schema)
+        files = [Path(f) for f in data_files[split]]
+        kinds = {"parquet" if f.suffix == ".parquet" else "jsonl" for f in files if f.suffix in _FILE_SUFFIXES}
+        if len(kinds) == 1 and len(files) == len([f for f in files if f.suffix in _FILE_SUFFIXES]):
+            kind = kinds.pop()
+            dataset = _file_schema(kind, files)
+            if dataset is not None:
+                return _read_foreign_files(kind, files, dataset)
     try:
         return hf.load_dataset(
             path,
