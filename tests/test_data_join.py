@@ -119,3 +119,55 @@ def test_etl_checkers_from_an_unreachable_hub_id_is_one_sentence(tmp_path, train
     message = done.stderr.strip().splitlines()[-1]
     assert "Cannot load the dataset 'caijanfeng/CodeContests-O'" in message and message.endswith(".")
     assert not (tmp_path / "datasets" / "x").exists()
+
+
+def test_a_hub_join_streams_only_the_columns_it_needs(monkeypatch):
+    """The real code path, with the hub replaced: CodeContests-O's train split is 325 GB, a join reads two columns."""
+    import datasets as hf
+
+    from acodium.data import join
+
+    calls = []
+
+    def fake_load_dataset(path, **kwargs):
+        calls.append((path, kwargs))
+        return iter([{"name": "1003_E. Tree Constructing", "checker": CHECKER}, {"name": "1A. X", "checker": None}])
+
+    monkeypatch.setattr(join, "check_hub_reachable", lambda source: None)
+    monkeypatch.setattr(hf, "load_dataset", fake_load_dataset)
+    rows = data.checkers_of(data.CODE_CONTESTS_O, "valid")
+    assert calls == [(data.CODE_CONTESTS_O, {"split": "valid", "streaming": True, "columns": ["name", "checker"],
+                                              "cache_dir": None})]
+    assert rows == [{"name": "1003_E. Tree Constructing", "checker": {"language": "cpp", "code": CHECKER},
+                     "interactor": None}, {"name": "1A. X", "checker": None, "interactor": None}]
+
+
+def test_open_r1_join_rows_skip_interactive_problems_and_need_no_statement(monkeypatch):
+    import datasets as hf
+
+    from acodium.data import join
+
+    monkeypatch.setattr(join, "check_hub_reachable", lambda source: None)
+    monkeypatch.setattr(hf, "load_dataset", lambda path, **kw: [
+        {"contest_id": "1003", "index": "E", "title": "Tree Constructing", "generated_checker": "pass\n",
+         "interaction_format": None},
+        {"contest_id": "1167", "index": "B", "title": "Lost Numbers", "generated_checker": None,
+         "interaction_format": "Ask."}])
+    rows = data.checkers_of(data.OPEN_R1_CODEFORCES)
+    assert rows == [{"name": "1003_E. Tree Constructing", "interactor": None,
+                     "checker": {"language": "python3", "code": OPEN_R1_ARGV_SHIM + "pass\n"}}]
+
+
+def test_a_hub_join_failure_is_one_sentence(monkeypatch):
+    import datasets as hf
+
+    from acodium.data import join
+
+    def broken(path, **kwargs):
+        raise ConnectionError("Couldn't reach the hub\nmore detail")
+
+    monkeypatch.setattr(join, "check_hub_reachable", lambda source: None)
+    monkeypatch.setattr(hf, "load_dataset", broken)
+    with pytest.raises(UserError, match=r"^Cannot load the dataset 'caijanfeng/CodeContests-O' \(train\): "
+                                        r"Couldn't reach the hub\.$"):
+        data.checkers_of(data.CODE_CONTESTS_O)

@@ -81,13 +81,13 @@ def _load(source, split, problem_name, languages, default_languages, min_rating,
 @_filter_options
 def etl(source, split, output_dataset_name, checkers_from, **filters):
     """Load a problem set, keep the chosen languages' solutions, sample, and save it by name."""
-    from ..data import attach_checkers, dataset_splits, join_report, load_problems, save_problems
+    from ..data import attach_checkers, checkers_of, dataset_splits, join_report, save_problems
 
     splits = list(split) or dataset_splits(source, data_dir=data_dir())
     for name in splits:
         ds = _load(source, name, default_languages=["python3"], **filters)
         if checkers_from:
-            other = load_problems(checkers_from, name, languages=None, data_dir=data_dir())
+            other = checkers_of(checkers_from, name, data_dir=data_dir())
             ds, counts = attach_checkers(ds, other)
             click.echo(join_report(counts))
         target = save_problems(ds, output_dataset_name, data_dir(), split=name)

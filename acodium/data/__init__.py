@@ -30,7 +30,7 @@ from .adapters import CODE_CONTESTS_O, CODE_CONTESTS_PLUS, OPEN_R1_CODEFORCES
 from .checkers import BUILTIN_CHECKERS, checker_spec, is_builtin_name
 from .filters import keep_languages
 from .fingerprint import dataset_fingerprint
-from .join import attach_checkers, join_report, problem_key
+from .join import attach_checkers, checkers_of, join_report, problem_key
 from .load import load_problems
 from .problem import (
     Problem, dataset_solutions, difficulty_id, get_problem, problem_rows, problem_tests, problems, test_kind,
@@ -47,7 +47,7 @@ from .starter import STARTER_DIR, starter_rows
 
 __all__ = [
     "BUILTIN_CHECKERS", "CODE_CONTESTS_O", "CODE_CONTESTS_PLUS", "OPEN_R1_CODEFORCES", "attach_checkers",
-    "checker_spec", "is_builtin_name", "join_report", "problem_key",
+    "checker_spec", "checkers_of", "is_builtin_name", "join_report", "problem_key",
     "CLUSTERING_TEST_SETS", "COLUMNS", "DERIVED_TEST_SETS", "DIFFICULTY_NAMES", "EXTRA_COLUMNS", "EXTRA_FIELDS",
     "HIDDEN_TEST_SETS", "HUB_ID", "Problem", "REQUIRED_COLUMNS", "SOURCE_NAMES", "STARTER", "STARTER_DIR",
     "TEST_KINDS", "TEST_SETS", "dataset_fingerprint", "dataset_solutions", "dataset_splits", "difficulty_id",

@@ -167,6 +167,29 @@ ADAPTERS: dict[str, Callable[[Mapping, str], dict | None]] = {
     OPEN_R1_CODEFORCES: from_open_r1_codeforces,
 }
 
+# The columns a join needs from each dataset (`checker_rows`): reading only these from the
+# hub fetches kilobytes per problem instead of the tests (CodeContests-O's train split is
+# about 325 GB). The CodeContests+ card lists no interactor column, so none is asked for.
+JOIN_COLUMNS = {
+    CODE_CONTESTS_PLUS: ["id", "title", "checker"],
+    CODE_CONTESTS_O: ["name", "checker"],
+    OPEN_R1_CODEFORCES: ["contest_id", "index", "title", "generated_checker", "interaction_format"],
+}
+
+
+def checker_rows(rows, dataset: str, label: str) -> list[dict]:
+    """Rows of `dataset` reduced to {name, checker, interactor}: what a join needs, from `JOIN_COLUMNS` only."""
+    out = []
+    for i, row in enumerate(rows):
+        where = f"Row {i} of {label}"
+        if dataset == OPEN_R1_CODEFORCES and is_interactive_open_r1(row):
+            continue  # no interactor shipped: nothing to attach
+        full = {"description": "", **row}
+        mapped = ADAPTERS[dataset](full, where)
+        out.append({"name": mapped["name"], "checker": mapped.get("checker"), "interactor": mapped.get("interactor")})
+    return out
+
+
 # Columns that tell a file's schema when no dataset id is given (a local copy).
 _SIGNATURES = (
     (CODE_CONTESTS_O, {"corner_cases"}),

@@ -9,7 +9,8 @@ carry it too, possibly behind a "Codeforces/" prefix). `problem_key` reduces
 every spelling to one key: "1003E" for a Codeforces-style name (contest number,
 optional "_" or "/", problem letter with an optional digit), else the name
 case-folded with its whitespace collapsed (AtCoder, CodeChef, Aizu names match
-only as written).
+only as written). `checkers_of` reads the other dataset: from the hub only the
+columns a join needs, streamed; from local files or a saved name, the whole table.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from ..errors import UserError
+from .adapters import ADAPTERS, JOIN_COLUMNS, checker_rows
 from .checkers import stored_check
+from .load import load_problems
 from .schema import CHECK_COLUMNS, PROGRAM_FIELDS
+from .sources import check_hub_reachable, first_line
 
 if TYPE_CHECKING:
     import datasets
@@ -73,6 +78,28 @@ def attach_checkers(
         out = out.add_column(field, columns[field], feature=struct)
     counts = {"problems": len(problems), **{f: sum(v is not None for v in columns[f]) for f in CHECK_COLUMNS}}
     return out, counts
+
+
+def checkers_of(source, split: str = "train", *, data_dir=None, cache_dir=None) -> list[dict] | "datasets.Dataset":
+    """The problems of `source` with their checkers, for `attach_checkers`.
+
+    A hub id of a dataset with checkers is streamed for the few columns a join
+    needs (`adapters.JOIN_COLUMNS`), not downloaded whole; any other source
+    (local files in any of the schemas, a saved name) loads through `load_problems`.
+    """
+    import datasets as hf
+
+    if not (isinstance(source, str) and source in ADAPTERS):
+        return load_problems(source, split, languages=None, data_dir=data_dir, cache_dir=cache_dir)
+    check_hub_reachable(source)
+    try:
+        raw = hf.load_dataset(source, split=split, streaming=True, columns=JOIN_COLUMNS[source],
+                              cache_dir=None if cache_dir is None else str(cache_dir))
+        return checker_rows(raw, source, f"{source} ({split})")
+    except UserError:
+        raise
+    except Exception as e:  # the hub library raises many kinds; the user needs one sentence
+        raise UserError(f"Cannot load the dataset {source!r} ({split}): {first_line(e)}.") from None
 
 
 def join_report(counts: Mapping[str, int]) -> str:
