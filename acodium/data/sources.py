@@ -211,7 +211,7 @@ def _read_hub(path: str, split: str | None, cache_dir) -> "datasets.Dataset":
         kinds = {"parquet" if f.suffix == ".parquet" else "jsonl" for f in files if f.suffix in _FILE_SUFFIXES}
         if len(kinds) == 1 and len(files) == len([f for f in files if f.suffix in _FILE_SUFFIXES]):
             kind = kinds.pop()
-            dataset = _file_schema(kind, files)
+            dataset = _file_schema(kind, files, quiet=True)
             if dataset is not None:
                 return _read_foreign_files(kind, files, dataset)
     try:
@@ -270,8 +270,11 @@ def _read_jsonl(paths: list[Path]) -> "datasets.Dataset":
     return hf.Dataset.from_list(rows, features=features(align_extras(rows)))
 
 
-def _file_schema(kind: str, paths: list[Path]) -> str | None:
-    """Which dataset with checkers (`adapters`) the files are in, from the first file's columns."""
+def _file_schema(kind: str, paths: list[Path], quiet: bool = False) -> str | None:
+    """Which dataset with checkers (`adapters`) the files are in, from the first file's columns.
+
+    An unreadable parquet file is reported here, or (quiet) left to the reader that follows.
+    """
     import pyarrow.parquet as pq
 
     path = paths[0]
@@ -279,6 +282,8 @@ def _file_schema(kind: str, paths: list[Path]) -> str | None:
         try:
             return foreign_schema(pq.read_schema(path).names)
         except (OSError, ValueError) as e:
+            if quiet:
+                return None
             raise UserError(f"Cannot read {path} as parquet: {first_line(e)}.") from None
     try:
         with open(path, encoding="utf-8") as fh:
