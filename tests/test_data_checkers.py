@@ -131,3 +131,18 @@ def test_checker_spec_reads_hand_written_rows_and_refuses_unknown_fields():
         data.checker_spec({"name": "x"}, "validator")
     with pytest.raises(UserError, match=r"^The field 'checker' of 'x' names no built-in"):
         data.checker_spec({"name": "x", "checker": "diff"})
+
+
+def test_a_parquet_checker_column_of_plain_names_reads_as_builtins(tmp_path, train_rows):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [r["name"] for r in train_rows[:3]]
+    pq.write_table(pa.table({"name": names, "description": ["a", "b", "c"],
+                             "checker": ["yes_no", None, "float_abs:1e-4"]}), tmp_path / "names.parquet")
+    ds = data.load_problems(tmp_path / "names.parquet", cache_dir=tmp_path / "hf")
+    assert [data.checker_spec(r) for r in ds] == ["yes_no", None, "float_abs:1e-4"]
+    pq.write_table(pa.table({"name": names[:2], "description": ["a", "b"], "checker": ["tokens", "diff"]}),
+                   tmp_path / "bad.parquet")
+    with pytest.raises(UserError, match=rf"^Row 1 \({names[1]!r}\) of .*bad.parquet: the field 'checker' names no "):
+        data.load_problems(tmp_path / "bad.parquet", cache_dir=tmp_path / "hf")

@@ -16,7 +16,7 @@ from ..languages import LANGUAGE_ENUM_NAMES
 from .checkers import stored_check
 from .row_checks import default_value
 from .schema import (
-    CHECK_COLUMNS, COLUMNS, DIFFICULTY_NAMES, EXTRA_COLUMNS, EXTRA_FIELDS, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, column_names,
+    CHECK_COLUMNS, COLUMNS, PROGRAM_FIELDS, DIFFICULTY_NAMES, EXTRA_COLUMNS, EXTRA_FIELDS, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, column_names,
     features, flags_of_test_set, is_test_column,
 )
 
@@ -50,6 +50,7 @@ def conform(ds: "datasets.Dataset", label: str) -> "datasets.Dataset":
         ds = ds.flatten_indices()
     extras = table_extras(ds, label)
     feats = features(extras)
+    ds = _names_as_structs(ds, label)
     if ds.features == feats:
         check_rows(ds, label)
         return ds
@@ -69,6 +70,21 @@ def conform(ds: "datasets.Dataset", label: str) -> "datasets.Dataset":
     except Exception as e:
         _explain_cast_failure(ds, feats, label, e)
     check_rows(ds, label)
+    return ds
+
+
+def _names_as_structs(ds: "datasets.Dataset", label: str) -> "datasets.Dataset":
+    """A checker column of plain text (built-in names, as a JSONL writer would put them) as the stored struct."""
+    import datasets as hf
+    import pyarrow as pa
+
+    for field in CHECK_COLUMNS:
+        kind = ds.data.schema.field(field).type if field in ds.column_names else None
+        if kind is not None and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            values = [stored_check(v, f"Row {i} ({name!r}) of {label}: the field {field!r}", field)
+                      for i, (name, v) in enumerate(zip(ds["name"], ds[field]))]
+            struct = {f: hf.Value("string") for f in PROGRAM_FIELDS}
+            ds = ds.remove_columns(field).add_column(field, values, feature=struct)
     return ds
 
 
