@@ -239,3 +239,21 @@ def test_float_rel_accepts_a_real_solution_tokens_rejects(train_rows):
     assert not all(r.passed for r in verdicts("float_abs:1e-6"))  # the absolute error alone is too big
     # the problem's own column decides when there is no override
     assert all(r.passed for r in verdicts(checker_for_problem({**row, "checker": "float_rel:1e-6"})))
+
+
+def test_tokens_agrees_with_check_output_on_random_pairs():
+    import random
+
+    rng = random.Random(16)
+    pool = ["1", "01", "-0", "3.0", "3.000001", "2.99999", "nan", "inf", "-inf", "YES", "yes", "1e5", "100000",
+            "0x10", "16", "a", "\f5", "5"]
+    for _ in range(3000):
+        a = " ".join(rng.choice(pool) for _ in range(rng.randint(0, 3)))
+        b = " ".join(rng.choice(pool) for _ in range(rng.randint(0, 3)))
+        for spec in ("tokens", "yes_no"):
+            assert judge(spec, a, b)[0] == check_output(a, b), (spec, a, b)
+
+
+def test_unordered_lines_form_feed_is_a_token():
+    assert judge("unordered_lines", "x\n\f", "x")[0] is False
+    assert judge("unordered_lines", "x \t\n\n", "x")[0] is True
