@@ -257,3 +257,20 @@ def test_tokens_agrees_with_check_output_on_random_pairs():
 def test_unordered_lines_form_feed_is_a_token():
     assert judge("unordered_lines", "x\n\f", "x")[0] is False
     assert judge("unordered_lines", "x \t\n\n", "x")[0] is True
+
+
+def test_identical_jobs_with_other_checkers_run_once_and_are_judged_each_by_its_own(tmp_path):
+    program = Program("python3", "x = int(input())\nprint(x + 0.001)")
+    inputs, expected = ["1\n", "2\n", "3\n"], ["1", "2", "3"]
+    jobs = [Job(program, inputs, expected, Limits(time_s=5), checker=spec)
+            for spec in ("tokens", "float_abs:1e-2", "float_abs:1e-4")]
+    stopping = [Job(program, inputs, expected, Limits(time_s=5), stop_on_first_failure=True, checker=spec)
+                for spec in ("tokens", "float_abs:1e-2")]
+    results = run_batch(jobs + stopping, cache_dir=tmp_path, workers=1, progress=False)
+    assert [[r.passed for r in res] for res in results] == [
+        [False] * 3, [True] * 3, [False] * 3, [False], [True] * 3]
+    assert results[0][0].checker_message == "token 1: expected 1, got 1.001"
+    # the cache holds raw runs: served from it, another checker judges them afresh
+    again = run_batch([Job(program, inputs, expected, Limits(time_s=5), checker="float_rel:1e-2")],
+                      cache_dir=tmp_path, progress=False)[0]
+    assert all(r.cached and r.passed for r in again)

@@ -97,8 +97,9 @@ class CodeContestsBackend(Backend):
     repository's `.cc-venv`, made by `make cc-env`); `python`: the interpreter that
     runs the programs, `python_lib`: the folders of its standard library that the
     sandbox mounts (default: asked from `python`); `workers`: side processes (cores);
-    `judge`: who decides `passed`, "acodium" (`check_output`, as the local backend)
-    or "tester" (the tester's compiled `OutputsMatch`; see the module docstring).
+    `judge`: who decides `passed`, "acodium" (the job's checker, `check_output` by default, as the
+    local backend) or "tester" (the tester's compiled `OutputsMatch`, for jobs judged by `tokens`; see
+    the module docstring).
 
     `judge` applies to this backend's `run` and `run_many`; `run_batch` and
     `run_program` judge again from stdout with `check_output` (their cache holds no
