@@ -274,3 +274,23 @@ def test_identical_jobs_with_other_checkers_run_once_and_are_judged_each_by_its_
     again = run_batch([Job(program, inputs, expected, Limits(time_s=5), checker="float_rel:1e-2")],
                       cache_dir=tmp_path, progress=False)[0]
     assert all(r.cached and r.passed for r in again)
+
+
+def test_unordered_tokens_accepts_a_real_solution_printing_another_order(train_rows):
+    """576_A (Vasya and Petya's Game): the minimum set of questions is unique (the prime powers up to n), its
+    order is free ("print any of them"). The accepted Python solution prints them ascending, the stored
+    answers do not: the token compare rejects it, the multiset of tokens is the problem's real rule."""
+    row = next(r for r in train_rows if r["name"].startswith("576_A"))
+    code = next(c for c, lang in zip(row["solutions"]["solution"], row["solutions"]["language"]) if lang == 3)
+    inputs = row["public_tests"]["input"] + row["private_tests"]["input"]
+    expected = row["public_tests"]["output"] + row["private_tests"]["output"]
+
+    def verdicts(checker):
+        return run_batch([Job(Program("python3", code), inputs, expected, Limits(time_s=10), checker=checker)],
+                         progress=False)[0]
+
+    by_tokens = verdicts("tokens")
+    assert not by_tokens[0].passed and by_tokens[0].stdout == "3\n2 3 4\n"
+    assert by_tokens[0].checker_message == "token 3: expected 4, got 3"
+    assert all(r.passed for r in verdicts("unordered_tokens")) and len(by_tokens) == 25
+    assert not all(r.passed for r in verdicts("unordered_lines"))  # the numbers share one line: order counts
