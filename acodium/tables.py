@@ -24,7 +24,7 @@ from .errors import UserError
 CANDIDATES = ["problem", "candidate_id", "language", "code", "source", "meta"]
 EXECUTIONS = [
     "problem", "candidate_id", "program_hash", "test_set", "test_index",
-    "status", "passed", "output_hash", "time_s",
+    "status", "passed", "output_hash", "time_s", "checker", "checker_message",
 ]
 JUDGEMENTS = ["problem", "candidate_id", "passes_public", "correct", "cluster", "submitted_rank"]
 METRICS = ["problem", "n", "k", "value", "ci_low", "ci_high"]

@@ -56,7 +56,8 @@ def test_check_candidates_rejects_bad_tables(train_rows):
 def _executions(rows):
     return pd.DataFrame(
         [dict(zip(["problem", "candidate_id", "test_set", "test_index", "passed"], r),
-              program_hash="h", status="OK", output_hash="o", time_s=0.0) for r in rows]
+              program_hash="h", status="OK", output_hash="o", time_s=0.0, checker="tokens", checker_message="")
+         for r in rows]
     )[EXECUTIONS]
 
 
@@ -357,7 +358,7 @@ def test_a_run_folder_reused_with_another_time_limit_runs_again(few, tmp_path):
     fresh, _ = run_executions(few, cands, execution=Execution(time_s=0.2), max_tests=2, progress=False)
     _same(tight, fresh)
     settings = json.loads((tmp_path / "settings.json").read_text())
-    assert settings["time_limit_s"] == 0.2 and settings["checker"] == "tokens"
+    assert settings["time_limit_s"] == 0.2 and settings["checker"] is None and settings["checkers"] == ["tokens"]
     assert settings["backend"] == "local" and settings["backend_version"]
     assert stats.changed_settings == []  # the budgeted run already recorded these settings
     # back to 10 s: the rows made then are still in the log and still valid

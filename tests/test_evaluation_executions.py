@@ -205,8 +205,8 @@ def test_candidates_of_problems_outside_the_set_are_refused(three, pool):
 
 
 def _executions(rows):
-    return pd.DataFrame([dict(zip(KEY + ["passed"], r), program_hash="h", status="OK", output_hash="o", time_s=0.1)
-                         for r in rows])[EXECUTIONS]
+    return pd.DataFrame([dict(zip(KEY + ["passed"], r), program_hash="h", status="OK", output_hash="o", time_s=0.1,
+                         checker="tokens", checker_message="") for r in rows])[EXECUTIONS]
 
 
 def test_verdicts_tell_no_tests_from_passed():

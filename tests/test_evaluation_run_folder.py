@@ -20,7 +20,7 @@ from acodium.evaluation.run_folder import (
     run_settings,
     valid_row,
 )
-from acodium.execute import Execution
+from acodium.execute import Execution, parse_checker
 from acodium.execute.types import ExecutionResult, Limits, Program, Status, sha256
 from acodium.tables import AppendLog
 
@@ -36,13 +36,15 @@ def _row(**changes):
 
 def test_a_row_key_changes_with_everything_that_decides_the_row():
     base = dict(program=PROGRAM, input_hash=sha256("1\n"), expected_hash=sha256("2"), limits=LIMITS,
-                backend="local", version="v1")
+                backend="local", version="v1", checker=parse_checker("tokens"))
     key = row_key(**base)
     assert key == row_key(**base)
     changes = [dict(program=Program("python3", "print(2)")), dict(input_hash=sha256("2\n")),
                dict(expected_hash=sha256("3")), dict(limits=Limits(time_s=3.0)),
                dict(limits=Limits(time_s=2.0, memory_bytes=1 << 20)), dict(backend="code_contests"),
-               dict(version="v2")]
+               dict(version="v2"), dict(checker=parse_checker("exact")),
+               dict(checker=parse_checker("float_rel:1e-6")), dict(checker=parse_checker("float_rel:1e-5")),
+               dict(checker=parse_checker("float_abs:1e-6"))]
     keys = {row_key(**{**base, **change}) for change in changes}
     assert key not in keys and len(keys) == len(changes)
 
@@ -115,7 +117,7 @@ def test_settings_json_fingerprints_the_tests_programs_and_limits(train_rows):
     cands = pd.DataFrame([{"problem": r["name"], "candidate_id": "0", "language": "python3",
                            "code": r["solutions"]["solution"][0]} for r in rows])
     base = _settings(rows, cands, Execution())
-    assert base["checker"] == CHECKER and base["candidates"] == 3 and base["time_limit_s"] is None
+    assert base["checker"] is None and base["checkers"] == [CHECKER] and base["candidates"] == 3 and base["time_limit_s"] is None
     assert base["tests"] == sum(len(r["public_tests"]["input"]) + len(r["private_tests"]["input"]) for r in rows)
     assert base["limits"] == ["10s/268435456b/33554432o"]  # the sample states no limits: the tester's defaults
     fewer = _settings(rows, cands, Execution(), max_tests=1)
@@ -140,3 +142,24 @@ def test_a_missing_or_damaged_settings_file_is_no_previous_settings(tmp_path, co
     assert previous_settings(path) == {}
     path.write_text(json.dumps({"time_limit_s": 2.0}))
     assert previous_settings(path) == {"time_limit_s": 2.0}
+
+
+def test_settings_json_names_the_checker_override_and_the_problems_checkers(train_rows):
+    rows = [{**train_rows[0], "checker": "float_rel:1e-6"}, train_rows[1]]
+    cands = pd.DataFrame([{"problem": r["name"], "candidate_id": "0", "language": "python3",
+                           "code": "print(1)"} for r in rows])
+    own = _settings(rows, cands, Execution())
+    assert own["checker"] is None and own["checkers"] == ["float_rel:1e-06", "tokens"]
+    forced = _settings(rows, cands, Execution(checker="exact"))
+    assert forced["checker"] == "exact" and forced["checkers"] == ["exact"]
+    assert set(changed_settings(forced, json.loads(json.dumps(own)))) == {"checker", "checkers"}
+
+
+def test_result_rows_carry_the_checker_and_its_message():
+    spec = JobSpec("p", "c", "private", PROGRAM, [(0, "1\n", "2")], LIMITS, False, ["k"],
+                   parse_checker("float_abs:1e-6"))
+    ok = ExecutionResult(status=Status.OK, passed=False, checker_message="token 1: expected 2, got 3")
+    lost = ExecutionResult(status=Status.SANDBOX_ERROR, passed=None, checker_message="")
+    row, = result_rows(spec, [ok])
+    assert row["checker"] == "float_abs:1e-06" and row["checker_message"] == "token 1: expected 2, got 3"
+    assert result_rows(spec, [lost])[0]["passed"] is None

@@ -20,7 +20,8 @@ from acodium.tables import EXECUTIONS
 
 def _run(problem, cid, test_set, index, passed):
     return {"problem": problem, "candidate_id": cid, "program_hash": "h", "test_set": test_set, "test_index": index,
-            "status": "OK", "passed": passed, "output_hash": "o", "time_s": 0.1}
+            "status": "OK", "passed": passed, "output_hash": "o", "time_s": 0.1,
+            "checker": "tokens", "checker_message": ""}
 
 
 def test_unconfirmed_mutated_inputs_are_named_and_unmarked_ones_taken_as_tests(train_rows):

@@ -227,11 +227,32 @@ class BackendName(click.Choice):
 backend_option = option("backend", type=BackendName(), default="local", show_default=True,
                         help="Execution backend that runs the programs.")
 
+
+class CheckerName(click.ParamType):
+    """A built-in checker ("tokens", "float_rel:1e-6", ...), checked when given: an unknown name or a bad
+    EPS is one sentence naming the option (exit 2). The value stays text: `Execution.checker`."""
+
+    name = "checker"
+
+    def convert(self, value, param, ctx):
+        from ..execute.checkers import parse_checker  # see "execution" above
+
+        option = param.opts[0] if param is not None and param.opts else "--checker"
+        try:
+            return parse_checker(str(value)).spec
+        except UserError as e:
+            raise UserError(f"{option}: {e}") from None
+
+
+CHECKER_HELP = ("Checker judging every output, overriding each problem's own: tokens (DeepMind's compare, the "
+                "default), exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
+checker_option = option("checker", type=CheckerName(), default=None, help=CHECKER_HELP)
+
 NO_CACHE_HELP = "Do not use the on-disk cache of test runs ($ACODIUM_CACHE)."
 
 
 def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
-    """--backend, --time_limit, --workers and --no_cache, for `execution_from_options`.
+    """--backend, --time_limit, --workers, --no_cache and --checker, for `execution_from_options`.
 
     `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
     leaves another cache alone too (the LLM replies of `gencode gen`).
@@ -242,12 +263,13 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
                help="Seconds per test, overriding the problem's own limit (and the default where it has none)."),
         option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs)."),
         option("no_cache", is_flag=True, help=no_cache_help),
+        checker_option,
     )
     return wrap if f is None else wrap(f)
 
 
 def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
-                           no_cache: bool = False) -> Execution:
+                           no_cache: bool = False, checker: str | None = None) -> Execution:
     """The `Execution` the options of `execution_options` describe.
 
     The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
@@ -256,7 +278,7 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
     from ..execute import Execution  # see "execution" above
 
     return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
-                     time_s=time_limit)
+                     time_s=time_limit, checker=checker)
 
 
 # ---- scoring ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import click
 
 from ..errors import UserError
 from ..languages import LANGUAGE_OF_SUFFIX, RUNNABLE_LANGUAGES
-from .common import backend_option, group as make_group, memory_mib, not_utf8, option, test_seconds
+from .common import CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option, test_seconds
 
 
 @make_group(help="Run candidate programs in the sandbox.")
@@ -45,20 +45,24 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
 @option("input", default=None, help="The program's standard input.")
 @option("input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the program's standard input.")
-@option("expected", default=None, help="Expected output (judged with code_contests rules).")
+@option("expected", default=None, help="Expected output (judged by --checker).")
 @option("expected_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the expected output.")
 @option("time_limit", type=test_seconds, default=10.0, show_default=True,
         help="Time limit in seconds (CPU time; a program idle past 5x the limit + 1 s is stopped).")
 @option("memory_mb", type=memory_mib, default=256, show_default=True,
         help="Memory limit in MiB.")
+@option("checker", type=CheckerName(), default="tokens", show_default=True,
+        help="Built-in checker judging the output against the expected one: tokens (DeepMind's compare), "
+             "exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
 @backend_option
 @option("no_sandbox", is_flag=True,
         help="Run the program on the host without isolation (local backend; warns). Only for trusted code.")
 @option("json", is_flag=True,
-        help="Print one JSON object: status, passed, stdout, stderr, exit_code, signal, time_s, cpu_s, memory_mb.")
+        help="Print one JSON object: status, passed, checker, checker_message, stdout, stderr, exit_code, "
+             "signal, time_s, cpu_s, memory_mb.")
 def run(program_file, language, input, input_file, expected, expected_file, time_limit,  # noqa: A002
-        memory_mb, backend, no_sandbox, json):
+        memory_mb, checker, backend, no_sandbox, json):
     from ..execute import Limits, Program, get_backend, run_program
 
     if not program_file.exists():
@@ -85,11 +89,12 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024)
     result = run_program(Program(language, code), [stdin],
                          [expected_text] if expected_text is not None else None,
-                         limits, backend=be)[0]
+                         limits, backend=be, checker=checker)[0]
     memory_mb_used = round(result.memory_bytes / 2**20, 3) if result.memory_bytes is not None else None
     if json:
         click.echo(jsonlib.dumps({
-            "status": result.status.value, "passed": result.passed, "stdout": result.stdout,
+            "status": result.status.value, "passed": result.passed, "checker": checker,
+            "checker_message": result.checker_message, "stdout": result.stdout,
             "stderr": result.stderr, "exit_code": result.exit_code, "signal": result.signal,
             "time_s": round(result.time_s, 6), "cpu_s": round(result.cpu_s, 6),
             "memory_mb": memory_mb_used, "program_hash": result.program_hash,
@@ -104,4 +109,6 @@ def run(program_file, language, input, input_file, expected, expected_file, time
                f" time={result.time_s:.3f}s cpu={result.cpu_s:.3f}s memory={memory_mb_used}MiB")
     if result.signal is not None:
         summary += f" signal={result.signal}"
+    if result.checker_message:
+        summary += f" checker={checker}: {result.checker_message}"
     click.echo(summary, err=True)

@@ -145,6 +145,9 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
         return hashed[(problem, test_set)]
 
     cands = list(candidates.itertuples(index=False))
+    # Each problem's checker (or the run's override), decided before anything runs: a problem whose
+    # checker cannot judge here (a program checker) is refused in one sentence, not half way.
+    checker_of = {name: execution.checker_for(rows_by_name[name]) for name in dict.fromkeys(c.problem for c in cands)}
     if run_dir is not None:
         settings = run_settings(
             rows_by_name, cands, tests_of, execution, test_sets=list(test_sets), max_tests=max_tests,
@@ -180,9 +183,11 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
                 for s in phase:
                     tests = tests_of(c.problem, s)
                     if tests:
-                        keys = [row_key(program, hi, he, limits, be.name, version) for _, _, _, hi, he in tests]
+                        checker = checker_of[c.problem]
+                        keys = [row_key(program, hi, he, limits, be.name, version, checker)
+                                for _, _, _, hi, he in tests]
                         specs.append(JobSpec(c.problem, c.candidate_id, s, program, [t[:3] for t in tests], limits,
-                                             stop_on_first_failure and s in stopping, keys))
+                                             stop_on_first_failure and s in stopping, keys, checker))
             all_specs += specs
             todo = []
             for spec in specs:
@@ -249,7 +254,7 @@ def _run_jobs(todo: list[JobSpec], index: Index, log: AppendLog | None, stats: R
             stats.tests_run += len(rows)
 
         jobs = [Job(spec.program, [t[1] for t in spec.tests], [t[2] for t in spec.tests],
-                    spec.limits, spec.stop) for spec in todo]
+                    spec.limits, spec.stop, spec.checker) for spec in todo]
         execution.run_batch(jobs, progress=False, on_result=write)
         if not hit:
             return

@@ -147,6 +147,7 @@ def evaluate(
     if missing:
         raise UserError(f"There are no tests for the problem {missing[0]!r}.")
     limits = execution.limits({}, language)  # given tests carry no limits: the defaults, or execution.time_s
+    checker = execution.checker_for({})  # nor a checker: tokens, or execution.checker
     jobs, where = [], []
     n_tests = {}
     no_code: list[tuple[str, int]] = []
@@ -159,7 +160,7 @@ def evaluate(
             if not has_code(code):
                 no_code.append((name, i))
                 continue
-            jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure))
+            jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure, checker))
             where.append((name, i))
     runs = execution.run_batch(jobs, progress=progress) if jobs else []
     for _ in range(MACHINE_RETRIES):  # a machine failure is no verdict: run those jobs again
@@ -183,7 +184,8 @@ def evaluate(
         for t, r in enumerate(res):
             rows.append({"problem": name, "candidate_id": str(i), "program_hash": job.program.hash,
                          "test_set": "given", "test_index": t, "status": r.status.value,
-                         "passed": bool(r.passed), "output_hash": r.output_hash, "time_s": float(r.time_s)})
+                         "passed": bool(r.passed), "output_hash": r.output_hash, "time_s": float(r.time_s),
+                         "checker": checker.spec, "checker_message": r.checker_message})
     for name in results:
         results[name].sort(key=lambda item: item[0])
     names = list(cands)

@@ -24,17 +24,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..data import TEST_SETS
-from ..execute import Execution, check
+from ..execute import Execution, check, checkers
 from ..execute.cache import MACHINE_FAILURES
+from ..execute.checkers import Checker
 from ..execute.types import Limits, Program, Status, sha256
 from ..tables import AppendLog
 
-# The output check every row was judged with: check_output's token compare (DESIGN.md),
-# and the version of its source. Part of each row's key (a logged row keeps its
-# verdict), so rows judged by another checker, or an earlier version of this one,
-# are never reused.
-CHECKER = "tokens"
-CHECKER_VERSION = sha256(Path(check.__file__).read_bytes())[:16]
+# Each row's key holds the checker that judged it (the problem's own, or a run's --checker:
+# `Checker.spec`) and the version of the checkers' source, so rows judged by another
+# checker, or an earlier version of the rules, are never reused (a logged row keeps its verdict).
+CHECKER = checkers.DEFAULT  # the checker of a problem without its own
+CHECKER_VERSION = sha256(Path(check.__file__).read_bytes() + Path(checkers.__file__).read_bytes())[:16]
 MACHINE_STATUSES = {s.value for s in MACHINE_FAILURES}
 _STATUSES = {s.value for s in Status}
 
@@ -54,12 +54,13 @@ class JobSpec:
     limits: Limits
     stop: bool  # stop at the first failing test
     keys: list[str]  # per test: the row key (`row_key`)
+    checker: Checker = checkers.TOKENS  # judges its outputs
 
 
 def row_key(program: Program, input_hash: str, expected_hash: str, limits: Limits, backend: str,
-            version: str) -> str:
+            version: str, checker: Checker) -> str:
     """Everything that decides one row: a logged row is reused only under the same key."""
-    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.key(), backend, version, CHECKER,
+    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.key(), backend, version, checker.spec,
                              CHECKER_VERSION]))
 
 
@@ -128,6 +129,8 @@ def result_rows(spec: JobSpec, results) -> list[dict]:
             "passed": None if machine else bool(result.passed),  # a machine failure is no verdict
             "output_hash": result.output_hash,
             "time_s": float(result.time_s),
+            "checker": spec.checker.spec,
+            "checker_message": "" if machine else str(getattr(result, "checker_message", "") or ""),
             "key": key,
         })
     return out
@@ -153,9 +156,11 @@ def run_settings(rows_by_name, cands, tests_of: Callable, execution: Execution, 
              for s in test_sets for i, _, _, hi, he in tests_of(name, s)]
     programs = sorted((c.problem, c.candidate_id, Program(c.language, c.code).hash) for c in cands)
     limits = sorted({execution.limits(rows_by_name[c.problem], c.language).key() for c in cands})
+    used = sorted({execution.checker_for(rows_by_name[name]).spec for name in {c.problem for c in cands}})
     return {
         **settings,
-        "checker": CHECKER,
+        "checker": execution.checker,  # None: each problem's own
+        "checkers": used,
         "checker_version": CHECKER_VERSION,
         "limits": limits,
         "tests": len(tests),

@@ -8,7 +8,8 @@
 optional on-disk cache (`cache_dir`), and identical jobs executed once. Backends:
 "local" (bubblewrap sandbox, forking workers; the default) and "code_contests"
 (DeepMind's tester). Status (did it run within limits) is kept apart from `passed`
-(did its output match, under code_contests rules: `check_output`).
+(did its output match: by default under code_contests rules, `check_output`; a job's
+`checker`, a built-in of `acodium.execute.checkers`, can say otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from .base import Backend
 from .batch import run_batch, run_program
 from .check import check_output
+from .checkers import BUILTINS as CHECKERS, Checker, checker_for_problem, parse_checker
 from .limits import DEFAULT_TIME_MULTIPLIERS, limits_for_problem
 from .registry import BACKENDS, get_backend
 from .settings import Execution
@@ -37,6 +39,6 @@ from .types import (
 __all__ = [
     "Backend", "ExecutionResult", "Job", "Limits", "Program", "Status", "LANGUAGE_IDS",
     "LANGUAGE_NAMES", "RUNNABLE_LANGUAGES", "BACKENDS", "Execution", "get_backend", "run_program",
-    "run_batch", "check_output", "limits_for_problem", "DEFAULT_TIME_MULTIPLIERS",
+    "run_batch", "check_output", "Checker", "CHECKERS", "parse_checker", "checker_for_problem", "limits_for_problem", "DEFAULT_TIME_MULTIPLIERS",
     "DEFAULT_MEMORY_BYTES", "DEFAULT_OUTPUT_BYTES", "DEFAULT_TIME_S", "sha256",
 ]

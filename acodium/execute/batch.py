@@ -11,19 +11,22 @@ from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .cache import ResultCache, run_key
-from .check import check_output
+from .checkers import Checker
 from .registry import get_backend
 from .types import ExecutionResult, Job, Limits, Program, Status, sha256
 
 
-def _passes(result: ExecutionResult, expected: str | None) -> bool | None:
+def _verdict(result: ExecutionResult, expected: str | None, checker: Checker) -> tuple[bool | None, str]:
+    """(passed, checker message) of one run: only an OK run is judged, and None without an expected output."""
     if expected is None:
-        return None
-    return result.status == Status.OK and check_output(result.stdout, expected)
+        return None, ""
+    if result.status != Status.OK:
+        return False, ""
+    return checker.judge(result.stdout, expected)
 
 
-def _failed(result: ExecutionResult, expected: str | None) -> bool:
-    return not (_passes(result, expected) if expected is not None else result.status == Status.OK)
+def _failed(result: ExecutionResult, expected: str | None, checker: Checker) -> bool:
+    return not (_verdict(result, expected, checker)[0] if expected is not None else result.status == Status.OK)
 
 
 def run_program(
@@ -35,11 +38,13 @@ def run_program(
     backend: str | Backend = "local",
     stop_on_first_failure: bool = False,
     cache_dir: str | os.PathLike | None = None,
+    checker: Checker | str = "tokens",
 ) -> list[ExecutionResult]:
-    """Run one program on `inputs` (optionally against `expected`): one result per test run."""
+    """Run one program on `inputs` (optionally against `expected`, judged by `checker`, a built-in's
+    name or a `Checker`): one result per test run."""
     job = Job(program=program, inputs=list(inputs),
               expected=list(expected) if expected is not None else None,
-              limits=limits, stop_on_first_failure=stop_on_first_failure)
+              limits=limits, stop_on_first_failure=stop_on_first_failure, checker=checker)
     return run_batch([job], backend=backend, cache_dir=cache_dir, progress=False)[0]
 
 
@@ -57,10 +62,11 @@ class _Unit:
 
 def _unit_key(job: Job) -> tuple:
     inputs = sha256("\0".join(sha256(t) for t in job.inputs))
-    expected = None
-    if job.stop_on_first_failure and job.expected is not None:
+    expected = checker = None
+    if job.stop_on_first_failure and job.expected is not None:  # where it stops depends on the verdicts
         expected = sha256("\0".join(sha256(t) for t in job.expected))
-    return (job.program.hash, inputs, job.limits.key(), job.stop_on_first_failure, expected)
+        checker = job.checker.spec
+    return (job.program.hash, inputs, job.limits.key(), job.stop_on_first_failure, expected, checker)
 
 
 def run_batch(
@@ -124,7 +130,7 @@ def run_batch(
                 if r is None:
                     todo = list(range(i, len(job.inputs)))
                     break
-                if _failed(r, job.expected[i] if job.expected is not None else None):
+                if _failed(r, job.expected[i] if job.expected is not None else None, job.checker):
                     break
             if todo:
                 pieces.append((u, todo))
@@ -159,7 +165,7 @@ def run_batch(
     sub_jobs = [
         Job(program=u.job.program, inputs=[u.job.inputs[i] for i in todo],
             expected=[u.job.expected[i] for i in todo] if u.job.expected is not None else None,
-            limits=u.job.limits, stop_on_first_failure=u.job.stop_on_first_failure)
+            limits=u.job.limits, stop_on_first_failure=u.job.stop_on_first_failure, checker=u.job.checker)
         for u, todo in pieces
     ]
     total = sum(len(j.inputs) for j in sub_jobs)
@@ -186,8 +192,9 @@ def _finish(job: Job, unit: _Unit) -> list[ExecutionResult]:
         if r is None:  # not run: an earlier test failed and the job stops there
             break
         exp = job.expected[i] if job.expected is not None else None
-        r = dataclasses.replace(r, passed=_passes(r, exp))
+        passed, message = _verdict(r, exp, job.checker)
+        r = dataclasses.replace(r, passed=passed, checker_message=message)
         results.append(r)
-        if job.stop_on_first_failure and _failed(r, exp):
+        if job.stop_on_first_failure and _failed(r, exp, job.checker):
             break
     return results

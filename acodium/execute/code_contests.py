@@ -54,7 +54,6 @@ from pathlib import Path
 from ..errors import UserError
 from . import code_contests_env, code_contests_process
 from .base import Backend
-from .check import check_output
 from .code_contests_env import (
     REPO_VENV,
     default_venv,
@@ -98,8 +97,9 @@ class CodeContestsBackend(Backend):
     repository's `.cc-venv`, made by `make cc-env`); `python`: the interpreter that
     runs the programs, `python_lib`: the folders of its standard library that the
     sandbox mounts (default: asked from `python`); `workers`: side processes (cores);
-    `judge`: who decides `passed`, "acodium" (`check_output`, as the local backend)
-    or "tester" (the tester's compiled `OutputsMatch`; see the module docstring).
+    `judge`: who decides `passed`, "acodium" (the job's checker, `check_output` by default, as the
+    local backend) or "tester" (the tester's compiled `OutputsMatch`, for jobs judged by `tokens`; see
+    the module docstring).
 
     `judge` applies to this backend's `run` and `run_many`; `run_batch` and
     `run_program` judge again from stdout with `check_output` (their cache holds no
@@ -267,7 +267,7 @@ class CodeContestsBackend(Backend):
                     streamed.append(message)
                     if ask:
                         i = start + message["index"]
-                        worker.send({"continue": self._verdict(message, job.expected[i])})
+                        worker.send({"continue": self._verdict(message, job.expected[i], job)})
                 elif event == "done":
                     break
                 elif event == "error":
@@ -301,7 +301,7 @@ class CodeContestsBackend(Backend):
         """Tests start..start+count-1 again, as a job of their own (after a lost side process)."""
         sub = Job(program=job.program, inputs=job.inputs[start:start + count],
                   expected=job.expected[start:start + count] if job.expected is not None else None,
-                  limits=job.limits, stop_on_first_failure=job.stop_on_first_failure)
+                  limits=job.limits, stop_on_first_failure=job.stop_on_first_failure, checker=job.checker)
         return self.run(sub)
 
     def _results(self, job: Job, start: int, done: dict, streamed: list[dict]) -> list[ExecutionResult]:
@@ -324,16 +324,17 @@ class CodeContestsBackend(Backend):
             out.append(self._judge(self._result(program, job.limits, raw, event), job, start + k, event))
         return out
 
-    def _verdict(self, event: dict, expected: str) -> bool:
-        """Does a streamed test's stdout match `expected`, by this backend's judge?"""
-        if self.judge == "tester":
+    def _verdict(self, event: dict, expected: str, job: Job) -> bool:
+        """Does a streamed test's stdout match `expected`, by this backend's judge? The tester's
+        compare stands for the token compare only: another checker of the job judges itself."""
+        if self.judge == "tester" and job.checker.name == "tokens":
             return bool(event["tester_passed"])
-        return check_output(event["stdout"], expected)
+        return job.checker.check(event["stdout"], expected)
 
     def _judge(self, result: ExecutionResult, job: Job, i: int, event: dict | None) -> ExecutionResult:
         """Set `passed`: only an OK run (which always has its streamed event) can pass."""
         if job.expected is not None:
-            result.passed = result.status == Status.OK and event is not None and self._verdict(event, job.expected[i])
+            result.passed = result.status == Status.OK and event is not None and self._verdict(event, job.expected[i], job)
         return result
 
     @staticmethod

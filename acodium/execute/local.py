@@ -38,7 +38,6 @@ from pathlib import Path
 from ..errors import UserError
 from .base import Backend
 from .cgroups import NoCgroupsWarning
-from .check import check_output
 from .local_channel import MAX_BLOB, Worker, WorkerLost
 from .local_pool import START_TIMEOUT_S, WorkerPool
 from .local_sandbox import DEFAULT_TMP_BYTES, SANDBOX_UID, bwrap_command
@@ -193,7 +192,7 @@ class LocalBackend(WorkerPool, Backend):
                                          stderr=f"sandbox error: {e}", program_hash=program.hash)
                 loaded = self._fresh(held, program)
             if job.expected is not None:
-                result.passed = result.status == Status.OK and check_output(result.stdout, job.expected[i])
+                result.passed = result.status == Status.OK and job.checker.check(result.stdout, job.expected[i])
             results.append(result)
             if job.stop_on_first_failure and not (
                     result.passed if job.expected is not None else result.status == Status.OK):

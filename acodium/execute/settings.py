@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from ..errors import UserError
 from .base import Backend
 from .batch import run_batch
+from .checkers import Checker, checker_for_problem, parse_checker
 from .limits import limits_for_problem
 from .registry import BACKENDS, get_backend
 from .types import MAX_TIME_S, ExecutionResult, Job, Limits
@@ -29,12 +30,15 @@ class Execution:
     workers: processes running tests at once (None: every core).
     time_s: a time limit replacing every problem's own (None: the problem's limit
       times the language's multiplier, `limits_for_problem`).
+    checker: a built-in checker judging every problem (a run's --checker, e.g. "tokens" or
+      "float_rel:1e-6"; None: each problem's own `checker` column, `checker_for_problem`).
     """
 
     backend: str = "local"
     cache_dir: Path | None = None
     workers: int | None = None
     time_s: float | None = None
+    checker: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, str) or self.backend not in BACKENDS:
@@ -50,6 +54,8 @@ class Execution:
                 raise UserError(f"The time limit must be a number of seconds in (0, {MAX_TIME_S:g}], "
                                 f"not {self.time_s!r}.")
             object.__setattr__(self, "time_s", float(self.time_s))
+        if self.checker is not None:  # checked now, kept as its canonical text
+            object.__setattr__(self, "checker", parse_checker(self.checker).spec)
 
     def replace(self, **changes: Any) -> "Execution":
         return dataclasses.replace(self, **changes)
@@ -57,6 +63,10 @@ class Execution:
     def limits(self, problem: Any, language: str) -> Limits:
         """The per-test limits for running `language` on `problem` (a row or a `Problem`)."""
         return limits_for_problem(problem, language, time_s=self.time_s)
+
+    def checker_for(self, problem: Any) -> Checker:
+        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own."""
+        return checker_for_problem(problem, self.checker)
 
     def get_backend(self) -> Backend:
         return get_backend(self.backend)

@@ -15,6 +15,7 @@ from enum import Enum
 
 from ..errors import UserError
 from ..languages import LANGUAGE_IDS, LANGUAGE_NAMES, RUNNABLE_LANGUAGES  # noqa: F401  (re-exported)
+from .checkers import TOKENS, Checker, parse_checker
 
 
 class Status(str, Enum):
@@ -102,6 +103,7 @@ class ExecutionResult:
     program_hash: str = ""
     output_hash: str = ""
     cached: bool = False
+    checker_message: str = ""  # where a failing output went wrong, by the job's checker
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -118,3 +120,7 @@ class Job:
     expected: list[str] | None = None
     limits: Limits = field(default_factory=Limits)
     stop_on_first_failure: bool = False
+    checker: Checker = TOKENS  # judges each output against `expected` (a name is parsed: "float_rel:1e-6")
+
+    def __post_init__(self):
+        self.checker = parse_checker(self.checker)

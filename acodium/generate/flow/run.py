@@ -119,8 +119,9 @@ class FlowHost(Protocol):
     llm: LLMClient | None
     execution: Execution
 
-    async def execute(self, program: Program, tests: Sequence[Test], limits: Limits) -> list[ExecutionResult]:
-        """Run a program on tests: one result per test."""
+    async def execute(self, program: Program, tests: Sequence[Test], limits: Limits,
+                      checker: Any = "tokens") -> list[ExecutionResult]:
+        """Run a program on tests, judged by `checker` (a `Checker` or a built-in's name): one result per test."""
 
 
 class FlowRun:
@@ -133,6 +134,7 @@ class FlowRun:
         self.prompts = source.prompts
         self.language = source.prompts.base.language
         self.limits = source.execution.limits(problem, self.language)
+        self.checker = source.execution.checker_for(problem)  # judges public and model tests
         self.public = [Test("public", i, a, b) for i, a, b in problem_tests(problem, "public")]
         self.model: list[Test] = []
         self.spend = {stage: StageSpend() for stage in STAGES}
@@ -229,7 +231,7 @@ class FlowRun:
     async def try_code(self, stage: str, code: str, language: str) -> Version:
         """Run a new program on every test (public and model), trace it, return it as a version."""
         tests = self.public + self.model
-        results = await self.source.execute(Program(language, code), tests, self.limits) if tests else []
+        results = await self.source.execute(Program(language, code), tests, self.limits, self.checker) if tests else []
         version = Version(len(self.versions) + 1, stage, code, language,
                           {(t.kind, t.index): r for t, r in zip(tests, results)})
         self.versions.append(version)

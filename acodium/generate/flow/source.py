@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ...errors import UserError
-from ...execute import Execution, Job, Limits, Program
+from ...execute import Checker, Execution, Job, Limits, Program
 from ...execute.types import ExecutionResult
 from ..base import Candidate, ChatModelSource
 from .options import FlowOptions, FlowPrompts, flow_options
@@ -84,6 +84,7 @@ class FlowSource(ChatModelSource):
             # the keys run folders were saved with before `execution=`: a resume still matches
             "backend": self.execution.backend,
             "time_limit_s": self.execution.time_s,
+            **({"checker": self.execution.checker} if self.execution.checker is not None else {}),
             **{k: v for k, v in self.params.items() if v is not None},
         }
 
@@ -92,10 +93,11 @@ class FlowSource(ChatModelSource):
             raise UserError("Say how many flow runs to make per problem (--k).")
         return [f"flow-{i:04d}" for i in range(k)]
 
-    async def execute(self, program: Program, tests: Sequence[Test], limits: Limits) -> list[ExecutionResult]:
-        """Run a program on tests, one batch at a time (each batch uses every worker)."""
+    async def execute(self, program: Program, tests: Sequence[Test], limits: Limits,
+                      checker: Checker | str = "tokens") -> list[ExecutionResult]:
+        """Run a program on tests, judged by `checker`, one batch at a time (each batch uses every worker)."""
         job = Job(program=program, inputs=[t.input for t in tests], expected=[t.output for t in tests],
-                  limits=limits)
+                  limits=limits, checker=checker)
         async with self._exec_lock:
             return (await asyncio.to_thread(self.execution.run_batch, [job], progress=False))[0]
 
