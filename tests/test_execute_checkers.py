@@ -189,7 +189,7 @@ def test_a_problems_checker_and_the_override():
         assert checker_for_problem(missing) is TOKENS
     assert Execution().checker_for(row) == Checker("float_rel", 1e-6)
     assert Execution(checker="exact").checker_for(row) == Checker("exact")
-    with pytest.raises(UserError, match="^Problem 'p': Unknown checker 'nope'"):
+    with pytest.raises(UserError, match=r"^The field 'checker' of 'p' names no built-in checker \('nope'\); choose among tokens, exact, float_abs:EPS"):
         checker_for_problem({"name": "p", "checker": "nope"})
 
 
@@ -198,7 +198,7 @@ def test_a_program_checker_is_refused_unless_overridden():
     with pytest.raises(UserError, match="program checkers are not supported yet"):
         checker_for_problem(row)
     assert checker_for_problem(row, "tokens") is TOKENS
-    with pytest.raises(UserError, match="should be a built-in's name"):
+    with pytest.raises(UserError, match="should be a built-in name or a program"):
         checker_for_problem({"name": "p", "checker": 5})
 
 

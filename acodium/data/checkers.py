@@ -24,14 +24,15 @@ from ..errors import UserError
 
 CHECK_FIELDS = ("checker", "interactor")
 PROGRAM_LANGUAGES = ("cpp", "python3")
-BUILTIN_CHECKERS = ("tokens", "exact", "unordered_tokens", "unordered_lines", "yes_no")
-BUILTIN_WITH_EPS = ("float_abs", "float_rel")
+# The built-in rules, one list for the data and the execution rooms (`acodium.execute.checkers` runs them).
+BUILTIN_CHECKERS = ("tokens", "exact", "float_abs", "float_rel", "unordered_tokens", "unordered_lines", "yes_no")
+BUILTIN_WITH_EPS = ("float_abs", "float_rel")  # spelled NAME:EPS, 0 < EPS < 1
 _EPS_NAME = re.compile(r"^(float_abs|float_rel):(.+)$")
 
 
 def is_builtin_name(name: str) -> bool:
-    """A built-in checker name: one of `BUILTIN_CHECKERS`, or float_abs:EPS / float_rel:EPS with EPS > 0."""
-    if name in BUILTIN_CHECKERS:
+    """A built-in checker name: one of `BUILTIN_CHECKERS`, the float ones as float_abs:EPS / float_rel:EPS (0 < EPS < 1)."""
+    if name in BUILTIN_CHECKERS and name not in BUILTIN_WITH_EPS:
         return True
     match = _EPS_NAME.match(name)
     if not match:
@@ -40,7 +41,7 @@ def is_builtin_name(name: str) -> bool:
         eps = float(match.group(2))
     except ValueError:
         return False
-    return math.isfinite(eps) and eps > 0
+    return math.isfinite(eps) and 0 < eps < 1
 
 
 def stored_check(value: Any, where: str, field: str = "checker") -> dict | None:
@@ -59,7 +60,8 @@ def stored_check(value: Any, where: str, field: str = "checker") -> dict | None:
         if not is_builtin_name(name):
             raise UserError(
                 f"{where} names no built-in checker ({value!r}); choose among "
-                f"{', '.join(BUILTIN_CHECKERS)}, float_abs:EPS or float_rel:EPS, or give a program."
+                f"{', '.join(n + ':EPS' if n in BUILTIN_WITH_EPS else n for n in BUILTIN_CHECKERS)}, "
+                "or give a program."
             )
         return {"name": name, "language": None, "code": None}
     if not isinstance(value, Mapping):

@@ -102,20 +102,15 @@ def time_limit_seconds(row: Mapping[str, Any]) -> float | None:
 def checker_column(row: Mapping[str, Any]) -> str | Mapping[str, Any] | None:
     """A row's `checker`: a built-in's name (str), a program ({language, code}), or None for the default.
 
-    The one reader of the column: missing, null, NaN (a DataFrame's gap), an empty
-    string or a mapping with no code all mean "no checker" (the token compare);
-    anything else is refused in one sentence. `acodium.execute.checkers` decides
-    what the value means.
+    The one reader of the column (`acodium.data.checkers.checker_spec`): missing,
+    null, an empty string or the stored struct with nothing in it all mean "no
+    checker" (the token compare); a malformed value is one sentence.
+    `acodium.execute.checkers` decides what the value means.
     """
     value = row.get("checker")
-    if value is None or (isinstance(value, float) and value != value):
+    if isinstance(value, float) and value != value:  # a DataFrame's gap
         return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, Mapping):
-        return value if value.get("code") else None
-    raise UserError(f"The checker of problem {row.get('name')!r} should be a built-in's name or "
-                    f"{{language, code}}, not {value!r}.")
+    return checker_spec(row, "checker")
 
 
 def difficulty_id(difficulty: str | int) -> int:

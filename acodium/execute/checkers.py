@@ -39,13 +39,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from ..data.checkers import BUILTIN_CHECKERS, BUILTIN_WITH_EPS
 from ..data.problem import Problem, checker_column
 from ..errors import UserError
 from .check import _LOWER, _as_double, tokens, values_match
 
 DEFAULT = "tokens"
-PARAMETRIC = ("float_abs", "float_rel")
-BUILTINS = ("tokens", "exact", "float_abs", "float_rel", "unordered_tokens", "unordered_lines", "yes_no")
+PARAMETRIC = BUILTIN_WITH_EPS
+BUILTINS = BUILTIN_CHECKERS
 _CHOICES = ", ".join(f"{n}:EPS" if n in PARAMETRIC else n for n in BUILTINS)
 _TRAILING = " \t\r\v\f"
 _SLACK = 1e-15  # testlib's doubleCompare adds it to every bound
