@@ -8,24 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from acodium.cli import main
+from cli_runner import gencode_in_process as run
 
 GENCODE = Path(sys.executable).with_name("gencode")
 
 
 def exec_run(*args):
     return subprocess.run([str(GENCODE), "exec", "run", *map(str, args)], capture_output=True, text=True, timeout=120)
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

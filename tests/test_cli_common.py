@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import click
-from click.testing import CliRunner
 import pytest
+from cli_runner import gencode_in_process as gencode
+from click.testing import CliRunner
 
-from acodium.cli import main
 from acodium.cli import common
 from acodium.cli.common import BackendName, execution_from_options, option, options
 from acodium.errors import UserError
@@ -39,18 +39,6 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("ACODIUM_DATA", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
-
-
-def gencode(capsys, *args) -> tuple[int, str, str]:
-    """Run `gencode` in-process: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def one_sentence(code: int, out: str, err: str) -> str:

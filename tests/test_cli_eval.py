@@ -13,22 +13,11 @@ from pathlib import Path
 import datasets
 import pandas as pd
 import pytest
+from cli_runner import gencode_in_process as run
 
-from acodium.cli import main
 from acodium.generate import mutant_candidates, reference_candidates
 
 GENCODE = Path(sys.executable).with_name("gencode")
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    """Run `gencode` in-process: (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

@@ -70,18 +70,19 @@ def _first_difference(out: list[str], exp: list[str], match: Callable[[str, str]
     return ""
 
 
-def _tokens(actual: str, expected: str) -> tuple[bool, str]:
-    """`check_output`'s verdict in one pass that also finds the first token that fails (every pair goes
-    through `values_match`, as there: "nan" matches nothing once another token differs)."""
+def _token_pairs(actual: str, expected: str, match: Callable[[str, str], bool]) -> tuple[bool, str]:
+    """Equal token counts and every pair matching; the message names the first pair that fails."""
     out, exp = tokens(actual), tokens(expected)
     if out == exp:
         return True, ""
-    if len(out) != len(exp):
-        return False, _count_message("token", len(exp), len(out))
-    for i, (a, b) in enumerate(zip(out, exp), 1):
-        if not values_match(a, b):
-            return False, f"token {i}: expected {_show(b)}, got {_show(a)}"
-    return True, ""
+    message = _first_difference(out, exp, match)
+    return not message, message
+
+
+def _tokens(actual: str, expected: str) -> tuple[bool, str]:
+    """`check_output`'s verdict in one pass that also finds the first token that fails (every pair goes
+    through `values_match`, as there: "nan" matches nothing once another token differs)."""
+    return _token_pairs(actual, expected, values_match)
 
 
 def _exact_lines(text: str) -> list[str]:
@@ -126,15 +127,7 @@ def _float_rule(eps: float, relative: bool) -> Callable[[str, str], tuple[bool, 
         return double_compare(bd, ad, eps, relative)
 
     def rule(actual: str, expected: str) -> tuple[bool, str]:
-        out, exp = tokens(actual), tokens(expected)
-        if out == exp:
-            return True, ""
-        if len(out) != len(exp):
-            return False, _count_message("token", len(exp), len(out))
-        for i, (a, b) in enumerate(zip(out, exp), 1):
-            if not match(a, b):
-                return False, f"token {i}: expected {_show(b)}, got {_show(a)}"
-        return True, ""
+        return _token_pairs(actual, expected, match)
     return rule
 
 
