@@ -17,7 +17,6 @@ list of issue 16); the execution room runs them.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Mapping
 
 from ..errors import UserError
@@ -27,21 +26,26 @@ PROGRAM_LANGUAGES = ("cpp", "python3")
 # The built-in rules, one list for the data and the execution rooms (`acodium.execute.checkers` runs them).
 BUILTIN_CHECKERS = ("tokens", "exact", "float_abs", "float_rel", "unordered_tokens", "unordered_lines", "yes_no")
 BUILTIN_WITH_EPS = ("float_abs", "float_rel")  # spelled NAME:EPS, 0 < EPS < 1
-_EPS_NAME = re.compile(r"^(float_abs|float_rel):(.+)$")
+
+
+def tolerance(text: str) -> float | None:
+    """The EPS of float_abs:EPS / float_rel:EPS written as `text`, or None when it is no valid
+    tolerance (a finite number with 0 < EPS < 1): the one rule for both rooms."""
+    try:
+        eps = float(text)
+    except ValueError:
+        return None
+    return eps if math.isfinite(eps) and 0 < eps < 1 else None
 
 
 def is_builtin_name(name: str) -> bool:
     """A built-in checker name: one of `BUILTIN_CHECKERS`, the float ones as float_abs:EPS / float_rel:EPS (0 < EPS < 1)."""
-    if name in BUILTIN_CHECKERS and name not in BUILTIN_WITH_EPS:
-        return True
-    match = _EPS_NAME.match(name)
-    if not match:
+    base, colon, parameter = name.partition(":")
+    if base not in BUILTIN_CHECKERS:
         return False
-    try:
-        eps = float(match.group(2))
-    except ValueError:
-        return False
-    return math.isfinite(eps) and 0 < eps < 1
+    if base not in BUILTIN_WITH_EPS:
+        return not colon
+    return bool(colon) and tolerance(parameter) is not None
 
 
 def stored_check(value: Any, where: str, field: str = "checker") -> dict | None:

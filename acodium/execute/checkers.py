@@ -39,7 +39,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from ..data.checkers import BUILTIN_CHECKERS, BUILTIN_WITH_EPS
+from ..data.checkers import BUILTIN_CHECKERS, BUILTIN_WITH_EPS, tolerance
 from ..data.problem import Problem, checker_column
 from ..errors import UserError
 from .check import _LOWER, _as_double, tokens, values_match
@@ -243,11 +243,8 @@ def parse_checker(text: Any) -> Checker:
         if colon:
             raise UserError(f"The checker {name} takes no parameter, not {text.strip()!r}.")
         return TOKENS if name == DEFAULT else Checker(name)
-    try:
-        eps = float(parameter)
-    except ValueError:
-        eps = math.nan
-    if not colon or not math.isfinite(eps) or not 0 < eps < 1:
+    eps = tolerance(parameter)
+    if not colon or eps is None:
         raise UserError(f"The checker {name} needs a tolerance EPS with 0 < EPS < 1 ({name}:1e-6), "
                         f"not {text.strip()!r}.")
     return Checker(name, eps)
