@@ -25,8 +25,14 @@ def _verdict(result: ExecutionResult, expected: str | None, checker: Checker) ->
     return checker.judge(result.stdout, expected)
 
 
+def _stops(result: ExecutionResult, passed: bool | None) -> bool:
+    """Whether a run ends a stop-on-first-failure job: a wrong verdict, or without an expected
+    output (passed None) a run that did not end OK."""
+    return not (passed if passed is not None else result.status == Status.OK)
+
+
 def _failed(result: ExecutionResult, expected: str | None, checker: Checker) -> bool:
-    return not (_verdict(result, expected, checker)[0] if expected is not None else result.status == Status.OK)
+    return _stops(result, _verdict(result, expected, checker)[0])
 
 
 def run_program(
@@ -195,6 +201,6 @@ def _finish(job: Job, unit: _Unit) -> list[ExecutionResult]:
         passed, message = _verdict(r, exp, job.checker)
         r = dataclasses.replace(r, passed=passed, checker_message=message)
         results.append(r)
-        if job.stop_on_first_failure and _failed(r, exp, job.checker):
+        if job.stop_on_first_failure and _stops(r, passed):  # the verdict just made, not judged again
             break
     return results
