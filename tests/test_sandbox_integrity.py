@@ -440,7 +440,10 @@ for wave in range({waves}):
             while time.process_time() - t < {each}:
                 pass
             os._exit(0)
-    time.sleep({each} + 0.2)
+    try:  # with SIGCHLD ignored, wait() returns once every child has ended, and reaps nothing
+        os.wait()
+    except ChildProcessError:
+        pass
 print(input())
 """
 
