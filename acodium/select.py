@@ -19,7 +19,8 @@ the EXECUTIONS table, using only what a contestant sees (DESIGN.md):
   code and notebooks that know them so: no other acodium module imports
   them from here.
 - `judgements`: the JUDGEMENTS table. "Correct" = passed every hidden test
-  (private and generated); public tests never count.
+  (private and generated); public tests never count. "Slow" = not correct,
+  but only because of SLOW runs (`slow_only`): AlphaCode's slow positive.
 """
 
 from __future__ import annotations
@@ -102,12 +103,31 @@ def correct_on_hidden(executions: pd.DataFrame, hidden_sets: Iterable[str] = HID
     return verdict.reindex(index).rename("correct")
 
 
+def slow_only(executions: pd.DataFrame, test_sets: Iterable[str] = HIDDEN_TEST_SETS) -> pd.Series:
+    """Whether each candidate failed some test of `test_sets` and every one it failed was SLOW (correct
+    output, over the time limit), by (problem, candidate_id): it would pass but for its speed.
+
+    A run that stopped at its first failing test says nothing of the tests after it: there,
+    "slow" means the first failure was SLOW. Candidates without runs of these sets are False.
+    """
+    ex = _executions(executions, KEY + ["test_set", "status", "passed"])
+    everyone = pd.MultiIndex.from_frame(ex[KEY].drop_duplicates())
+    runs = ex[ex["test_set"].isin(list(test_sets))]
+    failed = ~runs["passed"].fillna(False).astype(bool)
+    frame = pd.DataFrame({"problem": runs["problem"], "candidate_id": runs["candidate_id"], "failed": failed,
+                          "other": failed & (runs["status"].astype(str) != "SLOW")})
+    per = frame.groupby(KEY)[["failed", "other"]].any()
+    verdict = per["failed"] & ~per["other"]
+    return verdict.reindex(everyone, fill_value=False).astype(bool).rename("slow")
+
+
 # --------------------------------------------------------------------------- clustering
 
 
 def _behaviour(ex: pd.DataFrame) -> pd.Series:
-    """One run's observable behaviour: its output when it finished OK, else its status."""
-    status = ex["status"].astype(str)
+    """One run's observable behaviour: its output when it finished OK, else its status. A SLOW run is a
+    TIMEOUT here: SLOW needs the expected output, which clustering may not see (DESIGN.md)."""
+    status = ex["status"].astype(str).replace("SLOW", "TIMEOUT")
     output = "out:" + ex["output_hash"].fillna("").astype(str)
     return output.where(status == "OK", "status:" + status)
 
@@ -177,7 +197,8 @@ def judgements(
     - correct: passed every hidden test (`correct_on_hidden`);
     - cluster: behavioural cluster on the clustering inputs (`cluster_candidates`);
     - submitted_rank: 1, 2, ... in the order the clustered policy would submit
-      the whole pool (seeded), <NA> for candidates failing the public tests.
+      the whole pool (seeded), <NA> for candidates failing the public tests;
+    - slow: not correct, but only because of SLOW hidden runs (`slow_only`).
 
     With `candidates`, every candidate must have executions (else a
     UserError), and rows come in the candidates' order.
@@ -198,6 +219,7 @@ def judgements(
     table["passes_public"] = filter_public(ex).reindex(index).astype(bool)
     table["correct"] = correct_on_hidden(ex, hidden_sets).reindex(index).astype(bool)
     table["cluster"] = cluster_candidates(ex, clustering_sets).reindex(index).astype(np.int64)
+    table["slow"] = slow_only(ex, hidden_sets).reindex(index, fill_value=False).astype(bool)
     table = table.reset_index()
     table["submitted_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
     for problem, group in table.groupby("problem", sort=False):

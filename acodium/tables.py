@@ -26,7 +26,7 @@ EXECUTIONS = [
     "problem", "candidate_id", "program_hash", "test_set", "test_index",
     "status", "passed", "output_hash", "time_s", "checker", "checker_message",
 ]
-JUDGEMENTS = ["problem", "candidate_id", "passes_public", "correct", "cluster", "submitted_rank"]
+JUDGEMENTS = ["problem", "candidate_id", "passes_public", "correct", "cluster", "submitted_rank", "slow"]
 METRICS = ["problem", "n", "k", "value", "ci_low", "ci_high"]
 
 # A run folder's files, one name each, whoever writes or reads them.

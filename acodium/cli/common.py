@@ -152,6 +152,25 @@ class SecondsPerTest(Number):
         return 0, MAX_TIME_S, f"a number of seconds above 0 and at most {MAX_TIME_S:g}"
 
 
+class SlowCap(Number):
+    """A slow cap: 0 (none), or from 1 to the most `Limits` takes (MAX_SLOW_CAP) times the time limit."""
+
+    def __init__(self):
+        super().__init__(float, "factor", "", low=0)
+
+    def bounds(self):
+        from ..execute.types import MAX_SLOW_CAP  # when a value is checked: see "execution" below
+
+        return 0, MAX_SLOW_CAP, f"0, or a number from 1 to {MAX_SLOW_CAP:g} (times the time limit)"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if 0 < number < 1:
+            option = param.opts[0] if param is not None and param.opts else "The value"
+            raise UserError(f"{option} must be {self.bounds()[2]}, not {value}.")
+        return number
+
+
 def physical_memory_mib() -> int:
     """The machine's physical memory in MiB: a limit above it limits nothing."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
@@ -168,6 +187,7 @@ test_seconds = SecondsPerTest()
 seconds = Number(float, "seconds", f"a number of seconds above 0 and at most {MAX_SECONDS:g}",
                  low=0, high=MAX_SECONDS, above=True)
 memory_mib = MemoryMiB()
+slow_cap_factor = SlowCap()
 
 
 # --evaluation_test_type values: every test set as `<set>_tests`, and `hidden_tests` for the hidden ones.
@@ -203,8 +223,8 @@ def parse_ints(text: str | None, what: str) -> list[int] | None:
 
 
 # ---- execution --------------------------------------------------------------------------
-# Every command that runs programs takes --backend, --time_limit, --workers and --no_cache
-# (`execution_options`) and turns them into one `Execution` (`execution_from_options`).
+# Every command that runs programs takes --backend, --time_limit, --workers, --no_cache, --checker and
+# --slow_cap (`execution_options`) and turns them into one `Execution` (`execution_from_options`).
 # acodium.execute is imported inside the functions here, never when this module loads: it
 # brings the backends and concurrent.futures (~15 ms of a 90 ms start), and every `gencode`
 # start, `gencode --help` included, loads each group's module and so this one (acodium.cli).
@@ -248,11 +268,15 @@ CHECKER_HELP = ("Checker judging every output, overriding each problem's own: to
                 "default), exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
 checker_option = option("checker", type=CheckerName(), default=None, help=CHECKER_HELP)
 
+SLOW_CAP_HELP = ("A test over its time limit runs again with this many times the limit: correct then, it is SLOW "
+                 "(a slow positive, never correct, counted apart from TIMEOUT); 0 or 1: no slow positives.")
+slow_cap_option = option("slow_cap", type=slow_cap_factor, default=3.0, show_default=True, help=SLOW_CAP_HELP)
+
 NO_CACHE_HELP = "Do not use the on-disk cache of test runs ($ACODIUM_CACHE)."
 
 
 def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
-    """--backend, --time_limit, --workers, --no_cache and --checker, for `execution_from_options`.
+    """--backend, --time_limit, --workers, --no_cache, --checker and --slow_cap, for `execution_from_options`.
 
     `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
     leaves another cache alone too (the LLM replies of `gencode gen`).
@@ -264,12 +288,13 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
         option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs)."),
         option("no_cache", is_flag=True, help=no_cache_help),
         checker_option,
+        slow_cap_option,
     )
     return wrap if f is None else wrap(f)
 
 
 def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
-                           no_cache: bool = False, checker: str | None = None) -> Execution:
+                           no_cache: bool = False, checker: str | None = None, slow_cap: float = 3.0) -> Execution:
     """The `Execution` the options of `execution_options` describe.
 
     The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
@@ -278,7 +303,7 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
     from ..execute import Execution  # see "execution" above
 
     return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
-                     time_s=time_limit, checker=checker)
+                     time_s=time_limit, checker=checker, slow_cap=slow_cap)
 
 
 # ---- scoring ----------------------------------------------------------------------------

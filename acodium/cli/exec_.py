@@ -15,7 +15,8 @@ import click
 
 from ..errors import UserError
 from ..languages import LANGUAGE_OF_SUFFIX, RUNNABLE_LANGUAGES
-from .common import CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option, test_seconds
+from .common import (CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option, slow_cap_option,
+                     test_seconds)
 
 
 @make_group(help="Run candidate programs in the sandbox.")
@@ -55,6 +56,7 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
 @option("checker", type=CheckerName(), default="tokens", show_default=True,
         help="Built-in checker judging the output against the expected one: tokens (DeepMind's compare), "
              "exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
+@slow_cap_option
 @backend_option
 @option("no_sandbox", is_flag=True,
         help="Run the program on the host without isolation (local backend; warns). Only for trusted code.")
@@ -62,7 +64,7 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
         help="Print one JSON object: status, passed, checker, checker_message, stdout, stderr, exit_code, "
              "signal, time_s, cpu_s, memory_mb.")
 def run(program_file, language, input, input_file, expected, expected_file, time_limit,  # noqa: A002
-        memory_mb, checker, backend, no_sandbox, json):
+        memory_mb, checker, slow_cap, backend, no_sandbox, json):
     from ..execute import Limits, Program, get_backend, run_program
 
     if not program_file.exists():
@@ -86,7 +88,7 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     if no_sandbox and backend != "local":
         raise UserError("--no_sandbox applies to the local backend only.")
     be = get_backend(backend, sandbox=False) if no_sandbox else get_backend(backend)
-    limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024)
+    limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024, slow_cap=slow_cap)
     result = run_program(Program(language, code), [stdin],
                          [expected_text] if expected_text is not None else None,
                          limits, backend=be, checker=checker)[0]

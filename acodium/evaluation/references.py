@@ -23,6 +23,7 @@ from ..data import TEST_KINDS, TEST_SETS, problem_rows
 from ..execute import Execution
 from ..execute.settings import execution_from
 from ..generate.human import reference_candidates
+from ..select import slow_only
 from .executions import run_executions
 from .reference_categories import (INVALID, PROBLEM_CATEGORIES, TEST_CATEGORIES, UNCONFIRMED, judge_problems,
                                    judge_tests, possibly_multi_answer)
@@ -48,6 +49,10 @@ class ReferenceReport:
         lines.append("problems by category:")
         for category, n in s["problem_categories"].items():
             lines.append(f"  {category:<42} {n}")
+        slow = s.get("correct_slow_positives")
+        if slow is not None and s.get("slow_cap", 1) > 1:
+            lines.append(f"{slow} of {s['solutions_run']['correct']} correct solutions are slow positives: right, "
+                         f"but over the time limit on some test (within {s['slow_cap']:g}x it), and only that")
         lines.append("tests by category:")
         for category, n in s["test_categories"].items():
             lines.append(f"  {category:<42} {n}  (in {s['test_category_problems'][category]} problems)")
@@ -126,6 +131,8 @@ def check_references(
     table = judge_problems(rows_by_name, tests, sol, multi, min_correct_share, max_invalid_test_share)
     dataset = hf.Dataset.from_list(_cleaned_rows(rows_by_name, invalid, table))
 
+    sol["slow"] = slow_only(ex, test_sets).reindex(pd.MultiIndex.from_frame(sol[["problem", "candidate_id"]]),
+                                                   fill_value=False).to_numpy()
     corr_sol = sol[sol["kind"] == "correct"]
     inc_sol = sol[sol["kind"] == "incorrect"]
     test_counts = Counter(tests["category"])
@@ -138,6 +145,9 @@ def check_references(
         "correct_passing_all_tests_share": _share(corr_sol["passed_all"]),
         "correct_passing_all_valid_tests_share": _share(corr_sol["passed_all_valid"]),
         "incorrect_rejected_share": _share(~inc_sol["passed_all"].astype(bool)),
+        "slow_cap": execution.slow_cap,
+        "correct_slow_positives": int(corr_sol["slow"].sum()),  # failing only by SLOW runs
+        "correct_slow_positive_share": _share(corr_sol["slow"]),
         "status_counts": {k: int(v) for k, v in Counter(ex["status"]).most_common()},
         "invalid_tests": int(len(invalid)),
         "invalid_problems": int(sum(not v for v in table["is_valid_problem"])),

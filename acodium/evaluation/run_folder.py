@@ -2,8 +2,8 @@
 
 A run folder's `executions.jsonl` holds one row per (candidate, test) as each
 job finishes. Each row carries a `key`: the hash of everything that decides
-it (program hash, input, expected output, limits, backend and its version,
-checker and its version), and a resumed run reuses only rows whose key is the
+it (program hash, input, expected output, limits and slow cap, backend and its
+version, checker and its version), and a resumed run reuses only rows whose key is the
 one it would make now, so a folder re-used with other settings runs again what
 they change and never reports old rows under new settings. A row whose status
 says the machine failed (SANDBOX_ERROR), made by an older acodium (no key), or
@@ -59,9 +59,10 @@ class JobSpec:
 
 def row_key(program: Program, input_hash: str, expected_hash: str, limits: Limits, backend: str,
             version: str, checker: Checker) -> str:
-    """Everything that decides one row: a logged row is reused only under the same key."""
-    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.key(), backend, version, checker.spec,
-                             CHECKER_VERSION]))
+    """Everything that decides one row: a logged row is reused only under the same key (the limits
+    with their slow cap: under another cap a test over its limit may be SLOW or TIMEOUT)."""
+    return sha256("\0".join([program.hash, input_hash, expected_hash, limits.verdict_key(), backend, version,
+                             checker.spec, CHECKER_VERSION]))
 
 
 def valid_row(r: dict) -> bool:
@@ -163,11 +164,12 @@ def run_settings(rows_by_name, cands, tests_of: Callable, execution: Execution, 
         "checkers": used,
         "checker_version": CHECKER_VERSION,
         "limits": limits,
+        "slow_cap": execution.slow_cap,  # 1: no slow positives
         "tests": len(tests),
         "tests_fingerprint": fingerprint(tests),
         "candidates": len(programs),
         "programs_fingerprint": fingerprint(programs),
-        "row_key": "sha256 of program hash, input hash, expected output hash, limits, backend, "
+        "row_key": "sha256 of program hash, input hash, expected output hash, limits and slow cap, backend, "
                    "backend version, checker and its version",
     }
 

@@ -132,9 +132,24 @@ class Scores:
         for metric, values in s["metrics"].items():
             for label, v in values.items():
                 lines.append(f"  {metric:<22} {label:<8} {v['value']:.4f}  [{v['ci_low']:.4f}, {v['ci_high']:.4f}]")
+        slow = s.get("slow_positives")
+        if slow is not None and s.get("slow_cap", 1) > 1:
+            lines.append(slow_positives_line(slow, s["slow_cap"], s.get("stop_on_first_failure", False)))
         for note in s.get("notes", []):
             lines.append(f"note: {note}")
         return "\n".join(lines)
+
+
+def slow_positives_line(slow: Mapping[str, Any], cap: float, stopped: bool) -> str:
+    """One line on the slow positives (`acodium.metrics.slow_positives`) of an evaluation."""
+    share = slow["slow_candidate_share"]
+    line = (f"  slow positives: {slow['slow_candidates']} of {slow['candidates']} candidates "
+            f"({100 * (share or 0):.1f}%), in {slow['problems_with_slow']} of {slow['problems']} problems "
+            f"({slow['problems_only_slow']} solved by no other), would be correct but for SLOW runs "
+            f"(over the time limit, correct within {cap:g}x it); never counted correct")
+    if stopped:
+        line += " (each candidate stopped at its first failing hidden test: there, SLOW)"
+    return line
 
 
 def score_candidates(
@@ -254,6 +269,7 @@ def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
         "correct": False,
         "cluster": -1 - np.arange(len(candidates), dtype=np.int64),  # each its own behaviour
         "submitted_rank": pd.array([pd.NA] * len(candidates), dtype="Int64"),
+        "slow": False,
     }, columns=JUDGEMENTS)
 
 
@@ -311,6 +327,8 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
         "passing_public_candidates": int(judged["passes_public"].sum()),
         "executions": int(len(executions)),
         "status_counts": {k: int(v) for k, v in Counter(executions["status"]).most_common()},
+        "slow_cap": execution.slow_cap,
+        "slow_positives": metrics_mod.slow_positives(judged, problems=names),
         "jobs_run": stats.jobs_run,
         "jobs_resumed": stats.jobs_skipped,
         "stop_on_first_failure": stop_on_first_failure,

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..data import HIDDEN_TEST_SETS, problem_rows
+from ..select import slow_only
 from .executions import verdicts
 
 
@@ -56,6 +57,14 @@ def suite_false_positives(
     suite, or none of the strong one, are left out. Reported over candidates
     (micro) and as the mean over problems (macro), with the problems where
     the strong suite holds tests the weak one does not.
+
+    Slow positives (AlphaCode's, beside its false positives): of the rejected,
+    those the strong suite rejects only by SLOW runs, correct outputs over the
+    time limit (`slow_only`): the weak suite let through a program that is
+    right but too slow. They are counted in `rejected_by_strong` and
+    `false_positive_share` too (a slow program is not correct), and alone in
+    `slow_by_strong` and `slow_positive_share` (None where the executions
+    carry no statuses).
     """
     weak_ok = verdicts(executions, weak)
     strong_ok = verdicts(executions, strong)
@@ -63,6 +72,10 @@ def suite_false_positives(
     passing = both[both["weak"].astype(bool)]
     rejected = ~passing["strong"].astype(bool)
     per_problem = rejected.groupby(level=0).mean() if len(passing) else pd.Series(dtype=float)
+    slow = None
+    if "status" in executions.columns and len(passing):
+        slow = rejected & slow_only(executions, strong).reindex(passing.index, fill_value=False)
+    slow_per_problem = slow.groupby(level=0).mean() if slow is not None else pd.Series(dtype=float)
     return {
         "weak": list(weak),
         "strong": list(strong),
@@ -72,6 +85,9 @@ def suite_false_positives(
         "rejected_by_strong": int(rejected.sum()),
         "false_positive_share": float(rejected.mean()) if len(passing) else None,
         "false_positive_share_per_problem_mean": float(per_problem.mean()) if len(per_problem) else None,
+        "slow_by_strong": int(slow.sum()) if slow is not None else 0,
+        "slow_positive_share": float(slow.mean()) if slow is not None else None,
+        "slow_positive_share_per_problem_mean": float(slow_per_problem.mean()) if len(slow_per_problem) else None,
         "problems_with_passing": int(len(per_problem)),
     }
 
@@ -80,7 +96,8 @@ def test_suite_strength(executions: pd.DataFrame, problems: Any = None) -> dict[
     """False positives of public tests against the hidden ones, and of private tests against all.
 
     - `public_vs_hidden`: among candidates passing the public tests, the share
-      that the hidden tests (private + generated) reject;
+      that the hidden tests (private + generated) reject (and, beside it, the
+      share they reject only by SLOW runs: slow positives);
     - `private_vs_all_hidden`: among candidates passing the private tests, the
       share that private + generated + mutated reject.
 

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterator, Sequence
 
-from .types import ExecutionResult, Job
+from .types import ExecutionResult, Job, Limits
 
 
 class Backend(ABC):
@@ -32,6 +32,15 @@ class Backend(ABC):
     def version(self) -> str:
         """Part of the cache key: change it when results could change."""
         return "1"
+
+    def time_used(self, result: ExecutionResult) -> float:
+        """What this backend's time limit measures of a run (CPU seconds here): the slow-positive
+        rule (`acodium.execute.slow`) compares it with `time_allowed`."""
+        return result.cpu_s
+
+    def time_allowed(self, limits: Limits) -> float:
+        """How much of `time_used` a run may take under `limits` before it is a TIMEOUT."""
+        return limits.time_s
 
     def run_many(
         self,

@@ -1,4 +1,5 @@
-"""Run jobs on a backend: identical jobs once, the cache first, every core busy."""
+"""Run jobs on a backend: identical jobs once, the cache first, every core busy, and tests over
+their time limit run again to tell slow positives from timeouts (`acodium.execute.slow`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .base import Backend
 from .cache import ResultCache, run_key
 from .checkers import Checker
 from .registry import get_backend
+from .slow import resolve, wants_again, wants_capped
 from .types import ExecutionResult, Job, Limits, Program, Status, sha256
 
 
@@ -64,6 +66,82 @@ class _Unit:
     done: bool = False
     pending: int = 0  # pieces of work still running
     job_indices: list[int] = dataclasses.field(default_factory=list)
+    judged: bool = False  # a job of the unit has expected outputs: its tests over the limit run again
+    capped: dict[int, ExecutionResult] = dataclasses.field(default_factory=dict)  # test -> run at the cap
+    again: dict[int, ExecutionResult] = dataclasses.field(default_factory=dict)  # test -> second run near it
+
+    def run(self, i: int) -> ExecutionResult | None:
+        """Test i's deciding run for the unit's own job (`slow.resolve`); None while a rerun is due."""
+        first = self.results[i]
+        exp = self.job.expected[i] if self.job.expected is not None else None
+        return resolve(first, self.capped.get(i), self.again.get(i), exp, self.job.checker, self.job.limits)
+
+
+# Kinds of work on a unit's tests: the first run, the run at the slow cap, the second run near the limit.
+FIRST, CAPPED, AGAIN = "first", "capped", "again"
+
+
+def _plan(u: _Unit, be: Backend, cache: ResultCache | None, version: str) -> list[tuple[str, list[int]]]:
+    """The work a unit's tests still need, as (kind, test indices); reruns are looked up in the cache first.
+
+    A stopping job plans nothing past a test whose rerun is due or whose run fails.
+    """
+    job = u.job
+    stop = job.stop_on_first_failure
+    first: list[int] = []
+    reruns: dict[str, list[int]] = {CAPPED: [], AGAIN: []}
+    for i, r in enumerate(u.results):
+        if r is None:
+            if stop:
+                first = list(range(i, len(job.inputs)))
+                break
+            first.append(i)
+            continue
+        due = _rerun_due(u, i, be, cache, version)
+        if due is not None:
+            reruns[due].append(i)
+        if stop and (due is not None or _failed(u.run(i), job.expected[i] if job.expected is not None else None,
+                                                 job.checker)):
+            break
+    return [(kind, todo) for kind, todo in ((FIRST, first), (CAPPED, reruns[CAPPED]), (AGAIN, reruns[AGAIN]))
+            if todo]
+
+
+def _rerun_due(u: _Unit, i: int, be: Backend, cache: ResultCache | None, version: str) -> str | None:
+    """CAPPED or AGAIN when test i needs that rerun and the cache does not hold it, else None."""
+    limits = u.job.limits
+    if i not in u.capped:
+        if not wants_capped(u.results[i], limits, u.judged, be):
+            return None
+        found = cache.get(_rerun_key(u, i, CAPPED, be, version)) if cache is not None else None
+        if found is None:
+            return CAPPED
+        u.capped[i] = found
+    if i not in u.again and wants_again(u.capped[i], limits, be):
+        found = cache.get(_rerun_key(u, i, AGAIN, be, version)) if cache is not None else None
+        if found is None:
+            return AGAIN
+        u.again[i] = found
+    return None
+
+
+def _rerun_key(u: _Unit, i: int, kind: str, be: Backend, version: str) -> str:
+    limits = u.job.limits
+    if kind == CAPPED:
+        return run_key(u.job.program.hash, u.job.inputs[i], limits.capped(), be.name, version)
+    return run_key(u.job.program.hash, u.job.inputs[i], limits, be.name, version, attempt=2)
+
+
+def _work_job(u: _Unit, kind: str, todo: list[int]) -> Job:
+    """The job a backend runs for one piece of work: reruns judge nothing and stop nowhere."""
+    job = u.job
+    inputs = [job.inputs[i] for i in todo]
+    if kind == FIRST:
+        return Job(program=job.program, inputs=inputs,
+                   expected=[job.expected[i] for i in todo] if job.expected is not None else None,
+                   limits=job.limits, stop_on_first_failure=job.stop_on_first_failure, checker=job.checker)
+    return Job(program=job.program, inputs=inputs, limits=job.limits.capped() if kind == CAPPED else job.limits,
+               checker=job.checker)
 
 
 def _unit_key(job: Job) -> tuple:
@@ -72,7 +150,7 @@ def _unit_key(job: Job) -> tuple:
     if job.stop_on_first_failure and job.expected is not None:  # where it stops depends on the verdicts
         expected = sha256("\0".join(sha256(t) for t in job.expected))
         checker = job.checker.spec
-    return (job.program.hash, inputs, job.limits.key(), job.stop_on_first_failure, expected, checker)
+    return (job.program.hash, inputs, job.limits.verdict_key(), job.stop_on_first_failure, expected, checker)
 
 
 def run_batch(
@@ -122,84 +200,92 @@ def run_batch(
         unit.job_indices.append(index)
         job_unit.append(unit)
 
-    # Cache lookups first, then plan what is left: (unit, test indices) per piece of work.
+    # Cache lookups first, then rounds of work until no unit plans any: first runs, then the reruns
+    # of tests over their time limit (and a stopping job's tests after a rerun that passed).
     if cache is not None:
         found = cache.get_many([k for u in units.values() for k in u.keys])
         for u in units.values():
             u.results = [found.get(k) for k in u.keys]
-    pieces: list[tuple[_Unit, list[int]]] = []
     for u in units.values():
-        job = u.job
-        if job.stop_on_first_failure:
-            todo = []
-            for i, r in enumerate(u.results):
-                if r is None:
-                    todo = list(range(i, len(job.inputs)))
-                    break
-                if _failed(r, job.expected[i] if job.expected is not None else None, job.checker):
-                    break
-            if todo:
-                pieces.append((u, todo))
-        else:
-            todo = [i for i, r in enumerate(u.results) if r is None]
-            if todo:
-                pieces.append((u, todo))
-    # Few jobs, many tests (one program on a big test set): split so every core works.
-    if 0 < len(pieces) < workers:
-        split = []
-        per = math.ceil(workers / len(pieces))
-        for u, todo in pieces:
-            # C++ would be compiled once per piece: keep its tests together.
-            if u.job.stop_on_first_failure or len(todo) < 2 or u.job.program.language != "python3":
-                split.append((u, todo))
-                continue
-            size = math.ceil(len(todo) / min(per, len(todo)))
-            split += [(u, todo[s:s + size]) for s in range(0, len(todo), size)]
-        pieces = split
+        u.judged = any(jobs[j].expected is not None for j in u.job_indices)
 
     def report(u: _Unit) -> None:
+        u.done = True
         if on_result is not None:
             for j in u.job_indices:
                 on_result(j, _finish(jobs[j], u))
 
-    for u, _ in pieces:
-        u.pending += 1
-    for u in units.values():
-        if u.pending == 0:
-            report(u)  # served whole from the cache
-
-    sub_jobs = [
-        Job(program=u.job.program, inputs=[u.job.inputs[i] for i in todo],
-            expected=[u.job.expected[i] for i in todo] if u.job.expected is not None else None,
-            limits=u.job.limits, stop_on_first_failure=u.job.stop_on_first_failure, checker=u.job.checker)
-        for u, todo in pieces
-    ]
-    total = sum(len(j.inputs) for j in sub_jobs)
-    with tqdm(total=total, unit="test", desc="execute", disable=not progress or total == 0) as bar:
-        for index, results in be.run_many(sub_jobs, workers=workers):
-            u, todo = pieces[index]
-            for i, r in zip(todo, results):
-                u.results[i] = r
-            if cache is not None:
-                cache.put_many([(u.keys[i], r) for i, r in zip(todo, results)])
-            bar.update(len(todo))
-            u.pending -= 1
-            if u.pending == 0:
-                report(u)
+    bar = None  # made when there is something to run: a batch served from the cache shows none
+    try:
+        while True:
+            pieces: list[tuple[_Unit, list[int], str]] = []
+            for u in units.values():
+                if not u.done:
+                    planned = _plan(u, be, cache, version)
+                    if not planned:
+                        report(u)  # served whole from the cache, or finished last round
+                    pieces += [(u, todo, kind) for kind, todo in planned]
+            if not pieces:
+                break
+            pieces = _spread(pieces, workers)
+            for u, _, _ in pieces:
+                u.pending += 1
+            sub_jobs = [_work_job(u, kind, todo) for u, todo, kind in pieces]
+            if bar is None:
+                bar = tqdm(total=0, unit="test", desc="execute", disable=not progress)
+            bar.total += sum(len(j.inputs) for j in sub_jobs)
+            bar.refresh()
+            for index, results in be.run_many(sub_jobs, workers=workers):
+                u, todo, kind = pieces[index]
+                store = {FIRST: None, CAPPED: u.capped, AGAIN: u.again}[kind]
+                for i, r in zip(todo, results):
+                    if store is None:
+                        u.results[i] = r
+                    else:
+                        store[i] = r
+                if cache is not None:
+                    keys = u.keys if kind == FIRST else {i: _rerun_key(u, i, kind, be, version) for i in todo}
+                    cache.put_many([(keys[i], r) for i, r in zip(todo, results)])
+                bar.update(len(todo))
+                u.pending -= 1
+                if u.pending == 0 and not _plan(u, be, cache, version):
+                    report(u)  # complete: reported now, not at the end of the round
+    finally:
+        if bar is not None:
+            bar.close()
     if cache is not None:
         cache.close()
     return [_finish(job, u) for job, u in zip(jobs, job_unit)]
 
 
+def _spread(pieces: list[tuple[_Unit, list[int], str]], workers: int) -> list[tuple[_Unit, list[int], str]]:
+    """Few pieces, many tests (one program on a big test set): split them so every core works."""
+    if not 0 < len(pieces) < workers:
+        return pieces
+    split = []
+    per = math.ceil(workers / len(pieces))
+    for u, todo, kind in pieces:
+        # C++ would be compiled once per piece: keep its tests together.
+        if (kind == FIRST and u.job.stop_on_first_failure) or len(todo) < 2 or u.job.program.language != "python3":
+            split.append((u, todo, kind))
+            continue
+        size = math.ceil(len(todo) / min(per, len(todo)))
+        split += [(u, todo[s:s + size], kind) for s in range(0, len(todo), size)]
+    return split
+
+
 def _finish(job: Job, unit: _Unit) -> list[ExecutionResult]:
-    """A job's results from its unit's runs: verdicts against its own expected outputs."""
+    """A job's results from its unit's runs: verdicts against its own expected outputs, a test over its
+    limit decided by its reruns (`slow.resolve`: SLOW, TIMEOUT, or the second run near the limit)."""
     results = []
     for i, r in enumerate(unit.results):
         if r is None:  # not run: an earlier test failed and the job stops there
             break
         exp = job.expected[i] if job.expected is not None else None
+        r = resolve(r, unit.capped.get(i), unit.again.get(i), exp, job.checker, job.limits)
         passed, message = _verdict(r, exp, job.checker)
-        r = dataclasses.replace(r, passed=passed, checker_message=message)
+        r = dataclasses.replace(r, passed=passed, checker_message=message or (
+            r.checker_message if r.status == Status.SLOW else ""))
         results.append(r)
         if job.stop_on_first_failure and _stops(r, passed):  # the verdict just made, not judged again
             break

@@ -49,8 +49,12 @@ MACHINE_FAILURES = frozenset({Status.SANDBOX_ERROR})
 UNCACHED = MACHINE_FAILURES
 
 
-def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str) -> str:
-    return sha256("\0".join([program_hash, sha256(input_text), limits.key(), backend, version]))
+def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str,
+            attempt: int = 1) -> str:
+    """The key of one raw run; `attempt` 2 is the second run of a test near its limit under the same
+    limits (`acodium.execute.slow`), kept beside the first rather than over it."""
+    parts = [program_hash, sha256(input_text), limits.key(), backend, version]
+    return sha256("\0".join(parts + ([f"attempt{attempt}"] if attempt != 1 else [])))
 
 
 class ResultCache:
@@ -149,7 +153,7 @@ def _decode(row: tuple) -> ExecutionResult | None:
     key, ph, status, code, sig, t, cpu, mem, out, err, oh = row
     try:
         status = Status(status)
-        if status in UNCACHED:
+        if status in UNCACHED or status == Status.SLOW:  # SLOW is a verdict, never a raw run
             return None
         if out is not None and not isinstance(out, bytes):
             return None

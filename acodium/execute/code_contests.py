@@ -21,6 +21,10 @@ What the tester honours, and what this module adds (details in docs/backends.md)
 - Memory: fixed at 256 MiB + 32 MiB of address space; `limits.memory_bytes` is not
   applied. A Python MemoryError is reported as MEMORY_LIMIT, as local does.
 - Output: no cap in the tester; stdout beyond `limits.output_bytes` is OUTPUT_LIMIT.
+- Slow positives (`acodium.execute.slow`): the same rule as local's, on this backend's measure of
+  time: wall time against the cap 5 x time_s + 1 s (`time_used`, `time_allowed`). A test cut off
+  at the cap runs again with the cap of time_s x slow_cap; one the tester itself stopped (its
+  fixed 10 s of CPU) is a TIMEOUT, since a longer cap would not let it finish.
 - Verdict, chosen by `judge`: "acodium" (the default) is acodium's `check_output`
   on the stdout, so both backends judge identically; "tester" is the tester's own
   compiled `OutputsMatch` (tester_sandboxer.cc) on that same stdout, reached
@@ -68,7 +72,7 @@ from .code_contests_process import (
     SideProcess,
     WorkerLost,
 )
-from .types import ExecutionResult, Job, Status, sha256
+from .types import ExecutionResult, Job, Limits, Status, sha256
 
 # Public names of this module before it was split, still importable from here.
 __all__ = [
@@ -208,6 +212,13 @@ class CodeContestsBackend(Backend):
             source = sha256("".join(path.read_text() for path in SOURCES))[:12]
             self._version = f"{PROTOCOL}/{source}/tester{tester}/py{py}"
         return self._version
+
+    def time_used(self, result: ExecutionResult) -> float:
+        """Wall seconds: the tester's CPU time cannot be read, and `time_s` is applied as a wall-clock cap."""
+        return result.time_s
+
+    def time_allowed(self, limits: Limits) -> float:
+        return WALL_FACTOR * limits.time_s + 1.0
 
     def run(self, job: Job) -> list[ExecutionResult]:
         if job.program.language != "python3":

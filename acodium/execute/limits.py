@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from ..data.problem import Problem, time_limit_seconds
 from ..errors import UserError
-from .types import DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIME_S, Limits
+from .types import DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_SLOW_CAP, DEFAULT_TIME_S, Limits
 
 # Slow languages get more time than the problem states (applied to the problem's
 # own limit only; the default for unknown limits is already generous).
@@ -22,6 +22,7 @@ def limits_for_problem(
     default_memory_bytes: int = DEFAULT_MEMORY_BYTES,
     output_bytes: int = DEFAULT_OUTPUT_BYTES,
     time_s: float | None = None,
+    slow_cap: float = DEFAULT_SLOW_CAP,
 ) -> Limits:
     """Per-test limits for running a `language` program on `problem` (a row or a `Problem`).
 
@@ -32,7 +33,9 @@ def limits_for_problem(
     Memory: `memory_limit_bytes` (0 = unknown), else `default_memory_bytes` = 256 MiB,
     also the tester's default. Output: `output_bytes` (32 MiB) per stream.
     `time_s`, when given, replaces the time limit for every problem and language
-    (a run's `--time_limit`): no multiplier applies to it.
+    (a run's `--time_limit`): no multiplier applies to it. `slow_cap` (a run's `--slow_cap`,
+    default 3): a test over its time limit but correct within slow_cap x the limit is SLOW
+    (`acodium.execute.slow`); 0 or 1: no slow positives.
     """
     row = problem.row if isinstance(problem, Problem) else problem
     if not isinstance(row, Mapping):
@@ -47,4 +50,4 @@ def limits_for_problem(
     if time_s is None:
         time_s = seconds * factor if seconds else float(default_time_s)
     return Limits(time_s=float(time_s), memory_bytes=int(memory) if memory else int(default_memory_bytes),
-                  output_bytes=int(output_bytes))
+                  output_bytes=int(output_bytes), slow_cap=slow_cap)

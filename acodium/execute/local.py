@@ -233,7 +233,7 @@ class LocalBackend(WorkerPool, Backend):
             times = [float(reply.get(k, 0.0)) for k in ("time_s", "cpu_s")]
             memory = reply.get("memory_bytes")
             numbers = times + ([float(memory)] if memory is not None else [])
-            if status == Status.SANDBOX_ERROR or not all(math.isfinite(x) and x >= 0 for x in numbers):
+            if status in (Status.SANDBOX_ERROR, Status.SLOW) or not all(math.isfinite(x) and x >= 0 for x in numbers):
                 raise ValueError
         except (TypeError, ValueError) as e:
             raise WorkerLost("a malformed reply from the worker") from e

@@ -18,7 +18,7 @@ from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
 from .limits import limits_for_problem
 from .registry import BACKENDS, get_backend
-from .types import MAX_TIME_S, ExecutionResult, Job, Limits
+from .types import DEFAULT_SLOW_CAP, MAX_TIME_S, ExecutionResult, Job, Limits, slow_cap_value
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class Execution:
       times the language's multiplier, `limits_for_problem`).
     checker: a built-in checker judging every problem (a run's --checker, e.g. "tokens" or
       "float_rel:1e-6"; None: each problem's own `checker` column, `checker_for_problem`).
+    slow_cap: a test over its time limit that is correct within slow_cap x the limit is SLOW
+      (AlphaCode's slow positive: never correct, counted apart from TIMEOUT; `acodium.execute.slow`);
+      0 or 1: no slow positives, every test runs once.
     """
 
     backend: str = "local"
@@ -39,6 +42,7 @@ class Execution:
     workers: int | None = None
     time_s: float | None = None
     checker: str | None = None
+    slow_cap: float = DEFAULT_SLOW_CAP
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, str) or self.backend not in BACKENDS:
@@ -54,6 +58,7 @@ class Execution:
                 raise UserError(f"The time limit must be a number of seconds in (0, {MAX_TIME_S:g}], "
                                 f"not {self.time_s!r}.")
             object.__setattr__(self, "time_s", float(self.time_s))
+        object.__setattr__(self, "slow_cap", slow_cap_value(self.slow_cap))  # 0 is kept as 1
         if self.checker is not None:  # checked now, kept as its canonical text
             object.__setattr__(self, "checker", parse_checker(self.checker).spec)
 
@@ -62,7 +67,7 @@ class Execution:
 
     def limits(self, problem: Any, language: str) -> Limits:
         """The per-test limits for running `language` on `problem` (a row or a `Problem`)."""
-        return limits_for_problem(problem, language, time_s=self.time_s)
+        return limits_for_problem(problem, language, time_s=self.time_s, slow_cap=self.slow_cap)
 
     def checker_for(self, problem: Any) -> Checker:
         """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own."""

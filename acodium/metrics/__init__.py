@@ -20,7 +20,9 @@ rather than extrapolate. The package, one job per module:
   precision on these very problems (candidates resampled, problems fixed);
 - `table`: `metrics_table(judgements, ks, ns)`, the METRICS table of
   `acodium.tables`, with what each interval is about (`interval`), how it
-  was made (`ci_method`) and the Monte Carlo error of subsampled n@k (`mc_se`).
+  was made (`ci_method`) and the Monte Carlo error of subsampled n@k (`mc_se`);
+  `slow_positives(judgements)`, the candidates and problems that would pass but
+  for SLOW runs, reported beside pass@k and never in it.
 
 A problem without candidates (an empty pool) is an unsolved problem: 0 at
 every k and n, counted in every mean (give the benchmark's problems to
@@ -37,11 +39,11 @@ from .intervals import DISPERSION_FLOOR, FEW_PROBLEMS, MeanCI, bootstrap_ci, pro
 from .ks import ReportedKs, log_grid, reported_ks
 from .sampled import n_at_k_sampled, solve_rate_sampled
 from .samples_reading import samples_ci
-from .table import INTERVAL_READINGS, TABLE_EXTRAS, metrics_table
+from .table import INTERVAL_READINGS, TABLE_EXTRAS, metrics_table, slow_positives
 
 __all__ = [
     "DISPERSION_FLOOR", "Draws", "FEW_PROBLEMS", "INTERVAL_READINGS", "MeanCI", "Policy", "ReportedKs",
     "TABLE_EXTRAS", "bootstrap_ci", "log_grid", "metrics_table", "n_at_k_filtered",
     "n_at_k_sampled", "pass_at_k", "per_draw_policy", "problems_ci", "reported_ks", "samples_ci", "score_ci",
-    "solve_rate_sampled",
+    "slow_positives", "solve_rate_sampled",
 ]

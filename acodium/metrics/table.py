@@ -197,3 +197,34 @@ def metrics_table(
 
 # Columns of metrics_table beyond METRICS, in order.
 TABLE_EXTRAS = ["metric", "interval", "ci_method", "mc_se", "problems", "short_pools"]
+
+
+def slow_positives(judgements: pd.DataFrame, problems: Sequence[str] | None = None) -> dict | None:
+    """How many candidates and problems would pass but for SLOW runs (AlphaCode's slow positives), or None
+    when the judgements say nothing of it (no `slow` column, as in tables made by hand or before it).
+
+    A slow candidate is not correct, and every hidden test it failed was SLOW (correct output over the
+    time limit, within the slow cap). Reported beside pass@k, never in it: SLOW is never correct.
+    `problems` as in `metrics_table` (empty pools count, as problems without a slow candidate):
+    - slow_candidates, candidates, slow_candidate_share: over every candidate;
+    - problems_with_slow, problems, problem_share: problems with at least one slow candidate;
+    - problems_only_slow: of those, the ones no candidate solves (solved, were the limit slow_cap x longer).
+    """
+    if "slow" not in judgements.columns:
+        return None
+    pools = _pools(judgements, problems)
+    slow = [_bool_column(g, "slow", name) if len(g) else np.zeros(0, dtype=bool) for name, g in pools]
+    correct = [_bool_column(g, "correct", name) if len(g) else np.zeros(0, dtype=bool) for name, g in pools]
+    candidates = sum(len(s) for s in slow)
+    slow_candidates = int(sum(s.sum() for s in slow))
+    with_slow = sum(bool(s.any()) for s in slow)
+    only_slow = sum(bool(s.any()) and not c.any() for s, c in zip(slow, correct))
+    return {
+        "slow_candidates": slow_candidates,
+        "candidates": int(candidates),
+        "slow_candidate_share": slow_candidates / candidates if candidates else None,
+        "problems_with_slow": int(with_slow),
+        "problems": len(pools),
+        "problem_share": with_slow / len(pools) if pools else None,
+        "problems_only_slow": int(only_slow),
+    }

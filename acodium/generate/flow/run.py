@@ -101,6 +101,9 @@ def describe_failure(result: ExecutionResult, time_s: float) -> str:
         return "wrong answer: the program's output differs from the expected output."
     if result.status == Status.TIMEOUT:
         return f"time limit exceeded: the program ran longer than {time_s:g} s."
+    if result.status == Status.SLOW:
+        return (f"time limit exceeded: the output is right, but the program ran longer than {time_s:g} s "
+                "(a faster algorithm is needed).")
     if result.status == Status.MEMORY_LIMIT:
         return "memory limit exceeded."
     if result.status == Status.OUTPUT_LIMIT:
