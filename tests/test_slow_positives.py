@@ -64,7 +64,8 @@ def phone(train_rows):
 def burning(code: str, seconds: float, when: str = "True", wrong: bool = False) -> Program:
     """The solution, burning `seconds` of CPU after reading n when `when` holds (and printing an extra
     token if `wrong`)."""
-    burn = f"if {when}:\n    import time\n    _t = time.process_time()\n    while time.process_time() - _t < {seconds}:\n        pass\n"
+    burn = (f"if {when}:\n    import time\n    _t = time.process_time()\n    while time.process_time() - _t < {seconds}:\n"
+            "        for _ in range(1000):\n            pass\n")
     slow = code.replace("n = int(input())\n", "n = int(input())\n" + burn, 1)
     assert slow != code
     return Program("python3", slow + ("print(-1)\n" if wrong else ""))
@@ -254,3 +255,32 @@ def test_the_cli_takes_slow_cap_and_prints_the_slow_positives(pool, tmp_path, ca
     assert code == 0 and json.loads(out)["status"] == "SLOW"
     code, out, _ = gencode_in_process(capsys, *exec_args, "--slow_cap", "0")
     assert code == 0 and json.loads(out)["status"] == "TIMEOUT"
+
+
+@pytest.mark.code_contests
+def test_the_code_contests_backend_applies_the_rule_to_its_wall_clock_cap(phone):
+    # The tester's CPU time cannot be read: its limit is the wall-clock cap, 5 x time_s + 1 s (1.1 s here;
+    # the first test of a call has 2 s more, to compile: the slow test is the second).
+    row, code = phone
+    cc = Counting(get_backend("code_contests"))
+    cc.name = "code_contests"
+    cc.time_used, cc.time_allowed = cc.inner.time_used, cc.inner.time_allowed
+    inputs, outputs = public(row)  # n = 22, then 11: only n = 11 burns
+    job = Job(burning(code, 1.5, when="n == 11"), inputs[:2], outputs[:2], Limits(time_s=0.02, slow_cap=100))
+    fast, slow = run_batch([job], backend=cc, workers=1, progress=False)[0]
+    assert (fast.status, fast.passed, slow.status, slow.passed) == (Status.OK, True, Status.SLOW, False)
+    assert "s of wall time" in slow.checker_message
+    assert cc.runs == [0.02, 0.02, pytest.approx(2.0)]  # both tests, then the slow one at the cap
+
+
+def test_a_rerun_the_backend_gives_no_result_for_is_a_machine_failure_not_an_endless_loop(phone, local):
+    row, code = phone
+
+    class Forgetful(Counting):
+        def run(self, job):
+            return [] if job.limits.time_s > LIMIT else super().run(job)
+
+    forgetful = Forgetful(local)
+    [lost] = one(burning(code, 1.5 * LIMIT), row, forgetful)
+    assert lost.status == Status.SANDBOX_ERROR and "returned no result" in lost.stderr
+    assert forgetful.runs == [LIMIT]

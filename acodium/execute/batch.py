@@ -70,8 +70,8 @@ class _Unit:
     capped: dict[int, ExecutionResult] = dataclasses.field(default_factory=dict)  # test -> run at the cap
     again: dict[int, ExecutionResult] = dataclasses.field(default_factory=dict)  # test -> second run near it
 
-    def run(self, i: int) -> ExecutionResult | None:
-        """Test i's deciding run for the unit's own job (`slow.resolve`); None while a rerun is due."""
+    def run(self, i: int) -> ExecutionResult:
+        """Test i's deciding run for the unit's own job (`slow.resolve`), from the runs it has had so far."""
         first = self.results[i]
         exp = self.job.expected[i] if self.job.expected is not None else None
         return resolve(first, self.capped.get(i), self.again.get(i), exp, self.job.checker, self.job.limits)
@@ -224,7 +224,8 @@ def run_batch(
                     planned = _plan(u, be, cache, version)
                     if not planned:
                         report(u)  # served whole from the cache, or finished last round
-                    pieces += [(u, todo, kind) for kind, todo in planned]
+                    for kind, todo in planned:  # a rerun is long (over the limit): each on its own, spread
+                        pieces += [(u, todo, kind)] if kind == FIRST else [(u, [i], kind) for i in todo]
             if not pieces:
                 break
             pieces = _spread(pieces, workers)
@@ -237,12 +238,7 @@ def run_batch(
             bar.refresh()
             for index, results in be.run_many(sub_jobs, workers=workers):
                 u, todo, kind = pieces[index]
-                store = {FIRST: None, CAPPED: u.capped, AGAIN: u.again}[kind]
-                for i, r in zip(todo, results):
-                    if store is None:
-                        u.results[i] = r
-                    else:
-                        store[i] = r
+                results = _store(u, kind, todo, results)
                 if cache is not None:
                     keys = u.keys if kind == FIRST else {i: _rerun_key(u, i, kind, be, version) for i in todo}
                     cache.put_many([(keys[i], r) for i, r in zip(todo, results)])
@@ -256,6 +252,24 @@ def run_batch(
     if cache is not None:
         cache.close()
     return [_finish(job, u) for job, u in zip(jobs, job_unit)]
+
+
+def _store(u: _Unit, kind: str, todo: list[int], results: list[ExecutionResult]) -> list[ExecutionResult]:
+    """Keep a piece's results in its unit; a test the backend owed a result and gave none (every test but
+    after a stopping job's failure) is a SANDBOX_ERROR, so that it is never planned again and again."""
+    stops = kind == FIRST and u.job.stop_on_first_failure
+    owed = todo[:max(1, len(results))] if stops else todo
+    results = list(results[:len(owed)]) + [
+        ExecutionResult(status=Status.SANDBOX_ERROR, passed=None, program_hash=u.job.program.hash,
+                        stderr="sandbox error: the backend returned no result for this test")
+        for _ in owed[len(results):]]
+    store = {CAPPED: u.capped, AGAIN: u.again}.get(kind)
+    for i, r in zip(owed, results):
+        if store is None:
+            u.results[i] = r
+        else:
+            store[i] = r
+    return results
 
 
 def _spread(pieces: list[tuple[_Unit, list[int], str]], workers: int) -> list[tuple[_Unit, list[int], str]]:
