@@ -20,6 +20,7 @@ from acodium.evaluation import run_executions, test_suite_strength
 from acodium.execute import Execution, Job, Limits, Program, Status, get_backend, run_batch
 from acodium.execute.base import Backend
 from acodium.execute.slow import resolve
+from acodium.generate.flow.run import describe_failure
 from acodium.metrics import slow_positives
 from cli_runner import gencode_in_process
 
@@ -93,6 +94,7 @@ def test_correct_but_one_and_a_half_times_too_slow_is_slow_never_passed(phone, c
     assert slow.stdout.split() == [public(row)[1][0]] and LIMIT < slow.cpu_s < 3 * LIMIT
     assert slow.checker_message.startswith("slow positive: the checker accepts this output")
     assert counting.runs == [LIMIT, 3 * LIMIT]  # the first run, then once at the cap
+    assert "the output is right, but the program ran longer than 0.4 s" in describe_failure(slow, LIMIT)
 
 
 def test_five_times_too_slow_and_slow_but_wrong_are_timeouts(phone, counting):

@@ -9,7 +9,9 @@ optional on-disk cache (`cache_dir`), and identical jobs executed once. Backends
 "local" (bubblewrap sandbox, forking workers; the default) and "code_contests"
 (DeepMind's tester). Status (did it run within limits) is kept apart from `passed`
 (did its output match: by default under code_contests rules, `check_output`; a job's
-`checker`, a built-in of `acodium.execute.checkers`, can say otherwise).
+`checker`, a built-in of `acodium.execute.checkers`, can say otherwise). A test over
+its time limit runs again at `Limits.slow_cap` x the limit: correct then, it is SLOW, a
+slow positive, never passed (`acodium.execute.slow`).
 """
 
 from __future__ import annotations
