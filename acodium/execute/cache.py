@@ -49,8 +49,11 @@ MACHINE_FAILURES = frozenset({Status.SANDBOX_ERROR})
 UNCACHED = MACHINE_FAILURES
 
 
-def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str) -> str:
-    return sha256("\0".join([program_hash, sha256(input_text), limits.key(), backend, version]))
+def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str, judge: str = "") -> str:
+    """A run's cache key; `judge` names a program judge and the expected output when the result
+    holds their verdict (empty otherwise: built-in checkers judge a cached run afresh)."""
+    parts = [program_hash, sha256(input_text), limits.key(), backend, version] + ([judge] if judge else [])
+    return sha256("\0".join(parts))
 
 
 class ResultCache:

@@ -16,6 +16,7 @@ from ..errors import UserError
 from .base import Backend
 from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
+from .judges import ProgramChecker
 from .limits import limits_for_problem
 from .registry import BACKENDS, get_backend
 from .types import MAX_TIME_S, ExecutionResult, Job, Limits
@@ -30,8 +31,11 @@ class Execution:
     workers: processes running tests at once (None: every core).
     time_s: a time limit replacing every problem's own (None: the problem's limit
       times the language's multiplier, `limits_for_problem`).
-    checker: a built-in checker judging every problem (a run's --checker, e.g. "tokens" or
-      "float_rel:1e-6"; None: each problem's own `checker` column, `checker_for_problem`).
+    checker: a checker judging every problem (a run's --checker: a built-in, "tokens" or
+      "float_rel:1e-6", or a checker program's file; None: each problem's own `checker`
+      column, `checker_for_problem`).
+    testlib_dir: the folder of testlib.h for judge programs that include it (None:
+      $ACODIUM_TESTLIB_DIR).
     """
 
     backend: str = "local"
@@ -39,6 +43,7 @@ class Execution:
     workers: int | None = None
     time_s: float | None = None
     checker: str | None = None
+    testlib_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, str) or self.backend not in BACKENDS:
@@ -54,8 +59,12 @@ class Execution:
                 raise UserError(f"The time limit must be a number of seconds in (0, {MAX_TIME_S:g}], "
                                 f"not {self.time_s!r}.")
             object.__setattr__(self, "time_s", float(self.time_s))
-        if self.checker is not None:  # checked now, kept as its canonical text
-            object.__setattr__(self, "checker", parse_checker(self.checker).spec)
+        if self.testlib_dir is not None and not isinstance(self.testlib_dir, Path):
+            object.__setattr__(self, "testlib_dir", Path(self.testlib_dir))
+        if self.checker is not None:  # checked now, kept as its canonical text (a program: its file)
+            checker = parse_checker(self.checker, self.testlib_dir)
+            object.__setattr__(self, "checker", str(self.checker) if isinstance(checker, ProgramChecker)
+                               else checker.spec)
 
     def replace(self, **changes: Any) -> "Execution":
         return dataclasses.replace(self, **changes)
@@ -64,9 +73,10 @@ class Execution:
         """The per-test limits for running `language` on `problem` (a row or a `Problem`)."""
         return limits_for_problem(problem, language, time_s=self.time_s)
 
-    def checker_for(self, problem: Any) -> Checker:
-        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own."""
-        return checker_for_problem(problem, self.checker)
+    def checker_for(self, problem: Any) -> Checker | ProgramChecker:
+        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own
+        (a problem with an interactor: a `ProgramChecker` holding it)."""
+        return checker_for_problem(problem, self.checker, self.testlib_dir)
 
     def get_backend(self) -> Backend:
         return get_backend(self.backend)
