@@ -198,7 +198,9 @@ def run_batch(
             for i, r in zip(todo, results):
                 u.results[i] = r
             if cache is not None:
-                cache.put_many([(u.keys[i], r) for i, r in zip(todo, results)])
+                judged = isinstance(u.job.checker, ProgramChecker)  # else judged afresh when read
+                cache.put_many([(u.keys[i], r if judged else dataclasses.replace(r, passed=None, checker_message=""))
+                                for i, r in zip(todo, results)])
             bar.update(len(todo))
             u.pending -= 1
             if u.pending == 0:

@@ -177,7 +177,7 @@ def _last_line(*texts: str) -> str:
     return ""
 
 
-def testlib_verdict(what: str, status: str, exit_code: int | None, signal: int | None,
+def read_judge_exit(what: str, status: str, exit_code: int | None, signal: int | None,
                     stdout: str = "", stderr: str = "") -> JudgeSays:
     """A judge's run read by testlib's exit codes (`what`: "checker" or "interactor").
 

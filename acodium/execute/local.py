@@ -42,7 +42,7 @@ from .local_channel import MAX_BLOB, Worker, WorkerLost
 from .local_pool import START_TIMEOUT_S, WorkerPool
 from .local_sandbox import DEFAULT_TMP_BYTES, SANDBOX_UID, bwrap_command
 from .judges import (CHECKER_ARGV, JUDGE_MEMORY_BYTES, JUDGE_OUTPUT_BYTES, JUDGE_TIME_S, JudgeProgram,
-                     ProgramChecker, testlib_verdict)
+                     ProgramChecker, read_judge_exit)
 from .types import ExecutionResult, Job, Program, Status, sha256
 
 # Public names of this module before it was split, still importable from here.
@@ -62,6 +62,9 @@ HOST_GRACE_S = 10.0
 # sleeping) runs on to its CPU limit, but never past this many times its time limit
 # (the wall limit of DeepMind's tester).
 HARD_WALL_FACTOR = 30.0
+# An interactor stopped at the wall cap with more than this share of the wall time in CPU was
+# computing, not waiting for the program: it did not answer (a judge error).
+BUSY_SHARE = 0.2
 
 
 def interact_header(run: dict) -> dict:
@@ -261,25 +264,28 @@ class LocalBackend(WorkerPool, Backend):
 
     def _interaction(self, program: Program, reply: dict, blobs: list[bytes], time_s: float) -> ExecutionResult:
         """An interactive test's reply as a result: the candidate's status, the interactor's output
-        file as stdout, and (passed, message) from the interactor's exit (`testlib_verdict`).
+        file as stdout, and (passed, message) from the interactor's exit (`read_judge_exit`).
 
-        Stopped at the wall cap while the candidate waited (under its CPU limit) and the
-        interactor computed (more CPU than the candidate): the interactor hung, a judge error."""
+        An interactor that fails (exit 3, a crash, its limits) is a judge error whatever the
+        program did, except when both were stopped at the wall cap: then the one that waited
+        is the program's fault (it forgot to flush, say), unless the interactor was computing
+        (over a fifth of the wall time in CPU: a busy loop gets more on a loaded machine, a
+        process waiting to read next to nothing) while the program waited under its CPU limit."""
         judge = reply.get("judge")
         if len(blobs) != 3 or not isinstance(judge, dict):
             raise WorkerLost(str(reply.get("error", "malformed reply to an interactive test")))
         result = self._result(program, reply, blobs[:2])
-        said = testlib_verdict("interactor", str(judge.get("status")), judge.get("exit_code"), judge.get("signal"),
+        said = read_judge_exit("interactor", str(judge.get("status")), judge.get("exit_code"), judge.get("signal"),
                                stderr=blobs[2].decode("utf-8", "replace"))
         judge_cpu = float(judge.get("cpu_s") or 0.0)
-        if (result.status == Status.TIMEOUT and judge.get("status") == "TIMEOUT" and result.cpu_s <= time_s
-                and judge_cpu > result.cpu_s):
+        both_stopped = result.status == Status.TIMEOUT and judge.get("status") == "TIMEOUT"
+        if both_stopped and result.cpu_s <= time_s and judge_cpu > BUSY_SHARE * result.time_s:
             result.status, result.checker_message = Status.JUDGE_ERROR, (
                 f"judge error: the interactor did not answer (it computed for {judge_cpu:.1f} s while the program waited)")
-        elif result.status != Status.OK:  # the candidate's own end comes first (an interactor then sees EOF)
-            result.checker_message = said.message if said.passed is False else ""
-        elif said.judge_error:
+        elif said.judge_error and not both_stopped:  # its own failure, whatever the program did after
             result.status, result.checker_message = Status.JUDGE_ERROR, said.message
+        elif result.status != Status.OK:  # the program's own end (an interactor then sees EOF)
+            result.checker_message = said.message if said.passed is False else ""
         else:
             result.passed, result.checker_message = said.passed, said.message
         return result
@@ -311,7 +317,7 @@ class LocalBackend(WorkerPool, Backend):
             result.status, result.passed = Status.JUDGE_ERROR, False
             result.checker_message = f"judge error: the checker's sandbox failed ({reply.get('error', 'no reply')})"
             return
-        said = testlib_verdict("checker", str(reply["status"]), reply.get("exit_code"), reply.get("signal"),
+        said = read_judge_exit("checker", str(reply["status"]), reply.get("exit_code"), reply.get("signal"),
                                blobs[0].decode("utf-8", "replace"), blobs[1].decode("utf-8", "replace"))
         if said.judge_error:
             result.status, result.passed = Status.JUDGE_ERROR, False
