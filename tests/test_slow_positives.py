@@ -36,6 +36,7 @@ class Counting(Backend):
     def __init__(self, inner: Backend):
         self.inner = inner
         self.runs: list[float] = []
+        self.runs_program_judges = inner.runs_program_judges
 
     def run(self, job: Job):
         results = self.inner.run(job)
@@ -286,3 +287,29 @@ def test_a_rerun_the_backend_gives_no_result_for_is_a_machine_failure_not_an_end
     [lost] = one(burning(code, 1.5 * LIMIT), row, forgetful)
     assert lost.status == Status.SANDBOX_ERROR and "returned no result" in lost.stderr
     assert forgetful.runs == [LIMIT]
+
+
+# A checker program (testlib's protocol) for 1060_A: the output's one number must be the answer's.
+SAME_NUMBER_PY = """import sys
+got, want = open(sys.argv[2]).read().split(), open(sys.argv[3]).read().split()
+if got != want:
+    print(f"expected {want}, got {got}", file=sys.stderr); sys.exit(1)
+"""
+
+
+def test_a_checker_program_judges_the_run_at_the_cap(phone, counting, tmp_path):
+    from acodium.execute.checkers import parse_checker
+
+    row, code = phone
+    judge = parse_checker({"language": "python3", "code": SAME_NUMBER_PY})
+    inputs, outputs = public(row)
+
+    def run(program, cache):
+        job = Job(program, inputs[:1], outputs[:1], Limits(time_s=LIMIT), checker=judge)
+        return run_batch([job], backend=counting, cache_dir=cache, workers=1, progress=False)[0][0]
+
+    slow, wrong = run(burning(code, 1.5 * LIMIT), tmp_path), run(burning(code, 1.5 * LIMIT, wrong=True), tmp_path)
+    assert (slow.status, slow.passed, wrong.status, wrong.passed) == (Status.SLOW, False, Status.TIMEOUT, False)
+    assert counting.runs == [LIMIT, 3 * LIMIT] * 2
+    again = run(burning(code, 1.5 * LIMIT), tmp_path)  # the judge's verdict on the capped run is cached with it
+    assert (again.status, again.cached, counting.runs[4:]) == (Status.SLOW, True, [])

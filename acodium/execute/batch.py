@@ -13,15 +13,19 @@ from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .cache import ResultCache, run_key
 from .checkers import Checker
+from .judges import ProgramChecker
 from .registry import get_backend
 from .slow import resolve, wants_again, wants_capped
 from .types import ExecutionResult, Job, Limits, Program, Status, sha256
 
 
-def _verdict(result: ExecutionResult, expected: str | None, checker: Checker) -> tuple[bool | None, str]:
-    """(passed, checker message) of one run: only an OK run is judged, and None without an expected output."""
+def _verdict(result: ExecutionResult, expected: str | None, checker: Checker | ProgramChecker) -> tuple[bool | None, str]:
+    """(passed, checker message) of one run: only an OK run is judged, and None without an expected output.
+    A program judge's verdict was made by the backend that ran it (and cached with the run)."""
     if expected is None:
         return None, ""
+    if isinstance(checker, ProgramChecker):
+        return bool(result.passed) and result.status == Status.OK, result.checker_message
     if result.status != Status.OK:
         return False, ""
     return checker.judge(result.stdout, expected)
@@ -33,8 +37,16 @@ def _stops(result: ExecutionResult, passed: bool | None) -> bool:
     return not (passed if passed is not None else result.status == Status.OK)
 
 
-def _failed(result: ExecutionResult, expected: str | None, checker: Checker) -> bool:
+def _failed(result: ExecutionResult, expected: str | None, checker: Checker | ProgramChecker) -> bool:
     return _stops(result, _verdict(result, expected, checker)[0])
+
+
+def _judged_by(job: Job, i: int) -> str:
+    """What a cached run of test `i` depends on beyond program and input: a program judge's
+    verdict is in the result, so its spec and the expected output are in the key."""
+    if not isinstance(job.checker, ProgramChecker):
+        return ""
+    return job.checker.spec + "\0" + (sha256(job.expected[i]) if job.expected is not None else "")
 
 
 def run_program(
@@ -46,7 +58,7 @@ def run_program(
     backend: str | Backend = "local",
     stop_on_first_failure: bool = False,
     cache_dir: str | os.PathLike | None = None,
-    checker: Checker | str = "tokens",
+    checker: Checker | ProgramChecker | str = "tokens",
 ) -> list[ExecutionResult]:
     """Run one program on `inputs` (optionally against `expected`, judged by `checker`, a built-in's
     name or a `Checker`): one result per test run."""
@@ -69,6 +81,7 @@ class _Unit:
     judged: bool = False  # a job of the unit has expected outputs: its tests over the limit run again
     capped: dict[int, ExecutionResult] = dataclasses.field(default_factory=dict)  # test -> run at the cap
     again: dict[int, ExecutionResult] = dataclasses.field(default_factory=dict)  # test -> second run near it
+    gave_up: set[int] = dataclasses.field(default_factory=set)  # tests whose first run the backend did not give
 
     def run(self, i: int) -> ExecutionResult:
         """Test i's deciding run for the unit's own job (`slow.resolve`), from the runs it has had so far."""
@@ -92,6 +105,10 @@ def _plan(u: _Unit, be: Backend, cache: ResultCache | None, version: str) -> lis
     reruns: dict[str, list[int]] = {CAPPED: [], AGAIN: []}
     for i, r in enumerate(u.results):
         if r is None:
+            if i in u.gave_up:  # owed and not given: never asked again (a stopping job stops here)
+                if stop:
+                    break
+                continue
             if stop:
                 first = list(range(i, len(job.inputs)))
                 break
@@ -126,28 +143,31 @@ def _rerun_due(u: _Unit, i: int, be: Backend, cache: ResultCache | None, version
 
 
 def _rerun_key(u: _Unit, i: int, kind: str, be: Backend, version: str) -> str:
-    limits = u.job.limits
-    if kind == CAPPED:
-        return run_key(u.job.program.hash, u.job.inputs[i], limits.capped(), be.name, version)
-    return run_key(u.job.program.hash, u.job.inputs[i], limits, be.name, version, attempt=2)
+    job = u.job
+    limits = job.limits.capped() if kind == CAPPED else job.limits
+    return run_key(job.program.hash, job.inputs[i], limits, be.name, version, _judged_by(job, i),
+                   attempt=2 if kind == AGAIN else 1)
 
 
 def _work_job(u: _Unit, kind: str, todo: list[int]) -> Job:
-    """The job a backend runs for one piece of work: reruns judge nothing and stop nowhere."""
+    """The job a backend runs for one piece of work: reruns stop nowhere, and only a program judge (which
+    runs beside the program) judges them there."""
     job = u.job
     inputs = [job.inputs[i] for i in todo]
     if kind == FIRST:
         return Job(program=job.program, inputs=inputs,
                    expected=[job.expected[i] for i in todo] if job.expected is not None else None,
                    limits=job.limits, stop_on_first_failure=job.stop_on_first_failure, checker=job.checker)
-    return Job(program=job.program, inputs=inputs, limits=job.limits.capped() if kind == CAPPED else job.limits,
-               checker=job.checker)
+    judged = isinstance(job.checker, ProgramChecker) and job.expected is not None  # the backend judges it
+    return Job(program=job.program, inputs=inputs, expected=[job.expected[i] for i in todo] if judged else None,
+               limits=job.limits.capped() if kind == CAPPED else job.limits, checker=job.checker)
 
 
 def _unit_key(job: Job) -> tuple:
     inputs = sha256("\0".join(sha256(t) for t in job.inputs))
     expected = checker = None
-    if job.stop_on_first_failure and job.expected is not None:  # where it stops depends on the verdicts
+    # Where a job stops depends on the verdicts; a program judge's verdicts are part of the results.
+    if job.expected is not None and (job.stop_on_first_failure or isinstance(job.checker, ProgramChecker)):
         expected = sha256("\0".join(sha256(t) for t in job.expected))
         checker = job.checker.spec
     return (job.program.hash, inputs, job.limits.verdict_key(), job.stop_on_first_failure, expected, checker)
@@ -185,6 +205,9 @@ def run_batch(
     if not jobs:
         return []
     be = get_backend(backend) if isinstance(backend, str) else backend
+    if not be.runs_program_judges and any(isinstance(job.checker, ProgramChecker) for job in jobs):
+        raise UserError(f"The {be.name} backend runs no checker programs or interactors: use the local "
+                        "backend, or judge with a built-in checker (--checker NAME).")
     workers = workers or os.cpu_count() or 1
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     version = be.version() if cache is not None else ""
@@ -195,7 +218,8 @@ def run_batch(
         key = _unit_key(job)
         unit = units.get(key)
         if unit is None:
-            keys = [run_key(job.program.hash, t, job.limits, be.name, version) for t in job.inputs] if cache is not None else []
+            keys = [run_key(job.program.hash, t, job.limits, be.name, version, _judged_by(job, i))
+                    for i, t in enumerate(job.inputs)] if cache is not None else []
             unit = units[key] = _Unit(job, [None] * len(job.inputs), keys)
         unit.job_indices.append(index)
         job_unit.append(unit)
@@ -241,7 +265,9 @@ def run_batch(
                 results = _store(u, kind, todo, results)
                 if cache is not None:
                     keys = u.keys if kind == FIRST else {i: _rerun_key(u, i, kind, be, version) for i in todo}
-                    cache.put_many([(keys[i], r) for i, r in zip(todo, results)])
+                    judged = isinstance(u.job.checker, ProgramChecker)  # else judged afresh when read
+                    cache.put_many([(keys[i], r if judged else dataclasses.replace(r, passed=None, checker_message=""))
+                                    for i, r in zip(todo, results)])
                 bar.update(len(todo))
                 u.pending -= 1
                 if u.pending == 0 and not _plan(u, be, cache, version):
@@ -255,20 +281,22 @@ def run_batch(
 
 
 def _store(u: _Unit, kind: str, todo: list[int], results: list[ExecutionResult]) -> list[ExecutionResult]:
-    """Keep a piece's results in its unit; a test the backend owed a result and gave none (every test but
-    after a stopping job's failure) is a SANDBOX_ERROR, so that it is never planned again and again."""
-    stops = kind == FIRST and u.job.stop_on_first_failure
-    owed = todo[:max(1, len(results))] if stops else todo
-    results = list(results[:len(owed)]) + [
+    """Keep a piece's results in its unit. A backend may give fewer results than tests (a stopping job's
+    failure, a lost worker): first runs it owed and did not give are not planned again (the job's results
+    end before them, as they always did); a rerun it did not give is a SANDBOX_ERROR, the test's result."""
+    if kind == FIRST:
+        for i, r in zip(todo, results):
+            u.results[i] = r
+        u.gave_up.update(todo[len(results):max(1, len(results))] if u.job.stop_on_first_failure
+                         else todo[len(results):])
+        return list(results)
+    results = list(results[:len(todo)]) + [
         ExecutionResult(status=Status.SANDBOX_ERROR, passed=None, program_hash=u.job.program.hash,
                         stderr="sandbox error: the backend returned no result for this test")
-        for _ in owed[len(results):]]
-    store = {CAPPED: u.capped, AGAIN: u.again}.get(kind)
-    for i, r in zip(owed, results):
-        if store is None:
-            u.results[i] = r
-        else:
-            store[i] = r
+        for _ in todo[len(results):]]
+    store = u.capped if kind == CAPPED else u.again
+    for i, r in zip(todo, results):
+        store[i] = r
     return results
 
 

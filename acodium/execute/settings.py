@@ -16,6 +16,7 @@ from ..errors import UserError
 from .base import Backend
 from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
+from .judges import ProgramChecker
 from .limits import limits_for_problem
 from .registry import BACKENDS, get_backend
 from .types import DEFAULT_SLOW_CAP, MAX_TIME_S, ExecutionResult, Job, Limits, slow_cap_value
@@ -30,8 +31,11 @@ class Execution:
     workers: processes running tests at once (None: every core).
     time_s: a time limit replacing every problem's own (None: the problem's limit
       times the language's multiplier, `limits_for_problem`).
-    checker: a built-in checker judging every problem (a run's --checker, e.g. "tokens" or
-      "float_rel:1e-6"; None: each problem's own `checker` column, `checker_for_problem`).
+    checker: a checker judging every problem (a run's --checker: a built-in, "tokens" or
+      "float_rel:1e-6", or a checker program's file; None: each problem's own `checker`
+      column, `checker_for_problem`).
+    testlib_dir: the folder of testlib.h for judge programs that include it (None:
+      $ACODIUM_TESTLIB_DIR).
     slow_cap: a test over its time limit that is correct within slow_cap x the limit is SLOW
       (AlphaCode's slow positive: never correct, counted apart from TIMEOUT; `acodium.execute.slow`);
       0 or 1: no slow positives, every test runs once.
@@ -42,6 +46,7 @@ class Execution:
     workers: int | None = None
     time_s: float | None = None
     checker: str | None = None
+    testlib_dir: Path | None = None
     slow_cap: float = DEFAULT_SLOW_CAP
 
     def __post_init__(self) -> None:
@@ -59,8 +64,12 @@ class Execution:
                                 f"not {self.time_s!r}.")
             object.__setattr__(self, "time_s", float(self.time_s))
         object.__setattr__(self, "slow_cap", slow_cap_value(self.slow_cap))  # 0 is kept as 1
-        if self.checker is not None:  # checked now, kept as its canonical text
-            object.__setattr__(self, "checker", parse_checker(self.checker).spec)
+        if self.testlib_dir is not None and not isinstance(self.testlib_dir, Path):
+            object.__setattr__(self, "testlib_dir", Path(self.testlib_dir))
+        if self.checker is not None:  # checked now, kept as its canonical text (a program: its file)
+            checker = parse_checker(self.checker, self.testlib_dir)
+            object.__setattr__(self, "checker", str(self.checker) if isinstance(checker, ProgramChecker)
+                               else checker.spec)
 
     def replace(self, **changes: Any) -> "Execution":
         return dataclasses.replace(self, **changes)
@@ -69,9 +78,10 @@ class Execution:
         """The per-test limits for running `language` on `problem` (a row or a `Problem`)."""
         return limits_for_problem(problem, language, time_s=self.time_s, slow_cap=self.slow_cap)
 
-    def checker_for(self, problem: Any) -> Checker:
-        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own."""
-        return checker_for_problem(problem, self.checker)
+    def checker_for(self, problem: Any) -> Checker | ProgramChecker:
+        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own
+        (a problem with an interactor: a `ProgramChecker` holding it)."""
+        return checker_for_problem(problem, self.checker, self.testlib_dir)
 
     def get_backend(self) -> Backend:
         return get_backend(self.backend)

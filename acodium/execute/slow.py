@@ -17,7 +17,8 @@ expected outputs:
 
 The test's run (`resolve`): the again run if it ended within L (the first
 TIMEOUT was the machine's noise); else SLOW if the capped run ended OK and the
-checker accepts its output; else the first run (TIMEOUT: too slow, and its
+checker accepts its output (a program judge, which runs beside the program, judged the capped run
+there); else the first run (TIMEOUT: too slow, and its
 output, if any, wrong or never made). A machine failure (SANDBOX_ERROR) in a
 rerun is the test's result: retried, never a verdict. Runs without expected
 outputs (clustering) make no verdict, so nothing makes them a positive: they
@@ -37,6 +38,7 @@ import dataclasses
 from .base import Backend
 from .cache import MACHINE_FAILURES
 from .checkers import Checker
+from .judges import ProgramChecker
 from .types import ExecutionResult, Limits, Status
 
 # A capped run within this factor of the allowance is near the limit: the test runs once more under it.
@@ -56,16 +58,19 @@ def wants_again(capped: ExecutionResult, limits: Limits, backend: Backend) -> bo
 
 
 def resolve(first: ExecutionResult, capped: ExecutionResult | None, again: ExecutionResult | None,
-            expected: str | None, checker: Checker, limits: Limits) -> ExecutionResult:
+            expected: str | None, checker: Checker | ProgramChecker, limits: Limits) -> ExecutionResult:
     """The run that decides a test, from its first run and the reruns it had (None: not run);
-    a slow positive is the capped run with status SLOW and a message that says so."""
+    a slow positive is the capped run with status SLOW and a message that says so. A program judge
+    (checker program, interactor) judged the capped run beside it: its verdict is the run's `passed`."""
     if capped is None or expected is None:
         return first
     if capped.status in MACHINE_FAILURES:
         return capped
     if again is not None and again.status != Status.TIMEOUT:  # within the limit this time (or a machine failure)
         return again
-    if capped.status == Status.OK and checker.check(capped.stdout, expected):
+    accepted = (capped.passed is True if isinstance(checker, ProgramChecker)
+                else checker.check(capped.stdout, expected))
+    if capped.status == Status.OK and accepted:
         used = f"{capped.cpu_s:.3g} s of CPU" if capped.cpu_s > 0 else f"{capped.time_s:.3g} s of wall time"
         return dataclasses.replace(capped, status=Status.SLOW, passed=False, checker_message=(
             f"slow positive: the checker accepts this output, made in {used} with a limit of "

@@ -33,6 +33,10 @@ class Status(str, Enum):
     COMPILE_ERROR = "COMPILE_ERROR"
     SANDBOX_ERROR = "SANDBOX_ERROR"
     SLOW = "SLOW"  # over the time limit, but correct within slow_cap x the limit: never passed
+    # The program ran (OK) but its judge (a checker program, an interactor) failed: never the
+    # candidate's fault, never correct, kept apart from wrong answers (judges.py).
+    JUDGE_ERROR = "JUDGE_ERROR"
+
 
 
 
