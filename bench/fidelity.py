@@ -237,7 +237,7 @@ def disagreement_cause(a: dict, b: dict) -> str:
             return "same output, the judges differ (see judges)"
         return "same output, different verdict (a bug)"
     statuses = {a["status"], b["status"]}
-    if "TIMEOUT" in statuses:
+    if statuses & {"TIMEOUT", "SLOW"}:
         return "time"
     if "MEMORY_LIMIT" in statuses:
         return "memory"
