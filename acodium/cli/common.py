@@ -251,8 +251,13 @@ checker_option = option("checker", type=CheckerName(), default=None, help=CHECKE
 NO_CACHE_HELP = "Do not use the on-disk cache of test runs ($ACODIUM_CACHE)."
 
 
+PYTHON3_HELP = ("The Python 3 that runs Python 3 candidates: a path or a name on PATH, e.g. pypy3 (local backend) "
+                "[default: $ACODIUM_PYTHON3, else /usr/bin/python3.11 or the first suitable system python3].")
+python3_option = option("python3", default=None, metavar="PATH_OR_NAME", help=PYTHON3_HELP)
+
+
 def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
-    """--backend, --time_limit, --workers, --no_cache and --checker, for `execution_from_options`.
+    """--backend, --time_limit, --workers, --no_cache, --checker and --python3, for `execution_from_options`.
 
     `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
     leaves another cache alone too (the LLM replies of `gencode gen`).
@@ -264,12 +269,14 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
         option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs)."),
         option("no_cache", is_flag=True, help=no_cache_help),
         checker_option,
+        python3_option,
     )
     return wrap if f is None else wrap(f)
 
 
 def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
-                           no_cache: bool = False, checker: str | None = None) -> Execution:
+                           no_cache: bool = False, checker: str | None = None,
+                           python3: str | None = None) -> Execution:
     """The `Execution` the options of `execution_options` describe.
 
     The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
@@ -278,7 +285,7 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
     from ..execute import Execution  # see "execution" above
 
     return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
-                     time_s=time_limit, checker=checker)
+                     time_s=time_limit, checker=checker, python3=python3)
 
 
 # ---- scoring ----------------------------------------------------------------------------

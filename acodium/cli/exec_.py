@@ -15,7 +15,8 @@ import click
 
 from ..errors import UserError
 from ..languages import LANGUAGE_OF_SUFFIX, RUNNABLE_LANGUAGES
-from .common import CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option, test_seconds
+from .common import (CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option, python3_option,
+                     test_seconds)
 
 
 @make_group(help="Run candidate programs in the sandbox.")
@@ -41,7 +42,8 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
     "Exits 0 whenever the program ran (whatever its verdict), 2 on bad input."))
 @click.argument("program_file", type=click.Path(dir_okay=False, path_type=Path))
 @option("language", type=click.Choice(RUNNABLE_LANGUAGES), default=None,
-        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc/.cxx/.c++ cpp].")
+        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc/.cxx/.c++ cpp, .java java; "
+             "python2 only when given].")
 @option("input", default=None, help="The program's standard input.")
 @option("input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the program's standard input.")
@@ -56,14 +58,15 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
         help="Built-in checker judging the output against the expected one: tokens (DeepMind's compare), "
              "exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
 @backend_option
+@python3_option
 @option("no_sandbox", is_flag=True,
         help="Run the program on the host without isolation (local backend; warns). Only for trusted code.")
 @option("json", is_flag=True,
         help="Print one JSON object: status, passed, checker, checker_message, stdout, stderr, exit_code, "
              "signal, time_s, cpu_s, memory_mb.")
 def run(program_file, language, input, input_file, expected, expected_file, time_limit,  # noqa: A002
-        memory_mb, checker, backend, no_sandbox, json):
-    from ..execute import Limits, Program, get_backend, run_program
+        memory_mb, checker, backend, python3, no_sandbox, json):
+    from ..execute import Execution, Limits, Program, get_backend, run_program
 
     if not program_file.exists():
         raise UserError(f"The program file {program_file} does not exist.")
@@ -85,7 +88,12 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     expected_text = _text(expected, expected_file, "expected")
     if no_sandbox and backend != "local":
         raise UserError("--no_sandbox applies to the local backend only.")
-    be = get_backend(backend, sandbox=False) if no_sandbox else get_backend(backend)
+    Execution(backend=backend, python3=python3)  # the --python3 sentences, before any work
+    options = {"python3": python3} if python3 is not None else {}
+    be = get_backend(backend, sandbox=False, **options) if no_sandbox else get_backend(backend, **options)
+    why = be.missing_runtime(language)
+    if why is not None:
+        raise UserError(why)
     limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024)
     result = run_program(Program(language, code), [stdin],
                          [expected_text] if expected_text is not None else None,

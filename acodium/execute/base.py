@@ -33,6 +33,11 @@ class Backend(ABC):
         """Part of the cache key: change it when results could change."""
         return "1"
 
+    def missing_runtime(self, language: str) -> str | None:
+        """Why this backend cannot run `language` on this machine (one sentence that says how to
+        get its runtime), or None. Such a job's results are SANDBOX_ERROR: never a verdict."""
+        return None
+
     def run_many(
         self,
         jobs: Sequence[Job],

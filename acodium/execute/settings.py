@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import UserError
+from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
@@ -32,6 +33,9 @@ class Execution:
       times the language's multiplier, `limits_for_problem`).
     checker: a built-in checker judging every problem (a run's --checker, e.g. "tokens" or
       "float_rel:1e-6"; None: each problem's own `checker` column, `checker_for_problem`).
+    python3: the Python 3 that runs Python 3 candidates, a path or a name on PATH (a run's
+      --python3, e.g. "pypy3"; None: $ACODIUM_PYTHON3, else /usr/bin/python3.11 or the first
+      suitable system python3; local backend only, see `acodium.execute.runtimes`).
     """
 
     backend: str = "local"
@@ -39,6 +43,7 @@ class Execution:
     workers: int | None = None
     time_s: float | None = None
     checker: str | None = None
+    python3: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, str) or self.backend not in BACKENDS:
@@ -56,6 +61,12 @@ class Execution:
             object.__setattr__(self, "time_s", float(self.time_s))
         if self.checker is not None:  # checked now, kept as its canonical text
             object.__setattr__(self, "checker", parse_checker(self.checker).spec)
+        if self.python3 is not None:
+            if not isinstance(self.python3, str) or not self.python3.strip():
+                raise UserError(f"python3 must name a Python 3 interpreter (a path or a name on PATH), not {self.python3!r}.")
+            if self.backend != "local":
+                raise UserError(f"--python3 applies to the local backend: the {self.backend} backend runs Python 3 "
+                                "under its own interpreter.")
 
     def replace(self, **changes: Any) -> "Execution":
         return dataclasses.replace(self, **changes)
@@ -68,14 +79,23 @@ class Execution:
         """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own."""
         return checker_for_problem(problem, self.checker)
 
+    def missing_runtime(self, language: str) -> str | None:
+        """Why this backend cannot run `language` on this machine (one sentence that says how to get its
+        runtime: a Python 2, a JDK), or None."""
+        return self.get_backend().missing_runtime(language)
+
+    def runnable_languages(self) -> tuple[str, ...]:
+        """The languages this backend runs on this machine, in RUNNABLE_LANGUAGES' order."""
+        return tuple(lang for lang in RUNNABLE_LANGUAGES if self.missing_runtime(lang) is None)
+
     def get_backend(self) -> Backend:
-        return get_backend(self.backend)
+        return get_backend(self.backend, **({"python3": self.python3} if self.python3 is not None else {}))
 
     def run_batch(self, jobs: Sequence[Job], *, progress: bool = True,
                   on_result: Callable[[int, list[ExecutionResult]], None] | None = None,
                   ) -> list[list[ExecutionResult]]:
         """`run_batch` on this backend, cache and worker count."""
-        return run_batch(jobs, backend=self.backend, cache_dir=self.cache_dir, workers=self.workers,
+        return run_batch(jobs, backend=self.get_backend(), cache_dir=self.cache_dir, workers=self.workers,
                          progress=progress, on_result=on_result)
 
 
