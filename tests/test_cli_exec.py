@@ -84,7 +84,7 @@ def test_bad_input_exits_2_with_one_sentence(tmp_path):
     (tmp_path / "in.txt").write_text("1")
     p = gencode(prog, "--input", "1", "--input_file", tmp_path / "in.txt")
     assert p.returncode == 2 and "not both" in p.stderr
-    p = gencode(prog, "--language", "java")
+    p = gencode(prog, "--language", "cobol")
     assert p.returncode == 2
 
 

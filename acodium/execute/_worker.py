@@ -81,6 +81,9 @@ STDERR_TAIL = 8192
 # stacks (threading.stack_size) and malloc arenas reserve far more than they
 # touch. Memory actually used (resident) is held to the limit by polling.
 PY_VIRTUAL_HEADROOM = 1 << 30
+# The same for an interpreter exec'd per test: PyPy reserves ~1.4 GB for deep recursion
+# (sys.setrecursionlimit(10**6) is a MemoryError under 1 GiB of headroom).
+EXEC_VIRTUAL_HEADROOM = 4 << 30
 # Default stack of threads a program starts without threading.stack_size();
 # glibc would otherwise use the (large) main-thread stack limit.
 THREAD_STACK = 64 << 20
@@ -686,6 +689,7 @@ def compile_limit_hit(status, reason, stderr):
 # processor as a judge gives it: the serial collector, two JIT threads, no thread pools
 # sized for a big machine (the JVM starts ~14 threads of the sandbox's MAX_PROCS).
 JAVA_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-XX:-UsePerfData", "-Xshare:auto",
+              "-Xlog:disable", "-Xlog:all=warning:stderr",  # the JVM's own warnings off stdout
               "-XX:NewRatio=5", "-Xss64m", "-DONLINE_JUDGE=true", "-Duser.language=en",
               "-Duser.region=US", "-Duser.variant=US"]
 # Measured memory a Java test may hold beyond its heap (-Xmx = the memory limit): the JVM's
@@ -1079,8 +1083,9 @@ def own_state():
     return [resource.getrlimit(r) for r in RLIMITS] + [os.getpriority(os.PRIO_PROCESS, 0)]
 
 
-def test_limits(limits, language):
-    """[(resource, (soft, hard))] a test's process sets on itself (computed in the worker)."""
+def test_limits(limits, language, exec_runtime=False):
+    """[(resource, (soft, hard))] a test's process sets on itself (computed in the worker).
+    `exec_runtime`: the test execs an interpreter (Python 2, PyPy) or the JVM."""
     memory = limits["memory_bytes"]
     output = limits["output_bytes"]
     cpu = max(1, int(limits["time_s"] + 0.999)) + 1
@@ -1089,7 +1094,7 @@ def test_limits(limits, language):
     if language == "java":
         return plan  # the JVM reserves far more address space than it uses: its memory is measured
     if language in ("python3", "python2"):
-        virtual = memory + PY_VIRTUAL_HEADROOM
+        virtual = memory + (EXEC_VIRTUAL_HEADROOM if exec_runtime else PY_VIRTUAL_HEADROOM)
     else:
         # A C++ program's stack may grow to its memory limit, as on Codeforces.
         _, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -1386,7 +1391,7 @@ def run_test(h, header, blobs):
     in_fd = os.open(f"/proc/self/fd/{blobs[0][0]}", os.O_RDONLY | os.O_CLOEXEC)
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
-    plan = test_limits(limits, loaded.language)
+    plan = test_limits(limits, loaded.language, loaded.command is not None)
     python = loaded.code is not None  # a fork of us runs it; otherwise a test execs its program
     # The child says "ready" here once its sandboxing is complete, just before the
     # program runs: a child that fails before is the machine's failure, not a verdict.
