@@ -86,7 +86,7 @@ class Runtime:
         return f"{self.implementation}-{self.version}@{self.executable}" + ("+fork" if self.warm else "")
 
     def describe(self) -> str:
-        return f"{self.implementation} {self.version} ({self.executable})"
+        return f"{self.implementation} {self.version} ({self.executable})".replace("  ", " ")
 
 
 def outside_sandbox(paths) -> tuple[str, ...]:
