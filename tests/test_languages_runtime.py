@@ -448,3 +448,41 @@ def test_execution_carries_the_python3_choice(pypy3):
 def test_a_python3_choice_that_is_python2_is_one_sentence(python2):
     with pytest.raises(UserError, match=r"is Python 2\.7\.\d+: give a Python 3"):
         runtimes.python3_runtime(python2.executable)
+
+
+def _another_cpython() -> str | None:
+    """A CPython >= 3.10 other than the default worker's (pyenv's, here and in CI)."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    for path in sorted(Path(root).glob("versions/3.1[0-9]*/bin/python3.1[0-9]"), reverse=True):
+        info = runtimes.probe(str(path))
+        if runtimes._worker_capable(info) and os.path.realpath(path) != os.path.realpath(runtimes.DEFAULT_PYTHON):
+            return str(path)
+    return None
+
+
+def test_another_cpython_becomes_the_worker_and_tests_stay_forks(train_rows):
+    path = need(_another_cpython(), "a second CPython >= 3.10 (pyenv)")
+    be = LocalBackend(workers=1, python3=path)
+    try:
+        assert be.python == path and be.runtimes["python3"].warm
+        version = runtimes.probe(path)["version"]
+        seen = run_program(Program("python3", "import sys, platform\nprint(platform.python_version(), sys.argv)"),
+                           [""], None, LIMITS, backend=be)[0]
+        assert seen.stdout == f"{version} ['solution.py']\n"  # a fork of the warm worker, as with the default
+        row = problem(train_rows, "1060_A")
+        results = judged(be, Program("python3", row["solutions"]["solution"][0]), row)
+        assert all(r.passed for r in results)
+    finally:
+        be.close()
+
+
+def test_without_python3_11_the_first_suitable_system_python3_is_said_once(monkeypatch):
+    monkeypatch.setattr(runtimes, "DEFAULT_PYTHON", "/nonexistent/python3.11")
+    runtimes.default_python3.cache_clear()
+    try:
+        with pytest.warns(runtimes.RuntimeChoiceWarning, match=r"Python 3 candidates run under /usr/bin/python3\S* "
+                                                               r"\(CPython 3\.\d+\.\d+\): /nonexistent/python3.11 is not here"):
+            chosen = runtimes.default_python3()
+        assert runtimes._worker_capable(runtimes.probe(chosen))
+    finally:
+        runtimes.default_python3.cache_clear()
