@@ -180,27 +180,43 @@ def test_java_memory_is_its_heap_limit(backend, java):
     assert all(r.memory_bytes <= (64 << 20) + (128 << 20) for r in results)
 
 
-def test_java_off_heap_memory_is_counted_too(backend, java):
-    """Memory the heap limit does not bound (native buffers) is held to the limit plus the allowance."""
-    code = """
-import java.nio.*;
+OFF_HEAP = """
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
 import java.util.*;
+import sun.misc.Unsafe;
 
 public class OffHeap {
     public static void main(String[] args) throws Exception {
+        String how = new Scanner(System.in).next();
         List<ByteBuffer> kept = new ArrayList<>();
+        Field field = Unsafe.class.getDeclaredField("theUnsafe");
+        field.setAccessible(true);
+        Unsafe unsafe = (Unsafe) field.get(null);
         for (int i = 0; i < 4000; i++) {
-            ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
-            for (int j = 0; j < (1 << 20); j += 4096) b.put(j, (byte) 1);
-            kept.add(b);
+            if (how.equals("direct")) {
+                ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+                for (int j = 0; j < (1 << 20); j += 4096) b.put(j, (byte) 1);
+                kept.add(b);
+            } else {
+                long at = unsafe.allocateMemory(1 << 20);  // bounded by nothing in the JVM
+                unsafe.setMemory(at, 1 << 20, (byte) 1);
+            }
         }
-        System.out.println(kept.size());
+        System.out.println("held 4000 MiB");
     }
 }
 """
-    result = run_program(Program("java", code), [""], None, Limits(time_s=5.0, memory_bytes=64 << 20),
-                         backend=backend)[0]
-    assert result.status == Status.MEMORY_LIMIT
+
+
+def test_java_off_heap_memory_is_counted_too(backend, java):
+    """Memory the heap limit does not bound is held too: direct buffers by the JVM's own limit (as large
+    as the heap), native memory by the sandbox, at the memory limit plus the JVM's allowance."""
+    limits = Limits(time_s=10.0, memory_bytes=64 << 20)
+    direct, native = run_program(Program("java", OFF_HEAP), ["direct", "native"], None, limits, backend=backend)
+    assert direct.status == Status.MEMORY_LIMIT and "OutOfMemoryError" in direct.stderr
+    assert native.status == Status.MEMORY_LIMIT and native.stdout == ""
+    assert native.memory_bytes > (64 << 20) + (128 << 20)  # killed past the allowance, not before
 
 
 def test_java_time_limit_is_cpu_time(backend, java):
