@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 import acodium
-from acodium.errors import UserError
 from acodium.evaluation import run_executions, verdicts
 from acodium.execute import Execution
 from acodium.generate import reference_candidates
@@ -59,12 +58,45 @@ def test_rows_judged_by_another_checker_are_never_reused(cut_length, tmp_path):
     assert fourth.jobs_run == 0 and _correct(again) == _correct(by_tokens)
 
 
-def test_a_program_checker_is_refused_before_anything_runs(cut_length, tmp_path):
+FLOAT_CHECKER = """import sys
+out, ans = (open(path).read().split() for path in sys.argv[2:4])
+if len(out) != len(ans):
+    print(f"expected {len(ans)} numbers, found {len(out)}", file=sys.stderr); sys.exit(1)
+for i, (a, b) in enumerate(zip(out, ans), 1):
+    try:
+        got, want = float(a), float(b)
+    except ValueError:
+        print(f"number {i} is not one: {a}", file=sys.stderr); sys.exit(2)
+    if abs(got - want) > 1e-6 * max(1.0, abs(want)) + 1e-15:
+        print(f"number {i}: expected {b}, found {a}", file=sys.stderr); sys.exit(1)
+"""
+
+
+def test_a_program_checker_judges_like_the_rule_it_implements(cut_length, tmp_path):
+    """598_F judged by a Python checker program (testlib's protocol) gives float_rel:1e-6's verdicts,
+    each row keyed by the program's hash; a run with the built-in is not reused for it."""
     row, cands = cut_length
-    program = {**row, "checker": {"language": "cpp", "code": "int main() { return 0; }"}}
-    with pytest.raises(UserError, match="program checkers are not supported yet"):
-        run_executions([program], cands, test_sets=["private"], run_dir=tmp_path, progress=False)
-    assert not any(tmp_path.iterdir()) or not (tmp_path / "executions.jsonl").exists()
+    run = dict(test_sets=["private"], run_dir=tmp_path, progress=False)
+    by_float, _ = run_executions([{**row, "checker": "float_rel:1e-6"}], cands, execution=Execution(time_s=5.0), **run)
+    program = {**row, "checker": {"language": "python3", "code": FLOAT_CHECKER}}
+    by_program, stats = run_executions([program], cands, execution=Execution(time_s=5.0), **run)
+    assert stats.jobs_run > 0 and _correct(by_program) == _correct(by_float)
+    assert _correct(by_program) == {cands["candidate_id"][0]: True, "zero": False}
+    assert by_program["checker"].str.startswith("program(checker:python3:").all()
+    wrong = by_program[~by_program["passed"].astype(bool)]
+    assert wrong["checker_message"].str.startswith("wrong answer (checker): ").all()
+    assert wrong["checker_message"].str.contains("expected 282842.705403551284689456, found 0").any()
+    assert (by_program["status"] != "JUDGE_ERROR").all()
+
+
+def test_a_failing_checker_program_is_a_judge_error_for_its_runs_only(cut_length, tmp_path):
+    row, cands = cut_length
+    broken = {**row, "checker": {"language": "cpp", "code": "int main() { return 3; }"}}
+    table, _ = run_executions([broken], cands, test_sets=["public"], execution=Execution(time_s=5.0),
+                              run_dir=tmp_path, progress=False)
+    ran_ok = table[table["candidate_id"] == cands["candidate_id"][0]]
+    assert set(ran_ok["status"]) == {"JUDGE_ERROR"} and not ran_ok["passed"].astype(bool).any()
+    assert ran_ok["checker_message"].str.startswith("judge error: the checker failed").all()
 
 
 def test_given_tests_take_the_override(cut_length):

@@ -161,7 +161,9 @@ def test_parse_round_trips_every_builtin():
     ("float_rel:-1e-6", "0 < EPS < 1"),
     ("float_abs:2", "0 < EPS < 1"),
     ("exact:1e-6", "takes no parameter"),
-    ({"language": "cpp", "code": "int main(){}"}, "Program checkers are not supported yet"),
+    ({"language": "java", "code": "class A {}"}, "must be in cpp or python3"),
+    ("checker.java", "or give a .cpp or .py file"),
+    ("missing_checker.cpp", "cannot be read"),
     (3, "not int 3"),
 ])
 def test_bad_checkers_are_one_sentence(text, words):
@@ -193,11 +195,19 @@ def test_a_problems_checker_and_the_override():
         checker_for_problem({"name": "p", "checker": "nope"})
 
 
-def test_a_program_checker_is_refused_unless_overridden():
-    row = {"name": "p", "checker": {"language": "cpp", "code": "#include <testlib.h>"}}
-    with pytest.raises(UserError, match="program checkers are not supported yet"):
+def test_a_program_checker_needs_its_testlib_unless_overridden(tmp_path, monkeypatch):
+    monkeypatch.delenv("ACODIUM_TESTLIB_DIR", raising=False)
+    row = {"name": "p", "checker": {"language": "cpp", "code": '#include "testlib.h"\nint main() {}'}}
+    with pytest.raises(UserError, match=r"^Problem 'p': The checker includes testlib.h: give its folder with --testlib_dir"):
         checker_for_problem(row)
     assert checker_for_problem(row, "tokens") is TOKENS
+    (tmp_path / "testlib.h").write_text("// the header of this test\n")
+    by_dir = checker_for_problem(row, testlib_dir=tmp_path)
+    assert by_dir.checker.includes == (("testlib.h", "// the header of this test\n"),) and by_dir.interactor is None
+    monkeypatch.setenv("ACODIUM_TESTLIB_DIR", str(tmp_path))
+    assert checker_for_problem(row) == by_dir  # the environment names the same folder: the same judge
+    (tmp_path / "testlib.h").write_text("// another header\n")
+    assert checker_for_problem(row).spec != by_dir.spec  # another header is another judge (and cache key)
     with pytest.raises(UserError, match="should be a built-in name or a program"):
         checker_for_problem({"name": "p", "checker": 5})
 

@@ -151,7 +151,7 @@ def test_frames_round_trip():
     (struct.pack(">I", (1 << 20) + 1), "malformed"),  # a header too long to be one
     (raw_frame(b"{not json"), "malformed"),
     (raw_frame(b"[1, 2]"), "malformed"),  # JSON, but not an object
-    (raw_frame(b'{"blobs": 3}'), "malformed"),  # more parts than any reply has
+    (raw_frame(b'{"blobs": 4}'), "malformed"),  # more parts than any reply has
     (raw_frame(b'{"blobs": -1}'), "malformed"),
     (raw_frame(b'{"blobs": "2"}'), "malformed"),
 ])

@@ -124,7 +124,7 @@ def pair():
 def test_jobs_one_after_another_reuse_one_warm_worker(pair):
     for text in ("a", "b", "c"):
         assert pair.run(Job(ECHO, [text], [text], FAST))[0].passed
-    assert len(pair._all) == 1 and pair._all[0].loaded == ECHO.hash  # the program stays loaded
+    assert len(pair._all) == 1 and pair._all[0].loaded == {"program": ECHO.hash}  # the program stays loaded
 
 
 def test_jobs_at_once_get_a_worker_each_but_never_more_than_allowed(pair):

@@ -116,8 +116,8 @@ from acodium.execute import ExecutionResult, Status  # noqa: E402
 from acodium.execute.cache import run_key  # noqa: E402
 
 
-def _stored(stdout="42\n", status=Status.OK, **fields) -> ExecutionResult:
-    return ExecutionResult(status=status, passed=True, stdout=stdout, stderr="warn", exit_code=0, signal=None,
+def _stored(stdout="42\n", status=Status.OK, passed=True, **fields) -> ExecutionResult:
+    return ExecutionResult(status=status, passed=passed, stdout=stdout, stderr="warn", exit_code=0, signal=None,
                            time_s=0.25, cpu_s=0.2, memory_bytes=9 << 20, program_hash="ph",
                            output_hash="oh", **fields)
 
@@ -142,7 +142,9 @@ def test_an_entry_round_trips_without_its_verdict(tmp_path):
     cache.put("k", _stored(odd))
     got = cache.get("k")
     assert (got.status, got.stdout, got.stderr, got.exit_code, got.memory_bytes) == (Status.OK, odd, "warn", 0, 9 << 20)
-    assert got.passed is None and got.cached  # passed is recomputed for whatever output a caller expects
+    assert got.passed is True and got.cached  # a verdict put is kept: run_batch puts only program judges' ones
+    cache.put("k2", _stored(odd, passed=None))
+    assert cache.get("k2").passed is None  # the usual entry: judged afresh for whatever output a caller expects
     assert cache.get("absent") is None
     cache.close()
     named = ResultCache(tmp_path / "other.sqlite")  # a file name is taken as is

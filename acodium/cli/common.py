@@ -229,23 +229,34 @@ backend_option = option("backend", type=BackendName(), default="local", show_def
 
 
 class CheckerName(click.ParamType):
-    """A built-in checker ("tokens", "float_rel:1e-6", ...), checked when given: an unknown name or a bad
-    EPS is one sentence naming the option (exit 2). The value stays text: `Execution.checker`."""
+    """A built-in checker ("tokens", "float_rel:1e-6", ...) or a checker program's file (.cpp, .py),
+    checked when given: an unknown name, a bad EPS or a missing file is one sentence naming the
+    option (exit 2). The value stays text (a file as its absolute path): `Execution.checker`."""
 
     name = "checker"
 
     def convert(self, value, param, ctx):
         from ..execute.checkers import parse_checker  # see "execution" above
+        from ..execute.judges import looks_like_file
 
         option = param.opts[0] if param is not None and param.opts else "--checker"
         try:
+            if looks_like_file(str(value)):  # read (and its testlib.h found) when the run's settings are made
+                path = Path(str(value)).expanduser()
+                if not path.is_file():
+                    raise UserError(f"the checker file {value} does not exist.")
+                return str(path.resolve())
             return parse_checker(str(value)).spec
         except UserError as e:
             raise UserError(f"{option}: {e}") from None
 
 
 CHECKER_HELP = ("Checker judging every output, overriding each problem's own: tokens (DeepMind's compare, the "
-                "default), exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
+                "default), exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no, or a "
+                "checker program (FILE.cpp or FILE.py, testlib's protocol: checker INPUT OUTPUT ANSWER).")
+TESTLIB_HELP = "Folder holding testlib.h, for checkers and interactors that include it [default: $ACODIUM_TESTLIB_DIR]."
+testlib_dir_option = option("testlib_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                            default=None, help=TESTLIB_HELP)
 checker_option = option("checker", type=CheckerName(), default=None, help=CHECKER_HELP)
 
 NO_CACHE_HELP = "Do not use the on-disk cache of test runs ($ACODIUM_CACHE)."
@@ -257,7 +268,8 @@ python3_option = option("python3", default=None, metavar="PATH_OR_NAME", help=PY
 
 
 def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
-    """--backend, --time_limit, --workers, --no_cache, --checker and --python3, for `execution_from_options`.
+    """--backend, --time_limit, --workers, --no_cache, --checker, --testlib_dir and --python3, for
+    `execution_from_options`.
 
     `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
     leaves another cache alone too (the LLM replies of `gencode gen`).
@@ -269,6 +281,7 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
         option("workers", type=positive_int, default=None, help="Programs run at once (default: the number of CPUs)."),
         option("no_cache", is_flag=True, help=no_cache_help),
         checker_option,
+        testlib_dir_option,
         python3_option,
     )
     return wrap if f is None else wrap(f)
@@ -276,7 +289,7 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
 
 def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
                            no_cache: bool = False, checker: str | None = None,
-                           python3: str | None = None) -> Execution:
+                           testlib_dir: Path | None = None, python3: str | None = None) -> Execution:
     """The `Execution` the options of `execution_options` describe.
 
     The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
@@ -285,7 +298,7 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
     from ..execute import Execution  # see "execution" above
 
     return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
-                     time_s=time_limit, checker=checker, python3=python3)
+                     time_s=time_limit, checker=checker, testlib_dir=testlib_dir, python3=python3)
 
 
 # ---- scoring ----------------------------------------------------------------------------

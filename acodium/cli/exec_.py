@@ -15,8 +15,8 @@ import click
 
 from ..errors import UserError
 from ..languages import LANGUAGE_OF_SUFFIX, RUNNABLE_LANGUAGES
-from .common import (CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option, python3_option,
-                     test_seconds)
+from .common import (CHECKER_HELP, CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option,
+                     python3_option, test_seconds, testlib_dir_option)
 
 
 @make_group(help="Run candidate programs in the sandbox.")
@@ -55,8 +55,11 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
 @option("memory_mb", type=memory_mib, default=256, show_default=True,
         help="Memory limit in MiB.")
 @option("checker", type=CheckerName(), default="tokens", show_default=True,
-        help="Built-in checker judging the output against the expected one: tokens (DeepMind's compare), "
-             "exact, float_abs:EPS, float_rel:EPS, unordered_tokens, unordered_lines, yes_no.")
+        help=CHECKER_HELP.replace(", overriding each problem's own", " against the expected one"))
+@option("interactor", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Interactor program (FILE.cpp or FILE.py, testlib's protocol: interactor INPUT OUTPUT) talking with "
+             "the program; its exit code is the verdict (then --checker, if a program, judges its output file).")
+@testlib_dir_option
 @backend_option
 @python3_option
 @option("no_sandbox", is_flag=True,
@@ -65,8 +68,10 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
         help="Print one JSON object: status, passed, checker, checker_message, stdout, stderr, exit_code, "
              "signal, time_s, cpu_s, memory_mb.")
 def run(program_file, language, input, input_file, expected, expected_file, time_limit,  # noqa: A002
-        memory_mb, checker, backend, python3, no_sandbox, json):
-    from ..execute import Execution, Limits, Program, get_backend, run_program
+        memory_mb, checker, interactor, testlib_dir, backend, python3, no_sandbox, json):
+    from ..execute import Execution, Limits, Program, Status, get_backend, run_program
+    from ..execute.checkers import parse_checker
+    from ..execute.judges import ProgramChecker, judge_program
 
     if not program_file.exists():
         raise UserError(f"The program file {program_file} does not exist.")
@@ -88,6 +93,13 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     expected_text = _text(expected, expected_file, "expected")
     if no_sandbox and backend != "local":
         raise UserError("--no_sandbox applies to the local backend only.")
+    judge = parse_checker(checker, testlib_dir)
+    if interactor is not None:
+        if not interactor.exists():
+            raise UserError(f"The interactor file {interactor} does not exist.")
+        judge = ProgramChecker(checker=judge.checker if isinstance(judge, ProgramChecker) else None,
+                               interactor=judge_program(interactor, "interactor", testlib_dir))
+        expected_text = expected_text if expected_text is not None else ""  # the interactor judges
     Execution(backend=backend, python3=python3)  # the --python3 sentences, before any work
     options = {"python3": python3} if python3 is not None else {}
     be = get_backend(backend, sandbox=False, **options) if no_sandbox else get_backend(backend, **options)
@@ -97,11 +109,14 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024)
     result = run_program(Program(language, code), [stdin],
                          [expected_text] if expected_text is not None else None,
-                         limits, backend=be, checker=checker)[0]
+                         limits, backend=be, checker=judge)[0]
+    if result.status == Status.JUDGE_ERROR:  # the judge's fault, not the program's: bad input here
+        message = result.checker_message.removeprefix("judge error: ")
+        raise UserError(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
     memory_mb_used = round(result.memory_bytes / 2**20, 3) if result.memory_bytes is not None else None
     if json:
         click.echo(jsonlib.dumps({
-            "status": result.status.value, "passed": result.passed, "checker": checker,
+            "status": result.status.value, "passed": result.passed, "checker": judge.spec if interactor is not None or isinstance(judge, ProgramChecker) else checker,
             "checker_message": result.checker_message, "stdout": result.stdout,
             "stderr": result.stderr, "exit_code": result.exit_code, "signal": result.signal,
             "time_s": round(result.time_s, 6), "cpu_s": round(result.cpu_s, 6),

@@ -23,12 +23,18 @@ cgroup's counters where the host gave one).
 Frames, both ways: 4-byte big-endian header length, a JSON header, then one
 8-byte length + raw bytes per entry of header["blobs"]. Every request carries a
 sequence number "seq" that its reply repeats. Requests:
-  {"op": "load", "language", "hash"} + [source]  -> {"ok"} or {"compile_error", "stderr"}
-  {"op": "run", "time_s", "wall_s", "hard_wall_s", "memory_bytes", "output_bytes"} + [stdin]
+  {"op": "load", "language", "hash", "role", "includes"} + [source, *included files]
+      -> {"ok"} or {"compile_error", "stderr"}; role: "program" (the candidate, the
+         default), "checker" or "interactor" (the judge's programs, held beside it)
+  {"op": "run", "role", "argv", "time_s", "wall_s", "hard_wall_s", "memory_bytes",
+   "output_bytes"} + [stdin, *files on fds 3, 4, ...]
       -> {"status", "exit_code", "signal", "time_s", "cpu_s", "memory_bytes",
           "stdout_bytes", "stderr_bytes", "restart"} + [stdout, stderr tail]
          or {"retry": true, "error"}: the worker found itself altered before the fork (the
          test did not run; a fresh sandbox must run it)
+  {"op": "interact", "program": limits, "interactor": limits, "wall_s"} + [input]
+      -> the same, with "judge" (the interactor's figures) + [its output file, the
+         candidate's stderr tail, the interactor's] (see `run_interactive`)
 A reply with "restart" or "retry" true is the worker's last: something of the test (a
 process, a file, an IPC object) resisted cleaning, and a fresh sandbox must take over.
 This file must stay importable by a bare python3 (stdlib only).
@@ -347,8 +353,9 @@ def memfd(name, data=b""):
     return fd
 
 
-def sealed_executable(path, name="solution"):
-    """A read-only, sealed in-memory copy of a binary (or a script, a jar): no test can overwrite it."""
+def sealed_executable(path, readable=True, name="solution"):
+    """A read-only, sealed in-memory copy of a binary (or a script, a jar): no test can overwrite
+    it. Not `readable`: mode 0111, so that the kernel makes what it runs non-dumpable."""
     flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
     try:
         fd = os.memfd_create(name, flags | MFD_EXEC)
@@ -367,6 +374,8 @@ def sealed_executable(path, name="solution"):
     # exec refuses a file open for writing (ETXTBSY): keep a read-only fd only.
     ro = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
     os.close(fd)
+    if not readable:
+        os.fchmod(ro, 0o111)
     return ro
 
 
@@ -555,39 +564,55 @@ class Loaded:
         self.command = command
 
 
-# program hash -> Loaded: one program at most. A test is a fork of the worker and can
-# read its memory, so the worker holds nothing but the program under test (no other
-# candidate's code to read or run).
+# role -> (program hash, Loaded). Roles: "program" (the candidate under test) and the judge's
+# own programs, "checker" and "interactor". One candidate at most: a test is a fork of the
+# worker and can read its memory, so the worker holds no other candidate's code to read or
+# run. The judge programs it may also hold are a dataset's public code, and a test can
+# neither alter them (forked copies, sealed binaries) nor run while they judge it
+# (a checker runs once the test's processes are gone; an interactor is kept non-dumpable).
 LOADED = {}
+ROLES = ("program", "checker", "interactor")
 
 
-def remember(h, loaded):
-    LOADED[h] = loaded
+def remember(role, h, loaded):
+    LOADED[role] = (h, loaded)
 
 
-def forget_all():
-    """Drop the program held, before another is loaded."""
-    while LOADED:
-        old = LOADED.pop(next(iter(LOADED)))
-        if old.binary_fd is not None:
-            os.close(old.binary_fd)
+def forget(role):
+    """Drop the program a role holds, before another is loaded into it."""
+    old = LOADED.pop(role, None)
+    if old is not None and old[1].binary_fd is not None:
+        os.close(old[1].binary_fd)
+
+
+def loaded_as(role, h=None):
+    """The Loaded program of `role` (of hash `h` when given), or None."""
+    entry = LOADED.get(role)
+    if entry is None or (h is not None and entry[0] != h):
+        return None
+    return entry[1]
 
 
 def load(header, blobs):
-    """Make the program ready to run: ({"ok"} or {"compile_error"}, parts to send).
+    """Make a program ready to run in its role: ({"ok"} or {"compile_error"}, parts to send).
 
-    The compiler's messages travel as a part (a file), not in the JSON header."""
+    blobs: [source] + one per name of header["includes"] (headers a C++ judge program
+    includes, testlib.h: written beside its source). The compiler's messages travel as
+    a part (a file), not in the JSON header."""
     h = header["hash"]
-    if h in LOADED:
+    role = header.get("role", "program")
+    if role not in ROLES:
+        return {"error": f"unknown role {role!r}"}, []
+    if loaded_as(role, h) is not None:
         return {"ok": True}, []
-    forget_all()
+    forget(role)
     source_fd, size = blobs[0]
     language = header["language"]
     compile_time_s = int(header.get("compile_time_s", COMPILE_TIME_S))
     if language == "java":
-        return compile_java(h, source_fd, header["runtime"], compile_time_s)
+        return compile_java(h, source_fd, header["runtime"], compile_time_s, role)
     if header.get("runtime"):  # Python 2, PyPy, another Python 3: an interpreter exec'd per test
-        return load_script(h, language, source_fd, header["runtime"], compile_time_s)
+        return load_script(h, language, source_fd, header["runtime"], compile_time_s, role)
     if language == "python3":
         source = scrubbed(source_fd, size)
         try:
@@ -599,26 +624,40 @@ def load(header, blobs):
             return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
         finally:
             scrub(source)
-        remember(h, Loaded(language, code=code))
+        remember(role, h, Loaded(language, code=code))
         return {"ok": True}, []
     if language == "cpp":
-        return compile_cpp(h, source_fd, int(header.get("compile_time_s", COMPILE_TIME_S)))
+        includes = list(zip(header.get("includes", []), blobs[1:]))
+        if any(not valid_file_name(name) for name, _ in includes):
+            return {"error": "an include's name must be a plain file name"}, []
+        return compile_cpp(h, source_fd, int(header.get("compile_time_s", COMPILE_TIME_S)),
+                           role=role, includes=includes)
     message = memfd("compile-stderr", f"unsupported language {language!r}".encode())
     return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
 
 
-def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S):
+def valid_file_name(name):
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\0" not in name
+
+
+def copy_into(path, fd):
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        size, offset = os.fstat(fd).st_size, 0
+        while offset < size:
+            offset += os.sendfile(out, fd, offset, size - offset)
+    finally:
+        os.close(out)
+
+
+def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S, role="program", includes=()):
     build = os.path.join(SCRATCH, ".build-" + h[:16])
     os.makedirs(build, exist_ok=True)
     src = os.path.join(build, "solution.cpp")
     exe = os.path.join(build, "solution")
-    out = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        size, offset = os.fstat(source_fd).st_size, 0
-        while offset < size:
-            offset += os.sendfile(out, source_fd, offset, size - offset)
-    finally:
-        os.close(out)
+    copy_into(src, source_fd)
+    for name, (fd, _) in includes:
+        copy_into(os.path.join(build, name), fd)
     err_fd = memfd("compile-stderr")
     cmd = ["/usr/bin/g++", "-O2", "-std=c++17", "-o", exe, src]
     pid = os.fork()
@@ -642,7 +681,9 @@ def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S):
     status, _, wall, reason, _ = wait_child(pid, time_s * 1.5, None, None)
     sweep(pid)
     ok = status == 0 and os.path.exists(exe)
-    binary_fd = sealed_executable(exe) if ok else None
+    # A judge's binary is execute-only: a process exec'd from an unreadable file is not
+    # dumpable, so a candidate running beside an interactor cannot reach its memory or fds.
+    binary_fd = sealed_executable(exe, readable=role == "program") if ok else None
     shutil.rmtree(build, ignore_errors=True)
     if not ok:
         part, size = tail_part(err_fd, STDERR_TAIL)
@@ -658,7 +699,7 @@ def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S):
             return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
         return {"compile_error": True}, [part]
     os.close(err_fd)
-    remember(h, Loaded("cpp", binary_fd=binary_fd))
+    remember(role, h, Loaded("cpp", binary_fd=binary_fd))
     return {"ok": True}, []
 
 
@@ -736,14 +777,15 @@ def script_command(interpreter):
     return lambda limits, path: [interpreter, "-B", path]
 
 
-def exec_program(loaded, limits):
-    """In a test's process, last: exec the program (a C++ binary) or its runtime on it."""
+def exec_program(loaded, binary_fd, argv, limits):
+    """In a test's process, last: exec the program (a C++ binary, `binary_fd`) with `argv`
+    after its name, or its runtime (an interpreter, the JVM) on it."""
     env = dict(os.environ)
     if loaded.command is None:
-        os.execve(loaded.binary_fd, ["solution"], env)
-    os.set_inheritable(loaded.binary_fd, True)  # the runtime opens it as /proc/self/fd/N
-    argv = loaded.command(limits, f"/proc/self/fd/{loaded.binary_fd}")
-    os.execve(argv[0], argv, env)
+        os.execve(binary_fd, ["solution"] + argv, env)
+    os.set_inheritable(binary_fd, True)  # the runtime opens it as /proc/self/fd/N
+    command = loaded.command(limits, f"/proc/self/fd/{binary_fd}") + argv
+    os.execve(command[0], command, env)
 
 
 def sealed_copy(fd, name):
@@ -801,7 +843,7 @@ def tool_failed(err_fd, status, reason, time_s, what):
     return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
 
 
-def load_script(h, language, source_fd, interpreter, time_s=COMPILE_TIME_S):
+def load_script(h, language, source_fd, interpreter, time_s=COMPILE_TIME_S, role="program"):
     """An interpreted program (Python 2, PyPy, a Python 3 other than ours): checked once by
     its interpreter (a SyntaxError is a COMPILE_ERROR), kept as a sealed memfd each test's
     interpreter runs."""
@@ -812,7 +854,7 @@ def load_script(h, language, source_fd, interpreter, time_s=COMPILE_TIME_S):
         os.close(script)
         return tool_failed(err_fd, status, reason, time_s, "the syntax check")
     os.close(err_fd)
-    remember(h, Loaded(language, binary_fd=script, command=script_command(interpreter)))
+    remember(role, h, Loaded(language, binary_fd=script, command=script_command(interpreter)))
     return {"ok": True}, []
 
 
@@ -865,7 +907,7 @@ def java_public_class(text):
     return None
 
 
-def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S):
+def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program"):
     """javac once per program: the classes go into a jar in a sealed memfd (no test can alter
     them for the next), run by each test's JVM from /proc/self/fd."""
     import zipfile
@@ -908,7 +950,7 @@ def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S):
     sealed = sealed_copy(jar, "classes.jar")
     os.close(jar)
     main_class = f"{package}.{name}" if package else name
-    remember(h, Loaded("java", binary_fd=sealed, command=java_command(runtime["java"], main_class)))
+    remember(role, h, Loaded("java", binary_fd=sealed, command=java_command(runtime["java"], main_class)))
     return {"ok": True}, []
 
 
@@ -1138,7 +1180,7 @@ def make_test_streams():
         os.close(null)
 
 
-def enter_python_test():
+def enter_python_test(argv=()):
     """In the worker, just before a Python test's fork: the interpreter state the test
     starts in (its std streams, argv, a fresh __main__, fresh random state).
 
@@ -1154,7 +1196,7 @@ def enter_python_test():
              sys.argv, sys.modules.get("__main__"))
     sys.stdin, sys.stdout, sys.stderr = TEST_STREAMS
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = TEST_STREAMS
-    sys.argv = ["solution.py"]
+    sys.argv = ["solution.py"] + list(argv)
     sys.modules["__main__"] = main
     reseed()
     return saved, [main, gc_collections()]
@@ -1375,10 +1417,75 @@ def volunteer_for_oom():
         os.close(fd)
 
 
-def run_test(h, header, blobs):
+def reopened(fd):
+    """A blob's memfd opened again read-only (a test must not be able to store anything in it)."""
+    return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+
+
+def place_files(files, keep):
+    """In a test's child, after its stdio is set: `files` on fds 3, 4, ... (inherited, so
+    that `/dev/fd/3` names the first) and every other fd closed but `keep`, which are
+    moved above them: returns `keep`'s new numbers (None stays None)."""
+    top = 3 + len(files) + 1
+    kept = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, top) if fd is not None else None for fd in keep]
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, top) for fd in files]
+    close_fds_except(*kept, *moved)
+    for i, fd in enumerate(moved):
+        os.dup2(fd, 3 + i)
+        os.close(fd)
+    return kept
+
+
+def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=True, limits=None):
+    """In a test's forked child: its stdio, files, limits and filter, then the program. Never returns.
+
+    Says "ready" on `ready_w` once its sandboxing is complete, just before the program runs.
+    Not `dumpable` (an interactor): no process of the same user (the candidate beside it)
+    can open its /proc files, memory or fds. `limits`: the test's (a runtime's argv may use
+    them: the JVM's heap is the memory limit)."""
+    try:
+        os.setsid()
+        set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
+        if CGROUP_FILES is not None:
+            volunteer_for_oom()
+        if not dumpable:
+            set_dumpable(False)
+        for target, fd in enumerate(stdio):
+            os.dup2(fd, target)
+        binary_fd, ready_w = place_files(files, (loaded.binary_fd, ready_w))
+        for what, value in plan:
+            resource.setrlimit(what, value)
+        if MEMORY_FILTER is not None:  # (the "reach" filter is the worker's own: inherited)
+            enter_seccomp(MEMORY_FILTER[0])
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        if loaded.code is not None:  # Python 3 in the warm worker: this fork runs it
+            run_python(loaded.code, box)
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        exec_program(loaded, binary_fd, argv, limits)
+    except BaseException:  # noqa: BLE001
+        try:
+            import traceback
+            os.write(2, traceback.format_exc().encode()[-2000:])
+        except BaseException:  # noqa: BLE001
+            pass
+    os._exit(127)
+
+
+def run_test(header, blobs):
+    """One run of the program loaded as header["role"] ("program" by default).
+
+    blobs: [stdin] + files the program finds open on fds 3, 4, ... (read-only; a checker
+    reads the test's input, the candidate's output and the answer as /dev/fd/3-5),
+    header["argv"]: its arguments after the program's name."""
     if own_state() != STATE:
         return {"retry": True, "error": "the worker's limits or priority were changed"}, []
-    loaded = LOADED[h]
+    role = header.get("role", "program")
+    loaded = loaded_as(role)
+    if loaded is None:
+        return {"error": f"no {role} loaded"}, []
+    argv = [str(a) for a in header.get("argv", [])]
     limits = header
     budget = memory_budget(limits["memory_bytes"], loaded.language)
     if CGROUP_FILES is not None:
@@ -1388,7 +1495,8 @@ def run_test(h, header, blobs):
             return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
     # The test's stdin: the input's memfd opened again read-only (a test must not be
     # able to store anything in it).
-    in_fd = os.open(f"/proc/self/fd/{blobs[0][0]}", os.O_RDONLY | os.O_CLOEXEC)
+    in_fd = reopened(blobs[0][0])
+    files = [reopened(fd) for fd, _ in blobs[1:]]
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
     plan = test_limits(limits, loaded.language, loaded.command is not None)
@@ -1396,45 +1504,22 @@ def run_test(h, header, blobs):
     # The child says "ready" here once its sandboxing is complete, just before the
     # program runs: a child that fails before is the machine's failure, not a verdict.
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-    saved, box = enter_python_test() if python else (None, None)
+    saved, box = enter_python_test(argv) if python else (None, None)
     try:
         pid = fork_test()
     except BaseException:
         if python:
             leave_python_test(saved)
-        for fd in (ready_r, ready_w, out_fd, err_fd):
+        for fd in (ready_r, ready_w, out_fd, err_fd, in_fd, *files):
             os.close(fd)
         raise
     if pid == 0:
-        try:
-            os.setsid()
-            set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
-            if CGROUP_FILES is not None:
-                volunteer_for_oom()
-            os.dup2(in_fd, 0)
-            os.dup2(out_fd, 1)
-            os.dup2(err_fd, 2)
-            close_fds_except(loaded.binary_fd, ready_w)
-            for what, value in plan:
-                resource.setrlimit(what, value)
-            if MEMORY_FILTER is not None:  # (the "reach" filter is the worker's own: inherited)
-                enter_seccomp(MEMORY_FILTER[0])
-            os.write(ready_w, b"1")
-            os.close(ready_w)
-            if python:
-                run_python(loaded.code, box)
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
-                signal.signal(sig, signal.SIG_DFL)
-            exec_program(loaded, limits)
-        except BaseException:  # noqa: BLE001
-            try:
-                import traceback
-                os.write(2, traceback.format_exc().encode()[-2000:])
-            except BaseException:  # noqa: BLE001
-                pass
-        os._exit(127)
+        start_test_process(loaded, (in_fd, out_fd, err_fd), files, argv, plan, ready_w, box,
+                           limits=limits)
     os.close(ready_w)
     os.close(in_fd)
+    for fd in files:
+        os.close(fd)
     meter, opened = CGROUP_FILES.meter(pid) if CGROUP_FILES is not None else (TreeUsage((out_fd, err_fd)), [])
     try:
         time_s = limits["time_s"]
@@ -1480,21 +1565,9 @@ def run_test(h, header, blobs):
             memory = max(memory, budget)
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-    last_err_line = last_line_of(err_fd, stderr_size)
-    if reason == "time" or cpu > time_s or sig == signal.SIGXCPU:
-        verdict = "TIMEOUT"
-    elif reason == "memory" or out_of_memory or memory > budget:
-        verdict = "MEMORY_LIMIT"
-    elif stdout_size > out_limit or stderr_size > out_limit or sig == signal.SIGXFSZ:
-        verdict = "OUTPUT_LIMIT"
-    elif exit_code == 0:
-        verdict = "OK"
-    elif last_err_line.startswith("MemoryError") or "std::bad_alloc" in last_err_line:
-        verdict = "MEMORY_LIMIT"
-    elif loaded.language == "java" and java_out_of_memory(err_fd, stderr_size):
-        verdict = "MEMORY_LIMIT"
-    else:
-        verdict = "RUNTIME_ERROR"
+    verdict = program_status(status, reason, cpu, memory, out_of_memory, limits,
+                             stdout_size, stderr_size, last_line_of(err_fd, stderr_size), budget=budget,
+                             java_oom=loaded.language == "java" and java_out_of_memory(err_fd, stderr_size))
     if verdict == "OUTPUT_LIMIT":
         stdout = (out_fd, 0, min(stdout[2], 1 << 20))  # only shown, never judged
     return {
@@ -1502,6 +1575,165 @@ def run_test(h, header, blobs):
         "cpu_s": cpu, "memory_bytes": memory, "stdout_bytes": stdout_size,
         "stderr_bytes": stderr_size, "restart": not clean,
     }, [stdout, stderr]
+
+
+def wait_interaction(pids, limits, wall_limit):
+    """Wait for both processes of an interactive test: {role: (wait status, rusage, reason, peak rss)}.
+
+    Each is held to its own CPU and memory limits (read from /proc: its own process, and its
+    children once it has waited for them); at `wall_limit` whatever still runs is stopped
+    (a candidate waiting forever for an answer, an interactor waiting for one)."""
+    start = time.monotonic()
+    fds = {os.pidfd_open(pid): role for role, pid in pids.items()}
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    ended, reasons, peaks = {}, {}, dict.fromkeys(pids, 0)
+    try:
+        while len(ended) < len(pids):
+            for fd, _ in poller.poll(POLL_S * 1000):
+                role = fds[fd]
+                poller.unregister(fd)
+                _, status, usage = os.wait4(pids[role], 0)
+                ended[role] = (status, usage)
+            over_wall = time.monotonic() - start > wall_limit
+            for role, pid in pids.items():
+                if role in ended or role in reasons:
+                    continue
+                cpu, rss = proc_usage(pid)
+                peaks[role] = max(peaks[role], rss)
+                if cpu > limits[role]["time_s"] or over_wall:
+                    reasons[role] = "time"
+                elif rss > limits[role]["memory_bytes"]:
+                    reasons[role] = "memory"
+                if role in reasons:
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return {role: (ended[role][0], ended[role][1], reasons.get(role), peaks[role]) for role in pids}
+
+
+def run_interactive(header, blobs):
+    """One interactive test (testlib's protocol): the candidate ("program") and the "interactor"
+    at once, each one's stdout the other's stdin; the interactor reads the test's input from
+    /dev/fd/3 and writes its output file to /dev/fd/4 (its argv), and is not dumpable.
+
+    header: "program" and "interactor", each {time_s, memory_bytes, output_bytes}, and
+    "wall_s" for the two together. blobs: [the test's input]. Reply: the candidate's figures
+    (as `run_test`'s) with "judge": the interactor's {status, exit_code, signal, cpu_s,
+    memory_bytes}; parts: [the interactor's output file, the candidate's stderr tail, the
+    interactor's stderr tail]."""
+    if own_state() != STATE:
+        return {"retry": True, "error": "the worker's limits or priority were changed"}, []
+    loaded = {role: loaded_as(role) for role in ("interactor", "program")}
+    if None in loaded.values():
+        return {"error": "an interactive test needs a program and an interactor loaded"}, []
+    limits = {role: header[role] for role in loaded}
+    # What each may hold, as measured (`memory_budget`: a JVM's own memory beyond its heap).
+    held = {role: dict(limits[role], memory_bytes=memory_budget(limits[role]["memory_bytes"], loaded[role].language))
+            for role in loaded}
+    if CGROUP_FILES is not None:
+        try:
+            oom0 = CGROUP_FILES.prepare(sum(lim["memory_bytes"] for lim in held.values()))
+        except OSError as e:
+            return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
+    in_fd = reopened(blobs[0][0])
+    output_fd = memfd("interactor-output")
+    judge_r, program_w = os.pipe2(os.O_CLOEXEC)  # the candidate's stdout, the interactor's stdin
+    program_r, judge_w = os.pipe2(os.O_CLOEXEC)
+    err = {role: memfd(role + "-stderr") for role in loaded}
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    plan = {
+        "interactor": ((judge_r, judge_w, err["interactor"]), [in_fd, output_fd], ["/dev/fd/3", "/dev/fd/4"]),
+        "program": ((program_r, program_w, err["program"]), [], []),
+    }
+    pids, saved = {}, None
+    try:
+        for role, (stdio, files, argv) in plan.items():
+            box = None
+            if loaded[role].code is not None:  # Python 3 in the warm worker
+                state, box = enter_python_test(argv)
+                saved = saved or state
+            pid = fork_test()
+            if pid == 0:
+                start_test_process(loaded[role], stdio, files, argv,
+                                   test_limits(limits[role], loaded[role].language, loaded[role].command is not None),
+                                   ready_w, box, dumpable=role == "program", limits=limits[role])
+            pids[role] = pid
+    finally:
+        if saved is not None:
+            leave_python_test(saved)
+        for fd in (in_fd, judge_r, program_w, program_r, judge_w, ready_w):
+            os.close(fd)
+        if len(pids) < len(plan):  # a fork failed: stop the one started
+            for pid in pids.values():
+                kill_test(pid)
+                os.waitpid(pid, 0)
+    start = time.monotonic()
+    try:
+        ends = wait_interaction(pids, held, float(header["wall_s"]))
+    finally:
+        if CGROUP_FILES is not None:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            CGROUP_FILES.relax()
+    clean = all(sweep(pid)[0] for pid in pids.values())
+    started = os.read(ready_r, 2) == b"11"
+    os.close(ready_r)
+    if not started:
+        why = last_line_of(err["program"], os.fstat(err["program"]).st_size) or \
+            last_line_of(err["interactor"], os.fstat(err["interactor"]).st_size)
+        for fd in (output_fd, *err.values()):
+            os.close(fd)
+        wipe_scratch()
+        return {"retry": True, "error": f"an interactive test could not be set up ({why or 'no message'})"}, []
+    out_of_memory = CGROUP_FILES is not None and CGROUP_FILES.oom_kills() > oom0
+    figures = {}
+    for role, (status, usage, reason, peak) in ends.items():
+        size = os.fstat(err[role]).st_size
+        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        cpu = usage.ru_utime + usage.ru_stime
+        memory = max(usage.ru_maxrss * 1024, peak)
+        figures[role] = {
+            "status": program_status(status, reason, cpu, memory, out_of_memory and killed and reason is None,
+                                     limits[role], 0, size, last_line_of(err[role], size),
+                                     budget=held[role]["memory_bytes"],
+                                     java_oom=loaded[role].language == "java" and java_out_of_memory(err[role], size)),
+            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "cpu_s": cpu, "memory_bytes": memory, "stderr_bytes": size,
+        }
+    clean = wipe_scratch() and clean
+    output, output_size = head_part(output_fd, limits["interactor"]["output_bytes"])
+    reply = dict(figures["program"], time_s=time.monotonic() - start, stdout_bytes=output_size,
+                 restart=not clean, judge=figures["interactor"])
+    return reply, [output, tail_part(err["program"], STDERR_TAIL)[0], tail_part(err["interactor"], STDERR_TAIL)[0]]
+
+
+def program_status(status, reason, cpu, memory, out_of_memory, limits, stdout_size, stderr_size,
+                   last_err_line, budget=None, java_oom=False):
+    """How a test's process ended, as a status: the limits first, then its exit. `budget`: the
+    memory it may hold (`memory_budget`; default its limit); `java_oom`: its stderr ends in
+    Java's OutOfMemoryError (its heap, the memory limit, ran out)."""
+    exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    if reason == "time" or cpu > limits["time_s"] or sig == signal.SIGXCPU:
+        return "TIMEOUT"
+    if reason == "memory" or out_of_memory or memory > (budget if budget is not None else limits["memory_bytes"]):
+        return "MEMORY_LIMIT"
+    if stdout_size > limits["output_bytes"] or stderr_size > limits["output_bytes"] or sig == signal.SIGXFSZ:
+        return "OUTPUT_LIMIT"
+    if exit_code == 0:
+        return "OK"
+    if last_err_line.startswith("MemoryError") or "std::bad_alloc" in last_err_line or java_oom:
+        return "MEMORY_LIMIT"
+    return "RUNTIME_ERROR"
 
 
 def settle():
@@ -1575,7 +1807,6 @@ def main():
     send(rep, {"ok": True, "python": sys.version.split()[0], "pid": os.getpid(),
                "seccomp": SECCOMP is not None, "cgroup": CGROUP_FILES is not None,
                "cgroup_error": cgroup_error})
-    current = None
     while True:
         try:
             header, blobs = recv(req)
@@ -1586,13 +1817,11 @@ def main():
         try:
             if op == "load":
                 reply, parts = load(header, blobs)
-                current = header["hash"] if reply.get("ok") else None
                 settle()
             elif op == "run":
-                if current is None:
-                    reply = {"error": "no program loaded"}
-                else:
-                    reply, parts = run_test(current, header, blobs)
+                reply, parts = run_test(header, blobs)
+            elif op == "interact":
+                reply, parts = run_interactive(header, blobs)
             elif op == "ping":
                 reply = {"ok": True}
             send(rep, dict(reply, seq=header.get("seq")), parts)

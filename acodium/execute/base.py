@@ -19,6 +19,8 @@ class Backend(ABC):
     """Override points: `run` (required), `run_many`, `version`, `close`."""
 
     name: str = "backend"
+    # Whether it runs program judges (checker programs, interactors: judges.py) in its sandbox.
+    runs_program_judges: bool = False
 
     @abstractmethod
     def run(self, job: Job) -> list[ExecutionResult]:

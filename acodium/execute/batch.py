@@ -12,14 +12,18 @@ from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .cache import ResultCache, run_key
 from .checkers import Checker
+from .judges import ProgramChecker
 from .registry import get_backend
 from .types import ExecutionResult, Job, Limits, Program, Status, sha256
 
 
-def _verdict(result: ExecutionResult, expected: str | None, checker: Checker) -> tuple[bool | None, str]:
-    """(passed, checker message) of one run: only an OK run is judged, and None without an expected output."""
+def _verdict(result: ExecutionResult, expected: str | None, checker: Checker | ProgramChecker) -> tuple[bool | None, str]:
+    """(passed, checker message) of one run: only an OK run is judged, and None without an expected output.
+    A program judge's verdict was made by the backend that ran it (and cached with the run)."""
     if expected is None:
         return None, ""
+    if isinstance(checker, ProgramChecker):
+        return bool(result.passed) and result.status == Status.OK, result.checker_message
     if result.status != Status.OK:
         return False, ""
     return checker.judge(result.stdout, expected)
@@ -31,8 +35,16 @@ def _stops(result: ExecutionResult, passed: bool | None) -> bool:
     return not (passed if passed is not None else result.status == Status.OK)
 
 
-def _failed(result: ExecutionResult, expected: str | None, checker: Checker) -> bool:
+def _failed(result: ExecutionResult, expected: str | None, checker: Checker | ProgramChecker) -> bool:
     return _stops(result, _verdict(result, expected, checker)[0])
+
+
+def _judged_by(job: Job, i: int) -> str:
+    """What a cached run of test `i` depends on beyond program and input: a program judge's
+    verdict is in the result, so its spec and the expected output are in the key."""
+    if not isinstance(job.checker, ProgramChecker):
+        return ""
+    return job.checker.spec + "\0" + (sha256(job.expected[i]) if job.expected is not None else "")
 
 
 def run_program(
@@ -44,7 +56,7 @@ def run_program(
     backend: str | Backend = "local",
     stop_on_first_failure: bool = False,
     cache_dir: str | os.PathLike | None = None,
-    checker: Checker | str = "tokens",
+    checker: Checker | ProgramChecker | str = "tokens",
 ) -> list[ExecutionResult]:
     """Run one program on `inputs` (optionally against `expected`, judged by `checker`, a built-in's
     name or a `Checker`): one result per test run."""
@@ -69,7 +81,8 @@ class _Unit:
 def _unit_key(job: Job) -> tuple:
     inputs = sha256("\0".join(sha256(t) for t in job.inputs))
     expected = checker = None
-    if job.stop_on_first_failure and job.expected is not None:  # where it stops depends on the verdicts
+    # Where a job stops depends on the verdicts; a program judge's verdicts are part of the results.
+    if job.expected is not None and (job.stop_on_first_failure or isinstance(job.checker, ProgramChecker)):
         expected = sha256("\0".join(sha256(t) for t in job.expected))
         checker = job.checker.spec
     return (job.program.hash, inputs, job.limits.key(), job.stop_on_first_failure, expected, checker)
@@ -107,6 +120,9 @@ def run_batch(
     if not jobs:
         return []
     be = get_backend(backend) if isinstance(backend, str) else backend
+    if not be.runs_program_judges and any(isinstance(job.checker, ProgramChecker) for job in jobs):
+        raise UserError(f"The {be.name} backend runs no checker programs or interactors: use the local "
+                        "backend, or judge with a built-in checker (--checker NAME).")
     workers = workers or os.cpu_count() or 1
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     version = be.version() if cache is not None else ""
@@ -117,7 +133,8 @@ def run_batch(
         key = _unit_key(job)
         unit = units.get(key)
         if unit is None:
-            keys = [run_key(job.program.hash, t, job.limits, be.name, version) for t in job.inputs] if cache is not None else []
+            keys = [run_key(job.program.hash, t, job.limits, be.name, version, _judged_by(job, i))
+                    for i, t in enumerate(job.inputs)] if cache is not None else []
             unit = units[key] = _Unit(job, [None] * len(job.inputs), keys)
         unit.job_indices.append(index)
         job_unit.append(unit)
@@ -181,7 +198,9 @@ def run_batch(
             for i, r in zip(todo, results):
                 u.results[i] = r
             if cache is not None:
-                cache.put_many([(u.keys[i], r) for i, r in zip(todo, results)])
+                judged = isinstance(u.job.checker, ProgramChecker)  # else judged afresh when read
+                cache.put_many([(u.keys[i], r if judged else dataclasses.replace(r, passed=None, checker_message=""))
+                                for i, r in zip(todo, results)])
             bar.update(len(todo))
             u.pending -= 1
             if u.pending == 0:

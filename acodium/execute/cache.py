@@ -5,6 +5,9 @@ storing what the program did (status, exit code, times, memory, stdout up to the
 output limit, stderr tail) but never the expected output: `passed` is recomputed
 for whatever expected output a caller has, so runs without expected outputs
 (behavioural clustering on generated inputs) and judging runs share entries.
+The exception: a run judged by a program (a checker program, an interactor) keeps
+that judge's verdict (column `verdict`), under a key that names the judge and the
+expected output (`run_key`'s `judge`).
 SQLite in WAL mode, so several processes of a sweep can share one cache.
 
 A cache is only a shortcut, so damage never becomes a result: an entry that
@@ -17,6 +20,7 @@ with --no_cache).
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import threading
 import time
@@ -39,9 +43,13 @@ CREATE TABLE IF NOT EXISTS runs (
     stdout BLOB,
     stderr TEXT,
     output_hash TEXT,
-    created REAL
+    created REAL,
+    verdict TEXT
 )
 """
+# Older caches lack the last column: added on open (null for every run they hold).
+COLUMNS = ("key", "program_hash", "status", "exit_code", "signal", "time_s", "cpu_s", "memory_bytes", "stdout",
+           "stderr", "output_hash", "created", "verdict")
 
 # Statuses that say something about the machine, not the program: never cached,
 # never a verdict, always run again (a run folder's log does not count them as done).
@@ -49,8 +57,11 @@ MACHINE_FAILURES = frozenset({Status.SANDBOX_ERROR})
 UNCACHED = MACHINE_FAILURES
 
 
-def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str) -> str:
-    return sha256("\0".join([program_hash, sha256(input_text), limits.key(), backend, version]))
+def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str, judge: str = "") -> str:
+    """A run's cache key; `judge` names a program judge and the expected output when the result
+    holds their verdict (empty otherwise: built-in checkers judge a cached run afresh)."""
+    parts = [program_hash, sha256(input_text), limits.key(), backend, version] + ([judge] if judge else [])
+    return sha256("\0".join(parts))
 
 
 class ResultCache:
@@ -69,6 +80,8 @@ class ResultCache:
             with db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(SCHEMA)
+                if "verdict" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+                    db.execute("ALTER TABLE runs ADD COLUMN verdict TEXT")
 
     @contextlib.contextmanager
     def _sqlite(self):
@@ -103,7 +116,7 @@ class ResultCache:
                 chunk = keys[start:start + 500]
                 rows = db.execute(
                     "SELECT key, program_hash, status, exit_code, signal, time_s, cpu_s, memory_bytes,"
-                    f" stdout, stderr, output_hash FROM runs WHERE key IN ({','.join('?' * len(chunk))})",
+                    f" stdout, stderr, output_hash, verdict FROM runs WHERE key IN ({','.join('?' * len(chunk))})",
                     chunk).fetchall()
                 for row in rows:
                     result = _decode(row)
@@ -120,7 +133,7 @@ class ResultCache:
         rows = [
             (key, r.program_hash, r.status.value, r.exit_code, r.signal, r.time_s, r.cpu_s,
              r.memory_bytes, zlib.compress(r.stdout.encode("utf-8", "surrogatepass"), 6), r.stderr,
-             r.output_hash, time.time())
+             r.output_hash, time.time(), _verdict_text(r))
             for key, r in items if r.status not in UNCACHED
         ]
         if not rows:
@@ -128,7 +141,8 @@ class ResultCache:
         with self._sqlite():
             db = self._connect()
             with db:
-                db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                db.executemany(f"INSERT OR REPLACE INTO runs ({','.join(COLUMNS)}) VALUES "
+                               f"({','.join('?' * len(COLUMNS))})", rows)
 
     def put(self, key: str, result: ExecutionResult) -> None:
         self.put_many([(key, result)])
@@ -144,10 +158,28 @@ class ResultCache:
             self._local.db = None
 
 
+def _verdict_text(result: ExecutionResult) -> str | None:
+    """A program judge's verdict, stored with its run (its key names the judge and the answer);
+    None for a run judged afresh by a built-in checker."""
+    if result.passed is None:
+        return None
+    return json.dumps({"passed": bool(result.passed), "message": result.checker_message})
+
+
+def _verdict_of(text: str | None) -> tuple[bool | None, str]:
+    if text is None:
+        return None, ""
+    value = json.loads(text)
+    if not (isinstance(value, dict) and isinstance(value.get("passed"), bool) and isinstance(value.get("message"), str)):
+        raise ValueError("not a verdict")
+    return value["passed"], value["message"]
+
+
 def _decode(row: tuple) -> ExecutionResult | None:
     """One stored run as a result, or None when any field is not what `put_many` writes."""
-    key, ph, status, code, sig, t, cpu, mem, out, err, oh = row
+    key, ph, status, code, sig, t, cpu, mem, out, err, oh, verdict = row
     try:
+        passed, message = _verdict_of(verdict)
         status = Status(status)
         if status in UNCACHED:
             return None
@@ -159,9 +191,9 @@ def _decode(row: tuple) -> ExecutionResult | None:
         texts_ok = all(v is None or isinstance(v, str) for v in (ph, err, oh))
         if not (numbers_ok and texts_ok):
             return None
-    except (ValueError, zlib.error, UnicodeDecodeError):  # Status(...) raises ValueError
+    except (ValueError, TypeError, zlib.error, UnicodeDecodeError):  # Status(...), json.loads: ValueError
         return None
     return ExecutionResult(
-        status=status, passed=None, stdout=stdout, stderr=err or "", exit_code=code, signal=sig,
+        status=status, passed=passed, stdout=stdout, stderr=err or "", exit_code=code, signal=sig,
         time_s=t or 0.0, cpu_s=cpu or 0.0, memory_bytes=mem, program_hash=ph or "",
-        output_hash=oh or "", cached=True)
+        output_hash=oh or "", cached=True, checker_message=message)

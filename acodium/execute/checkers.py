@@ -28,21 +28,25 @@ passes and says where it went wrong otherwise ("token 3: expected 1.5, got 1.6")
   says so in its messages: a problem states its answer kind.
 
 `parse_checker("float_rel:1e-6")` gives a `Checker`; an unknown name or a bad
-EPS is one UserError sentence. Program checkers (testlib's protocol) are not
-built in: `checker_for_problem` refuses them in one sentence for now.
+EPS is one UserError sentence. A program ({language, code}, or a .cpp/.py file)
+gives a `ProgramChecker` (`judges.py`): the backend runs it by testlib's protocol,
+as it runs a problem's interactor.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..data.checkers import BUILTIN_CHECKERS, BUILTIN_WITH_EPS, tolerance
+from ..data.checkers import BUILTIN_CHECKERS, BUILTIN_WITH_EPS, checker_spec, tolerance
 from ..data.problem import Problem, checker_column
 from ..errors import UserError
 from .check import _LOWER, _as_double, tokens, values_match
+from .judges import ProgramChecker, judge_program, looks_like_file
 
 DEFAULT = "tokens"
 PARAMETRIC = BUILTIN_WITH_EPS
@@ -225,20 +229,22 @@ class Checker:
 TOKENS = Checker()
 
 
-def parse_checker(text: Any) -> Checker:
-    """A `Checker` from its text ("tokens", "float_rel:1e-6"); None or "" is `tokens`; a `Checker` is itself."""
-    if isinstance(text, Checker):
+def parse_checker(text: Any, testlib_dir: str | os.PathLike | None = None) -> Checker | ProgramChecker:
+    """A checker from its text ("tokens", "float_rel:1e-6"), a program {language, code} or a source
+    file's path (a `ProgramChecker`, see `judges`); None or "" is `tokens`; a checker is itself."""
+    if isinstance(text, (Checker, ProgramChecker)):
         return text
     if text is None or (isinstance(text, str) and not text.strip()):
         return TOKENS
     if isinstance(text, Mapping):
-        raise UserError("Program checkers are not supported yet: give a built-in checker "
-                        f"({_CHOICES}).")
+        return ProgramChecker(checker=judge_program(text, "checker", testlib_dir))
+    if isinstance(text, os.PathLike) or (isinstance(text, str) and looks_like_file(text.strip())):
+        return ProgramChecker(checker=judge_program(Path(str(text).strip()), "checker", testlib_dir))
     if not isinstance(text, str):
         raise UserError(f"A checker is the name of a built-in ({_CHOICES}), not {type(text).__name__} {text!r}.")
     name, colon, parameter = text.strip().partition(":")
     if name not in BUILTINS:
-        raise UserError(f"Unknown checker {text.strip()!r}: choose one of {_CHOICES}.")
+        raise UserError(f"Unknown checker {text.strip()!r}: choose one of {_CHOICES}, or give a .cpp or .py file.")
     if name not in PARAMETRIC:
         if colon:
             raise UserError(f"The checker {name} takes no parameter, not {text.strip()!r}.")
@@ -250,23 +256,22 @@ def parse_checker(text: Any) -> Checker:
     return Checker(name, eps)
 
 
-def checker_for_problem(problem: Any, override: Any = None) -> Checker:
-    """The checker that judges `problem` (a row or a `Problem`): `override` when given (a run's
-    --checker), else the problem's own `checker` column (missing or empty: tokens).
-
-    A problem whose checker is a program (a {language, code} mapping) is refused in one sentence:
-    program checkers (testlib's protocol) are not supported yet.
-    """
-    if override is not None:
-        return parse_checker(override)
+def checker_for_problem(problem: Any, override: Any = None,
+                        testlib_dir: str | os.PathLike | None = None) -> Checker | ProgramChecker:
+    """The judge of `problem` (a row or a `Problem`): `override` when given (a run's --checker),
+    else the problem's own `checker` column (missing or empty: tokens); a problem with an
+    `interactor` is judged by it (then by a checker program, if any: a built-in does not apply)."""
     row = problem.row if isinstance(problem, Problem) else problem
     if not isinstance(row, Mapping):
         raise UserError(f"checker_for_problem needs a problem row or Problem, not {type(problem).__name__}.")
-    value = checker_column(row)
-    if isinstance(value, Mapping):
-        raise UserError(f"Problem {row.get('name')!r} has a program checker: program checkers are not "
-                        "supported yet (give --checker NAME to judge it with a built-in).")
+    value = override if override is not None else checker_column(row)  # (its errors name the problem)
+    interactor = checker_spec(row, "interactor") if row.get("interactor") is not None else None
     try:
-        return parse_checker(value)
+        checker = parse_checker(value, testlib_dir)
+        if interactor is None:
+            return checker
+        program = judge_program(interactor, "interactor", testlib_dir)
     except UserError as e:
         raise UserError(f"Problem {row.get('name')!r}: {e}") from None
+    return ProgramChecker(checker=checker.checker if isinstance(checker, ProgramChecker) else None,
+                          interactor=program)

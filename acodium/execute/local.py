@@ -43,6 +43,8 @@ from .cgroups import NoCgroupsWarning
 from .local_channel import MAX_BLOB, Worker, WorkerLost
 from .local_pool import START_TIMEOUT_S, WorkerPool
 from .local_sandbox import DEFAULT_TMP_BYTES, SANDBOX_UID, bwrap_command
+from .judges import (CHECKER_ARGV, JUDGE_MEMORY_BYTES, JUDGE_OUTPUT_BYTES, JUDGE_TIME_S, JudgeProgram,
+                     ProgramChecker, read_judge_exit)
 from .types import ExecutionResult, Job, Program, Status, sha256
 
 # Public names of this module before it was split, still importable from here.
@@ -62,6 +64,17 @@ HOST_GRACE_S = 10.0
 # sleeping) runs on to its CPU limit, but never past this many times its time limit
 # (the wall limit of DeepMind's tester).
 HARD_WALL_FACTOR = 30.0
+# An interactor stopped at the wall cap with more than this share of the wall time in CPU was
+# computing, not waiting for the program: it did not answer (a judge error).
+BUSY_SHARE = 0.2
+
+
+def interact_header(run: dict) -> dict:
+    """The request of an interactive test, from the candidate's "run" request."""
+    limits = {k: run[k] for k in ("time_s", "memory_bytes", "output_bytes")}
+    return {"op": "interact", "wall_s": run["wall_s"], "program": limits,
+            "interactor": {"time_s": max(JUDGE_TIME_S, run["hard_wall_s"]), "memory_bytes": JUDGE_MEMORY_BYTES,
+                           "output_bytes": JUDGE_OUTPUT_BYTES}}
 
 
 class UnsandboxedExecutionWarning(UserWarning):
@@ -89,6 +102,7 @@ class LocalBackend(WorkerPool, Backend):
     """
 
     name = "local"
+    runs_program_judges = True
 
     def __init__(self, sandbox: bool = True, python: str | None = None,
                  workers: int | None = None, tmp_bytes: int = DEFAULT_TMP_BYTES,
@@ -174,16 +188,20 @@ class LocalBackend(WorkerPool, Backend):
         finally:
             self._release(held[0])
 
-    def _load(self, worker: Worker, program: Program) -> dict:
-        if worker.loaded == program.hash:
+    def _load(self, worker: Worker, program: Program | JudgeProgram, role: str = "program") -> dict:
+        """Give the worker `program` in `role` ("program": the candidate; "checker", "interactor")."""
+        if worker.loaded.get(role) == program.hash:
             return {"ok": True}
-        worker.loaded = None
+        worker.loaded.pop(role, None)
+        includes = getattr(program, "includes", ())
         reply, blobs = worker.request(
-            {"op": "load", "language": program.language, "hash": program.hash,
-             "compile_time_s": self.compile_time_s, **self._runtime_header(program.language)},
-            [program.code.encode("utf-8", "surrogatepass")], timeout=120.0)
+            {"op": "load", "language": program.language, "hash": program.hash, "role": role,
+             "includes": [name for name, _ in includes], "compile_time_s": self.compile_time_s,
+             **(self._runtime_header(program.language) if role == "program" else {})},
+            [program.code.encode("utf-8", "surrogatepass")]
+            + [text.encode("utf-8", "surrogateescape") for _, text in includes], timeout=120.0)
         if reply.get("ok"):
-            worker.loaded = program.hash
+            worker.loaded[role] = program.hash
         elif blobs:  # the compiler's messages
             reply = dict(reply, stderr=blobs[0].decode("utf-8", "replace"))
         return reply
@@ -217,26 +235,25 @@ class LocalBackend(WorkerPool, Backend):
         hard_wall_s = max(wall_s, HARD_WALL_FACTOR * limits.time_s + 1.0)
         header = {"op": "run", "time_s": float(limits.time_s), "wall_s": wall_s, "hard_wall_s": hard_wall_s,
                   "memory_bytes": int(limits.memory_bytes), "output_bytes": int(limits.output_bytes)}
+        judge = job.checker if isinstance(job.checker, ProgramChecker) else None
+        if judge is not None and judge.interactor is not None:
+            header = interact_header(header)
         wait = hard_wall_s + HOST_GRACE_S
         most = max(int(limits.output_bytes), MAX_BLOB)  # stdout is cut at the output limit (1 MiB shown past it)
         for i, text in enumerate(job.inputs):
             try:
                 stdin = [text.encode("utf-8", "surrogatepass")]
-                reply, blobs = held[0].request(header, stdin, wait, most)
-                if reply.get("retry"):  # the worker found itself altered before forking: the test never ran
-                    loaded = self._fresh(held, program)
-                    if not loaded.get("ok"):
-                        return results + self._not_loaded(program, loaded, job, len(job.inputs) - i)
-                    reply, blobs = held[0].request(header, stdin, wait, most)
-                result = self._result(program, reply, blobs)
-                if reply.get("restart"):  # the worker could not clean up after this test
-                    loaded = self._fresh(held, program)
+                result, loaded = self._one_test(held, program, judge, header, stdin, wait, most)
             except WorkerLost as e:
                 result = ExecutionResult(status=Status.SANDBOX_ERROR, passed=None,
                                          stderr=f"sandbox error: {e}", program_hash=program.hash)
                 loaded = self._fresh(held, program)
-            if job.expected is not None:
+            if result is None:  # the test did not run: the program no longer loads
+                return results + self._not_loaded(program, loaded, job, len(job.inputs) - i)
+            if job.expected is not None and judge is None:
                 result.passed = result.status == Status.OK and job.checker.check(result.stdout, job.expected[i])
+            elif job.expected is not None and result.status != Status.SANDBOX_ERROR:
+                self._judged(held, program, judge, text, job.expected[i], result)
             results.append(result)
             if job.stop_on_first_failure and not (
                     result.passed if job.expected is not None else result.status == Status.OK):
@@ -244,6 +261,114 @@ class LocalBackend(WorkerPool, Backend):
             if not loaded.get("ok"):  # the program no longer loads: its remaining tests say why
                 return results + self._not_loaded(program, loaded, job, len(job.inputs) - i - 1)
         return results
+
+    def _one_test(self, held: list[Worker], program: Program, judge: ProgramChecker | None, header: dict,
+                  stdin: list[bytes], wait: float, most: int) -> tuple[ExecutionResult | None, dict]:
+        """One test's run (with its interactor, for an interactive job): (result, the program's load
+        state after it). The result is None if the program could not be loaded again to run it."""
+        loaded = {"ok": True}
+        for attempt in range(2):
+            if header["op"] == "interact":
+                trouble = self._load_judge(held[0], judge.interactor, "interactor")
+                if trouble:
+                    return self._judge_error(program, trouble), loaded
+            reply, blobs = held[0].request(header, stdin, wait, most)
+            if not reply.get("retry") or attempt:
+                break
+            # The worker found itself altered before forking: the test never ran. Once more, afresh.
+            loaded = self._fresh(held, program)
+            if not loaded.get("ok"):
+                return None, loaded
+        if header["op"] == "interact":
+            result = self._interaction(program, reply, blobs, header["program"]["time_s"])
+        else:
+            result = self._result(program, reply, blobs)
+        if reply.get("restart"):  # the worker could not clean up after this test
+            loaded = self._fresh(held, program)
+        return result, loaded
+
+    # -- program judges (judges.py): checkers and interactors, by testlib's protocols ------------
+
+    def _load_judge(self, worker: Worker, program: JudgeProgram, role: str) -> str:
+        """Load a checker or interactor into the worker: "" when ready, else why it is not (a judge error)."""
+        try:
+            reply = self._load(worker, program, role)
+        except WorkerLost as e:
+            raise WorkerLost(f"while loading the {role}: {e}") from e
+        if reply.get("ok"):
+            return ""
+        if reply.get("compile_error"):
+            first = next((line for line in str(reply.get("stderr", "")).splitlines() if "error" in line), "")
+            return f"judge error: the {role} does not compile{': ' + first.strip() if first else ''}"
+        return f"judge error: the {role} could not be loaded ({reply.get('error', 'no reason given')})"
+
+    @staticmethod
+    def _judge_error(program: Program, message: str) -> ExecutionResult:
+        return ExecutionResult(status=Status.JUDGE_ERROR, passed=False, checker_message=message[:2000],
+                               program_hash=program.hash)
+
+    def _interaction(self, program: Program, reply: dict, blobs: list[bytes], time_s: float) -> ExecutionResult:
+        """An interactive test's reply as a result: the candidate's status, the interactor's output
+        file as stdout, and (passed, message) from the interactor's exit (`read_judge_exit`).
+
+        An interactor that fails (exit 3, a crash, its limits) is a judge error whatever the
+        program did, except when both were stopped at the wall cap: then the one that waited
+        is the program's fault (it forgot to flush, say), unless the interactor was computing
+        (over a fifth of the wall time in CPU: a busy loop gets more on a loaded machine, a
+        process waiting to read next to nothing) while the program waited under its CPU limit."""
+        judge = reply.get("judge")
+        if len(blobs) != 3 or not isinstance(judge, dict):
+            raise WorkerLost(str(reply.get("error", "malformed reply to an interactive test")))
+        result = self._result(program, reply, blobs[:2])
+        said = read_judge_exit("interactor", str(judge.get("status")), judge.get("exit_code"), judge.get("signal"),
+                               stderr=blobs[2].decode("utf-8", "replace"))
+        judge_cpu = float(judge.get("cpu_s") or 0.0)
+        both_stopped = result.status == Status.TIMEOUT and judge.get("status") == "TIMEOUT"
+        if both_stopped and result.cpu_s <= time_s and judge_cpu > BUSY_SHARE * result.time_s:
+            result.status, result.checker_message = Status.JUDGE_ERROR, (
+                f"judge error: the interactor did not answer (it computed for {judge_cpu:.1f} s while the program waited)")
+        elif said.judge_error and not both_stopped:  # its own failure, whatever the program did after
+            result.status, result.checker_message = Status.JUDGE_ERROR, said.message
+        elif result.status != Status.OK:  # the program's own end (an interactor then sees EOF)
+            result.checker_message = said.message if said.passed is False else ""
+        else:
+            result.passed, result.checker_message = said.passed, said.message
+        return result
+
+    def _judged(self, held: list[Worker], program: Program, judge: ProgramChecker, text: str, expected: str,
+                result: ExecutionResult) -> None:
+        """Set a run's verdict from its program judge: the interactor's (already in the result),
+        then the checker program's on (input, output, answer), run in the same worker."""
+        if result.status != Status.OK or (judge.interactor is not None and not result.passed):
+            result.passed = False
+            return
+        if judge.checker is None:
+            result.passed = True
+            return
+        trouble = self._load_judge(held[0], judge.checker, "checker")
+        if trouble:
+            result.status, result.passed, result.checker_message = Status.JUDGE_ERROR, False, trouble
+            return
+        wall_s = self.wall_factor * JUDGE_TIME_S + 1.0
+        header = {"op": "run", "role": "checker", "argv": list(CHECKER_ARGV), "time_s": JUDGE_TIME_S,
+                  "wall_s": wall_s, "hard_wall_s": HARD_WALL_FACTOR * JUDGE_TIME_S, "memory_bytes": JUDGE_MEMORY_BYTES,
+                  "output_bytes": JUDGE_OUTPUT_BYTES}
+        files = [b"", text.encode("utf-8", "surrogatepass"), result.stdout.encode("utf-8", "surrogatepass"),
+                 expected.encode("utf-8", "surrogatepass")]
+        reply, blobs = held[0].request(header, files, HARD_WALL_FACTOR * JUDGE_TIME_S + HOST_GRACE_S, MAX_BLOB)
+        if reply.get("restart") or reply.get("retry"):
+            self._fresh(held, program)
+        if "status" not in reply or len(blobs) != 2:
+            result.status, result.passed = Status.JUDGE_ERROR, False
+            result.checker_message = f"judge error: the checker's sandbox failed ({reply.get('error', 'no reply')})"
+            return
+        said = read_judge_exit("checker", str(reply["status"]), reply.get("exit_code"), reply.get("signal"),
+                               blobs[0].decode("utf-8", "replace"), blobs[1].decode("utf-8", "replace"))
+        if said.judge_error:
+            result.status, result.passed = Status.JUDGE_ERROR, False
+        else:
+            result.passed = said.passed
+        result.checker_message = said.message
 
     def _fresh(self, held: list[Worker], program: Program) -> dict:
         """Replace a lost or dirty worker (held[0]) and give the new one the current program:

@@ -46,7 +46,7 @@ def _read_frame(exact, max_blob: int = MAX_BLOB) -> tuple[dict, list[bytes]]:
     if not isinstance(header, dict):
         raise WorkerLost("malformed reply from the worker")
     count = header.get("blobs", 0)
-    if not isinstance(count, int) or not 0 <= count <= 2:
+    if not isinstance(count, int) or not 0 <= count <= 3:  # (3: an interactive test's reply)
         raise WorkerLost("malformed reply from the worker")
     blobs = []
     for _ in range(count):
@@ -85,7 +85,7 @@ class Worker:
         self.stderr_file = stderr_file
         self.scratch = scratch  # host-side scratch dir (unsandboxed mode only)
         self.cgroup = cgroup  # the host side of the worker's cgroup, if any
-        self.loaded: str | None = None  # hash of the program the worker holds
+        self.loaded: dict[str, str] = {}  # role ("program", "checker", "interactor") -> hash of what it holds
         self.hello: dict = {}  # what the worker said when it started
         self._request_fd = request_fd
         self._fd = reply_fd

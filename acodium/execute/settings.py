@@ -17,6 +17,7 @@ from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
+from .judges import ProgramChecker
 from .limits import limits_for_problem
 from .registry import BACKENDS, get_backend
 from .types import MAX_TIME_S, ExecutionResult, Job, Limits
@@ -31,8 +32,11 @@ class Execution:
     workers: processes running tests at once (None: every core).
     time_s: a time limit replacing every problem's own (None: the problem's limit
       times the language's multiplier, `limits_for_problem`).
-    checker: a built-in checker judging every problem (a run's --checker, e.g. "tokens" or
-      "float_rel:1e-6"; None: each problem's own `checker` column, `checker_for_problem`).
+    checker: a checker judging every problem (a run's --checker: a built-in, "tokens" or
+      "float_rel:1e-6", or a checker program's file; None: each problem's own `checker`
+      column, `checker_for_problem`).
+    testlib_dir: the folder of testlib.h for judge programs that include it (None:
+      $ACODIUM_TESTLIB_DIR).
     python3: the Python 3 that runs Python 3 candidates, a path or a name on PATH (a run's
       --python3, e.g. "pypy3"; None: $ACODIUM_PYTHON3, else /usr/bin/python3.11 or the first
       suitable system python3; local backend only, see `acodium.execute.runtimes`).
@@ -43,6 +47,7 @@ class Execution:
     workers: int | None = None
     time_s: float | None = None
     checker: str | None = None
+    testlib_dir: Path | None = None
     python3: str | None = None
 
     def __post_init__(self) -> None:
@@ -59,8 +64,12 @@ class Execution:
                 raise UserError(f"The time limit must be a number of seconds in (0, {MAX_TIME_S:g}], "
                                 f"not {self.time_s!r}.")
             object.__setattr__(self, "time_s", float(self.time_s))
-        if self.checker is not None:  # checked now, kept as its canonical text
-            object.__setattr__(self, "checker", parse_checker(self.checker).spec)
+        if self.testlib_dir is not None and not isinstance(self.testlib_dir, Path):
+            object.__setattr__(self, "testlib_dir", Path(self.testlib_dir))
+        if self.checker is not None:  # checked now, kept as its canonical text (a program: its file)
+            checker = parse_checker(self.checker, self.testlib_dir)
+            object.__setattr__(self, "checker", str(self.checker) if isinstance(checker, ProgramChecker)
+                               else checker.spec)
         if self.python3 is not None:
             if not isinstance(self.python3, str) or not self.python3.strip():
                 raise UserError(f"python3 must name a Python 3 interpreter (a path or a name on PATH), not {self.python3!r}.")
@@ -75,9 +84,10 @@ class Execution:
         """The per-test limits for running `language` on `problem` (a row or a `Problem`)."""
         return limits_for_problem(problem, language, time_s=self.time_s)
 
-    def checker_for(self, problem: Any) -> Checker:
-        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own."""
-        return checker_for_problem(problem, self.checker)
+    def checker_for(self, problem: Any) -> Checker | ProgramChecker:
+        """The checker that judges `problem` (a row or a `Problem`): this run's override, else its own
+        (a problem with an interactor: a `ProgramChecker` holding it)."""
+        return checker_for_problem(problem, self.checker, self.testlib_dir)
 
     def missing_runtime(self, language: str) -> str | None:
         """Why this backend cannot run `language` on this machine (one sentence that says how to get its

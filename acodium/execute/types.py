@@ -26,6 +26,9 @@ class Status(str, Enum):
     OUTPUT_LIMIT = "OUTPUT_LIMIT"
     COMPILE_ERROR = "COMPILE_ERROR"
     SANDBOX_ERROR = "SANDBOX_ERROR"
+    # The program ran (OK) but its judge (a checker program, an interactor) failed: never the
+    # candidate's fault, never correct, kept apart from wrong answers (judges.py).
+    JUDGE_ERROR = "JUDGE_ERROR"
 
 
 
