@@ -502,3 +502,54 @@ def test_without_python3_11_the_first_suitable_system_python3_is_said_once(monke
         assert runtimes._worker_capable(runtimes.probe(chosen))
     finally:
         runtimes.default_python3.cache_clear()
+
+
+# --- interactive problems: every language talks to the interactor -------------------------------
+
+BEAR_JAVA = """
+import java.io.*;
+
+public class BearAndPrime {
+    public static void main(String[] args) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+        int[] asks = {2, 3, 4, 5, 7, 9, 11, 13, 17, 19, 23, 25, 29, 31, 37, 41, 43, 47, 49};
+        int yes = 0;
+        for (int a : asks) {
+            System.out.println(a);
+            System.out.flush();
+            if (in.readLine().trim().equals("yes") && ++yes >= 2) break;
+        }
+        System.out.println(yes >= 2 ? "composite" : "prime");
+        System.out.flush();
+    }
+}
+"""
+BEAR_PY2 = """
+import sys
+yes = 0
+for a in [2, 3, 4, 5, 7, 9, 11, 13, 17, 19, 23, 25, 29, 31, 37, 41, 43, 47, 49]:
+    print a
+    sys.stdout.flush()
+    if raw_input().strip() == "yes":
+        yes += 1
+        if yes >= 2:
+            break
+print "composite" if yes >= 2 else "prime"
+"""
+
+
+def test_java_python2_and_pypy_candidates_talk_to_an_interactor(backend, java, python2, pypy3, train_rows):
+    from acodium.execute import run_batch
+    from acodium.execute.checkers import checker_for_problem
+    from test_execute_judges import BEAR_AND_PRIME, _hidden_number_tests
+
+    row = {**problem(train_rows, "680_C"), "interactor": {"language": "python3", "code": BEAR_AND_PRIME}}
+    judge = checker_for_problem(row)
+    inputs, outputs = _hidden_number_tests(row)
+    jobs = [Job(Program("java", BEAR_JAVA), inputs, outputs, LIMITS, checker=judge),
+            Job(Program("python2", BEAR_PY2), inputs, outputs, LIMITS, checker=judge)]
+    for results in run_batch(jobs, backend=backend, progress=False):
+        assert [(r.status, r.passed) for r in results] == [(Status.OK, True)] * len(inputs)
+    accepted = Program("python3", row["solutions"]["solution"][0])
+    results = run_batch([Job(accepted, inputs, outputs, LIMITS, checker=judge)], backend=pypy3, progress=False)[0]
+    assert [(r.status, r.passed) for r in results] == [(Status.OK, True)] * len(inputs)
