@@ -121,7 +121,7 @@ class LocalBackend(WorkerPool, Backend):
         self.bwrap = bwrap or shutil.which("bwrap") or "/usr/bin/bwrap"
         if not Path(self.python).exists():
             raise UserError(f"The Python interpreter for candidate programs, {self.python}, does not exist: install python3.11 or pass python=PATH.")
-        worker = runtimes.worker_runtime(self.python) if sandbox else None
+        worker = runtimes.worker_runtime(self.python)
         # What each language runs under here (None: nothing found, `missing_runtime` says how to get it).
         self.runtimes = {"python3": chosen if chosen is not None and not chosen.warm else worker,
                          "python2": runtimes.python2_runtime(), "java": runtimes.java_runtime()}
