@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import UserError
@@ -46,6 +47,13 @@ def _warn_no_cgroups(reason: str) -> None:
             "instead (CPU summed over a test's processes, at most 64 open files, and memory "
             "that no process maps refused: memfd_create, System V shared memory and message "
             "queues fail).", NoCgroupsWarning, stacklevel=5)
+
+
+def _remove_empty(folder: str) -> None:
+    try:
+        os.rmdir(folder)
+    except OSError:  # gone already
+        pass
 
 
 class WorkerPool:
@@ -120,6 +128,7 @@ class WorkerPool:
         unreachable = [b for b in getattr(self, "_binds", ()) if not reachable_by_others(b)]
         if unreachable and self._stage is None:
             self._stage = tempfile.mkdtemp(prefix="acodium-binds-")  # an empty mount point, removed at close
+            weakref.finalize(self, _remove_empty, self._stage)  # or when the backend goes, or at exit
         return unreachable
 
     def _spawn(self) -> Worker:
@@ -241,7 +250,4 @@ class WorkerPool:
             w.kill()
         self._spawner.shutdown(wait=False)
         if self._stage is not None:
-            try:
-                os.rmdir(self._stage)
-            except OSError:
-                pass
+            _remove_empty(self._stage)
