@@ -25,8 +25,8 @@ from acodium.evaluation import (
     check_references,
     possibly_multi_answer,
 )
-from acodium.evaluation.reference_categories import agreeing_groups
-from acodium.execute import Execution
+from acodium.evaluation.reference_categories import agreeing_groups, output_rule
+from acodium.execute import Execution, parse_checker
 from acodium.generate import reference_candidates
 from acodium.tables import CANDIDATES
 
@@ -153,6 +153,22 @@ def test_outputs_agree_by_the_testers_rule_not_by_bytes():
     groups = agreeing_groups({"a": "1 2\n", "b": "1  2", "c": "3", "d": "1\n2\n", "e": "3 "})
     assert groups == [["a", "b", "d"], ["c", "e"]]
     assert agreeing_groups({}) == []
+
+
+def test_outputs_agree_by_the_problems_built_in_checker():
+    """Two references 1.5e-4 apart on a number near 3e5 disagree by tokens (1e-5 absolute) and agree
+    by the problem's float_rel:1e-6 (5e-10 relative); a set printed in another order agrees by
+    unordered_tokens only. A checker program cannot compare two outputs: tokens there."""
+    floats = {"a": "282842.7052553788", "b": "282842.705403551", "c": "282843"}
+    assert agreeing_groups(floats) == [["a"], ["b"], ["c"]]
+    assert agreeing_groups(floats, parse_checker("float_rel:1e-6")) == [["a", "b"], ["c"]]
+    sets = {"a": "1 2 3", "b": "3 1 2", "c": "1 2 4"}
+    assert agreeing_groups(sets, parse_checker("unordered_tokens")) == [["a", "b"], ["c"]]
+    row = {"name": "P", "checker": "float_rel:1e-6"}
+    assert output_rule(row, Execution()).spec == "float_rel:1e-06"
+    assert output_rule(row, Execution(checker="tokens")).spec == "tokens"  # the run's --checker first
+    program = {"name": "P", "checker": {"language": "python3", "code": "import sys; sys.exit(0)"}}
+    assert output_rule(program, Execution()).spec == "tokens"
 
 
 def test_every_category_is_counted_in_the_summary(checked):

@@ -19,7 +19,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..execute import Execution, check_output
+from ..execute import Checker, Execution
+from ..execute.checkers import TOKENS
 from ..execute.types import Job, Program
 
 # Categories of `check_references`: what the references say about a test and a problem.
@@ -61,12 +62,13 @@ def possibly_multi_answer(row: Mapping[str, Any]) -> bool:
     return any(_SEVERAL.search(s) and _ANY.search(s) and _ANSWER_VERB.search(s) for s in re.split(r"[.!?\n]", text))
 
 
-def agreeing_groups(outputs: Mapping[str, str]) -> list[list[str]]:
-    """References grouped by output under the tester's compare (each joins the first group it matches)."""
+def agreeing_groups(outputs: Mapping[str, str], checker: Checker = TOKENS) -> list[list[str]]:
+    """References grouped by output under `checker` (each joins the first group whose first output,
+    taken as the answer, accepts it); the default is the tester's token compare."""
     groups: list[tuple[str, list[str]]] = []
     for ref, out in outputs.items():
         for first, members in groups:
-            if check_output(out, first):
+            if checker.check(out, first):
                 members.append(ref)
                 break
         else:
@@ -74,12 +76,21 @@ def agreeing_groups(outputs: Mapping[str, str]) -> list[list[str]]:
     return [members for _, members in groups]
 
 
+def output_rule(row: Mapping[str, Any], execution: Execution) -> Checker:
+    """The rule two references' outputs are compared by: the problem's checker (the run's --checker
+    first) where it is a built-in. A checker program judges one output against an answer file and the
+    input, not two outputs with each other, so a problem judged by one (or by an interactor) is
+    compared by the token compare."""
+    checker = execution.checker_for(row)
+    return checker if isinstance(checker, Checker) else TOKENS
+
+
 def _wrong_outputs(rows_by_name, wrong, candidates: pd.DataFrame, execution: Execution) -> dict:
     """Stdout of each reference that ran a test OK with another answer, where two or more did.
 
     The executions table keeps output hashes only: equal hashes agree, and
-    unequal ones are compared by the tester's rule on outputs run again
-    (from the cache when there is one), since whitespace alone changes a hash.
+    unequal ones are compared by the problem's rule (`output_rule`) on outputs run
+    again (from the cache when there is one), since whitespace alone changes a hash.
     """
     todo: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)  # (problem, ref) -> tests
     for (problem, test_set, index), refs in wrong.items():
@@ -113,7 +124,7 @@ def judge_tests(ex: pd.DataFrame, rows_by_name, candidates: pd.DataFrame, multi:
     `ex` is the executions of the reference candidates with `kind` (correct,
     incorrect) and `ok` (status OK) columns; outputs of references that
     disagree by hash are run again with `execution` to compare them by the
-    tester's rule.
+    problem's built-in checker (`output_rule`: the tester's rule by default).
     """
     keys = ["problem", "test_set", "test_index"]
     corr = ex[ex["kind"] == "correct"]
@@ -147,7 +158,8 @@ def judge_tests(ex: pd.DataFrame, rows_by_name, candidates: pd.DataFrame, multi:
             category, largest = VALID, 0
         else:
             if (problem, test_set, index) in outputs:
-                groups = agreeing_groups(outputs[(problem, test_set, index)])
+                groups = agreeing_groups(outputs[(problem, test_set, index)],
+                                         output_rule(rows_by_name[problem], execution))
             else:  # one wrong reference, or all wrong ones printed the very same bytes
                 by_hash = defaultdict(list)
                 for ref, h in refs:
