@@ -10,7 +10,7 @@ CC_VENV := .cc-venv
 CC_STAMP := $(CC_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install sandbox cc-env demo sweep test bench fidelity clean help
+.PHONY: install sandbox runtimes cc-env demo sweep test bench fidelity clean help
 
 help:
 	@echo "make demo    set up and run the offline demo"
@@ -35,6 +35,20 @@ sandbox:
 	    echo "acodium needs bubblewrap (bwrap) to sandbox programs: install it with your package manager." >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; }
 
+# The runtimes of the other CodeContests languages, for the tests that run them: a JDK (javac)
+# and PyPy 3, from the Debian/Ubuntu packages when missing (elsewhere their tests skip, saying
+# why; in CI nothing may skip). Python 2 has no package on recent distributions: acodium finds
+# one in ACODIUM_PYTHON2, on PATH or under pyenv (pyenv install 2.7.18).
+runtimes:
+	@missing=; command -v javac >/dev/null || missing="$$missing default-jdk-headless"; \
+	  command -v pypy3 >/dev/null || missing="$$missing pypy3"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	      echo "note: not installed (no root):$$missing; the tests that need them skip" >&2; exit 0; fi; \
+	    command -v apt-get >/dev/null || { echo "note: install$$missing with your package manager" >&2; exit 0; }; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  fi
+
 # DeepMind's code_contests tester loads only in CPython 3.9: it gets a venv of its own.
 $(CC_STAMP):
 	@PY39=$$(bin/find-python39) || exit 1; \
@@ -52,7 +66,7 @@ SWEEP ?= demo
 sweep: install
 	$(BIN)/gencode sweep params/$(SWEEP).yaml $(ARGS)
 
-test: install cc-env
+test: install cc-env runtimes
 	$(BIN)/python tools/check_architecture.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import yaml
 
-RUNNABLE = ("python3", "cpp")
+RUNNABLE = ("python3", "cpp", "java")  # what a reply's program may be in (Python 2 is not told from 3)
 
 # Fence info strings -> language names of acodium (others are kept as written).
 TAG_LANGUAGES = {

@@ -16,8 +16,9 @@ LANGUAGE_IDS = {0: "unknown", 1: "python2", 2: "cpp", 3: "python3", 4: "java"}
 LANGUAGE_NAMES = {v: k for k, v in LANGUAGE_IDS.items()}
 # The dataset's own enum names (contest_problem.proto), in id order.
 LANGUAGE_ENUM_NAMES = ["UNKNOWN_LANGUAGE", "PYTHON", "CPP", "PYTHON3", "JAVA"]
-# What the execution backends can run today.
-RUNNABLE_LANGUAGES = ("python3", "cpp")
+# What the execution backends can run (the local sandbox: all four, Python 2 and Java where
+# their runtime is found, `Backend.missing_runtime`; code_contests: python3 only).
+RUNNABLE_LANGUAGES = ("python3", "cpp", "java", "python2")
 # File suffixes of source files, by language name, and back (the other usual C++
 # suffixes read as cpp too, so that `gencode exec run prog.cc` knows its language).
 SUFFIXES = {"python3": ".py", "cpp": ".cpp", "java": ".java"}

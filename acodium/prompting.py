@@ -27,7 +27,7 @@ from .errors import UserError
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 METADATA_MODES = ("true", "random", "none")
-LANGUAGES = ("python3", "cpp")
+LANGUAGES = ("python3", "cpp", "java")  # target languages of the prompts (each has [languages.X])
 
 # Codeforces problem tags (the cf_tags vocabulary of CodeContests), for random tags.
 CODEFORCES_TAGS = (

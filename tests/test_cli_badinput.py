@@ -223,8 +223,8 @@ def test_a_non_utf8_prompt_or_price_file_is_one_sentence(capsys, tmp_path, args,
 
 
 @pytest.mark.parametrize("languages, message", [
-    ("java", "The java solutions cannot be run: the sandbox runs python3 and cpp only (--languages)."),
-    ("python3,python2", "The python2 solutions cannot be run"),
+    ("unknown", "The unknown solutions cannot be run: the sandbox runs python3, cpp, java, python2 only (--languages)."),
+    ("python3,0", "The unknown solutions cannot be run"),
     ("cobol", "Unknown language 'cobol'"),
     (",", "--languages names no language"),
 ])
@@ -307,7 +307,7 @@ def test_ask_whose_one_call_fails_is_one_sentence(capsys, chat_server):
 
 @pytest.mark.parametrize("args", [
     [*EXEC, "--time_limit", "nan"],
-    [*REFS, "--languages", "java"],
+    [*REFS, "--languages", "unknown"],
     ["exec", "run", "prog.py", "--input_file", "in.bin"],
 ])
 def test_the_real_binary_prints_one_line_and_no_traceback(tmp_path, args):

@@ -71,11 +71,13 @@ def test_has_code_is_false_for_empty_text_and_non_text():
 
 def test_candidates_from_rows_follow_the_dotted_path_and_skip_what_cannot_run(train_rows):
     row = dict(train_rows[0])
-    row["solutions"] = {"language": [3, 2, 4, 1], "solution": ["print(1)", "int main(){}", "class A{}", "print 1"]}
+    row["solutions"] = {"language": [3, 2, 4, 1, 0], "solution": ["print(1)", "int main(){}", "class A{}", "print 1",
+                                                                  "?"]}
     out = _candidates_from_rows({row["name"]: row}, "solutions.solution", "name")
     assert list(out.columns) == CANDIDATES
-    # python3 and cpp run here; java (4) and python2 (1) do not
-    assert out[["candidate_id", "language"]].values.tolist() == [["0", "python3"], ["1", "cpp"]]
+    # every language of the dataset runs (python2 and java where their runtime is found); UNKNOWN (0) does not
+    assert out[["candidate_id", "language"]].values.tolist() == [["0", "python3"], ["1", "cpp"], ["2", "java"],
+                                                                  ["3", "python2"]]
     assert json.loads(out.loc[0, "meta"]) == {"column": "solutions.solution"}
     # a single string without languages: one python3 candidate
     plain = {"name": "p", "answer": {"code": "print(2)"}}

@@ -107,8 +107,8 @@ def test_bad_inputs_are_one_sentence(candidates, tests, message):
 def test_settings_and_languages_that_cannot_run_are_refused():
     with pytest.raises(UserError, match=r"^execution must be an acodium.execute.Execution, not float\.$"):
         evaluate({"p": ["print(1)"]}, {"p": [("", "1")]}, execution=3.0, progress=False)
-    with pytest.raises(UserError, match=r"Cannot run 'java' programs"):
-        evaluate({"p": ["class A {}"]}, {"p": [("", "1")]}, language="java", execution=QUICK, progress=False)
+    with pytest.raises(UserError, match=r"Cannot run 'cobol' programs"):
+        evaluate({"p": ["class A {}"]}, {"p": [("", "1")]}, language="cobol", execution=QUICK, progress=False)
     # a problem without candidates needs no tests, and no program is run at all
     empty = evaluate({"p": []}, {}, k=[1], execution=QUICK, progress=False)
     assert empty.pass_at_k == {"pass@1": 0.0} and empty.executions.empty and empty.tests == {"p": 0}

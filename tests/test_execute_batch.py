@@ -255,7 +255,7 @@ def test_bad_jobs_are_refused_before_anything_runs(backend):
     good = Job(prog("echo"), ["x"], None, FAST)
     cases = [
         ([good, ("echo", ["x"])], "run_batch takes Job objects, not tuple."),
-        ([good, Job(prog("echo", "java"), ["x"], None, FAST)], "Cannot run 'java' programs"),
+        ([good, Job(prog("echo", "cobol"), ["x"], None, FAST)], "Cannot run 'cobol' programs"),
         ([good, Job(prog("echo"), ["x", "y"], ["x"], FAST)], "A job has 2 inputs but 1 expected outputs."),
     ]
     for jobs, message in cases:

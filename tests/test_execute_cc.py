@@ -174,8 +174,12 @@ def test_unknown_judge_is_a_user_error():
 
 
 def test_cpp_is_refused_with_a_user_error(cc):
-    with pytest.raises(UserError, match="only python3"):
+    with pytest.raises(UserError, match=r"runs Python 3 programs only \(the PyPI tester's bindings have no C\+\+, "
+                                        r"Java or Python 2 tester\): run cpp programs with the local backend\.$"):
         cc.run(Job(Program("cpp", "int main(){}"), ["\n"]))
+    assert cc.missing_runtime("python3") is None
+    assert all(cc.missing_runtime(lang).startswith("The code_contests backend runs Python 3 programs only")
+               for lang in ("cpp", "java", "python2"))
 
 
 def _public_jobs(rows):

@@ -348,7 +348,7 @@ def test_bad_jobs_are_user_errors():
     with pytest.raises(UserError):
         run_program(py("print(1)"), ["1", "2"], ["1"], FAST)
     with pytest.raises(UserError):
-        run_program(Program("java", "class A {}"), ["1"], None, FAST)
+        run_program(Program("unknown", "class A {}"), ["1"], None, FAST)
     with pytest.raises(UserError):
         get_backend("nonsense")
 

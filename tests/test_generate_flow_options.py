@@ -102,8 +102,8 @@ def test_bad_prompt_files_are_one_sentence(tmp_path):
     bad.write_text("name = 'broken\n")
     with pytest.raises(UserError, match="not valid TOML"):
         FlowPrompts.load(bad)
-    with pytest.raises(UserError, match="target language must be one of python3, cpp, not 'java'"):
-        FlowPrompts.load("flow", "java")
+    with pytest.raises(UserError, match="target language must be one of python3, cpp, java, not 'python2'"):
+        FlowPrompts.load("flow", "python2")
     with pytest.raises(UserError, match="No prompt 'no-such-flow'"):
         FlowPrompts.load("no-such-flow")
     # a template naming a variable nobody gives

@@ -95,8 +95,8 @@ def test_a_folder_named_like_a_prompt_is_no_prompt(tmp_path):
 
 
 def test_an_unknown_target_language_is_refused():
-    with pytest.raises(UserError, match="target language must be one of python3, cpp, not 'java'"):
-        ProblemPrompt.load("direct", "java")
+    with pytest.raises(UserError, match="target language must be one of python3, cpp, java, not 'python2'"):
+        ProblemPrompt.load("direct", "python2")
 
 
 @pytest.mark.parametrize("template, where, message", [

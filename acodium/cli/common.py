@@ -286,8 +286,13 @@ slow_cap_option = option("slow_cap", type=slow_cap_factor, default=3.0, show_def
 NO_CACHE_HELP = "Do not use the on-disk cache of test runs ($ACODIUM_CACHE)."
 
 
+PYTHON3_HELP = ("The Python 3 that runs Python 3 candidates: a path or a name on PATH, e.g. pypy3 (local backend) "
+                "[default: $ACODIUM_PYTHON3, else /usr/bin/python3.11 or the first suitable system python3].")
+python3_option = option("python3", default=None, metavar="PATH_OR_NAME", help=PYTHON3_HELP)
+
+
 def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
-    """--backend, --time_limit, --workers, --no_cache, --checker, --testlib_dir and --slow_cap, for
+    """--backend, --time_limit, --workers, --no_cache, --checker, --testlib_dir, --python3 and --slow_cap, for
     `execution_from_options`.
 
     `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
@@ -301,6 +306,7 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
         option("no_cache", is_flag=True, help=no_cache_help),
         checker_option,
         testlib_dir_option,
+        python3_option,
         slow_cap_option,
     )
     return wrap if f is None else wrap(f)
@@ -308,7 +314,8 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
 
 def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
                            no_cache: bool = False, checker: str | None = None,
-                           testlib_dir: Path | None = None, slow_cap: float = 3.0) -> Execution:
+                           testlib_dir: Path | None = None, python3: str | None = None,
+                           slow_cap: float = 3.0) -> Execution:
     """The `Execution` the options of `execution_options` describe.
 
     The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
@@ -317,7 +324,8 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
     from ..execute import Execution  # see "execution" above
 
     return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
-                     time_s=time_limit, checker=checker, testlib_dir=testlib_dir, slow_cap=slow_cap)
+                     time_s=time_limit, checker=checker, testlib_dir=testlib_dir, python3=python3,
+                     slow_cap=slow_cap)
 
 
 # ---- scoring ----------------------------------------------------------------------------

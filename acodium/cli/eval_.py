@@ -30,15 +30,22 @@ def _load_problems(source: str, split: str | None, sample_rate: float | None = N
                          languages=languages or "all")
 
 
-def _runnable_languages(text: str) -> list[str]:
-    """The languages of --languages by their names (python3, cpp), refusing those nothing here runs."""
+def _runnable_languages(text: str | None, execution) -> list[str]:
+    """The languages of --languages by their names (python3, cpp, java, python2), refusing those nothing
+    here runs (a missing runtime in its own sentence); None: every language `execution` runs here."""
+    if text is None:
+        return list(execution.runnable_languages())
     names = list(dict.fromkeys(LANGUAGE_IDS[language_id(lang.strip())] for lang in text.split(",") if lang.strip()))
     if not names:
-        raise UserError("--languages names no language; give python3, cpp or both.")
+        raise UserError(f"--languages names no language; give some of {', '.join(RUNNABLE_LANGUAGES)}.")
     other = [name for name in names if name not in RUNNABLE_LANGUAGES]
     if other:
         raise UserError(f"The {other[0]} solutions cannot be run: the sandbox runs "
-                        f"{' and '.join(RUNNABLE_LANGUAGES)} only (--languages).")
+                        f"{', '.join(RUNNABLE_LANGUAGES)} only (--languages).")
+    for name in names:
+        why = execution.missing_runtime(name)
+        if why is not None:
+            raise UserError(f"{why.rstrip('.')} (--languages {name}).")
     return names
 
 
@@ -83,8 +90,9 @@ def _require_text(candidates, where) -> None:
 @group.command("references")
 @option("dataset", required=True, help="Problems: a hub id, a saved name, a save_to_disk folder, parquet or JSONL.")
 @option("split", default="train", show_default=True, help="Split of the dataset.")
-@option("languages", default="python3", show_default=True,
-        help="Languages of the solutions to run, comma-separated (python3, cpp).")
+@option("languages", default=None,
+        help="Languages of the solutions to run, comma-separated (python3, cpp, java, python2) "
+             "[default: every language this machine runs].")
 @option("max_tests", type=positive_int, default=None, help="Run at most this many tests per test set and problem.")
 @option("max_solutions", type=positive_int, default=None,
         help="Run at most this many correct and this many incorrect solutions per problem.")
@@ -96,7 +104,7 @@ def _require_text(candidates, where) -> None:
 @option("out", required=True, type=Folder(), help="Folder for the results.")
 @option("no_progress", is_flag=True, help="No progress bar.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
-               time_limit, workers, no_cache, checker, testlib_dir, slow_cap, out, no_progress):
+               time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress):
     """Run each problem's own human solutions (correct and incorrect) on its tests.
 
     The cleaning AlphaCodium applies, on evidence only: a test is invalid
@@ -118,13 +126,14 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
         import datasets
 
         datasets.disable_progress_bars()  # before loading: filtering the languages has a bar too
-    langs = _runnable_languages(languages)
     sets = parse_test_sets(test_sets, "--test_sets")
+    # the cache is checked before the run folder is made
+    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                                       slow_cap)
+    langs = _runnable_languages(languages, execution)
     problems = _load_problems(dataset, split, languages=langs)
     _require_work(problems, dataset, langs, sets)
     out = Path(out)
-    # the cache is checked before the run folder is made
-    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, slow_cap)
     click.get_current_context().with_resource(run_folder_lock(out))  # held until the command ends
     report = check_references(
         problems, languages=langs, test_sets=sets, max_tests=max_tests, max_solutions=max_solutions,
@@ -171,7 +180,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("no_progress", is_flag=True, help="No progress bar.")
 def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, seed, problems,
               path_to_solutions_column, task_name_column, valid_only, n, max_tests, full, bootstrap,
-              backend, time_limit, workers, no_cache, checker, testlib_dir, slow_cap, out, no_progress):
+              backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
@@ -199,7 +208,8 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, se
     _require_text(candidates, dataset_name)
     out = Path(out) if out is not None else run_dir
     # the cache is checked before the run folder is made
-    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, slow_cap)
+    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                                       slow_cap)
     if out is not None:
         from ..tables import run_folder_lock
 

@@ -16,7 +16,8 @@ import click
 from ..errors import UserError
 from ..languages import LANGUAGE_OF_SUFFIX, RUNNABLE_LANGUAGES
 from .common import (CHECKER_HELP, CheckerName, backend_option, group as make_group, memory_mib, not_utf8, option,
-                     slow_cap_option, test_seconds, testlib_dir_option)
+                     python3_option, slow_cap_option, test_seconds,
+                     testlib_dir_option)
 
 
 @make_group(help="Run candidate programs in the sandbox.")
@@ -42,7 +43,8 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
     "Exits 0 whenever the program ran (whatever its verdict), 2 on bad input."))
 @click.argument("program_file", type=click.Path(dir_okay=False, path_type=Path))
 @option("language", type=click.Choice(RUNNABLE_LANGUAGES), default=None,
-        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc/.cxx/.c++ cpp].")
+        help="Language of the program [default: from the suffix: .py python3, .cpp/.cc/.cxx/.c++ cpp, .java java; "
+             "python2 only when given].")
 @option("input", default=None, help="The program's standard input.")
 @option("input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="File holding the program's standard input.")
@@ -61,14 +63,15 @@ def _text(value: str | None, path: Path | None, what: str) -> str | None:
 @testlib_dir_option
 @slow_cap_option
 @backend_option
+@python3_option
 @option("no_sandbox", is_flag=True,
         help="Run the program on the host without isolation (local backend; warns). Only for trusted code.")
 @option("json", is_flag=True,
         help="Print one JSON object: status, passed, checker, checker_message, stdout, stderr, exit_code, "
              "signal, time_s, cpu_s, memory_mb.")
 def run(program_file, language, input, input_file, expected, expected_file, time_limit,  # noqa: A002
-        memory_mb, checker, interactor, testlib_dir, slow_cap, backend, no_sandbox, json):
-    from ..execute import Limits, Program, Status, get_backend, run_program
+        memory_mb, checker, interactor, testlib_dir, slow_cap, backend, python3, no_sandbox, json):
+    from ..execute import Execution, Limits, Program, Status, get_backend, run_program
     from ..execute.checkers import parse_checker
     from ..execute.judges import ProgramChecker, judge_program
 
@@ -99,7 +102,12 @@ def run(program_file, language, input, input_file, expected, expected_file, time
         judge = ProgramChecker(checker=judge.checker if isinstance(judge, ProgramChecker) else None,
                                interactor=judge_program(interactor, "interactor", testlib_dir))
         expected_text = expected_text if expected_text is not None else ""  # the interactor judges
-    be = get_backend(backend, sandbox=False) if no_sandbox else get_backend(backend)
+    Execution(backend=backend, python3=python3)  # the --python3 sentences, before any work
+    options = {"python3": python3} if python3 is not None else {}
+    be = get_backend(backend, sandbox=False, **options) if no_sandbox else get_backend(backend, **options)
+    why = be.missing_runtime(language)
+    if why is not None:
+        raise UserError(why)
     limits = Limits(time_s=time_limit, memory_bytes=memory_mb * 1024 * 1024, slow_cap=slow_cap)
     result = run_program(Program(language, code), [stdin],
                          [expected_text] if expected_text is not None else None,

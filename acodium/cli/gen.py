@@ -18,6 +18,7 @@ import click
 
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES
+from ..prompting import LANGUAGES as PROMPT_LANGUAGES
 from .common import (
     TEST_TYPES, Folder, caches, data_dir, execution_from_options, execution_options, fraction, group as make_group,
     non_negative_float, non_negative_int, option, options, positive_float, positive_fraction, positive_int,
@@ -68,7 +69,7 @@ def source_options(default_k: int):
         llm_options,
         option("prompt", default="direct", show_default=True,
                help="Prompt: a name in acodium/prompts or a .toml path."),
-        option("language", type=click.Choice(RUNNABLE_LANGUAGES), default="python3", show_default=True,
+        option("language", type=click.Choice(PROMPT_LANGUAGES), default="python3", show_default=True,
                help="Target language of the LLM's programs."),
         option("tags", type=click.Choice(["true", "random", "none"]), default="true", show_default=True,
                help="Tags shown in the prompt (AlphaCode: random tags for diversity)."),
@@ -134,8 +135,11 @@ def make_cli_source(opts: dict, execution: Execution, *, no_cache: bool = False)
             temperature=0.7 if opts["temperature"] is None else opts["temperature"],
             tags=opts["tags"], rating=opts["rating"], diversity_seed=opts["seed"], **client,
         )
-    if name == "human":
-        return make_source("human", correct_fraction=opts["correct_fraction"], seed=opts["seed"])
+    if name == "human":  # every language this machine runs (a missing runtime is said once, here)
+        languages = execution.runnable_languages()
+        for language in (lang for lang in RUNNABLE_LANGUAGES if lang not in languages):
+            click.echo(f"note: {language} solutions are left out: {execution.missing_runtime(language)}", err=True)
+        return make_source("human", correct_fraction=opts["correct_fraction"], seed=opts["seed"], languages=languages)
     if name == "mutants":
         return make_source("mutants", seed=opts["seed"])
     return make_source("file", path=opts["candidates_file"])
@@ -181,13 +185,14 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
         help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, workers,
-                  no_cache, checker, testlib_dir, slow_cap, out, no_progress, **opts):
+                  no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress, **opts):
     """Generate candidates for one problem, run them on its tests, print a verdict per test."""
     from ..data import get_problem, load_problems, problem_tests
     from ..evaluation import run_executions
     from ..generate import generate_candidates
 
-    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, slow_cap)
+    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                                       slow_cap)
     source = make_cli_source(opts, execution, no_cache=no_cache)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
@@ -249,8 +254,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, max_tests,
-                           full, bootstrap, backend, time_limit, workers, no_cache, checker, testlib_dir, slow_cap, out,
-                           no_progress, **opts):
+                           full, bootstrap, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                           slow_cap, out, no_progress, **opts):
     """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
 
     Every problem counts: one the source gave no candidate for (all its LLM
@@ -266,7 +271,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     ks = parse_ints(k_values, "--k_values")
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
-    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, slow_cap)
+    execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                                       slow_cap)
     source = make_cli_source(opts, execution, no_cache=no_cache)
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,

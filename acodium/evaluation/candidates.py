@@ -86,7 +86,7 @@ def _candidates_from_rows(rows: Mapping[str, dict], solutions_column: str, name_
         for i, code in enumerate(value or []):
             language = language_name(languages[i]) if languages is not None else "python3"
             if language not in RUNNABLE_LANGUAGES:
-                continue  # java, python2: nothing here runs them
+                continue  # an unknown language (0): nothing runs it
             out.append({"problem": row[name_column], "candidate_id": str(i), "language": language,
                         "code": code, "source": "dataset", "meta": json.dumps({"column": solutions_column})})
     return pd.DataFrame(out, columns=CANDIDATES)

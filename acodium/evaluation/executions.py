@@ -258,6 +258,13 @@ def _run_jobs(todo: list[JobSpec], index: Index, log: AppendLog | None, stats: R
         execution.run_batch(jobs, progress=False, on_result=write)
         if not hit:
             return
+        missing = [(spec, execution.missing_runtime(spec.program.language)) for spec, _ in hit]
+        missing = [(spec, why) for spec, why in missing if why is not None]
+        if missing:  # no runtime here for their language: running them again changes nothing
+            spec, why = missing[0]
+            raise UserError(f"{why.rstrip('.')} ({len(missing)} job(s) of {spec.program.language} candidates, "
+                            f"for instance {spec.candidate_id!r} of {spec.problem!r}, were not run: no verdict is "
+                            "made without them).")
         todo = [spec for spec, _ in hit]
     spec, row = hit[0]
     where = f"{log.path} keeps the other results and a re-run" if log is not None else "a re-run"

@@ -162,6 +162,9 @@ def evaluate(
                 continue
             jobs.append(Job(Program(language, code), inputs, outputs, limits, stop_on_first_failure, checker))
             where.append((name, i))
+    why = execution.missing_runtime(language) if jobs else None
+    if why is not None:  # no runtime here for the candidates' language: nothing would run
+        raise UserError(why)
     runs = execution.run_batch(jobs, progress=progress) if jobs else []
     for _ in range(MACHINE_RETRIES):  # a machine failure is no verdict: run those jobs again
         again = [i for i, res in enumerate(runs) if any(r.status in MACHINE_FAILURES for r in res)]

@@ -62,7 +62,7 @@ class ReferenceReport:
 def check_references(
     problems: Any,
     *,
-    languages: Sequence[str] = ("python3",),
+    languages: Sequence[str] | None = None,
     test_sets: Sequence[str] = TEST_KINDS,
     max_tests: int | None = None,
     max_solutions: int | None = None,
@@ -92,7 +92,8 @@ def check_references(
     - "reference too slow/broken": no reference finished it (timeout, crash):
       that says nothing about the test. The test stays;
     - "valid": every reference that finished it matches the stored output;
-    - "not checked": only incorrect solutions ran it (no correct one in `languages`).
+    - "not checked": only incorrect solutions ran it (no correct one in `languages`; default:
+      every language `execution` runs on this machine, `Execution.runnable_languages`).
 
     A problem is invalid (`is_valid_problem` False) only on evidence: more
     than `max_invalid_test_share` of its judged tests invalid, or, among at
@@ -113,6 +114,8 @@ def check_references(
 
     started = time.monotonic()
     execution = execution_from(execution)
+    if languages is None:
+        languages = execution.runnable_languages()
     rows_by_name = problem_rows(problems)
     candidates = reference_candidates(rows_by_name.values(), languages, max_solutions)
     executions, stats = run_executions(

@@ -87,6 +87,9 @@ STDERR_TAIL = 8192
 # stacks (threading.stack_size) and malloc arenas reserve far more than they
 # touch. Memory actually used (resident) is held to the limit by polling.
 PY_VIRTUAL_HEADROOM = 1 << 30
+# The same for an interpreter exec'd per test: PyPy reserves ~1.4 GB for deep recursion
+# (sys.setrecursionlimit(10**6) is a MemoryError under 1 GiB of headroom).
+EXEC_VIRTUAL_HEADROOM = 4 << 30
 # Default stack of threads a program starts without threading.stack_size();
 # glibc would otherwise use the (large) main-thread stack limit.
 THREAD_STACK = 64 << 20
@@ -350,14 +353,14 @@ def memfd(name, data=b""):
     return fd
 
 
-def sealed_executable(path, readable=True):
-    """A read-only, sealed in-memory copy of a binary: no test can overwrite it. Not
-    `readable`: mode 0111, so that the kernel makes what it runs non-dumpable."""
+def sealed_executable(path, readable=True, name="solution"):
+    """A read-only, sealed in-memory copy of a binary (or a script, a jar): no test can overwrite
+    it. Not `readable`: mode 0111, so that the kernel makes what it runs non-dumpable."""
     flags = os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING
     try:
-        fd = os.memfd_create("solution", flags | MFD_EXEC)
+        fd = os.memfd_create(name, flags | MFD_EXEC)
     except OSError:
-        fd = os.memfd_create("solution", flags)
+        fd = os.memfd_create(name, flags)
     src = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         size = os.fstat(src).st_size
@@ -550,10 +553,15 @@ def sweep(pgid):
 # --- programs ------------------------------------------------------------------------
 
 class Loaded:
-    def __init__(self, language, code=None, binary_fd=None):
+    """The program held: a Python 3 code object (`code`: tests are forks of us), or a sealed
+    memfd (`binary_fd`) that a test execs (C++) or hands to a runtime (`command(limits, path)`:
+    the argv of an interpreter on the script, or of the JVM on the jar)."""
+
+    def __init__(self, language, code=None, binary_fd=None, command=None):
         self.language = language
         self.code = code
         self.binary_fd = binary_fd
+        self.command = command
 
 
 # role -> (program hash, Loaded). Roles: "program" (the candidate under test) and the judge's
@@ -600,6 +608,11 @@ def load(header, blobs):
     forget(role)
     source_fd, size = blobs[0]
     language = header["language"]
+    compile_time_s = int(header.get("compile_time_s", COMPILE_TIME_S))
+    if language == "java":
+        return compile_java(h, source_fd, header["runtime"], compile_time_s, role)
+    if header.get("runtime"):  # Python 2, PyPy, another Python 3: an interpreter exec'd per test
+        return load_script(h, language, source_fd, header["runtime"], compile_time_s, role)
     if language == "python3":
         source = scrubbed(source_fd, size)
         try:
@@ -708,6 +721,237 @@ def compile_limit_hit(status, reason, stderr):
     if "memory exhausted" in stderr or "out of memory" in stderr or "Cannot allocate memory" in stderr:
         return "memory limit"
     return None
+
+
+# --- Java, and interpreters exec'd per test -------------------------------------------
+
+# The JVM of every Java test (the judge's own flags: Codeforces runs java -XX:NewRatio=5
+# -Xms8M -Xmx<ML> -Xss64M -DONLINE_JUDGE=true); -Xmx comes from the memory limit. One
+# processor as a judge gives it: the serial collector, two JIT threads, no thread pools
+# sized for a big machine (the JVM starts ~14 threads of the sandbox's MAX_PROCS).
+JAVA_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-XX:-UsePerfData", "-Xshare:auto",
+              "-Xlog:disable", "-Xlog:all=warning:stderr",  # the JVM's own warnings off stdout
+              "-XX:NewRatio=5", "-Xss64m", "-DONLINE_JUDGE=true", "-Duser.language=en",
+              "-Duser.region=US", "-Duser.variant=US"]
+# Measured memory a Java test may hold beyond its heap (-Xmx = the memory limit): the JVM's
+# own code, class metadata, JIT code cache and thread stacks (~40 MB for a small program).
+JAVA_ALLOWANCE = 128 << 20
+JAVAC_FLAGS = ["-J-XX:+UseSerialGC", "-J-XX:ActiveProcessorCount=1", "-J-XX:TieredStopAtLevel=1",
+               "-J-XX:-UsePerfData", "-J-Xmx1g", "-J-Xss16m", "-encoding", "UTF-8", "-proc:none",
+               "-nowarn"]
+# Run by an exec'd interpreter on the source on stdin: COMPILE_ERROR for a script that
+# does not compile, as the warm Python 3 path gives (Python 2 and 3 alike).
+SYNTAX_CHECK = (
+    "import sys, traceback\n"
+    "src = getattr(sys.stdin, 'buffer', sys.stdin).read()\n"
+    "try:\n"
+    "    compile(src, 'solution.py', 'exec')\n"
+    "except Exception:\n"
+    "    e = sys.exc_info()[1]\n"
+    "    sys.stderr.write(''.join(traceback.format_exception_only(type(e), e)))\n"
+    "    sys.exit(1)\n")
+
+
+def memory_budget(memory, language):
+    """The memory a test may hold (resident, or charged to its cgroup): its limit, and for
+    the JVM the limit as heap (-Xmx) plus JAVA_ALLOWANCE for the JVM itself."""
+    return memory + JAVA_ALLOWANCE if language == "java" else memory
+
+
+def java_out_of_memory(fd, size):
+    """Whether a Java test's stderr ends in an OutOfMemoryError (its heap, -Xmx, ran out)."""
+    return "java.lang.OutOfMemoryError" in scrubbed_tail(fd, size, 2048)
+
+
+def java_command(java, main_class):
+    """argv of a Java test: the JVM on the sealed jar (`path`), heap limited by the memory limit."""
+    def command(limits, path):
+        heap = max(limits["memory_bytes"] >> 10, 4096)  # KiB; the JVM refuses a heap under ~2 MB
+        return [java, *JAVA_FLAGS, f"-Xms{min(heap, 8192)}k", f"-Xmx{heap}k", "-cp", path, main_class]
+    return command
+
+
+def script_command(interpreter):
+    """argv of a test run by an interpreter on the sealed source (`path`), as a judge runs
+    `python solution.py`; -B: nothing written beside it."""
+    return lambda limits, path: [interpreter, "-B", path]
+
+
+def exec_program(loaded, binary_fd, argv, limits):
+    """In a test's process, last: exec the program (a C++ binary, `binary_fd`) with `argv`
+    after its name, or its runtime (an interpreter, the JVM) on it."""
+    env = dict(os.environ)
+    if loaded.command is None:
+        os.execve(binary_fd, ["solution"] + argv, env)
+    os.set_inheritable(binary_fd, True)  # the runtime opens it as /proc/self/fd/N
+    command = loaded.command(limits, f"/proc/self/fd/{binary_fd}") + argv
+    os.execve(command[0], command, env)
+
+
+def sealed_copy(fd, name):
+    """A read-only, sealed memfd holding what `fd` holds (from offset 0): a script or a jar
+    that no test can alter for the next."""
+    return sealed_executable(f"/proc/self/fd/{fd}", name)
+
+
+def run_tool(cmd, time_s, stdin_fd=None, cwd=None, address_space=None):
+    """Run a compiler or checker of ours on a candidate's code, under the tests' filter:
+    (wait status, stderr+stdout memfd, kill reason). Its limits: `time_s` of CPU (1.5x that
+    of wall time), at most MAX_PROCS processes, `address_space` if given."""
+    err_fd = memfd("tool-output")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            if cwd is not None:
+                os.chdir(cwd)
+            src = os.open(f"/proc/self/fd/{stdin_fd}", os.O_RDONLY) if stdin_fd is not None \
+                else os.open(os.devnull, os.O_RDONLY)
+            os.dup2(src, 0)
+            os.dup2(err_fd, 1)
+            os.dup2(err_fd, 2)
+            os.closerange(3, 1 << 16)
+            if address_space is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+            resource.setrlimit(resource.RLIMIT_CPU, (time_s, time_s + 1))
+            if SANDBOXED:
+                resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+                signal.signal(sig, signal.SIG_DFL)
+            os.execve(cmd[0], cmd, dict(os.environ))
+        finally:
+            os._exit(127)
+    status, _, _, reason, _ = wait_child(pid, time_s * 1.5, None, None)
+    sweep(pid)
+    return status, err_fd, reason
+
+
+def tool_failed(err_fd, status, reason, time_s, what):
+    """The COMPILE_ERROR reply of a compiler or syntax check that failed: its messages, with
+    the limit that stopped it first if one did."""
+    part, size = tail_part(err_fd, STDERR_TAIL)
+    limit = compile_limit_hit(status, reason, scrubbed_tail(err_fd, size))
+    if limit is None and size:
+        return {"compile_error": True}, [part]
+    note = (f"{what} stopped at its {limit} ({time_s} s of CPU, {time_s * 1.5:g} s wall)\n" if limit
+            else f"{what} failed with no message (exit status {status})\n")
+    message = memfd("compile-stderr", note.encode())
+    os.lseek(message, 0, os.SEEK_END)
+    if size:
+        os.sendfile(message, err_fd, part[1], part[2])
+    os.close(err_fd)
+    return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
+
+
+def load_script(h, language, source_fd, interpreter, time_s=COMPILE_TIME_S, role="program"):
+    """An interpreted program (Python 2, PyPy, a Python 3 other than ours): checked once by
+    its interpreter (a SyntaxError is a COMPILE_ERROR), kept as a sealed memfd each test's
+    interpreter runs."""
+    script = sealed_copy(source_fd, "solution.py")
+    status, err_fd, reason = run_tool([interpreter, "-B", "-c", SYNTAX_CHECK], time_s, stdin_fd=script,
+                                      address_space=COMPILE_MEMORY)
+    if status != 0:
+        os.close(script)
+        return tool_failed(err_fd, status, reason, time_s, "the syntax check")
+    os.close(err_fd)
+    remember(role, h, Loaded(language, binary_fd=script, command=script_command(interpreter)))
+    return {"ok": True}, []
+
+
+def java_blanked(text):
+    """Java source with comments, string, text-block and char literals blanked out (spaces,
+    same length), so that words inside them are not read as code."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+        elif text.startswith('"""', i):
+            end = text.find('"""', i + 3)
+            end = n if end < 0 else end + 3
+        elif c in "\"'":
+            end = i + 1
+            while end < n and text[end] != c and text[end] != "\n":
+                end += 2 if text[end] == "\\" else 1
+            end = min(end + 1, n)
+        else:
+            i += 1
+            continue
+        for j in range(i, end):
+            if out[j] != "\n":
+                out[j] = " "
+        i = end
+    return "".join(out)
+
+
+def java_public_class(text):
+    """(package or "", name) of the public top-level class (or enum, record, interface) of a
+    Java source, or None: the file javac compiles must be named after it."""
+    import re
+    code = java_blanked(text)
+    package = re.search(r"^\s*package\s+([\w$.]+)\s*;", code, re.M)
+    depth, last = 0, 0
+    pattern = r"\bpublic\s+(?:(?:final|abstract|static|strictfp|sealed|non-sealed)\s+)*" \
+              r"(?:class|enum|record|interface|@interface)\s+([A-Za-z_$][\w$]*)"
+    for match in re.finditer(pattern, code):
+        chunk = code[last:match.start()]
+        depth += chunk.count("{") - chunk.count("}")
+        last = match.start()
+        if depth == 0:
+            return (package.group(1) if package else ""), match.group(1)
+    return None
+
+
+def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program"):
+    """javac once per program: the classes go into a jar in a sealed memfd (no test can alter
+    them for the next), run by each test's JVM from /proc/self/fd."""
+    import zipfile
+    raw = scrubbed(source_fd, os.fstat(source_fd).st_size)
+    try:
+        found = java_public_class(raw.decode("utf-8", "replace"))
+    finally:
+        scrub(raw)
+    if found is None:
+        message = memfd("compile-stderr", b"A Java program needs a public class (javac names its file after "
+                                          b"it, and the JVM runs it): none found.\n")
+        return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
+    package, name = found
+    build = os.path.join(SCRATCH, ".build-" + h[:16])
+    classes = os.path.join(build, "classes")
+    os.makedirs(classes, exist_ok=True)
+    src = os.path.join(build, name + ".java")
+    out = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        size, offset = os.fstat(source_fd).st_size, 0
+        while offset < size:
+            offset += os.sendfile(out, source_fd, offset, size - offset)
+    finally:
+        os.close(out)
+    status, err_fd, reason = run_tool([runtime["javac"], *JAVAC_FLAGS, "-d", classes, src], time_s, cwd=build)
+    jar = None
+    try:
+        if status == 0:
+            jar = memfd("classes.jar")
+            with os.fdopen(os.dup(jar), "w+b") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+                for folder, _, names in sorted(os.walk(classes)):
+                    for name_ in sorted(names):
+                        path = os.path.join(folder, name_)
+                        archive.write(path, os.path.relpath(path, classes))
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    if jar is None:
+        return tool_failed(err_fd, status, reason, time_s, "javac")
+    os.close(err_fd)
+    sealed = sealed_copy(jar, "classes.jar")
+    os.close(jar)
+    main_class = f"{package}.{name}" if package else name
+    remember(role, h, Loaded("java", binary_fd=sealed, command=java_command(runtime["java"], main_class)))
+    return {"ok": True}, []
 
 
 def parse_stat(data):
@@ -881,15 +1125,18 @@ def own_state():
     return [resource.getrlimit(r) for r in RLIMITS] + [os.getpriority(os.PRIO_PROCESS, 0)]
 
 
-def test_limits(limits, language):
-    """[(resource, (soft, hard))] a test's process sets on itself (computed in the worker)."""
+def test_limits(limits, language, exec_runtime=False):
+    """[(resource, (soft, hard))] a test's process sets on itself (computed in the worker).
+    `exec_runtime`: the test execs an interpreter (Python 2, PyPy) or the JVM."""
     memory = limits["memory_bytes"]
     output = limits["output_bytes"]
     cpu = max(1, int(limits["time_s"] + 0.999)) + 1
     plan = [(resource.RLIMIT_FSIZE, (output + 1, output + 1)), (resource.RLIMIT_CPU, (cpu, cpu + 1)),
             (resource.RLIMIT_NOFILE, (MAX_FILES, MAX_FILES))]
-    if language == "python3":
-        virtual = memory + PY_VIRTUAL_HEADROOM
+    if language == "java":
+        return plan  # the JVM reserves far more address space than it uses: its memory is measured
+    if language in ("python3", "python2"):
+        virtual = memory + (EXEC_VIRTUAL_HEADROOM if exec_runtime else PY_VIRTUAL_HEADROOM)
     else:
         # A C++ program's stack may grow to its memory limit, as on Codeforces.
         _, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -1189,12 +1436,13 @@ def place_files(files, keep):
     return kept
 
 
-def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=True):
+def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=True, limits=None):
     """In a test's forked child: its stdio, files, limits and filter, then the program. Never returns.
 
     Says "ready" on `ready_w` once its sandboxing is complete, just before the program runs.
     Not `dumpable` (an interactor): no process of the same user (the candidate beside it)
-    can open its /proc files, memory or fds."""
+    can open its /proc files, memory or fds. `limits`: the test's (a runtime's argv may use
+    them: the JVM's heap is the memory limit)."""
     try:
         os.setsid()
         set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
@@ -1211,11 +1459,11 @@ def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=
             enter_seccomp(MEMORY_FILTER[0])
         os.write(ready_w, b"1")
         os.close(ready_w)
-        if loaded.language == "python3":
+        if loaded.code is not None:  # Python 3 in the warm worker: this fork runs it
             run_python(loaded.code, box)
         for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
-        os.execve(binary_fd, ["solution"] + argv, dict(os.environ))
+        exec_program(loaded, binary_fd, argv, limits)
     except BaseException:  # noqa: BLE001
         try:
             import traceback
@@ -1239,9 +1487,10 @@ def run_test(header, blobs):
         return {"error": f"no {role} loaded"}, []
     argv = [str(a) for a in header.get("argv", [])]
     limits = header
+    budget = memory_budget(limits["memory_bytes"], loaded.language)
     if CGROUP_FILES is not None:
         try:
-            oom0 = CGROUP_FILES.prepare(limits["memory_bytes"])
+            oom0 = CGROUP_FILES.prepare(budget)
         except OSError as e:  # e.g. EBUSY: something of an earlier test is still charged
             return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
     # The test's stdin: the input's memfd opened again read-only (a test must not be
@@ -1250,8 +1499,8 @@ def run_test(header, blobs):
     files = [reopened(fd) for fd, _ in blobs[1:]]
     out_fd = memfd("stdout")
     err_fd = memfd("stderr")
-    plan = test_limits(limits, loaded.language)
-    python = loaded.language == "python3"
+    plan = test_limits(limits, loaded.language, loaded.command is not None)
+    python = loaded.code is not None  # a fork of us runs it; otherwise a test execs its program
     # The child says "ready" here once its sandboxing is complete, just before the
     # program runs: a child that fails before is the machine's failure, not a verdict.
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
@@ -1265,7 +1514,8 @@ def run_test(header, blobs):
             os.close(fd)
         raise
     if pid == 0:
-        start_test_process(loaded, (in_fd, out_fd, err_fd), files, argv, plan, ready_w, box)
+        start_test_process(loaded, (in_fd, out_fd, err_fd), files, argv, plan, ready_w, box,
+                           limits=limits)
     os.close(ready_w)
     os.close(in_fd)
     for fd in files:
@@ -1274,7 +1524,7 @@ def run_test(header, blobs):
     try:
         time_s = limits["time_s"]
         status, usage, wall, reason, peak = wait_child(
-            pid, limits["wall_s"], time_s, limits["memory_bytes"], limits.get("hard_wall_s"), meter)
+            pid, limits["wall_s"], time_s, budget, limits.get("hard_wall_s"), meter)
     finally:
         for fd in opened:
             os.close(fd)
@@ -1312,11 +1562,12 @@ def run_test(header, blobs):
         if charged is not None:
             memory = max(memory, charged)
         elif out_of_memory:  # this kernel keeps no peak we can reset: it reached its limit at least
-            memory = max(memory, limits["memory_bytes"])
+            memory = max(memory, budget)
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     verdict = program_status(status, reason, cpu, memory, out_of_memory, limits,
-                             stdout_size, stderr_size, last_line_of(err_fd, stderr_size))
+                             stdout_size, stderr_size, last_line_of(err_fd, stderr_size), budget=budget,
+                             java_oom=loaded.language == "java" and java_out_of_memory(err_fd, stderr_size))
     if verdict == "OUTPUT_LIMIT":
         stdout = (out_fd, 0, min(stdout[2], 1 << 20))  # only shown, never judged
     return {
@@ -1382,9 +1633,12 @@ def run_interactive(header, blobs):
     if None in loaded.values():
         return {"error": "an interactive test needs a program and an interactor loaded"}, []
     limits = {role: header[role] for role in loaded}
+    # What each may hold, as measured (`memory_budget`: a JVM's own memory beyond its heap).
+    held = {role: dict(limits[role], memory_bytes=memory_budget(limits[role]["memory_bytes"], loaded[role].language))
+            for role in loaded}
     if CGROUP_FILES is not None:
         try:
-            oom0 = CGROUP_FILES.prepare(sum(lim["memory_bytes"] for lim in limits.values()))
+            oom0 = CGROUP_FILES.prepare(sum(lim["memory_bytes"] for lim in held.values()))
         except OSError as e:
             return {"retry": True, "error": f"the test's cgroup could not be prepared ({e})"}, []
     in_fd = reopened(blobs[0][0])
@@ -1401,13 +1655,14 @@ def run_interactive(header, blobs):
     try:
         for role, (stdio, files, argv) in plan.items():
             box = None
-            if loaded[role].language == "python3":
+            if loaded[role].code is not None:  # Python 3 in the warm worker
                 state, box = enter_python_test(argv)
                 saved = saved or state
             pid = fork_test()
             if pid == 0:
-                start_test_process(loaded[role], stdio, files, argv, test_limits(limits[role], loaded[role].language),
-                                   ready_w, box, dumpable=role == "program")
+                start_test_process(loaded[role], stdio, files, argv,
+                                   test_limits(limits[role], loaded[role].language, loaded[role].command is not None),
+                                   ready_w, box, dumpable=role == "program", limits=limits[role])
             pids[role] = pid
     finally:
         if saved is not None:
@@ -1420,7 +1675,7 @@ def run_interactive(header, blobs):
                 os.waitpid(pid, 0)
     start = time.monotonic()
     try:
-        ends = wait_interaction(pids, limits, float(header["wall_s"]))
+        ends = wait_interaction(pids, held, float(header["wall_s"]))
     finally:
         if CGROUP_FILES is not None:
             try:
@@ -1447,7 +1702,9 @@ def run_interactive(header, blobs):
         memory = max(usage.ru_maxrss * 1024, peak)
         figures[role] = {
             "status": program_status(status, reason, cpu, memory, out_of_memory and killed and reason is None,
-                                     limits[role], 0, size, last_line_of(err[role], size)),
+                                     limits[role], 0, size, last_line_of(err[role], size),
+                                     budget=held[role]["memory_bytes"],
+                                     java_oom=loaded[role].language == "java" and java_out_of_memory(err[role], size)),
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             "cpu_s": cpu, "memory_bytes": memory, "stderr_bytes": size,
@@ -1460,19 +1717,21 @@ def run_interactive(header, blobs):
 
 
 def program_status(status, reason, cpu, memory, out_of_memory, limits, stdout_size, stderr_size,
-                   last_err_line):
-    """How a test's process ended, as a status: the limits first, then its exit."""
+                   last_err_line, budget=None, java_oom=False):
+    """How a test's process ended, as a status: the limits first, then its exit. `budget`: the
+    memory it may hold (`memory_budget`; default its limit); `java_oom`: its stderr ends in
+    Java's OutOfMemoryError (its heap, the memory limit, ran out)."""
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     if reason == "time" or cpu > limits["time_s"] or sig == signal.SIGXCPU:
         return "TIMEOUT"
-    if reason == "memory" or out_of_memory or memory > limits["memory_bytes"]:
+    if reason == "memory" or out_of_memory or memory > (budget if budget is not None else limits["memory_bytes"]):
         return "MEMORY_LIMIT"
     if stdout_size > limits["output_bytes"] or stderr_size > limits["output_bytes"] or sig == signal.SIGXFSZ:
         return "OUTPUT_LIMIT"
     if exit_code == 0:
         return "OK"
-    if last_err_line.startswith("MemoryError") or "std::bad_alloc" in last_err_line:
+    if last_err_line.startswith("MemoryError") or "std::bad_alloc" in last_err_line or java_oom:
         return "MEMORY_LIMIT"
     return "RUNTIME_ERROR"
 

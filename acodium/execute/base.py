@@ -44,6 +44,11 @@ class Backend(ABC):
         """How much of `time_used` a run may take under `limits` before it is a TIMEOUT."""
         return limits.time_s
 
+    def missing_runtime(self, language: str) -> str | None:
+        """Why this backend cannot run `language` on this machine (one sentence that says how to
+        get its runtime), or None. Such a job's results are SANDBOX_ERROR: never a verdict."""
+        return None
+
     def run_many(
         self,
         jobs: Sequence[Job],

@@ -220,9 +220,15 @@ class CodeContestsBackend(Backend):
     def time_allowed(self, limits: Limits) -> float:
         return WALL_FACTOR * limits.time_s + 1.0
 
+    def missing_runtime(self, language: str) -> str | None:
+        if language == "python3":
+            return None
+        return (f"The code_contests backend runs Python 3 programs only (the PyPI tester's bindings have no C++, "
+                f"Java or Python 2 tester): run {language} programs with the local backend.")
+
     def run(self, job: Job) -> list[ExecutionResult]:
         if job.program.language != "python3":
-            raise UserError(f"The code_contests backend runs only python3 programs (the PyPI tester has no {job.program.language} binding): use the local backend.")
+            raise UserError(self.missing_runtime(job.program.language))
         if job.expected is not None and len(job.expected) != len(job.inputs):
             raise UserError(f"A job has {len(job.inputs)} inputs but {len(job.expected)} expected outputs.")
         results: list[ExecutionResult] = []

@@ -9,7 +9,9 @@ from ..errors import UserError
 from .types import DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_SLOW_CAP, DEFAULT_TIME_S, Limits
 
 # Slow languages get more time than the problem states (applied to the problem's
-# own limit only; the default for unknown limits is already generous).
+# own limit only; the default for unknown limits is already generous). Java's 1.5 pays
+# for the JVM's start (~0.05-0.1 s of CPU) and its JIT warm-up, counted in its CPU time
+# as judges count it; Python 3 keeps x2 under PyPy too (the factor is the language's).
 DEFAULT_TIME_MULTIPLIERS = {"python3": 2.0, "python2": 2.0, "java": 1.5, "cpp": 1.0}
 
 
@@ -27,11 +29,12 @@ def limits_for_problem(
     """Per-test limits for running a `language` program on `problem` (a row or a `Problem`).
 
     Time: the problem's `time_limit` ({seconds, nanos} on the hub; null or zero = unknown)
-    times the language's multiplier (`DEFAULT_TIME_MULTIPLIERS`: python3 x2, cpp x1; pass
+    times the language's multiplier (`DEFAULT_TIME_MULTIPLIERS`: python3 and python2 x2, java x1.5, cpp x1; pass
     a number or a {language: factor} mapping to change it); when unknown (as in the local
     sample), `default_time_s` = 10 s, the code_contests tester's default, not multiplied.
     Memory: `memory_limit_bytes` (0 = unknown), else `default_memory_bytes` = 256 MiB,
-    also the tester's default. Output: `output_bytes` (32 MiB) per stream.
+    also the tester's default (for Java, the JVM's heap limit -Xmx; the local sandbox lets
+    the JVM itself hold 128 MiB beyond it, docs/backends.md). Output: `output_bytes` (32 MiB) per stream.
     `time_s`, when given, replaces the time limit for every problem and language
     (a run's `--time_limit`): no multiplier applies to it. `slow_cap` (a run's `--slow_cap`,
     default 3): a test over its time limit but correct within slow_cap x the limit is SLOW

@@ -36,6 +36,8 @@ import warnings
 from pathlib import Path
 
 from ..errors import UserError
+from . import runtimes
+from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .cgroups import NoCgroupsWarning
 from .local_channel import MAX_BLOB, Worker, WorkerLost
@@ -102,20 +104,30 @@ class LocalBackend(WorkerPool, Backend):
     name = "local"
     runs_program_judges = True
 
-    def __init__(self, sandbox: bool = True, python: str = DEFAULT_PYTHON,
+    def __init__(self, sandbox: bool = True, python: str | None = None,
                  workers: int | None = None, tmp_bytes: int = DEFAULT_TMP_BYTES,
                  bwrap: str | None = None, wall_factor: float = 5.0, compile_time_s: int = 60,
-                 cgroups: bool | None = None):
+                 cgroups: bool | None = None, python3: str | None = None):
         self.sandbox = sandbox
         self.compile_time_s = max(1, int(compile_time_s))
-        self._cgroups = self._cgroup_support(cgroups) if sandbox else None
         self.wall_factor = float(wall_factor)
-        self.python = python
+        choice = python3 or os.environ.get("ACODIUM_PYTHON3") or None
+        chosen = runtimes.python3_runtime(choice) if choice else None
+        if chosen is not None and chosen.warm:
+            python = chosen.executable  # a CPython the worker can be: tests stay forks of it
+        self.python = python or runtimes.default_python3()
         self.max_workers = workers or os.cpu_count() or 1
         self.tmp_bytes = tmp_bytes
         self.bwrap = bwrap or shutil.which("bwrap") or "/usr/bin/bwrap"
         if not Path(self.python).exists():
             raise UserError(f"The Python interpreter for candidate programs, {self.python}, does not exist: install python3.11 or pass python=PATH.")
+        worker = runtimes.worker_runtime(self.python)
+        # What each language runs under here (None: nothing found, `missing_runtime` says how to get it).
+        self.runtimes = {"python3": chosen if chosen is not None and not chosen.warm else worker,
+                         "python2": runtimes.python2_runtime(), "java": runtimes.java_runtime()}
+        self._binds = tuple(dict.fromkeys(b for r in (worker, *self.runtimes.values()) if r is not None
+                                          for b in r.binds)) if sandbox else ()
+        self._cgroups = self._cgroup_support(cgroups) if sandbox else None
         if sandbox and not Path(self.bwrap).exists():
             raise UserError("bubblewrap (bwrap) is needed to sandbox candidate programs: run `make sandbox` (or install the bubblewrap package), or choose the unsandboxed mode explicitly with sandbox=False / --no_sandbox.")
         self._source = WORKER_SOURCE.read_text()
@@ -134,19 +146,41 @@ class LocalBackend(WorkerPool, Backend):
                                  text=True).stdout.strip() if shutil.which("g++") else "none"
             mode = "sandbox" if self.sandbox else "host"
             mode += f"-cgroup{self._cgroups.kind}" if self._cgroups is not None else "-rlimits"
-            self._version = (f"{PROTOCOL}/{sha256(self._source)[:12]}/py{py}/g++{gxx}/{mode}/cc{self.compile_time_s}"
-                             f"/wall{self.wall_factor:g}-{HARD_WALL_FACTOR:g}")
+            # Each language's runtime (a PyPy run is not a CPython run; Java, Python 2 where found).
+            others = "/".join(f"{lang}={r.identity if r is not None else 'none'}" for lang, r in
+                              sorted(self.runtimes.items()) if r is None or not (lang == "python3" and r.warm))
+            self._version = (f"{PROTOCOL}/{sha256(self._source)[:12]}/py{py}@{self.python}/g++{gxx}/{others}/{mode}"
+                             f"/cc{self.compile_time_s}/wall{self.wall_factor:g}-{HARD_WALL_FACTOR:g}")
         return self._version
+
+    def missing_runtime(self, language: str) -> str | None:
+        """Why `language` cannot run here (one sentence saying how to get its runtime), or None."""
+        if language == "cpp":
+            return runtimes.CPP_MISSING if runtimes.cpp_compiler() is None else None
+        if language in ("python2", "java") and self.runtimes.get(language) is None:
+            return runtimes.PYTHON2_MISSING if language == "python2" else runtimes.JAVA_MISSING
+        return None
+
+    def _unavailable(self, program: Program, job: Job, why: str) -> list[ExecutionResult]:
+        """Results of a job whose language has no runtime here: SANDBOX_ERROR (a fact about the
+        machine: never cached, never a verdict), the sentence that says how to get one as stderr."""
+        count = min(len(job.inputs), 1) if job.stop_on_first_failure else len(job.inputs)
+        return [ExecutionResult(status=Status.SANDBOX_ERROR, passed=None, stderr=why, program_hash=program.hash)
+                for _ in range(count)]
 
     def run(self, job: Job) -> list[ExecutionResult]:
         if not self.sandbox:
             warnings.warn("Running candidate programs WITHOUT a sandbox: they can read your "
                           "files and environment and use the network.",
                           UnsandboxedExecutionWarning, stacklevel=2)
-        if job.program.language not in ("python3", "cpp"):
-            raise UserError(f"Cannot run programs in {job.program.language!r}: the local backend runs python3 and cpp.")
+        if job.program.language not in RUNNABLE_LANGUAGES:
+            raise UserError(f"Cannot run programs in {job.program.language!r}: the local backend runs "
+                            f"{', '.join(RUNNABLE_LANGUAGES)}.")
         if job.expected is not None and len(job.expected) != len(job.inputs):
             raise UserError(f"A job has {len(job.inputs)} inputs but {len(job.expected)} expected outputs.")
+        why = self.missing_runtime(job.program.language)
+        if why is not None:
+            return self._unavailable(job.program, job, why)
         # The job may replace its worker (lost, or dirty); `held` always names the live one.
         held = [self._acquire()]
         try:
@@ -162,7 +196,8 @@ class LocalBackend(WorkerPool, Backend):
         includes = getattr(program, "includes", ())
         reply, blobs = worker.request(
             {"op": "load", "language": program.language, "hash": program.hash, "role": role,
-             "includes": [name for name, _ in includes], "compile_time_s": self.compile_time_s},
+             "includes": [name for name, _ in includes], "compile_time_s": self.compile_time_s,
+             **(self._runtime_header(program.language) if role == "program" else {})},
             [program.code.encode("utf-8", "surrogatepass")]
             + [text.encode("utf-8", "surrogateescape") for _, text in includes], timeout=120.0)
         if reply.get("ok"):
@@ -170,6 +205,16 @@ class LocalBackend(WorkerPool, Backend):
         elif blobs:  # the compiler's messages
             reply = dict(reply, stderr=blobs[0].decode("utf-8", "replace"))
         return reply
+
+    def _runtime_header(self, language: str) -> dict:
+        """What a load request says of the program's runtime: the JDK, or an interpreter to exec
+        (Python 2, a Python 3 that is not the worker's own); nothing for the worker's own Python 3 and C++."""
+        runtime = self.runtimes.get(language)
+        if runtime is None or runtime.warm:
+            return {}
+        if language == "java":
+            return {"runtime": {"java": runtime.executable, "javac": runtime.compiler}}
+        return {"runtime": runtime.executable}
 
     def _run_on(self, held: list[Worker], job: Job) -> list[ExecutionResult]:
         program = job.program

@@ -23,13 +23,15 @@ import subprocess
 import tempfile
 import threading
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import UserError
 from . import cgroups
 from .cgroups import NoCgroupsWarning
 from .local_channel import Worker, WorkerLost
-from .local_sandbox import SANDBOX_UID, bwrap_command
+from .local_sandbox import SANDBOX_UID, bwrap_command, staged_binds, staged_command
+from .runtimes import reachable_by_others
 
 START_TIMEOUT_S = 60.0
 _WARNED_NO_CGROUPS = []  # said once per process
@@ -47,6 +49,13 @@ def _warn_no_cgroups(reason: str) -> None:
             "queues fail).", NoCgroupsWarning, stacklevel=5)
 
 
+def _remove_empty(folder: str) -> None:
+    try:
+        os.rmdir(folder)
+    except OSError:  # gone already
+        pass
+
+
 class WorkerPool:
     """Workers for `LocalBackend`: `_acquire`, `_release`, `_replace`, `close` (see the module docstring)."""
 
@@ -56,6 +65,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._all: list[Worker] = []
         self._closed = False
+        self._stage: str | None = None  # mount point of the runtimes' folders (_unreachable_binds)
         # bwrap dies with the *thread* that started it (PR_SET_PDEATHSIG): start every
         # worker from one thread that lives as long as the backend.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="acodium-spawn")
@@ -100,8 +110,26 @@ class WorkerPool:
         py = [self.python, "-I", "-B", "-c", self._source]
         fds = [str(request_fd), str(reply_fd), cgroup_spec]
         if self.sandbox:
-            return bwrap_command(self.bwrap, self.tmp_bytes) + py + ["sandbox", "/tmp"] + fds
+            binds = getattr(self, "_binds", ())
+            unreachable = self._unreachable_binds()
+            if unreachable:
+                binds = staged_binds(binds, self._stage, unreachable)
+            else:
+                binds = [(b, b) for b in binds]
+            command = bwrap_command(self.bwrap, self.tmp_bytes, binds) + py + ["sandbox", "/tmp"] + fds
+            return staged_command(self._stage, unreachable, command) if unreachable else command
         return py + ["host", scratch] + fds
+
+    def _unreachable_binds(self) -> list[str]:
+        """The runtimes' folders that bwrap, started as `nobody` when we are root, cannot reach:
+        bound through a private mount namespace first (local_sandbox.STAGER)."""
+        if not self.sandbox or os.geteuid() != 0:
+            return []
+        unreachable = [b for b in getattr(self, "_binds", ()) if not reachable_by_others(b)]
+        if unreachable and self._stage is None:
+            self._stage = tempfile.mkdtemp(prefix="acodium-binds-")  # an empty mount point, removed at close
+            weakref.finalize(self, _remove_empty, self._stage)  # or when the backend goes, or at exit
+        return unreachable
 
     def _spawn(self) -> Worker:
         scratch = None if self.sandbox else tempfile.mkdtemp(prefix="acodium-unsandboxed-")
@@ -124,7 +152,9 @@ class WorkerPool:
                               env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONINTMAXSTRDIGITS": "0"},
                               cwd=scratch or "/", start_new_session=True,
                               pass_fds=(request_r, reply_w, *(cgroup.pass_fds() if cgroup else ())))
-            if self.sandbox and os.geteuid() == 0:
+            if self.sandbox and os.geteuid() == 0 and self._unreachable_binds():
+                popen = subprocess.Popen(cmd, **popen_args)  # STAGER drops to `nobody` itself
+            elif self.sandbox and os.geteuid() == 0:
                 # As root, build the sandbox as an ordinary user would: root in a user namespace
                 # could otherwise be trusted by the kernel (RLIMIT_NPROC does not apply to root).
                 try:
@@ -219,3 +249,5 @@ class WorkerPool:
         for w in workers:
             w.kill()
         self._spawner.shutdown(wait=False)
+        if self._stage is not None:
+            _remove_empty(self._stage)

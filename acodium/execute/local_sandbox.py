@@ -10,9 +10,11 @@ sandboxes with it too.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 DEFAULT_TMP_BYTES = 256 << 20
 SANDBOX_UID = 65534  # nobody
@@ -29,7 +31,10 @@ def _etc_binds() -> list[str]:
     return args
 
 
-def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
+def bwrap_command(bwrap: str, tmp_bytes: int, binds: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """bwrap's arguments up to the command it runs. `binds`: (host source, sandbox path) pairs
+    bound read-only: the runtimes' folders outside /usr (an interpreter's prefix, a JDK's
+    configuration), each at its own path (`staged_command` makes unreachable ones reachable)."""
     args = [
         bwrap,
         "--unshare-all",
@@ -55,6 +60,8 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         elif path.is_dir():
             args += ["--ro-bind", str(path), f"/{top}"]
     args += _etc_binds()
+    for source, dest in binds:
+        args += ["--ro-bind", source, dest]
     args += [
         "--proc", "/proc",
         "--dev", "/dev",
@@ -67,3 +74,48 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
         "--chdir", "/tmp",
     ]
     return args
+
+
+# Run by the host's own interpreter as root, in place of bwrap started as `nobody`: a private
+# mount namespace (nothing changes on the host) where a small tmpfs over STAGE holds a bind of
+# each folder that `nobody` cannot reach (a root-only home: ~/.pyenv), then the same drop to
+# `nobody` and no groups that Popen(user=...) makes, and bwrap, which binds STAGE/<i> where
+# the runtime expects it. (bwrap resolves every source path as `nobody`, --ro-bind-fd too.)
+STAGER = r"""
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        sys.exit(f"bwrap: {what}: {os.strerror(error)}")
+spec = json.loads(sys.argv[1])
+CLONE_NEWNS, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 2, 4, 4096, 16384, 1 << 18
+check(libc.unshare(CLONE_NEWNS), "cannot make a mount namespace for the runtimes' folders")
+check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "cannot make the mounts private")
+fds = [os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for source in spec["sources"]]
+check(libc.mount(b"tmpfs", spec["stage"].encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=755,size=64k"),
+      "cannot mount the runtimes' stage")
+for i, fd in enumerate(fds):
+    target = os.path.join(spec["stage"], str(i))
+    os.mkdir(target, 0o755)
+    check(libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, MS_BIND | MS_REC, None),
+          f"cannot bind {spec['sources'][i]}")
+    os.close(fd)
+os.setgroups([])
+os.setresgid(spec["uid"], spec["uid"], spec["uid"])
+os.setresuid(spec["uid"], spec["uid"], spec["uid"])
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def staged_binds(binds: Sequence[str], stage: str, unreachable: Sequence[str]) -> list[tuple[str, str]]:
+    """(source, dest) pairs for `bwrap_command`: each folder at its own path, those in
+    `unreachable` taken from where STAGER binds them (`stage`/<i>)."""
+    unreachable = list(unreachable)
+    return [(os.path.join(stage, str(unreachable.index(b))) if b in unreachable else b, b) for b in binds]
+
+
+def staged_command(stage: str, unreachable: Sequence[str], command: Sequence[str]) -> list[str]:
+    """The command (bwrap's) run through STAGER by the host's interpreter, as root."""
+    spec = json.dumps({"stage": stage, "sources": list(unreachable), "uid": SANDBOX_UID})
+    return [sys.executable, "-I", "-S", "-c", STAGER, spec, *command]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import UserError
+from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
@@ -36,6 +37,9 @@ class Execution:
       column, `checker_for_problem`).
     testlib_dir: the folder of testlib.h for judge programs that include it (None:
       $ACODIUM_TESTLIB_DIR).
+    python3: the Python 3 that runs Python 3 candidates, a path or a name on PATH (a run's
+      --python3, e.g. "pypy3"; None: $ACODIUM_PYTHON3, else /usr/bin/python3.11 or the first
+      suitable system python3; local backend only, see `acodium.execute.runtimes`).
     slow_cap: a test over its time limit that is correct within slow_cap x the limit is SLOW
       (AlphaCode's slow positive: never correct, counted apart from TIMEOUT; `acodium.execute.slow`);
       0 or 1: no slow positives, every test runs once.
@@ -47,6 +51,7 @@ class Execution:
     time_s: float | None = None
     checker: str | None = None
     testlib_dir: Path | None = None
+    python3: str | None = None
     slow_cap: float = DEFAULT_SLOW_CAP
 
     def __post_init__(self) -> None:
@@ -70,6 +75,12 @@ class Execution:
             checker = parse_checker(self.checker, self.testlib_dir)
             object.__setattr__(self, "checker", str(self.checker) if isinstance(checker, ProgramChecker)
                                else checker.spec)
+        if self.python3 is not None:
+            if not isinstance(self.python3, str) or not self.python3.strip():
+                raise UserError(f"python3 must name a Python 3 interpreter (a path or a name on PATH), not {self.python3!r}.")
+            if self.backend != "local":
+                raise UserError(f"--python3 applies to the local backend: the {self.backend} backend runs Python 3 "
+                                "under its own interpreter.")
 
     def replace(self, **changes: Any) -> "Execution":
         return dataclasses.replace(self, **changes)
@@ -83,14 +94,23 @@ class Execution:
         (a problem with an interactor: a `ProgramChecker` holding it)."""
         return checker_for_problem(problem, self.checker, self.testlib_dir)
 
+    def missing_runtime(self, language: str) -> str | None:
+        """Why this backend cannot run `language` on this machine (one sentence that says how to get its
+        runtime: a Python 2, a JDK), or None."""
+        return self.get_backend().missing_runtime(language)
+
+    def runnable_languages(self) -> tuple[str, ...]:
+        """The languages this backend runs on this machine, in RUNNABLE_LANGUAGES' order."""
+        return tuple(lang for lang in RUNNABLE_LANGUAGES if self.missing_runtime(lang) is None)
+
     def get_backend(self) -> Backend:
-        return get_backend(self.backend)
+        return get_backend(self.backend, **({"python3": self.python3} if self.python3 is not None else {}))
 
     def run_batch(self, jobs: Sequence[Job], *, progress: bool = True,
                   on_result: Callable[[int, list[ExecutionResult]], None] | None = None,
                   ) -> list[list[ExecutionResult]]:
         """`run_batch` on this backend, cache and worker count."""
-        return run_batch(jobs, backend=self.backend, cache_dir=self.cache_dir, workers=self.workers,
+        return run_batch(jobs, backend=self.get_backend(), cache_dir=self.cache_dir, workers=self.workers,
                          progress=progress, on_result=on_result)
 
 

@@ -65,8 +65,8 @@ def human_candidate(row: Mapping[str, Any], candidate_id: str, languages: Sequen
 
 class HumanSource(CandidateSource):
     """The dataset's own solutions: `correct_fraction` of k from `solutions`, the rest from
-    `incorrect_solutions` (see `human_ids`). Only runnable languages are taken by default
-    (python2 and java cannot run here)."""
+    `incorrect_solutions` (see `human_ids`), in `languages` (default: every language acodium
+    runs; `gencode gen --source human` passes those whose runtime this machine has)."""
 
     name = "human"
     columns = ("name", "solutions", "incorrect_solutions")
