@@ -892,7 +892,6 @@ def java_blanked(text):
 def java_public_class(text):
     """(package or "", name) of the public top-level class (or enum, record, interface) of a
     Java source, or None: the file javac compiles must be named after it."""
-    import re
     code = java_blanked(text)
     package = re.search(r"^\s*package\s+([\w$.]+)\s*;", code, re.M)
     depth, last = 0, 0
