@@ -1193,15 +1193,20 @@ def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=
     """In a test's forked child: its stdio, files, limits and filter, then the program. Never returns.
 
     Says "ready" on `ready_w` once its sandboxing is complete, just before the program runs.
-    Not `dumpable` (an interactor): no process of the same user (the candidate beside it)
-    can open its /proc files, memory or fds."""
+    Not `dumpable` (an interactor): it stays as the fork left it, not dumpable, from its first
+    instruction on, so no process of the same user (the candidate beside it) can open its /proc
+    files, memory or fds, not even while it is set up (it holds the hidden input and its output
+    file then); it does not volunteer for the OOM killer either (that needs /proc/self, so
+    dumpable): with a cgroup, memory the candidate holds where no process maps it (memfds)
+    takes the candidate, not the judge beside it. It keeps SIGPIPE ignored: a write to a program
+    that has ended fails (EPIPE) instead of killing it, so the program's early end is judged by
+    what the interactor read, never called the judge's crash."""
     try:
         os.setsid()
-        set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
-        if CGROUP_FILES is not None:
-            volunteer_for_oom()
-        if not dumpable:
-            set_dumpable(False)
+        if dumpable:
+            set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
+            if CGROUP_FILES is not None:
+                volunteer_for_oom()
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
         binary_fd, ready_w = place_files(files, (loaded.binary_fd, ready_w))
@@ -1213,7 +1218,7 @@ def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=
         os.close(ready_w)
         if loaded.language == "python3":
             run_python(loaded.code, box)
-        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+        for sig in (signal.SIGXFSZ, signal.SIGINT) + ((signal.SIGPIPE,) if dumpable else ()):
             signal.signal(sig, signal.SIG_DFL)
         os.execve(binary_fd, ["solution"] + argv, dict(os.environ))
     except BaseException:  # noqa: BLE001
