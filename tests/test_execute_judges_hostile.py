@@ -11,6 +11,8 @@ of tests/test_execute_judges.py.
 
 from __future__ import annotations
 
+import platform
+
 import pytest
 
 from acodium.execute import Job, Limits, Program, Status, cgroups, run_batch
@@ -90,6 +92,48 @@ def test_a_candidate_cannot_open_its_interactors_files_while_that_one_starts(bac
 
 
 # -- a candidate turning its wrong answer into a judge error --------------------------------
+
+OTHERS = "import os, signal, sys, ctypes\nothers = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n"
+NUMBERS = {"x86_64": {"tkill": 200, "tgkill": 234, "rt_tgsigqueueinfo": 297},
+           "aarch64": {"tkill": 130, "tgkill": 131, "rt_tgsigqueueinfo": 240}}.get(platform.machine(), {})
+SIGNALS = {
+    "kill": "for p in others: os.kill(p, signal.SIGKILL)",
+    "kill-everyone": "os.kill(-1, signal.SIGKILL)",
+    "killpg": "for p in others: os.killpg(p, signal.SIGKILL)",
+    "fake-crash": "for p in others: os.kill(p, signal.SIGSEGV)",
+    "stop": "for p in others: os.kill(p, signal.SIGSTOP)",
+    "pidfd": "for p in others: signal.pidfd_send_signal(os.pidfd_open(p), signal.SIGKILL)",
+    "sigqueue": "libc = ctypes.CDLL(None, use_errno=True)\nfor p in others:\n"
+                "    if libc.sigqueue(p, 9, ctypes.c_void_p(0)): raise OSError(ctypes.get_errno(), 'sigqueue')",
+    "tkill": f"libc = ctypes.CDLL(None, use_errno=True)\nfor p in others:\n"
+             f"    if libc.syscall({NUMBERS.get('tkill', -1)}, p, 9): raise OSError(ctypes.get_errno(), 'tkill')",
+    "tgkill": f"libc = ctypes.CDLL(None, use_errno=True)\nfor p in others:\n"
+              f"    if libc.syscall({NUMBERS.get('tgkill', -1)}, p, p, 9): raise OSError(ctypes.get_errno(), 'tgkill')",
+    "rt_tgsigqueueinfo": "libc = ctypes.CDLL(None, use_errno=True)\ninfo = (ctypes.c_int * 32)(9, 0, -1)\n"
+                         f"for p in others:\n    if libc.syscall({NUMBERS.get('rt_tgsigqueueinfo', -1)}, p, p, 9, info):"
+                         " raise OSError(ctypes.get_errno(), 'rt_tgsigqueueinfo')",
+    # SIGIO to the owner of the candidate's stdin when the interactor answers (default action: terminate)
+    "sigio-owner": "import fcntl\nfcntl.fcntl(0, fcntl.F_SETOWN, others[0])\n"
+                   "fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_ASYNC)",
+    "sigio-owner-ex": "import fcntl, struct\nfcntl.fcntl(0, 15, struct.pack('ii', 1, others[0]))\n"
+                      "fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_ASYNC)",
+}
+
+
+@pytest.mark.parametrize("mode", ["auto", "rlimits"])
+@pytest.mark.parametrize("how", sorted(SIGNALS))
+def test_a_candidate_cannot_signal_its_interactor(backends, bear, mode, how):
+    """A candidate with no answer killed, stopped or faked a crash of its interactor (same user,
+    same PID namespace): a judge error instead of its wrong answer. Now a filter refuses every
+    signal aimed at the interactor (its pid, its group, everyone), by any system call."""
+    attack = OTHERS + "try:\n" + "".join("    " + line + "\n" for line in SIGNALS[how].splitlines()) + \
+        "except (OSError, ValueError, IndexError) as e:\n    print('refused:', e, file=sys.stderr)\n" \
+        "print(2, flush=True)\ninput()\nprint('prime', flush=True)\n"
+    result = interact(backends(mode), attack, [composite(bear)], bear["judge"], Limits(time_s=0.25))[0]
+    assert (result.status, result.passed) == (Status.OK, False), (result.checker_message, result.stderr)
+    assert result.checker_message.startswith("wrong answer (interactor)")
+    assert result.stderr.startswith("refused:")
+
 
 def test_the_oom_killer_takes_the_candidate_not_its_interactor(backends, bear):
     """With a cgroup, memory no process maps (memfds) is only seen by the group's limit; at it, the
