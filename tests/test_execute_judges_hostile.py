@@ -91,6 +91,61 @@ def test_a_candidate_cannot_open_its_interactors_files_while_that_one_starts(bac
     assert not any(r.passed for r in results)
 
 
+# -- the candidate's processes: all of them are the candidate --------------------------------
+
+BURN = """import os, signal, time
+def burn(seconds):
+    t = time.process_time()
+    while time.process_time() - t < seconds:
+        pass
+"""
+# CPU in children the kernel reaps (SIGCHLD ignored): no rusage of the program ever shows it.
+REAPED_CHILDREN_BURN = BURN + """signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+r, w = os.pipe()
+for _ in range(3):
+    if os.fork() == 0:
+        burn(0.4)
+        os.write(w, b'x')
+        os._exit(0)
+done = b''
+while len(done) < 3:
+    done += os.read(r, 3)
+"""
+# The program's first process ends at once; its child does the work and the talking.
+CHILD_TALKS_ON = BURN + """if os.fork():
+    os._exit(0)
+burn(1.0)
+"""
+MEMORY_IN_A_CHILD = """import os
+r, w = os.pipe()
+if os.fork() == 0:
+    hoard = bytearray(200 << 20)
+    for i in range(0, len(hoard), 4096):
+        hoard[i] = 1
+    os.write(w, b'x')
+    import time
+    time.sleep(1.0)
+    os._exit(0)
+os.read(r, 1)
+"""
+
+
+@pytest.mark.parametrize("mode", ["auto", "rlimits"])
+@pytest.mark.parametrize("prefix, limits, status", [
+    (REAPED_CHILDREN_BURN, Limits(time_s=0.5), Status.TIMEOUT),
+    (CHILD_TALKS_ON, Limits(time_s=0.5), Status.OK),  # the child dies with the program: no answer
+    (MEMORY_IN_A_CHILD, Limits(time_s=2.0, memory_bytes=64 << 20), Status.MEMORY_LIMIT),
+], ids=["cpu-in-reaped-children", "child-talks-after-the-program-ends", "memory-in-a-child"])
+def test_an_interactive_candidates_children_are_held_to_its_limits(backends, bear, mode, prefix, limits, status):
+    """Only the candidate's first process was metered (its own CPU and memory, and its children's once
+    waited for): the accepted solution run after 1.2 s of CPU in children (limit 0.5 s), or by a child
+    once the program had exited, or beside a child holding 200 MiB (limit 64 MiB), passed."""
+    result = interact(backends(mode), prefix + bear["accepted"], [composite(bear)], bear["judge"], limits)[0]
+    assert (result.status, result.passed) == (status, False), (result.status, result.cpu_s, result.memory_bytes)
+    if status == Status.OK:
+        assert result.checker_message == "wrong answer (interactor): no answer"
+
+
 # -- a candidate turning its wrong answer into a judge error --------------------------------
 
 OTHERS = "import os, signal, sys, ctypes\nothers = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n"

@@ -1387,36 +1387,109 @@ def run_test(header, blobs):
     }, [stdout, stderr]
 
 
-def wait_interaction(pids, limits, wall_limit):
-    """Wait for both processes of an interactive test: {role: (wait status, rusage, reason, peak rss)}.
+class CandidateTree:
+    """The candidate's side of an interactive test: every process of the sandbox but us and the
+    interactor's session (the candidate's children, whatever session they made).
 
-    Each is held to its own CPU and memory limits (read from /proc: its own process, and its
-    children once it has waited for them); at `wall_limit` whatever still runs is stopped
-    (a candidate waiting forever for an answer, an interactor waiting for one)."""
+    `usage()` counts them as `TreeUsage` counts a test's tree (CPU kept for those that ended,
+    children the kernel reaped included; the first process's resident set, the others' private
+    memory, files in /tmp and /dev/shm); `kill()` ends them all while the interactor goes on.
+    Unsandboxed (no PID namespace of ours), only the first process and its group."""
+
+    def __init__(self, root, interactor):
+        self.root, self.interactor = root, interactor
+        self.seen, self.gone = {}, 0.0
+
+    def members(self):
+        """{pid: its /proc stat fields} of the candidate's processes, zombies included."""
+        found = {}
+        try:
+            names = [n for n in os.listdir("/proc") if n.isdigit() and n != "1"]
+        except OSError:
+            names = [str(self.root)]
+        for name in names:
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                if int(fields[3]) != self.interactor:  # its session
+                    found[name] = fields
+            except (OSError, IndexError, ValueError):
+                pass
+        return found
+
+    def usage(self):
+        if not SANDBOXED:
+            return proc_usage(self.root)
+        now, rss = {}, 0
+        for name, fields in self.members().items():
+            now[name] = (int(fields[11]) + int(fields[12])) / TICKS
+            rss += int(fields[21]) * PAGE if name == str(self.root) else private_bytes(name)
+        self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
+        self.seen = now
+        return self.gone + sum(now.values()), rss + tmpfs_bytes()
+
+    def kill(self):
+        """SIGKILL every process of the candidate, again until none is left (2 s at most: what
+        resists is the final sweep's)."""
+        if not SANDBOXED:
+            try:
+                os.killpg(self.root, signal.SIGKILL)
+            except OSError:
+                pass
+            return
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            alive = [int(name) for name, fields in self.members().items() if fields[0] not in (b"Z", b"X")]
+            if not alive:
+                return
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.001)
+
+
+def wait_interaction(pids, limits, wall_limit):
+    """Wait for both processes of an interactive test:
+    {role: (wait status, rusage, reason, peak memory, cpu seen)}.
+
+    Each is held to its own CPU and memory limits, read from /proc: the interactor's own process
+    (and its children once it has waited for them), the candidate's every process
+    (`CandidateTree`), which all end with its first one, as a test's processes end with it.
+    At `wall_limit` whatever still runs is stopped (a candidate waiting forever for an
+    answer, an interactor waiting for one)."""
     start = time.monotonic()
+    tree = CandidateTree(pids["program"], pids["interactor"])
     fds = {os.pidfd_open(pid): role for role, pid in pids.items()}
     poller = select.poll()
     for fd in fds:
         poller.register(fd, select.POLLIN)
-    ended, reasons, peaks = {}, {}, dict.fromkeys(pids, 0)
+    ended, reasons, peaks, cpus = {}, {}, dict.fromkeys(pids, 0), dict.fromkeys(pids, 0.0)
     try:
         while len(ended) < len(pids):
             for fd, _ in poller.poll(POLL_S * 1000):
                 role = fds[fd]
                 poller.unregister(fd)
+                if role == "program":  # (its first process, a zombie until reaped, still counts)
+                    cpus[role] = max(cpus[role], tree.usage()[0])
                 _, status, usage = os.wait4(pids[role], 0)
                 ended[role] = (status, usage)
+                if role == "program":
+                    tree.kill()
             over_wall = time.monotonic() - start > wall_limit
             for role, pid in pids.items():
                 if role in ended or role in reasons:
                     continue
-                cpu, rss = proc_usage(pid)
-                peaks[role] = max(peaks[role], rss)
+                cpu, rss = tree.usage() if role == "program" else proc_usage(pid)
+                cpus[role], peaks[role] = max(cpus[role], cpu), max(peaks[role], rss)
                 if cpu > limits[role]["time_s"] or over_wall:
                     reasons[role] = "time"
                 elif rss > limits[role]["memory_bytes"]:
                     reasons[role] = "memory"
-                if role in reasons:
+                if role in reasons and role == "program":
+                    tree.kill()
+                elif role in reasons:
                     try:
                         os.killpg(pid, signal.SIGKILL)
                     except OSError:
@@ -1424,7 +1497,7 @@ def wait_interaction(pids, limits, wall_limit):
     finally:
         for fd in fds:
             os.close(fd)
-    return {role: (ended[role][0], ended[role][1], reasons.get(role), peaks[role]) for role in pids}
+    return {role: (ended[role][0], ended[role][1], reasons.get(role), peaks[role], cpus[role]) for role in pids}
 
 
 def run_interactive(header, blobs):
@@ -1503,10 +1576,10 @@ def run_interactive(header, blobs):
         return {"retry": True, "error": f"an interactive test could not be set up ({why or 'no message'})"}, []
     out_of_memory = CGROUP_FILES is not None and CGROUP_FILES.oom_kills() > oom0
     figures = {}
-    for role, (status, usage, reason, peak) in ends.items():
+    for role, (status, usage, reason, peak, cpu_seen) in ends.items():
         size = os.fstat(err[role]).st_size
         killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-        cpu = usage.ru_utime + usage.ru_stime
+        cpu = max(usage.ru_utime + usage.ru_stime, cpu_seen)
         memory = max(usage.ru_maxrss * 1024, peak)
         figures[role] = {
             "status": program_status(status, reason, cpu, memory, out_of_memory and killed and reason is None,
