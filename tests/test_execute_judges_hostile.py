@@ -243,6 +243,30 @@ def test_an_interactor_writing_to_a_program_that_has_ended_is_no_judge_error(bac
         sorted({r.checker_message for r in results})
 
 
+# -- judges whose output is large -----------------------------------------------------------
+
+def test_a_checker_printing_megabytes_is_read_and_the_next_job_runs(backends):
+    """A checker that printed 2 MiB (more than a reply part's default bound) made the host raise out of
+    run_batch, and left the worker's channel out of step: the next job's first test was a sandbox error."""
+    verbose = ProgramChecker(checker=judge_program({"language": "python3", "code": (
+        "import sys\nsys.stdout.write('x' * (2 << 20))\n"
+        "sys.exit(0 if open(sys.argv[2]).read() == open(sys.argv[3]).read() else 1)\n")}))
+    jobs = [Job(Program("python3", "print(input())"), ["1\n", "2\n"], ["1\n", "3\n"], checker=verbose),
+            Job(Program("python3", "print(int(input()) + 1)"), ["1\n", "2\n"], ["2\n", "3\n"])]
+    judged, next_job = run_batch(jobs, backend=backends(), progress=False)
+    assert [(r.status, r.passed) for r in judged] == [(Status.OK, True), (Status.OK, False)]
+    assert [(r.status, r.passed) for r in next_job] == [(Status.OK, True)] * 2
+
+
+def test_an_interactors_output_file_beyond_the_programs_output_limit_is_the_runs_output(backends):
+    """The interactor's output file may hold JUDGE_OUTPUT_BYTES; the host took at most the program's
+    output limit, so a longer one was a lost worker (SANDBOX_ERROR, run again, and again)."""
+    writes = ProgramChecker(interactor=judge_program({"language": "python3", "code": (
+        "import sys\nword = input()\nopen(sys.argv[2], 'w').write(word * (2 << 20))\n")}))
+    result = interact(backends(), "print('y')", ["1\n"], writes, Limits(time_s=1.0, output_bytes=1 << 20))[0]
+    assert (result.status, result.passed, len(result.stdout)) == (Status.OK, True, 2 << 20)
+
+
 # -- regression guards: attacks that never worked --------------------------------------------
 
 LEAVE_DAEMONS = r"""import os, sys, time, signal
