@@ -1411,7 +1411,7 @@ class CandidateTree:
             try:
                 with open(f"/proc/{name}/stat", "rb") as fh:
                     fields = fh.read().rsplit(b")", 1)[1].split()
-                if int(fields[3]) != self.interactor:  # its session
+                if name != str(self.interactor) and int(fields[3]) != self.interactor:  # (it, before its setsid)
                     found[name] = fields
             except (OSError, IndexError, ValueError):
                 pass
