@@ -146,6 +146,47 @@ def test_an_interactive_candidates_children_are_held_to_its_limits(backends, bea
         assert result.checker_message == "wrong answer (interactor): no answer"
 
 
+SHORT_CHILDREN_CPP = r"""#include <csignal>
+#include <ctime>
+#include <unistd.h>
+static double cpu() { timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static int burn_in_children() {  // 600 children of 2 ms each, reaped by the kernel: 1.2 s in all
+    std::signal(SIGCHLD, SIG_IGN);
+    for (int i = 0; i < 600; i++) {
+        pid_t p = fork();
+        if (p == 0) { double t = cpu(); while (cpu() - t < 0.002) {} _exit(0); }
+        timespec pause{0, 2500000}; nanosleep(&pause, nullptr);
+    }
+    return 0;
+}
+static int burned = burn_in_children();
+"""
+
+
+def test_short_lived_children_of_an_interactive_candidate_count_with_a_cgroup(backends, bear):
+    """Polling /proc misses what a process uses after the last poll before it ends (at most 5 ms
+    each): 600 children of 2 ms passed with 0.08 s of 1.2 s counted. With a cgroup the candidate's
+    CPU is the group's counter less ours and the interactor's, as for a test without one."""
+    from test_execute_judges import BEAR_CPP
+    result = interact(backends("cgroup"), SHORT_CHILDREN_CPP + BEAR_CPP, [composite(bear)], bear["judge"],
+                      Limits(time_s=0.5), language="cpp")[0]
+    assert (result.status, result.passed) == (Status.TIMEOUT, False), result.cpu_s
+
+
+@pytest.mark.parametrize("mode", ["auto", "rlimits"])
+def test_an_interactors_cpu_is_not_its_candidates(backends, mode):
+    """The other way round: an interactor computing 1.5 s while the candidate (limit 0.5 s) waits."""
+    slow = ProgramChecker(interactor=judge_program({"language": "python3", "code": (
+        "import sys, time\nx = int(open(sys.argv[1]).read())\nfor _ in range(2):\n    q = int(input())\n"
+        "    t = time.process_time()\n    while time.process_time() - t < 0.75:\n        pass\n"
+        "    print('yes' if x % q == 0 else 'no', flush=True)\nword = input()\n"
+        "sys.exit(0 if word == 'composite' else 1)\n")}))
+    asks = "print(2, flush=True)\na = input()\nprint(3, flush=True)\nb = input()\n" \
+           "print('composite' if 'yes' in (a, b) else 'prime', flush=True)\n"
+    result = interact(backends(mode), asks, ["4\n"], slow, Limits(time_s=0.5))[0]
+    assert (result.status, result.passed) == (Status.OK, True) and result.cpu_s < 0.25, result.cpu_s
+
+
 # -- a candidate turning its wrong answer into a judge error --------------------------------
 
 OTHERS = "import os, signal, sys, ctypes\nothers = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n"

@@ -1391,13 +1391,16 @@ class CandidateTree:
     """The candidate's side of an interactive test: every process of the sandbox but us and the
     interactor's session (the candidate's children, whatever session they made).
 
-    `usage()` counts them as `TreeUsage` counts a test's tree (CPU kept for those that ended,
-    children the kernel reaped included; the first process's resident set, the others' private
-    memory, files in /tmp and /dev/shm); `kill()` ends them all while the interactor goes on.
-    Unsandboxed (no PID namespace of ours), only the first process and its group."""
+    `usage(judge_cpu)` counts them as a test's tree is counted. CPU: with a cgroup, the group's
+    counter since `start` (`cgroup_start`, read before the forks) less ours and the interactor's
+    (`judge_cpu`), so children the kernel reaped are counted in full, however short-lived; without
+    one, as `TreeUsage` (CPU kept for the processes that ended; the last 5 ms of one is missed).
+    Memory: the first process's resident set, the others' private memory, files in /tmp and
+    /dev/shm. `kill()` ends them all while the interactor goes on. Unsandboxed (no PID
+    namespace of ours), only the first process and its group."""
 
-    def __init__(self, root, interactor):
-        self.root, self.interactor = root, interactor
+    def __init__(self, root, interactor, start=None):
+        self.root, self.interactor, self.start = root, interactor, start
         self.seen, self.gone = {}, 0.0
 
     def members(self):
@@ -1417,7 +1420,7 @@ class CandidateTree:
                 pass
         return found
 
-    def usage(self):
+    def usage(self, judge_cpu=0.0):
         if not SANDBOXED:
             return proc_usage(self.root)
         now, rss = {}, 0
@@ -1426,7 +1429,14 @@ class CandidateTree:
             rss += int(fields[21]) * PAGE if name == str(self.root) else private_bytes(name)
         self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
         self.seen = now
-        return self.gone + sum(now.values()), rss + tmpfs_bytes()
+        cpu = self.gone + sum(now.values())
+        if self.start is not None:
+            try:
+                group = CGROUP_FILES.cpu_seconds() - self.start[0] - (own_cpu() - self.start[1])
+                cpu = max(cpu, group - judge_cpu)
+            except (OSError, ValueError):
+                pass
+        return cpu, rss + tmpfs_bytes()
 
     def kill(self):
         """SIGKILL every process of the candidate, again until none is left (2 s at most: what
@@ -1450,29 +1460,45 @@ class CandidateTree:
             time.sleep(0.001)
 
 
-def wait_interaction(pids, limits, wall_limit):
+def cgroup_start():
+    """(the cgroup's CPU, ours) just before an interactive test's forks; None without a cgroup."""
+    if CGROUP_FILES is None:
+        return None
+    try:
+        return CGROUP_FILES.cpu_seconds(), own_cpu()
+    except (OSError, ValueError):
+        return None
+
+
+def wait_interaction(pids, limits, wall_limit, cgroup_cpu0=None):
     """Wait for both processes of an interactive test:
     {role: (wait status, rusage, reason, peak memory, cpu seen)}.
 
     Each is held to its own CPU and memory limits, read from /proc: the interactor's own process
     (and its children once it has waited for them), the candidate's every process
-    (`CandidateTree`), which all end with its first one, as a test's processes end with it.
-    At `wall_limit` whatever still runs is stopped (a candidate waiting forever for an
+    (`CandidateTree`, from the group's CPU `cgroup_cpu0` where there is a cgroup), which all end
+    with its first one, as a test's processes end with it. At `wall_limit` whatever still runs is stopped (a candidate waiting forever for an
     answer, an interactor waiting for one)."""
     start = time.monotonic()
-    tree = CandidateTree(pids["program"], pids["interactor"])
+    tree = CandidateTree(pids["program"], pids["interactor"], cgroup_cpu0)
     fds = {os.pidfd_open(pid): role for role, pid in pids.items()}
     poller = select.poll()
     for fd in fds:
         poller.register(fd, select.POLLIN)
     ended, reasons, peaks, cpus = {}, {}, dict.fromkeys(pids, 0), dict.fromkeys(pids, 0.0)
+
+    def judge_cpu():
+        if "interactor" in ended:
+            usage = ended["interactor"][1]
+            return usage.ru_utime + usage.ru_stime
+        return proc_usage(pids["interactor"])[0]
     try:
         while len(ended) < len(pids):
             for fd, _ in poller.poll(POLL_S * 1000):
                 role = fds[fd]
                 poller.unregister(fd)
                 if role == "program":  # (its first process, a zombie until reaped, still counts)
-                    cpus[role] = max(cpus[role], tree.usage()[0])
+                    cpus[role] = max(cpus[role], tree.usage(judge_cpu())[0])
                 _, status, usage = os.wait4(pids[role], 0)
                 ended[role] = (status, usage)
                 if role == "program":
@@ -1481,7 +1507,7 @@ def wait_interaction(pids, limits, wall_limit):
             for role, pid in pids.items():
                 if role in ended or role in reasons:
                     continue
-                cpu, rss = tree.usage() if role == "program" else proc_usage(pid)
+                cpu, rss = tree.usage(judge_cpu()) if role == "program" else proc_usage(pid)
                 cpus[role], peaks[role] = max(cpus[role], cpu), max(peaks[role], rss)
                 if cpu > limits[role]["time_s"] or over_wall:
                     reasons[role] = "time"
@@ -1531,7 +1557,7 @@ def run_interactive(header, blobs):
         "interactor": ((judge_r, judge_w, err["interactor"]), [in_fd, output_fd], ["/dev/fd/3", "/dev/fd/4"]),
         "program": ((program_r, program_w, err["program"]), [], []),
     }
-    pids, saved = {}, None
+    pids, saved, cgroup_cpu0 = {}, None, cgroup_start()
     try:
         for role, (stdio, files, argv) in plan.items():
             box = None
@@ -1556,7 +1582,7 @@ def run_interactive(header, blobs):
                 os.waitpid(pid, 0)
     start = time.monotonic()
     try:
-        ends = wait_interaction(pids, limits, float(header["wall_s"]))
+        ends = wait_interaction(pids, limits, float(header["wall_s"]), cgroup_cpu0)
     finally:
         if CGROUP_FILES is not None:
             try:
