@@ -1250,11 +1250,12 @@ def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=
     instruction on, so no process of the same user (the candidate beside it) can open its /proc
     files, memory or fds, not even while it is set up (it holds the hidden input and its output
     file then); it does not volunteer for the OOM killer either (that needs /proc/self, so
-    dumpable): with a cgroup, memory the candidate holds where no process maps it (memfds)
-    takes the candidate, not the judge beside it. It keeps SIGPIPE ignored: a write to a program
-    that has ended fails (EPIPE) instead of killing it, so the program's early end is judged by
-    what the interactor read, never called the judge's crash. `guard`: one more seccomp filter
-    (`signal_guard`: the candidate of an interactive test)."""
+    dumpable; `fork_with_oom_adj` gave it a middle score): with a cgroup, memory the candidate
+    holds where no process maps it (memfds) takes the candidate, not the judge beside it. It
+    keeps SIGPIPE ignored: a write to a program that has ended fails (EPIPE) instead of killing
+    it, so the program's early end is judged by what the interactor read, never called the
+    judge's crash. `guard`: one more seccomp filter (`signal_guard`: the candidate of an
+    interactive test)."""
     try:
         os.setsid()
         if dumpable:
@@ -1460,6 +1461,47 @@ class CandidateTree:
             time.sleep(0.001)
 
 
+# An interactor's OOM score adjustment: the OOM killer's second choice, after its candidate (1000,
+# `volunteer_for_oom`) and before the worker (0). A candidate's memory that no process maps
+# (memfds) is freed only once it has fully exited, so a second OOM kill may follow the first.
+INTERACTOR_OOM_ADJ = b"500"
+
+
+def own_oom_adj():
+    """(fd, value) of our own oom_score_adj, opened at start while /proc/self is ours (a
+    non-dumpable process's is root's), for `fork_with_oom_adj`; None if it cannot be opened,
+    or raised and lowered again (lowering needs no privilege down to where it was)."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        value = os.pread(fd, 16, 0).strip()
+        os.pwrite(fd, INTERACTOR_OOM_ADJ, 0)
+        os.pwrite(fd, value, 0)
+        return fd, value
+    except OSError:
+        os.close(fd)
+        return None
+
+
+def fork_with_oom_adj(adj):
+    """fork_test() whose child starts with oom_score_adj `adj`: ours for the moment of the fork
+    (a child that is never dumpable cannot set its own)."""
+    if OOM_ADJ is None:
+        return fork_test()
+    fd, ours = OOM_ADJ
+    os.pwrite(fd, adj, 0)
+    try:
+        pid = fork_test()
+    except BaseException:
+        os.pwrite(fd, ours, 0)
+        raise
+    if pid:
+        os.pwrite(fd, ours, 0)
+    return pid
+
+
 def cgroup_start():
     """(the cgroup's CPU, ours) just before an interactive test's forks; None without a cgroup."""
     if CGROUP_FILES is None:
@@ -1477,8 +1519,8 @@ def wait_interaction(pids, limits, wall_limit, cgroup_cpu0=None):
     Each is held to its own CPU and memory limits, read from /proc: the interactor's own process
     (and its children once it has waited for them), the candidate's every process
     (`CandidateTree`, from the group's CPU `cgroup_cpu0` where there is a cgroup), which all end
-    with its first one, as a test's processes end with it. At `wall_limit` whatever still runs is stopped (a candidate waiting forever for an
-    answer, an interactor waiting for one)."""
+    with its first one, as a test's processes end with it. At `wall_limit` whatever still runs
+    is stopped (a candidate waiting forever for an answer, an interactor waiting for one)."""
     start = time.monotonic()
     tree = CandidateTree(pids["program"], pids["interactor"], cgroup_cpu0)
     fds = {os.pidfd_open(pid): role for role, pid in pids.items()}
@@ -1566,7 +1608,7 @@ def run_interactive(header, blobs):
                 saved = saved or state
             # (the interactor is forked first: the candidate's filter names it)
             guard = signal_guard(os.uname().machine, pids["interactor"]) if role == "program" else None
-            pid = fork_test()
+            pid = fork_test() if role == "program" else fork_with_oom_adj(INTERACTOR_OOM_ADJ)
             if pid == 0:
                 start_test_process(loaded[role], stdio, files, argv, test_limits(limits[role], loaded[role].language),
                                    ready_w, box, dumpable=role == "program", guard=guard)
@@ -1660,10 +1702,11 @@ SECCOMP = None  # (program, instructions) of the "reach" filter, on the worker i
 MEMORY_FILTER = None  # the "memory" filter each test adds where no cgroup counts memory
 CGROUP_FILES = None  # SandboxCgroup, where the host made one
 STATE = None  # own_state() as it must stay
+OOM_ADJ = None  # (fd of our oom_score_adj, opened while we were dumpable; our own value), or None
 
 
 def main():
-    global TEST_STREAMS, SECCOMP, MEMORY_FILTER, CGROUP_FILES, STATE
+    global TEST_STREAMS, SECCOMP, MEMORY_FILTER, CGROUP_FILES, STATE, OOM_ADJ
     ensure_big_stack()
     # The control channel: two pipe fds only this process holds (close-on-exec, and
     # closed in every test); our stdio is /dev/null, so nothing else holds it either.
@@ -1675,6 +1718,7 @@ def main():
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.close(null)
+    OOM_ADJ = own_oom_adj()  # (while /proc/self is still ours)
     # Tests run as the same user: without this they could read our fds and memory.
     set_dumpable(False)
     leave_session_keyring()

@@ -281,10 +281,13 @@ class LocalBackend(WorkerPool, Backend):
                                stderr=blobs[2].decode("utf-8", "replace"))
         judge_cpu = float(judge.get("cpu_s") or 0.0)
         both_stopped = result.status == Status.TIMEOUT and judge.get("status") == "TIMEOUT"
+        # The OOM killer takes the candidate first; an interactor it took too, while the candidate's
+        # memory was still being freed, went with the candidate.
+        both_out_of_memory = result.status == Status.MEMORY_LIMIT and judge.get("status") == "MEMORY_LIMIT"
         if both_stopped and result.cpu_s <= time_s and judge_cpu > BUSY_SHARE * result.time_s:
             result.status, result.checker_message = Status.JUDGE_ERROR, (
                 f"judge error: the interactor did not answer (it computed for {judge_cpu:.1f} s while the program waited)")
-        elif said.judge_error and not both_stopped:  # its own failure, whatever the program did after
+        elif said.judge_error and not (both_stopped or both_out_of_memory):  # its own failure, whatever came after
             result.status, result.checker_message = Status.JUDGE_ERROR, said.message
         elif result.status != Status.OK:  # the program's own end (an interactor then sees EOF)
             result.checker_message = said.message if said.passed is False else ""
