@@ -248,6 +248,59 @@ def seccomp_filter(machine, part):
     return SockFprog(len(code), insns), insns
 
 
+# System calls that send a signal or name who receives one (`signal_guard`), per machine.
+SIGNAL_CALLS = {
+    "x86_64": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
+               "pidfd_send_signal": 424, "fcntl": 72, "ioctl": 16},
+    "aarch64": {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
+                "pidfd_send_signal": 424, "fcntl": 25, "ioctl": 29},
+}
+F_SETOWN, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP = 8, 15, 0x8901, 0x8902
+
+
+def signal_guard(machine, pid):
+    """A seccomp filter for the candidate of an interactive test: no signal of its reaches its
+    interactor (`pid`, the leader of its own session and group), or None on an unknown machine.
+
+    Same user, same PID namespace: without it a candidate with no answer kills, stops or fakes a
+    crash of its interactor, and a judge error replaces its wrong answer. Refused (EPERM): kill
+    and rt_sigqueueinfo of the interactor, its group or everyone (-1); tgkill and
+    rt_tgsigqueueinfo of its threads; tkill and pidfd_send_signal (their target cannot be read
+    here; contest programs use neither); F_SETOWN naming it (SIGIO/SIGURG to an fd's owner),
+    F_SETOWN_EX, FIOSETOWN and SIOCSPGRP (their owner is behind a pointer). The candidate's
+    own processes it may still signal. Stacked on the filters it already has (~0.35 ms, only
+    in interactive tests)."""
+    if machine not in SYSCALLS:
+        return None
+    arch, nr = SYSCALLS[machine][0], SIGNAL_CALLS[machine]
+    mine, group, everyone = pid & 0xFFFFFFFF, -pid & 0xFFFFFFFF, 0xFFFFFFFF
+    LD, JEQ, RET = 0x20, 0x15, 0x06
+    ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000
+    code = [(LD, None, None, 4), (JEQ, None, "kill", arch), (LD, None, None, 0)]  # arch, then nr
+    code += [(JEQ, "deny", None, nr[name]) for name in ("tkill", "pidfd_send_signal")]
+    code += [(JEQ, "target", None, nr[name]) for name in ("kill", "rt_sigqueueinfo", "tgkill", "rt_tgsigqueueinfo")]
+    code += [(JEQ, "fcntl", None, nr["fcntl"]), (JEQ, "ioctl", None, nr["ioctl"]), (RET, None, None, ALLOW)]
+    labels = {"target": len(code)}
+    code += [(LD, None, None, 16), (JEQ, "deny", None, mine), (JEQ, "deny", None, group),  # args[0], low half
+             (JEQ, "deny", "allow", everyone)]
+    labels["fcntl"] = len(code)
+    code += [(LD, None, None, 24), (JEQ, "deny", None, F_SETOWN_EX), (JEQ, None, "allow", F_SETOWN),  # args[1]
+             (LD, None, None, 32), (JEQ, "deny", None, mine), (JEQ, "deny", "allow", group)]  # args[2]
+    labels["ioctl"] = len(code)
+    code += [(LD, None, None, 24), (JEQ, "deny", None, FIOSETOWN), (JEQ, "deny", "allow", SIOCSPGRP)]
+    labels["allow"] = len(code)
+    code.append((RET, None, None, ALLOW))
+    labels["deny"] = len(code)
+    code.append((RET, None, None, ERRNO))
+    labels["kill"] = len(code)
+    code.append((RET, None, None, KILL))
+    insns = (SockFilter * len(code))()
+    for i, (op, jt, jf, k) in enumerate(code):
+        jump = [0 if label is None else labels[label] - i - 1 for label in (jt, jf)]
+        insns[i] = SockFilter(op, jump[0], jump[1], k)
+    return SockFprog(len(code), insns), insns
+
+
 def leave_session_keyring():
     """Join a new, empty session keyring: the one we inherit is the host session's, and
     its keys (tokens, secrets) must not be reachable from a test. (Tests cannot call
@@ -1435,20 +1488,27 @@ def place_files(files, keep):
     return kept
 
 
-def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=True, limits=None):
+def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=True, guard=None, limits=None):
     """In a test's forked child: its stdio, files, limits and filter, then the program. Never returns.
 
     Says "ready" on `ready_w` once its sandboxing is complete, just before the program runs.
-    Not `dumpable` (an interactor): no process of the same user (the candidate beside it)
-    can open its /proc files, memory or fds. `limits`: the test's (a runtime's argv may use
-    them: the JVM's heap is the memory limit)."""
+    Not `dumpable` (an interactor): it stays as the fork left it, not dumpable, from its first
+    instruction on, so no process of the same user (the candidate beside it) can open its /proc
+    files, memory or fds, not even while it is set up (it holds the hidden input and its output
+    file then); it does not volunteer for the OOM killer either (that needs /proc/self, so
+    dumpable; `fork_with_oom_adj` gave it a middle score): with a cgroup, memory the candidate
+    holds where no process maps it (memfds) takes the candidate, not the judge beside it. It
+    keeps SIGPIPE ignored: a write to a program that has ended fails (EPIPE) instead of killing
+    it, so the program's early end is judged by what the interactor read, never called the
+    judge's crash. `guard`: one more seccomp filter (`signal_guard`: the candidate of an
+    interactive test). `limits`: the test's (a runtime's argv may use them: the JVM's heap is
+    the memory limit)."""
     try:
         os.setsid()
-        set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
-        if CGROUP_FILES is not None:
-            volunteer_for_oom()
-        if not dumpable:
-            set_dumpable(False)
+        if dumpable:
+            set_dumpable(True)  # (before: /proc/self of a non-dumpable process is root's)
+            if CGROUP_FILES is not None:
+                volunteer_for_oom()
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
         binary_fd, ready_w = place_files(files, (loaded.binary_fd, ready_w))
@@ -1456,11 +1516,13 @@ def start_test_process(loaded, stdio, files, argv, plan, ready_w, box, dumpable=
             resource.setrlimit(what, value)
         if MEMORY_FILTER is not None:  # (the "reach" filter is the worker's own: inherited)
             enter_seccomp(MEMORY_FILTER[0])
+        if guard is not None:
+            enter_seccomp(guard[0])
         os.write(ready_w, b"1")
         os.close(ready_w)
         if loaded.code is not None:  # Python 3 in the warm worker: this fork runs it
             run_python(loaded.code, box)
-        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+        for sig in (signal.SIGXFSZ, signal.SIGINT) + ((signal.SIGPIPE,) if dumpable else ()):
             signal.signal(sig, signal.SIG_DFL)
         exec_program(loaded, binary_fd, argv, limits)
     except BaseException:  # noqa: BLE001
@@ -1576,36 +1638,176 @@ def run_test(header, blobs):
     }, [stdout, stderr]
 
 
-def wait_interaction(pids, limits, wall_limit):
-    """Wait for both processes of an interactive test: {role: (wait status, rusage, reason, peak rss)}.
+class CandidateTree:
+    """The candidate's side of an interactive test: every process of the sandbox but us and the
+    interactor's session (the candidate's children, whatever session they made).
 
-    Each is held to its own CPU and memory limits (read from /proc: its own process, and its
-    children once it has waited for them); at `wall_limit` whatever still runs is stopped
-    (a candidate waiting forever for an answer, an interactor waiting for one)."""
+    `usage(judge_cpu)` counts them as a test's tree is counted. CPU: with a cgroup, the group's
+    counter since `start` (`cgroup_start`, read before the forks) less ours and the interactor's
+    (`judge_cpu`), so children the kernel reaped are counted in full, however short-lived; without
+    one, as `TreeUsage` (CPU kept for the processes that ended; the last 5 ms of one is missed).
+    Memory: the first process's resident set, the others' private memory, files in /tmp and
+    /dev/shm. `kill()` ends them all while the interactor goes on. Unsandboxed (no PID
+    namespace of ours), only the first process and its group."""
+
+    def __init__(self, root, interactor, start=None):
+        self.root, self.interactor, self.start = root, interactor, start
+        self.seen, self.gone = {}, 0.0
+
+    def members(self):
+        """{pid: its /proc stat fields} of the candidate's processes, zombies included."""
+        found = {}
+        try:
+            names = [n for n in os.listdir("/proc") if n.isdigit() and n != "1"]
+        except OSError:
+            names = [str(self.root)]
+        for name in names:
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                if name != str(self.interactor) and int(fields[3]) != self.interactor:  # (it, before its setsid)
+                    found[name] = fields
+            except (OSError, IndexError, ValueError):
+                pass
+        return found
+
+    def usage(self, judge_cpu=0.0):
+        if not SANDBOXED:
+            return proc_usage(self.root)
+        now, rss = {}, 0
+        for name, fields in self.members().items():
+            now[name] = (int(fields[11]) + int(fields[12])) / TICKS
+            rss += int(fields[21]) * PAGE if name == str(self.root) else private_bytes(name)
+        self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
+        self.seen = now
+        cpu = self.gone + sum(now.values())
+        if self.start is not None:
+            try:
+                group = CGROUP_FILES.cpu_seconds() - self.start[0] - (own_cpu() - self.start[1])
+                cpu = max(cpu, group - judge_cpu)
+            except (OSError, ValueError):
+                pass
+        return cpu, rss + tmpfs_bytes()
+
+    def kill(self):
+        """SIGKILL every process of the candidate, again until none is left (2 s at most: what
+        resists is the final sweep's)."""
+        if not SANDBOXED:
+            try:
+                os.killpg(self.root, signal.SIGKILL)
+            except OSError:
+                pass
+            return
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            alive = [int(name) for name, fields in self.members().items() if fields[0] not in (b"Z", b"X")]
+            if not alive:
+                return
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.001)
+
+
+# An interactor's OOM score adjustment: the OOM killer's second choice, after its candidate (1000,
+# `volunteer_for_oom`) and before the worker (0). A candidate's memory that no process maps
+# (memfds) is freed only once it has fully exited, so a second OOM kill may follow the first.
+INTERACTOR_OOM_ADJ = b"500"
+
+
+def own_oom_adj():
+    """(fd, value) of our own oom_score_adj, opened at start while /proc/self is ours (a
+    non-dumpable process's is root's), for `fork_with_oom_adj`; None if it cannot be opened,
+    or raised and lowered again (lowering needs no privilege down to where it was)."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        value = os.pread(fd, 16, 0).strip()
+        os.pwrite(fd, INTERACTOR_OOM_ADJ, 0)
+        os.pwrite(fd, value, 0)
+        return fd, value
+    except OSError:
+        os.close(fd)
+        return None
+
+
+def fork_with_oom_adj(adj):
+    """fork_test() whose child starts with oom_score_adj `adj`: ours for the moment of the fork
+    (a child that is never dumpable cannot set its own)."""
+    if OOM_ADJ is None:
+        return fork_test()
+    fd, ours = OOM_ADJ
+    os.pwrite(fd, adj, 0)
+    try:
+        pid = fork_test()
+    except BaseException:
+        os.pwrite(fd, ours, 0)
+        raise
+    if pid:
+        os.pwrite(fd, ours, 0)
+    return pid
+
+
+def cgroup_start():
+    """(the cgroup's CPU, ours) just before an interactive test's forks; None without a cgroup."""
+    if CGROUP_FILES is None:
+        return None
+    try:
+        return CGROUP_FILES.cpu_seconds(), own_cpu()
+    except (OSError, ValueError):
+        return None
+
+
+def wait_interaction(pids, limits, wall_limit, cgroup_cpu0=None):
+    """Wait for both processes of an interactive test:
+    {role: (wait status, rusage, reason, peak memory, cpu seen)}.
+
+    Each is held to its own CPU and memory limits, read from /proc: the interactor's own process
+    (and its children once it has waited for them), the candidate's every process
+    (`CandidateTree`, from the group's CPU `cgroup_cpu0` where there is a cgroup), which all end
+    with its first one, as a test's processes end with it. At `wall_limit` whatever still runs
+    is stopped (a candidate waiting forever for an answer, an interactor waiting for one)."""
     start = time.monotonic()
+    tree = CandidateTree(pids["program"], pids["interactor"], cgroup_cpu0)
     fds = {os.pidfd_open(pid): role for role, pid in pids.items()}
     poller = select.poll()
     for fd in fds:
         poller.register(fd, select.POLLIN)
-    ended, reasons, peaks = {}, {}, dict.fromkeys(pids, 0)
+    ended, reasons, peaks, cpus = {}, {}, dict.fromkeys(pids, 0), dict.fromkeys(pids, 0.0)
+
+    def judge_cpu():
+        if "interactor" in ended:
+            usage = ended["interactor"][1]
+            return usage.ru_utime + usage.ru_stime
+        return proc_usage(pids["interactor"])[0]
     try:
         while len(ended) < len(pids):
             for fd, _ in poller.poll(POLL_S * 1000):
                 role = fds[fd]
                 poller.unregister(fd)
+                if role == "program":  # (its first process, a zombie until reaped, still counts)
+                    cpus[role] = max(cpus[role], tree.usage(judge_cpu())[0])
                 _, status, usage = os.wait4(pids[role], 0)
                 ended[role] = (status, usage)
+                if role == "program":
+                    tree.kill()
             over_wall = time.monotonic() - start > wall_limit
             for role, pid in pids.items():
                 if role in ended or role in reasons:
                     continue
-                cpu, rss = proc_usage(pid)
-                peaks[role] = max(peaks[role], rss)
+                cpu, rss = tree.usage(judge_cpu()) if role == "program" else proc_usage(pid)
+                cpus[role], peaks[role] = max(cpus[role], cpu), max(peaks[role], rss)
                 if cpu > limits[role]["time_s"] or over_wall:
                     reasons[role] = "time"
                 elif rss > limits[role]["memory_bytes"]:
                     reasons[role] = "memory"
-                if role in reasons:
+                if role in reasons and role == "program":
+                    tree.kill()
+                elif role in reasons:
                     try:
                         os.killpg(pid, signal.SIGKILL)
                     except OSError:
@@ -1613,7 +1815,7 @@ def wait_interaction(pids, limits, wall_limit):
     finally:
         for fd in fds:
             os.close(fd)
-    return {role: (ended[role][0], ended[role][1], reasons.get(role), peaks[role]) for role in pids}
+    return {role: (ended[role][0], ended[role][1], reasons.get(role), peaks[role], cpus[role]) for role in pids}
 
 
 def run_interactive(header, blobs):
@@ -1650,18 +1852,20 @@ def run_interactive(header, blobs):
         "interactor": ((judge_r, judge_w, err["interactor"]), [in_fd, output_fd], ["/dev/fd/3", "/dev/fd/4"]),
         "program": ((program_r, program_w, err["program"]), [], []),
     }
-    pids, saved = {}, None
+    pids, saved, cgroup_cpu0 = {}, None, cgroup_start()
     try:
         for role, (stdio, files, argv) in plan.items():
             box = None
             if loaded[role].code is not None:  # Python 3 in the warm worker
                 state, box = enter_python_test(argv)
                 saved = saved or state
-            pid = fork_test()
+            # (the interactor is forked first: the candidate's filter names it)
+            guard = signal_guard(os.uname().machine, pids["interactor"]) if role == "program" else None
+            pid = fork_test() if role == "program" else fork_with_oom_adj(INTERACTOR_OOM_ADJ)
             if pid == 0:
                 start_test_process(loaded[role], stdio, files, argv,
                                    test_limits(limits[role], loaded[role].language, loaded[role].command is not None),
-                                   ready_w, box, dumpable=role == "program", limits=limits[role])
+                                   ready_w, box, dumpable=role == "program", guard=guard, limits=limits[role])
             pids[role] = pid
     finally:
         if saved is not None:
@@ -1674,7 +1878,7 @@ def run_interactive(header, blobs):
                 os.waitpid(pid, 0)
     start = time.monotonic()
     try:
-        ends = wait_interaction(pids, held, float(header["wall_s"]))
+        ends = wait_interaction(pids, held, float(header["wall_s"]), cgroup_cpu0)
     finally:
         if CGROUP_FILES is not None:
             try:
@@ -1694,10 +1898,10 @@ def run_interactive(header, blobs):
         return {"retry": True, "error": f"an interactive test could not be set up ({why or 'no message'})"}, []
     out_of_memory = CGROUP_FILES is not None and CGROUP_FILES.oom_kills() > oom0
     figures = {}
-    for role, (status, usage, reason, peak) in ends.items():
+    for role, (status, usage, reason, peak, cpu_seen) in ends.items():
         size = os.fstat(err[role]).st_size
         killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-        cpu = usage.ru_utime + usage.ru_stime
+        cpu = max(usage.ru_utime + usage.ru_stime, cpu_seen)
         memory = max(usage.ru_maxrss * 1024, peak)
         figures[role] = {
             "status": program_status(status, reason, cpu, memory, out_of_memory and killed and reason is None,
@@ -1756,10 +1960,11 @@ SECCOMP = None  # (program, instructions) of the "reach" filter, on the worker i
 MEMORY_FILTER = None  # the "memory" filter each test adds where no cgroup counts memory
 CGROUP_FILES = None  # SandboxCgroup, where the host made one
 STATE = None  # own_state() as it must stay
+OOM_ADJ = None  # (fd of our oom_score_adj, opened while we were dumpable; our own value), or None
 
 
 def main():
-    global TEST_STREAMS, SECCOMP, MEMORY_FILTER, CGROUP_FILES, STATE
+    global TEST_STREAMS, SECCOMP, MEMORY_FILTER, CGROUP_FILES, STATE, OOM_ADJ
     ensure_big_stack()
     # The control channel: two pipe fds only this process holds (close-on-exec, and
     # closed in every test); our stdio is /dev/null, so nothing else holds it either.
@@ -1771,6 +1976,7 @@ def main():
     os.dup2(null, 0)
     os.dup2(null, 1)
     os.close(null)
+    OOM_ADJ = own_oom_adj()  # (while /proc/self is still ours)
     # Tests run as the same user: without this they could read our fds and memory.
     set_dumpable(False)
     leave_session_keyring()

@@ -272,7 +272,9 @@ class LocalBackend(WorkerPool, Backend):
                 trouble = self._load_judge(held[0], judge.interactor, "interactor")
                 if trouble:
                     return self._judge_error(program, trouble), loaded
-            reply, blobs = held[0].request(header, stdin, wait, most)
+            # An interactor's output file (the run's stdout) may hold more than the program's output limit.
+            bound = max(most, header["interactor"]["output_bytes"]) if header["op"] == "interact" else most
+            reply, blobs = held[0].request(header, stdin, wait, bound)
             if not reply.get("retry") or attempt:
                 break
             # The worker found itself altered before forking: the test never ran. Once more, afresh.
@@ -324,10 +326,13 @@ class LocalBackend(WorkerPool, Backend):
                                stderr=blobs[2].decode("utf-8", "replace"))
         judge_cpu = float(judge.get("cpu_s") or 0.0)
         both_stopped = result.status == Status.TIMEOUT and judge.get("status") == "TIMEOUT"
+        # The OOM killer takes the candidate first; an interactor it took too, while the candidate's
+        # memory was still being freed, went with the candidate.
+        both_out_of_memory = result.status == Status.MEMORY_LIMIT and judge.get("status") == "MEMORY_LIMIT"
         if both_stopped and result.cpu_s <= time_s and judge_cpu > BUSY_SHARE * result.time_s:
             result.status, result.checker_message = Status.JUDGE_ERROR, (
                 f"judge error: the interactor did not answer (it computed for {judge_cpu:.1f} s while the program waited)")
-        elif said.judge_error and not both_stopped:  # its own failure, whatever the program did after
+        elif said.judge_error and not (both_stopped or both_out_of_memory):  # its own failure, whatever came after
             result.status, result.checker_message = Status.JUDGE_ERROR, said.message
         elif result.status != Status.OK:  # the program's own end (an interactor then sees EOF)
             result.checker_message = said.message if said.passed is False else ""
@@ -345,6 +350,17 @@ class LocalBackend(WorkerPool, Backend):
         if judge.checker is None:
             result.passed = True
             return
+        try:
+            self._run_checker(held, program, judge, text, expected, result)
+        except WorkerLost as e:  # the sandbox failed, not the checker (it cannot end the worker): run again
+            self._fresh(held, program)
+            result.status, result.passed, result.checker_message = Status.SANDBOX_ERROR, None, ""
+            result.stderr = f"sandbox error while judging: {e}"
+
+    def _run_checker(self, held: list[Worker], program: Program, judge: ProgramChecker, text: str, expected: str,
+                     result: ExecutionResult) -> None:
+        """The checker program's run on (input, output, answer): its verdict into `result`
+        (WorkerLost when the sandbox fails)."""
         trouble = self._load_judge(held[0], judge.checker, "checker")
         if trouble:
             result.status, result.passed, result.checker_message = Status.JUDGE_ERROR, False, trouble
@@ -355,7 +371,8 @@ class LocalBackend(WorkerPool, Backend):
                   "output_bytes": JUDGE_OUTPUT_BYTES}
         files = [b"", text.encode("utf-8", "surrogatepass"), result.stdout.encode("utf-8", "surrogatepass"),
                  expected.encode("utf-8", "surrogatepass")]
-        reply, blobs = held[0].request(header, files, HARD_WALL_FACTOR * JUDGE_TIME_S + HOST_GRACE_S, MAX_BLOB)
+        reply, blobs = held[0].request(header, files, HARD_WALL_FACTOR * JUDGE_TIME_S + HOST_GRACE_S,
+                                       max(JUDGE_OUTPUT_BYTES, MAX_BLOB))  # its stdout, up to its output limit
         if reply.get("restart") or reply.get("retry"):
             self._fresh(held, program)
         if "status" not in reply or len(blobs) != 2:
