@@ -153,16 +153,36 @@ def test_a_checker_program_accepts_every_valid_answer_and_only_those(language):
     ("x = bytearray(2 << 30)", "python3", "judge error: the checker ended in MEMORY_LIMIT"),
     ("import os\nos.kill(os.getpid(), 9)", "python3", "judge error: the checker was killed by signal 9"),
 ])
-def test_a_broken_checker_is_a_judge_error_for_its_runs_and_the_batch_goes_on(code, language, start):
+def test_a_broken_checker_is_a_judge_error_for_its_runs_and_the_batch_goes_on(code, language, start, tmp_path):
     broken = parse_checker({"language": language, "code": code})
     jobs = [Job(REVERSED, ["3\n"], ["1 2 3\n"], checker=broken),
             Job(REVERSED, ["3\n"], ["1 2 3\n"], checker=permutation_checker("python3")),
             Job(Program("python3", "raise SystemExit(2)"), ["3\n"], ["1 2 3\n"], checker=broken)]
-    judged, fine, crashed = (results[0] for results in run_batch(jobs, progress=False))
+    judged, fine, crashed = (results[0] for results in run_batch(jobs, progress=False, cache_dir=tmp_path))
     assert judged.status == Status.JUDGE_ERROR and judged.passed is False
     assert judged.checker_message.startswith(start)
     assert (fine.status, fine.passed) == (Status.OK, True)
     assert (crashed.status, crashed.passed) == (Status.RUNTIME_ERROR, False)  # the checker never ran
+    again = run_batch(jobs[:1], progress=False, cache_dir=tmp_path)[0][0]
+    assert again.status == Status.JUDGE_ERROR and not again.cached  # a judge's failure is never served from the cache
+
+
+def test_a_checker_that_includes_testlib_h_is_compiled_beside_the_folders_header(tmp_path, monkeypatch):
+    """The header of --testlib_dir / $ACODIUM_TESTLIB_DIR is compiled beside the checker (this one is
+    written for the test: two functions of testlib's shape, enough to show the include is the folder's)."""
+    monkeypatch.delenv("ACODIUM_TESTLIB_DIR", raising=False)
+    (tmp_path / "testlib.h").write_text(
+        "#include <cstdio>\n#include <cstdlib>\n"
+        "inline void quit_ok() { std::exit(0); }\n"
+        "inline void quit_wa(const char* why) { std::fprintf(stderr, \"%s\\n\", why); std::exit(1); }\n")
+    code = ('#include "testlib.h"\nint main(int argc, char** argv) {\n'
+            '  std::FILE* out = std::fopen(argv[2], "r"); long v = 0;\n'
+            '  if (std::fscanf(out, "%ld", &v) == 1 && v % 2 == 0) quit_ok();\n  quit_wa("odd or missing");\n}\n')
+    checker = parse_checker({"language": "cpp", "code": code}, testlib_dir=tmp_path)
+    results = run_program(Program("python3", "print(int(input()) * 2)"), ["3\n", "4\n"], ["", ""], checker=checker)
+    assert [(r.passed, r.checker_message) for r in results] == [(True, ""), (True, "")]
+    odd = run_program(Program("python3", "print(7)"), ["3\n"], [""], checker=checker)[0]
+    assert (odd.passed, odd.checker_message) == (False, "wrong answer (checker): odd or missing")
 
 
 def test_a_job_stops_at_the_first_answer_its_checker_refuses():

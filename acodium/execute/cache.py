@@ -54,7 +54,9 @@ COLUMNS = ("key", "program_hash", "status", "exit_code", "signal", "time_s", "cp
 # Statuses that say something about the machine, not the program: never cached,
 # never a verdict, always run again (a run folder's log does not count them as done).
 MACHINE_FAILURES = frozenset({Status.SANDBOX_ERROR})
-UNCACHED = MACHINE_FAILURES
+# A judge's failure may be the machine's too (a checker stopped at its limits on a loaded machine):
+# run again, never served from the cache.
+UNCACHED = MACHINE_FAILURES | {Status.JUDGE_ERROR}
 
 
 def run_key(program_hash: str, input_text: str, limits: Limits, backend: str, version: str, judge: str = "",
