@@ -125,9 +125,11 @@ def test_ctrl_c_mid_sweep_stops_at_once_and_the_next_run_resumes(project):
     path = sweep_file(project, hold=2, release=str(project / "release"))
     out = project / "outputs"
     env = {**os.environ, "ACODIUM_CACHE": str(project / "cache")}
+    # SIGINT as a terminal leaves it (a suite started in the background by a script, `make test &`, has it
+    # ignored, and an ignored signal stays ignored across exec: the sweep would never see the Ctrl-C).
     sweep = subprocess.Popen(GENCODE + ["sweep", str(path), "--out", str(out), "--run_id", "r"], cwd=project,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         kernel = wait_for_start(project, 2, sweep)
         os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
