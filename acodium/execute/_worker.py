@@ -188,6 +188,24 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
 
 
+# Classic BPF: the instructions the filters use, and what a filter returns.
+LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000  # SECCOMP_RET_ALLOW, _ERRNO|EPERM, _KILL_PROCESS
+
+
+def bpf_program(code, labels):
+    """A filter's (SockFprog, its instructions) from `code`, [(op, jump-if-true label, jump-if-false
+    label, k)], and `labels` ({label: index}), with the three ends every filter jumps to appended:
+    "allow", "deny" (EPERM) and "kill"."""
+    labels = dict(labels, allow=len(code), deny=len(code) + 1, kill=len(code) + 2)
+    code = code + [(RET, None, None, ALLOW), (RET, None, None, ERRNO), (RET, None, None, KILL)]
+    insns = (SockFilter * len(code))()
+    for i, (op, jt, jf, k) in enumerate(code):
+        jump = [0 if label is None else labels[label] - i - 1 for label in (jt, jf)]
+        insns[i] = SockFilter(op, jump[0], jump[1], k)
+    return SockFprog(len(code), insns), insns
+
+
 def seccomp_filter(machine, part):
     """A classic-BPF program tests run under, or None on an unknown machine.
 
@@ -211,8 +229,6 @@ def seccomp_filter(machine, part):
     if part == "memory":
         refused, self_only, setpriority, pipe_size = unmapped, {}, None, fcntl_nr
     refused = sorted(refused.values())
-    LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06
-    ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000
     code = []  # (op, jump-if-true label, jump-if-false label, k)
     code.append((LD, None, None, 4))                      # seccomp_data.arch
     code.append((JEQ, None, "kill", arch))
@@ -235,17 +251,7 @@ def seccomp_filter(machine, part):
     labels["arg0"] = len(code)
     code.append((LD, None, None, 16))                     # args[0], low half
     code.append((JEQ, "allow", "deny", 0))
-    labels["allow"] = len(code)
-    code.append((RET, None, None, ALLOW))
-    labels["deny"] = len(code)
-    code.append((RET, None, None, ERRNO))
-    labels["kill"] = len(code)
-    code.append((RET, None, None, KILL))
-    insns = (SockFilter * len(code))()
-    for i, (op, jt, jf, k) in enumerate(code):
-        jump = [0 if label is None else labels[label] - i - 1 for label in (jt, jf)]
-        insns[i] = SockFilter(op, jump[0], jump[1], k)
-    return SockFprog(len(code), insns), insns
+    return bpf_program(code, labels)
 
 
 # System calls that send a signal or name who receives one (`signal_guard`), per machine.
@@ -274,8 +280,6 @@ def signal_guard(machine, pid):
         return None
     arch, nr = SYSCALLS[machine][0], SIGNAL_CALLS[machine]
     mine, group, everyone = pid & 0xFFFFFFFF, -pid & 0xFFFFFFFF, 0xFFFFFFFF
-    LD, JEQ, RET = 0x20, 0x15, 0x06
-    ALLOW, ERRNO, KILL = 0x7FFF0000, 0x00050000 | EPERM, 0x80000000
     code = [(LD, None, None, 4), (JEQ, None, "kill", arch), (LD, None, None, 0)]  # arch, then nr
     code += [(JEQ, "deny", None, nr[name]) for name in ("tkill", "pidfd_send_signal")]
     code += [(JEQ, "target", None, nr[name]) for name in ("kill", "rt_sigqueueinfo", "tgkill", "rt_tgsigqueueinfo")]
@@ -288,17 +292,7 @@ def signal_guard(machine, pid):
              (LD, None, None, 32), (JEQ, "deny", None, mine), (JEQ, "deny", "allow", group)]  # args[2]
     labels["ioctl"] = len(code)
     code += [(LD, None, None, 24), (JEQ, "deny", None, FIOSETOWN), (JEQ, "deny", "allow", SIOCSPGRP)]
-    labels["allow"] = len(code)
-    code.append((RET, None, None, ALLOW))
-    labels["deny"] = len(code)
-    code.append((RET, None, None, ERRNO))
-    labels["kill"] = len(code)
-    code.append((RET, None, None, KILL))
-    insns = (SockFilter * len(code))()
-    for i, (op, jt, jf, k) in enumerate(code):
-        jump = [0 if label is None else labels[label] - i - 1 for label in (jt, jf)]
-        insns[i] = SockFilter(op, jump[0], jump[1], k)
-    return SockFprog(len(code), insns), insns
+    return bpf_program(code, labels)
 
 
 def leave_session_keyring():
@@ -1006,20 +1000,33 @@ def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program"):
     return {"ok": True}, []
 
 
-def parse_stat(data):
-    """(own cpu seconds, waited-for children's cpu seconds, resident bytes) from the
-    contents of /proc/PID/stat; ValueError or IndexError if it is not one."""
-    fields = data.rsplit(b")", 1)[1].split()
+def stat_usage(fields):
+    """(own cpu seconds, waited-for children's cpu seconds, resident bytes) from the fields of
+    /proc/PID/stat after the command's name ([0] is the state); ValueError or IndexError if they are not."""
     return ((int(fields[11]) + int(fields[12])) / TICKS, (int(fields[13]) + int(fields[14])) / TICKS,
             int(fields[21]) * PAGE)
 
 
-def read_stat(pid):
-    """parse_stat of a process, or None if it is gone."""
+def parse_stat(data):
+    """`stat_usage` of the contents of /proc/PID/stat."""
+    return stat_usage(data.rsplit(b")", 1)[1].split())
+
+
+def stat_fields(pid):
+    """The fields of a process's /proc/PID/stat after its command's name, or None if it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
-            return parse_stat(fh.read())
-    except (OSError, IndexError, ValueError):
+            return fh.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def read_stat(pid):
+    """`stat_usage` of a process, or None if it is gone."""
+    fields = stat_fields(pid)
+    try:
+        return stat_usage(fields) if fields is not None else None
+    except (IndexError, ValueError):
         return None
 
 
@@ -1048,28 +1055,48 @@ class TreeUsage:
         self.seen = {}  # pid -> its own CPU when last seen
         self.gone = 0.0  # CPU of the processes seen that have ended
 
-    def __call__(self, root):
-        if not SANDBOXED:
-            return proc_usage(root)
-        root, rss = str(root), 0
+    def counts(self, name, fields):
+        """Whether a process of the sandbox (`name`, its stat `fields`) is the test's: all are."""
+        return True
+
+    def processes(self, root):
+        """{pid: its /proc stat fields} of the test's processes, zombies included (in the sandbox)."""
         try:
             names = [n for n in os.listdir("/proc") if n.isdigit() and n != "1"]
         except OSError:  # ENOMEM: this reading only
-            names = [root]
-        now = {}
+            names = [str(root)]
+        found = {}
         for name in names:
-            stat = read_stat(name)
-            if stat is not None:
-                now[name] = stat[0]
-                rss += stat[2] if name == root else private_bytes(name)
+            fields = stat_fields(name)
+            if fields is not None and self.counts(name, fields):
+                found[name] = fields
+        return found
+
+    def tree(self, root):
+        """(cpu, memory) of the processes that count, in the sandbox: CPU kept for the ones that
+        ended, the first's resident set and the others' private memory, files in /tmp and /dev/shm."""
+        root, now, rss = str(root), {}, 0
+        for name, fields in self.processes(root).items():
+            try:
+                own, _, resident = stat_usage(fields)
+            except (IndexError, ValueError):
+                continue
+            now[name] = own
+            rss += resident if name == root else private_bytes(name)
         self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
         self.seen = now
+        return self.gone + sum(now.values()), rss + tmpfs_bytes()
+
+    def __call__(self, root):
+        if not SANDBOXED:
+            return proc_usage(root)
+        cpu, rss = self.tree(root)
         for fd in self.files:
             try:
                 rss += os.fstat(fd).st_size
             except OSError:
                 pass
-        return self.gone + sum(now.values()), rss + tmpfs_bytes()
+        return cpu, rss
 
 
 def tmpfs_bytes():
@@ -1638,7 +1665,7 @@ def run_test(header, blobs):
     }, [stdout, stderr]
 
 
-class CandidateTree:
+class CandidateTree(TreeUsage):
     """The candidate's side of an interactive test: every process of the sandbox but us and the
     interactor's session (the candidate's children, whatever session they made).
 
@@ -1651,43 +1678,27 @@ class CandidateTree:
     namespace of ours), only the first process and its group."""
 
     def __init__(self, root, interactor, start=None):
+        super().__init__()
         self.root, self.interactor, self.start = root, interactor, start
-        self.seen, self.gone = {}, 0.0
 
-    def members(self):
-        """{pid: its /proc stat fields} of the candidate's processes, zombies included."""
-        found = {}
+    def counts(self, name, fields):
+        """Not the interactor, nor a process of its session (it, before its setsid)."""
         try:
-            names = [n for n in os.listdir("/proc") if n.isdigit() and n != "1"]
-        except OSError:
-            names = [str(self.root)]
-        for name in names:
-            try:
-                with open(f"/proc/{name}/stat", "rb") as fh:
-                    fields = fh.read().rsplit(b")", 1)[1].split()
-                if name != str(self.interactor) and int(fields[3]) != self.interactor:  # (it, before its setsid)
-                    found[name] = fields
-            except (OSError, IndexError, ValueError):
-                pass
-        return found
+            return name != str(self.interactor) and int(fields[3]) != self.interactor
+        except (IndexError, ValueError):
+            return False
 
     def usage(self, judge_cpu=0.0):
         if not SANDBOXED:
             return proc_usage(self.root)
-        now, rss = {}, 0
-        for name, fields in self.members().items():
-            now[name] = (int(fields[11]) + int(fields[12])) / TICKS
-            rss += int(fields[21]) * PAGE if name == str(self.root) else private_bytes(name)
-        self.gone += sum(cpu for pid, cpu in self.seen.items() if pid not in now)
-        self.seen = now
-        cpu = self.gone + sum(now.values())
+        cpu, rss = self.tree(self.root)
         if self.start is not None:
             try:
                 group = CGROUP_FILES.cpu_seconds() - self.start[0] - (own_cpu() - self.start[1])
                 cpu = max(cpu, group - judge_cpu)
             except (OSError, ValueError):
                 pass
-        return cpu, rss + tmpfs_bytes()
+        return cpu, rss
 
     def kill(self):
         """SIGKILL every process of the candidate, again until none is left (2 s at most: what
@@ -1700,7 +1711,7 @@ class CandidateTree:
             return
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
-            alive = [int(name) for name, fields in self.members().items() if fields[0] not in (b"Z", b"X")]
+            alive = [int(name) for name, fields in self.processes(self.root).items() if fields[0] not in (b"Z", b"X")]
             if not alive:
                 return
             for pid in alive:
