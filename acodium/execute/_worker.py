@@ -705,46 +705,15 @@ def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S, role="program", includes=()
     copy_into(src, source_fd)
     for name, (fd, _) in includes:
         copy_into(os.path.join(build, name), fd)
-    err_fd = memfd("compile-stderr")
-    cmd = ["/usr/bin/g++", "-O2", "-std=c++17", "-o", exe, src]
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setsid()
-            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-            os.dup2(err_fd, 1)
-            os.dup2(err_fd, 2)
-            os.closerange(3, 1 << 16)
-            resource.setrlimit(resource.RLIMIT_AS, (COMPILE_MEMORY, COMPILE_MEMORY))
-            resource.setrlimit(resource.RLIMIT_CPU, (time_s, time_s + 1))
-            if SANDBOXED:
-                resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
-                signal.signal(sig, signal.SIG_DFL)
-            env = dict(os.environ, TMPDIR=build)
-            os.execve(cmd[0], cmd, env)
-        finally:
-            os._exit(127)
-    status, _, wall, reason, _ = wait_child(pid, time_s * 1.5, None, None)
-    sweep(pid)
+    status, err_fd, reason = run_tool(["/usr/bin/g++", "-O2", "-std=c++17", "-o", exe, src], time_s,
+                                      address_space=COMPILE_MEMORY, env={"TMPDIR": build})
     ok = status == 0 and os.path.exists(exe)
     # A judge's binary is execute-only: a process exec'd from an unreadable file is not
     # dumpable, so a candidate running beside an interactor cannot reach its memory or fds.
     binary_fd = sealed_executable(exe, readable=role == "program") if ok else None
     shutil.rmtree(build, ignore_errors=True)
     if not ok:
-        part, size = tail_part(err_fd, STDERR_TAIL)
-        tail = scrubbed_tail(err_fd, size)
-        limit = compile_limit_hit(status, reason, tail)
-        if limit:
-            note = (f"compilation stopped at its {limit} (the compiler's limits: {time_s} s of CPU, "
-                    f"{time_s * 1.5:g} s wall, {COMPILE_MEMORY >> 20} MiB of memory)\n").encode()
-            message = memfd("compile-stderr", note)
-            os.lseek(message, 0, os.SEEK_END)
-            os.sendfile(message, err_fd, part[1], part[2])
-            os.close(err_fd)
-            return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
-        return {"compile_error": True}, [part]
+        return tool_failed(err_fd, status, reason, time_s, "compilation", COMPILE_MEMORY)
     os.close(err_fd)
     remember(role, h, Loaded("cpp", binary_fd=binary_fd))
     return {"ok": True}, []
@@ -838,13 +807,14 @@ def exec_program(loaded, binary_fd, argv, limits):
 def sealed_copy(fd, name):
     """A read-only, sealed memfd holding what `fd` holds (from offset 0): a script or a jar
     that no test can alter for the next."""
-    return sealed_executable(f"/proc/self/fd/{fd}", name)
+    return sealed_executable(f"/proc/self/fd/{fd}", name=name)
 
 
-def run_tool(cmd, time_s, stdin_fd=None, cwd=None, address_space=None):
+def run_tool(cmd, time_s, stdin_fd=None, cwd=None, address_space=None, env=None):
     """Run a compiler or checker of ours on a candidate's code, under the tests' filter:
     (wait status, stderr+stdout memfd, kill reason). Its limits: `time_s` of CPU (1.5x that
-    of wall time), at most MAX_PROCS processes, `address_space` if given."""
+    of wall time), at most MAX_PROCS processes, `address_space` if given; `env`: variables
+    beside the worker's."""
     err_fd = memfd("tool-output")
     pid = os.fork()
     if pid == 0:
@@ -865,7 +835,7 @@ def run_tool(cmd, time_s, stdin_fd=None, cwd=None, address_space=None):
                 resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
-            os.execve(cmd[0], cmd, dict(os.environ))
+            os.execve(cmd[0], cmd, dict(os.environ, **(env or {})))
         finally:
             os._exit(127)
     status, _, _, reason, _ = wait_child(pid, time_s * 1.5, None, None)
@@ -873,14 +843,15 @@ def run_tool(cmd, time_s, stdin_fd=None, cwd=None, address_space=None):
     return status, err_fd, reason
 
 
-def tool_failed(err_fd, status, reason, time_s, what):
-    """The COMPILE_ERROR reply of a compiler or syntax check that failed: its messages, with
-    the limit that stopped it first if one did."""
+def tool_failed(err_fd, status, reason, time_s, what, address_space=None):
+    """The COMPILE_ERROR reply of a compiler or syntax check that failed (`run_tool`'s figures):
+    its messages, with the limit that stopped it first if one did."""
     part, size = tail_part(err_fd, STDERR_TAIL)
     limit = compile_limit_hit(status, reason, scrubbed_tail(err_fd, size))
     if limit is None and size:
         return {"compile_error": True}, [part]
-    note = (f"{what} stopped at its {limit} ({time_s} s of CPU, {time_s * 1.5:g} s wall)\n" if limit
+    memory = f", {address_space >> 20} MiB of memory" if address_space is not None else ""
+    note = (f"{what} stopped at its {limit} ({time_s} s of CPU, {time_s * 1.5:g} s wall{memory})\n" if limit
             else f"{what} failed with no message (exit status {status})\n")
     message = memfd("compile-stderr", note.encode())
     os.lseek(message, 0, os.SEEK_END)
@@ -899,7 +870,7 @@ def load_script(h, language, source_fd, interpreter, time_s=COMPILE_TIME_S, role
                                       address_space=COMPILE_MEMORY)
     if status != 0:
         os.close(script)
-        return tool_failed(err_fd, status, reason, time_s, "the syntax check")
+        return tool_failed(err_fd, status, reason, time_s, "the syntax check", COMPILE_MEMORY)
     os.close(err_fd)
     remember(role, h, Loaded(language, binary_fd=script, command=script_command(interpreter)))
     return {"ok": True}, []
@@ -971,13 +942,7 @@ def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program"):
     classes = os.path.join(build, "classes")
     os.makedirs(classes, exist_ok=True)
     src = os.path.join(build, name + ".java")
-    out = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        size, offset = os.fstat(source_fd).st_size, 0
-        while offset < size:
-            offset += os.sendfile(out, source_fd, offset, size - offset)
-    finally:
-        os.close(out)
+    copy_into(src, source_fd)
     status, err_fd, reason = run_tool([runtime["javac"], *JAVAC_FLAGS, "-d", classes, src], time_s, cwd=build)
     jar = None
     try:
