@@ -58,6 +58,10 @@ class CandidateSource(ABC):
     # written): where a source keeps what it makes besides candidates (the flow's traces).
     run_dir: Path | None = None
 
+    def prepare(self, problems: list[Mapping[str, Any]], k: int | None) -> None:
+        """Called once with every problem before any `plan`: work done for all problems at once
+        (the synthetic source runs its programs here, one batch for the whole set)."""
+
     @abstractmethod
     def plan(self, problem: Mapping[str, Any], k: int | None) -> list[str]:
         """The ids of the candidates this source makes for a problem (k of them, or all when None)."""

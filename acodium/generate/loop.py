@@ -67,6 +67,7 @@ async def agenerate_candidates(
         config_saved = _saved_config(run_dir, source.config())
         if (run_dir / CANDIDATES_LOG).exists():
             done = AppendLog(run_dir / CANDIDATES_LOG).keys("problem", "candidate_id")
+    source.prepare(rows, k)
     planned = [(row, cid) for row in rows for cid in source.plan(row, k)]
     todo = [(row, cid) for row, cid in planned if (row["name"], cid) not in done]
     made: list[dict] = []
