@@ -99,7 +99,8 @@ def classify(problems: Iterable[Mapping[str, Any]], universes: Mapping[str, Mapp
              execution: Execution, test_sets: Sequence[str] = HIDDEN_TEST_SETS,
              progress: bool = True) -> dict[str, dict[str, str]]:
     """The role of every program, by problem and id: run on the public tests, then (those passing them)
-    on the hidden `test_sets`, each stopping at its first failure, as the evaluation runs them.
+    on the hidden `test_sets`, each stopping at its first failure (a program that loops costs one
+    time limit, not one per test; the evaluation runs the public tests of the pool's programs in full).
 
     The runs go through `execution` (its cache too), so an evaluation of the pool finds them there. A
     test over its time limit is not run again to tell a slow positive from a timeout: both fail, so the
@@ -118,7 +119,8 @@ def classify(problems: Iterable[Mapping[str, Any]], universes: Mapping[str, Mapp
     roles: dict[str, dict[str, str]] = {row["name"]: {} for row in rows}
     if table.empty:
         return roles
-    public, _ = run_executions(rows, table, test_sets=["public"], execution=execution, progress=progress)
+    public, _ = run_executions(rows, table, test_sets=["public"], execution=execution, stop_on_first_failure=True,
+                               stop_sets=["public"], progress=progress)
     passes = filter_public(public) if len(public) else pd.Series(True, index=pd.MultiIndex.from_frame(
         table[["problem", "candidate_id"]]))
     passing = table[[bool(passes.get((p, c), True)) for p, c in zip(table["problem"], table["candidate_id"])]]
