@@ -32,13 +32,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..data import HIDDEN_TEST_SETS, TEST_KINDS, problem_rows, problem_tests, test_set_name
 from ..errors import UserError
 from ..execute import Execution
+from ..execute.limits import say_unstated_time_limits
 from ..execute.settings import execution_from
 from ..execute.types import Job, Program, sha256
+from ..progress import grow, progress_bar
 from ..tables import (EXECUTIONS, EXECUTIONS_FILE, EXECUTIONS_LOG, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE,
                       SUMMARY_FILE, AppendLog, run_folder_lock, write_json, write_table)
 from .candidates import check_candidates
@@ -111,6 +112,7 @@ def run_executions(
     execution = execution_from(execution)
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
+    say_unstated_time_limits([rows_by_name[p] for p in dict.fromkeys(candidates["problem"])], execution.time_s)
     test_sets = [test_set_name(s) for s in test_sets]
     stop_sets = [test_set_name(s) for s in stop_sets]
     options = dict(test_sets=test_sets, execution=execution, max_tests=max_tests,
@@ -171,7 +173,8 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
 
     all_specs: list[JobSpec] = []
     hidden_failed: set[tuple[str, str]] = set()
-    bar = tqdm(total=0, desc="executing", unit="job", disable=not progress)
+    # shown once it has run half a second: a run served from the log or the cache shows no empty bar
+    bar = progress_bar(total=0, desc="executing", unit="job", progress=progress, delay=0.5)
     try:
         for phase in phases:
             specs: list[JobSpec] = []
@@ -200,8 +203,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
                 room = max(0, max_jobs - stats.jobs_run)
                 if len(todo) > room:
                     todo, stats.stopped_early = todo[:room], True
-            bar.total += len(todo)
-            bar.refresh()
+            grow(bar, len(todo))
             _run_jobs(todo, index, log, stats, bar, execution)
             # who goes on to the next stopping set
             for spec in specs:

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # tqdm.write
 
 from ..data import problem_rows
 from ..errors import UserError
 from ..llm import LLMError, run_sync
+from ..progress import progress_bar
 from ..tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, GENERATION_CONFIG_FILE, AppendLog,
                       write_table)
 from .base import CandidateSource
@@ -71,8 +72,8 @@ async def agenerate_candidates(
     todo = [(row, cid) for row, cid in planned if (row["name"], cid) not in done]
     made: list[dict] = []
     failures: list[dict] = []
-    bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
-               unit="cand", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
+                       unit="cand", progress=progress, dynamic_ncols=True)
     try:
         source.run_dir = run_dir
         if todo:
