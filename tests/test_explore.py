@@ -6,12 +6,15 @@ import html
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from acodium import data, explore, notebook
 from acodium.errors import UserError
 from acodium.execute import Execution
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def test_codecontests_math_becomes_math_and_examples_keep_their_lines(train_rows):
@@ -115,3 +118,40 @@ def test_no_picker_when_no_one_is_there_to_click(monkeypatch):
     assert notebook.problem_picker(data.load_problems("starter", "train"), print) is None
     monkeypatch.delenv("ACODIUM_BATCH")
     assert explore.interactive() is False  # pytest runs this, and no kernel is there
+
+
+def test_the_picker_shows_the_chosen_problem_and_again_at_each_choice(monkeypatch, capsys):
+    pytest.importorskip("ipywidgets")
+    monkeypatch.setattr(explore, "interactive", lambda: True)  # as in Jupyter
+    problems = data.load_problems("starter", "train")
+    shown = []
+    box = notebook.problem_picker(problems, lambda p: shown.append(p.name), name="acodium_D. Warehouse Robot")
+    assert shown == ["acodium_D. Warehouse Robot"]
+    assert [name for _, name in box.options] == problems["name"]
+    assert box.options[0][0].startswith(f"{problems['name'][0]}  (")  # with its rating and difficulty
+    box.value = problems["name"][2]
+    assert shown == ["acodium_D. Warehouse Robot", problems["name"][2]]
+
+
+def test_in_a_kernel_with_someone_there_the_picker_is_a_widget(tmp_path, monkeypatch):
+    """papermill's kernel, without the variables that say no one is there: the picker's widget is displayed
+    and its output area holds what it showed."""
+    import json
+
+    import nbformat
+    import papermill
+
+    from tiny_notebook import write_notebook
+
+    monkeypatch.delenv("ACODIUM_BATCH", raising=False)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)  # the kernel inherits this environment
+    write_notebook(tmp_path / "p.ipynb", "x = 1",
+                   "from acodium import data, notebook\nproblems = data.load_problems('starter', 'train')\n"
+                   "box = notebook.problem_picker(problems, lambda p: print('showing', p.name))")
+    papermill.execute_notebook(str(tmp_path / "p.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                               progress_bar=False)
+    nb = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    outputs = [m["state"]["outputs"] for m in state.values() if m["model_name"] == "OutputModel"]
+    first = data.load_problems("starter", "train")["name"][0]
+    assert json.dumps(outputs).count(f"showing {first}") == 1

@@ -111,6 +111,10 @@ def test_every_run_is_recorded_in_the_manifest(tiny_run, starter):
     for run in tiny_run.runs:
         executed = nbformat.read(str(Path(run.dir) / Path(run.notebook).name), as_version=4)
         assert executed.metadata["papermill"]["parameters"]["limit"] == 2
+        # no progress bar frozen in the executed notebook (the sweep showed them while the run ran)
+        outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert not [o for o in outputs if o.get("output_type") == "stream" and "%|" in o.get("text", "")]
         pngs = [f for f in run.figures if f.endswith(".png")]
         assert pngs and all(f.replace(".png", ".svg") in run.figures for f in pngs)
 

@@ -84,10 +84,12 @@ def kernel_env(progress_file: str | os.PathLike | None = None) -> dict[str, str]
     the notebook in the same virtual environment as the sweep. ACODIUM_BATCH
     tells the notebook no one is there to click (`acodium.notebook.interactive`);
     `progress_file` is where the run's progress bars write their state
-    (`acodium.progress`), for the sweep to show.
+    (`acodium.progress`), for the sweep to show; the `datasets` library's own
+    bars are off (nobody sees them, and the notebook would keep them frozen).
     """
     env = dict(os.environ)
     env[BATCH_ENV] = "1"
+    env.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # its widgets would stay at 0% in the executed notebook
     if progress_file is not None:
         env[PROGRESS_FILE_ENV] = str(progress_file)
     share = str(Path(sys.prefix) / "share" / "jupyter")
@@ -349,15 +351,18 @@ class RunBars:
     def show(self, run: Run, state: Mapping[str, Any]) -> None:
         desc = f"  {run.run_id}: {state.get('desc') or 'running'}"
         total = state.get("total") or None
+        unit = state.get("unit") or "it"
+        # the kernel's count and clock, not this bar's (it sees the count jump once a second)
+        shape = (f"{{desc}}: {{percentage:3.0f}}%|{{bar}}| {{n_fmt}}/{{total_fmt}} {unit}" if total
+                 else f"{{desc}}: {{n_fmt}} {unit}") + f" [{_clock(state.get('elapsed_s'))}]"
         with self._lock:
             bar = self._bars.get(run.run_id)
             if bar is None:
-                bar = self._bars[run.run_id] = self._tqdm(total=total, desc=desc, unit=state.get("unit") or "it",
-                                                          leave=False)
+                bar = self._bars[run.run_id] = self._tqdm(total=total, desc=desc, unit=unit, leave=False)
             elif bar.desc != desc or bar.total != total:  # the next stage of the notebook
                 bar.reset(total=total)
-                bar.unit = state.get("unit") or "it"
                 bar.set_description_str(desc, refresh=False)
+            bar.bar_format = shape
             bar.n = int(state.get("n") or 0)
             bar.refresh()
 
@@ -366,3 +371,8 @@ class RunBars:
             bar = self._bars.pop(run.run_id, None)
         if bar is not None:
             bar.close()
+
+
+def _clock(seconds) -> str:
+    seconds = int(seconds or 0)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
