@@ -21,6 +21,7 @@ from ...execute import Execution, Limits, Program
 from ...execute.types import ExecutionResult, Status
 from ...extract import ReplyFormatError
 from ...llm import ChatResult, LLMClient
+from ...wording import plural
 from .options import STAGES, THINKING_STAGES, FlowOptions, FlowPrompts
 from .parse import code_parser, parse_choice, parse_reflection, parse_solutions, parse_test_explanations, parse_tests
 
@@ -91,6 +92,10 @@ class FlowOutcome:
     fixes_accepted: int
     fixes_reverted: int
     versions: int
+
+
+def _spent(calls: int) -> str:
+    return f"{plural(calls, 'call')} {'was' if calls == 1 else 'were'} spent"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -187,7 +192,7 @@ class FlowRun:
     def has_calls(self, stage: str) -> bool:
         """Whether the stage may make another call; _OutOfCalls when the run's budget is spent."""
         if self.total_calls >= self.options.max_calls:
-            raise _OutOfCalls(f"the run's {self.options.max_calls} calls were spent (in {stage})")
+            raise _OutOfCalls(f"the run's {_spent(self.options.max_calls)} (in {stage})")
         return self.spend[stage].calls < self.options.calls_for(stage)
 
     async def ask(self, stage: str, parse: Callable[[str], Any], **variables: Any) -> Any:
@@ -198,10 +203,10 @@ class FlowRun:
             if stage in THINKING_STAGES and self.total_calls + 1 >= self.options.max_calls:
                 raise _NoCallsToThink(stage)  # the last call is the code's
             if self.total_calls >= self.options.max_calls:
-                raise _OutOfCalls(f"the run's {self.options.max_calls} calls were spent (in {stage})")
+                raise _OutOfCalls(f"the run's {_spent(self.options.max_calls)} (in {stage})")
             if self.spend[stage].calls >= self.options.calls_for(stage):
                 if attempt == 0:
-                    raise _OutOfCalls(f"the {stage} stage's {self.options.calls_for(stage)} calls were spent")
+                    raise _OutOfCalls(f"the {stage} stage's {_spent(self.options.calls_for(stage))}")
                 break
             self.total_calls += 1
             self.spend[stage].calls += 1
@@ -221,7 +226,7 @@ class FlowRun:
                 continue
             self.trace({**event, "parsed": parsed})
             return parsed
-        raise _StageFailed(f"no {stage} reply could be read in {failures} tries (last: {problem})")
+        raise _StageFailed(f"no {stage} reply could be read in {plural(failures, 'try', 'tries')} (last: {problem})")
 
     def _account(self, stage: str, result: ChatResult) -> None:
         spend = self.spend[stage]
