@@ -192,6 +192,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     per test). A candidate without code is not run: it is judged incorrect."""
     from ..data import get_problem, load_problems, problem_tests
     from ..evaluation import has_code, run_executions
+    from ..generate.flow.options import THINKING_STAGES
     from ..generate import generate_candidates
 
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
@@ -218,7 +219,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
         mine = executions[executions["candidate_id"] == cand.candidate_id].sort_values(["test_set", "test_index"])
         header = f"{cand.candidate_id} ({cand.source}, {cand.language})"
         if not has_code(cand.code):
-            why = (meta.get("stop_reason") or "the flow made no program") if meta.get("strategy") == "flow" \
+            why = f"({meta.get('stop_reason') or 'the flow made no program'})" if meta.get("strategy") == "flow" \
                 else f"in the reply ({meta.get('extraction', 'empty')})"
             click.echo(f"{header}: no code {why}: not run, judged incorrect")
         else:
@@ -226,7 +227,8 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
             click.echo(f"{header}: {passed}/{plural(len(mine), 'test')} passed{_failures(mine)}")
         if meta.get("strategy") == "flow":
             stopped = f", stopped: {meta['stop_reason']}" if meta.get("stop_reason") else ""
-            skipped = f", skipped {', '.join(meta['skipped_stages'])}" if meta.get("skipped_stages") else ""
+            skipped = [stage for stage in THINKING_STAGES if stage in (meta.get("skipped_stages") or {})]
+            skipped = f", skipped {', '.join(skipped)}" if skipped else ""
             trace = f"; trace in {Path(out) / meta['trace']}" if out and meta.get("trace") else ""
             click.echo(f"  flow: {plural(meta['calls'], 'call')}, {meta['public_passed']}/{meta['public_tests']} "
                        f"public and {meta['model_passed']}/{meta['model_tests']} model tests passed, "
