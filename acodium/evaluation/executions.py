@@ -6,7 +6,7 @@ dataset's `public_tests`, `private_tests`, `generated_tests`, and
 solutions); tests the dataset marks invalid (`is_valid_test`, written by
 `check_references`) are skipped, and `test_index` is the test's position in
 the dataset. "Correct" means passing every hidden test: private and
-generated, as DESIGN.md says; public tests never count towards it. A
+generated, as docs/semantics.md says; public tests never count towards it. A
 candidate without code (a reply extraction found no program in) is never
 executed: it has no rows, and `acodium.evaluation.judge_candidates` judges it
 incorrect without running it (the empty program would "run" and fail every test).
