@@ -26,6 +26,7 @@ from ..llm import LLMError, run_sync
 from ..progress import progress_bar
 from ..tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, GENERATION_CONFIG_FILE, AppendLog,
                       write_table)
+from ..wording import plural
 from .base import CandidateSource
 
 
@@ -72,8 +73,12 @@ async def agenerate_candidates(
     todo = [(row, cid) for row, cid in planned if (row["name"], cid) not in done]
     made: list[dict] = []
     failures: list[dict] = []
+    if len(todo) < len(planned):  # what a resumed run skips, said once
+        tqdm.write(f"acodium: resumed {run_dir}: {len(planned) - len(todo)} of {plural(len(planned), 'candidate')} "
+                   f"were made before ({CANDIDATES_LOG}) and are not asked again; "
+                   + (f"making the other {len(todo)}." if todo else "nothing left to make."), file=sys.stderr)
     bar = progress_bar(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
-                       unit="cand", progress=progress, dynamic_ncols=True)
+                       unit="cand", progress=progress and bool(todo), dynamic_ncols=True)
     try:
         source.run_dir = run_dir
         if todo:
@@ -135,7 +140,7 @@ async def agenerate_candidates(
         write_table(table, run_dir / CANDIDATES_FILE)
     if failures:
         tqdm.write(
-            f"acodium: {len(failures)} of {len(planned)} candidates failed ({failures[0]['error']}); "
+            f"acodium: {len(failures)} of {plural(len(planned), 'candidate')} failed ({failures[0]['error']}); "
             "run again to retry them.",
             file=sys.stderr,
         )
