@@ -125,9 +125,9 @@ def run_executions(
     candidates = check_candidates(candidates, rows_by_name)
     coded = np.array([has_code(c) for c in candidates["code"]], dtype=bool)
     no_code, candidates = int((~coded).sum()), candidates[coded]
-    say_unstated_time_limits([rows_by_name[p] for p in dict.fromkeys(candidates["problem"])], execution.time_s)
     test_sets = [test_set_name(s) for s in test_sets]
     stop_sets = [test_set_name(s) for s in stop_sets]
+    say_unstated_time_limits([rows_by_name[p] for p in dict.fromkeys(candidates["problem"])], execution.time_s)
     options = dict(test_sets=test_sets, execution=execution, max_tests=max_tests,
                    stop_on_first_failure=stop_on_first_failure, stop_sets=stop_sets, max_jobs=max_jobs,
                    progress=progress)
