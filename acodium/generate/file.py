@@ -57,6 +57,9 @@ class FileSource(CandidateSource):
         ids = list(self._rows.get(problem["name"], {}))
         return ids if k is None else ids[:k]
 
+    def why_fewer(self, problem, k, planned):
+        return f"{self.path.name} holds {len(planned)} candidate(s) for it"
+
     async def make(self, problem, candidate_id):
         record = self._rows[problem["name"]][candidate_id]
         code = record["code"]

@@ -81,6 +81,12 @@ class MutantSource(CandidateSource):
     def plan(self, problem, k):
         return list(self._mutants(problem, k))
 
+    def why_fewer(self, problem, k, planned):
+        solutions = len(dataset_solutions(problem, "solutions", self.languages))
+        if not solutions:
+            return f"no correct solution in {'/'.join(self.languages)} to mutate"
+        return f"its {solutions} correct {'/'.join(self.languages)} solution(s) give only {len(planned)} mutants"
+
     async def make(self, problem, candidate_id):
         return self._by_id[(problem["name"], candidate_id)]  # make() only follows plan()
 
