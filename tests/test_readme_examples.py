@@ -19,8 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from acodium.data import CODE_CONTESTS_O, CODE_CONTESTS_PLUS, HUB_ID, OPEN_R1_CODEFORCES
 
 REPO = Path(__file__).resolve().parents[1]
