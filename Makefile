@@ -49,12 +49,10 @@ runtimes:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	  fi
 
-# DeepMind's code_contests tester loads only in CPython 3.9: it gets a venv of its own.
-$(CC_STAMP):
-	@PY39=$$(bin/find-python39) || exit 1; \
-	  echo "code_contests tester: using $$PY39"; \
-	  "$$PY39" -m venv --clear $(CC_VENV) && \
-	  $(CC_VENV)/bin/pip install -q code-contests-tester && touch $(CC_STAMP)
+# DeepMind's code_contests tester loads only in CPython 3.9: it gets a venv of its own
+# (a Python 3.9 from $$PYTHON39, PATH, pyenv or uv; acodium/execute/code_contests_setup.py).
+$(CC_STAMP): $(STAMP)
+	$(BIN)/gencode exec setup_code_contests --venv $(CC_VENV) && touch $(CC_STAMP)
 
 cc-env: $(CC_STAMP)
 

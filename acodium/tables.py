@@ -1,6 +1,6 @@
 """The tables that pass between stages, and an append-only log to write them as work goes.
 
-Column lists follow DESIGN.md. Long work (generation, evaluation) appends rows
+Column lists follow docs/semantics.md. Long work (generation, evaluation) appends rows
 to a JSONL log as each unit finishes, so a crash or Ctrl-C loses nothing and a
 re-run skips what is already there; `finish` turns the log into parquet.
 """

@@ -98,7 +98,7 @@ def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["problems"] == 2 and summary["problems_with_candidates"] == 1 and summary["candidates"] == 2
     assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.25)
-    assert summary["test_sets"] == ["private", "generated"]  # the default: hidden tests, as DESIGN.md
+    assert summary["test_sets"] == ["private", "generated"]  # the default: hidden tests, as docs/semantics.md
     assert "generated" in set(pd.read_parquet(out / "executions.parquet")["test_set"])
     assert summary["short_pools"]["reasons"] == {"none generated": [b["name"]]}
     assert (f"note: 1 of 2 problems had fewer candidates with code than k=2 (1 without any, counted as unsolved "

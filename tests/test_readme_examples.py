@@ -5,8 +5,9 @@ on in the next), run one by one with bash in a temporary folder that holds the
 repository's `params/` and `notebooks/` (as a clone's top folder does), with
 `$ACODIUM_DATA` and `$ACODIUM_CACHE` in it too, and each must exit 0. A command
 is skipped by one rule, stated in `skip_reason`: it needs what this machine does
-not give a test (the network, an API key, a model server) or it is `make`
-(which sets up .venv and runs the whole suite, this test included, or the demo).
+not give a test (the network, an API key, a model server), or it is `make`
+(which sets up .venv and runs the whole suite, this test included, or the demo)
+or `pip install` (a package index, and it changes the environment under test).
 Nothing offline may depend on a skipped command: the examples chain on what the
 offline ones made.
 """
@@ -47,6 +48,8 @@ def skip_reason(command: str) -> str | None:
     """Why a README command is not run here, or None: the rule, all of it."""
     if re.match(r"make\b", command):
         return "make: sets up .venv and runs the whole suite (this test included) or the demo"
+    if re.match(r"pip\b", command):
+        return "pip install: needs a package index and changes the environment this test runs in"
     if MODEL.search(command):
         return "asks a model: needs an API key or a model server"
     if any(hub in command for hub in HUB_DATASETS):
@@ -69,6 +72,8 @@ def test_the_readme_has_examples_and_the_rule_runs_most_of_them():
 
 def test_skip_rule():
     assert skip_reason("make demo MODEL=gpt-4o-mini") is not None
+    assert skip_reason("pip install '.[cc]' && gencode exec setup_code_contests") is not None
+    assert skip_reason("gencode --version") is None
     assert skip_reason("gencode sweep params/flow.yaml --set model=gpt-4o-mini") is not None
     assert skip_reason("gencode run --dataset starter --model m --k 4 --out o") is not None
     assert skip_reason("gencode data etl --source deepmind/code_contests --output_dataset_name x") is not None

@@ -15,6 +15,7 @@ or command that runs programs (cli/common.py).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
@@ -65,7 +66,15 @@ class RootGroup(AliasedGroup):
         return importlib.import_module(f"acodium.cli.{module}").group
 
 
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", "-V", prog_name="gencode (acodium)",
+                      message="%(prog)s %(version)s")
 def cli():
     """acodium: generate, execute and judge solutions to CodeContests problems."""
 

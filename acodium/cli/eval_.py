@@ -156,7 +156,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
              "candidates in --path_to_solutions_column.")
 @option("split_name", "--split", default="train", show_default=True, help="Split of the problems dataset.")
 @option("evaluation_test_type", default="hidden_tests", show_default=True,
-        help="Tests that decide correctness: hidden_tests (private + generated: correct as DESIGN.md "
+        help="Tests that decide correctness: hidden_tests (private + generated: correct as docs/semantics.md "
              "defines it), private_tests, generated_tests, mutated_tests, public_tests, or a comma list.")
 @option("k", "--k_values", multiple=True,
         help="k values, comma-separated or repeated; those above the fewest samples of a problem that has "

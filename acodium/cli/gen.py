@@ -245,7 +245,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("sample_rate", type=positive_fraction, default=None,
         help="Solve this fraction of the problems (seeded by --seed).")
 @option("evaluation_test_type", type=click.Choice(TEST_TYPES), default="hidden_tests", show_default=True,
-        help="Tests that decide correctness (hidden = private + generated, as DESIGN.md).")
+        help="Tests that decide correctness (hidden = private + generated, as docs/semantics.md).")
 @source_options(default_k=10)
 @option("k_values", default=None,
         help="k values of pass@k and n@k, comma-separated; those above the fewest samples a problem got are "

@@ -6,7 +6,7 @@ dataset's `public_tests`, `private_tests`, `generated_tests`, and
 solutions); tests the dataset marks invalid (`is_valid_test`, written by
 `check_references`) are skipped, and `test_index` is the test's position in
 the dataset. "Correct" means passing every hidden test: private and
-generated, as DESIGN.md says; public tests never count towards it.
+generated, as docs/semantics.md says; public tests never count towards it.
 
 With a run folder, rows go to `executions.jsonl` as each job finishes and a
 killed run resumes without executing again what finished under the same

@@ -177,7 +177,7 @@ def score_candidates(
     """Execute, judge and score candidates: pass@k and n@k with intervals over `problems`.
 
     `problems` is the benchmark: a problem without candidates is unsolved, 0
-    at every k and n, and stays in every mean (DESIGN.md). Correct = passes
+    at every k and n, and stays in every mean (docs/semantics.md). Correct = passes
     every test of `test_sets` (default private + generated). Public tests are
     run too (the n@k filter), and the `clustering_sets` problems have (default
     mutated and ai inputs) in full, for the clustered policy. A candidate without code is

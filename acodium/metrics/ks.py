@@ -51,7 +51,7 @@ def _problem_name(problems: Sequence | None, i: int) -> str:
 def _check_k_fits(samples: np.ndarray, ks: np.ndarray, problems: Sequence | None) -> None:
     """k > samples of a non-empty pool is an error: the estimator is undefined there, and we do not extrapolate.
 
-    An empty pool is exempt: it is an unsolved problem, 0 at every k (DESIGN.md).
+    An empty pool is exempt: it is an unsolved problem, 0 at every k (docs/semantics.md).
     """
     kmax = int(ks.max())
     short = np.flatnonzero((samples > 0) & (samples < kmax))

@@ -231,8 +231,11 @@ def point_id(notebook: str, point: Mapping[str, Any]) -> str:
 
 def notebook_parameters(notebook: str | os.PathLike) -> dict[str, Any]:
     """The parameters a notebook declares in its cell tagged `parameters`, with defaults."""
-    import papermill  # heavy (nbclient, jupyter_client): only when a sweep is planned
-
+    try:
+        import papermill  # heavy (nbclient, jupyter_client): only when a sweep is planned
+    except ModuleNotFoundError as e:  # the slim core: `pip install acodium` without [notebooks]
+        raise UserError(f"Sweeps run notebooks through papermill, which is not installed ({e.name} is missing): "
+                        "pip install 'acodium[notebooks]'.") from None
     try:
         declared = papermill.inspect_notebook(str(notebook))
     except Exception as e:  # papermill raises plain exceptions for unreadable notebooks
