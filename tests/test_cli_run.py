@@ -109,6 +109,23 @@ def test_a_run_with_a_model_on_the_local_server(chat_server, train_rows, tmp_pat
     assert json.loads((run / "problems.json").read_text())["dataset"] == str(problems.resolve())
 
 
+def test_a_run_with_the_flow(chat_server, train_rows, tmp_path, capsys):
+    from chat_server import FlowScript
+    from flow_script import CORRECT, PROBLEM
+
+    chat_server.responder = FlowScript(initial_code=wrap(CORRECT, "python_fence"))
+    problems = write_rows([r for r in train_rows if r["name"] == PROBLEM], tmp_path / "phone.jsonl")
+    run = tmp_path / "flow"
+    code, out, err = gencode(capsys, "run", "--model", "test-model", "--base_url", chat_server.url, "--api_key",
+                             "sk-test", "--strategy", "flow", "--flow_max_calls", "3", "--dataset", problems,
+                             "--k", "2", "--out", run, "--bootstrap", "100", "--no_progress")
+    assert code == 0, err
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["strategy"] == "flow" and summary["metrics"]["pass@k"]["pass@2"]["value"] == 1.0
+    assert chat_server.chat_requests == 2 * 3  # two flow runs of three calls
+    assert (run / "figures" / "solve_rate_vs_samples.png").exists() and "pass@2   1.0000" in out
+
+
 @pytest.mark.parametrize("extra, message", [
     ([], "gencode: Name a model (--model M, and --base_url URL for a local server) or run offline with "
          "--source human, mutants or file.\n"),
