@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from acodium.data import CODE_CONTESTS_O, CODE_CONTESTS_PLUS, HUB_ID, OPEN_R1_CODEFORCES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,6 +85,7 @@ def test_skip_rule():
     assert skip_reason("gencode data show mine") is None
 
 
+@pytest.mark.slow  # about a minute on two idle cores: a sweep, a reference check, sandboxed runs
 def test_every_offline_readme_command_runs_in_order(tmp_path):
     work = tmp_path / "clone"
     work.mkdir()
