@@ -85,7 +85,7 @@ def test_skip_rule():
     assert skip_reason("gencode data show mine") is None
 
 
-@pytest.mark.slow  # about a minute on two idle cores: a sweep, a reference check, sandboxed runs
+@pytest.mark.slow  # ~75 s on two lightly loaded cores: a sweep, a reference check, sandboxed runs
 def test_every_offline_readme_command_runs_in_order(tmp_path):
     work = tmp_path / "clone"
     work.mkdir()
