@@ -24,7 +24,7 @@ from .data import (
 )
 from .data import problems as as_problems
 from .errors import UserError
-from .evaluation import judge_candidates, score_candidates
+from .evaluation import has_code, judge_candidates, score_candidates
 from .execute import Execution
 from .generate import CandidateSource, generate_candidates, make_source
 from .metrics import log_grid, metrics_table
@@ -162,7 +162,8 @@ class RecipeTables:
         """One row per problem of the recipe, in its order, those without candidates too (zeros).
 
         Columns: problem; candidates, and how many came from each source
-        (`from human`, ...); passes_public and correct (candidates that pass the
+        (`from human`, ...); no code (replies without a program: judged
+        incorrect, never run); passes_public and correct (candidates that pass the
         public tests, every hidden test); when the candidates were clustered,
         clustering_inputs (the problem's inputs of the clustering sets) and
         clusters (behaviours among its candidates, each without code its own).
@@ -176,6 +177,7 @@ class RecipeTables:
         table["candidates"] = per_problem(self.candidates)
         for source in dict.fromkeys(self.candidates["source"]):
             table[f"from {source}"] = per_problem(self.candidates[self.candidates["source"] == source])
+        table["no code"] = per_problem(self.candidates[[not has_code(c) for c in self.candidates["code"]]])
         for column in ("passes_public", "correct"):
             table[column] = judged[column].sum().reindex(names, fill_value=0).astype(int).to_numpy()
         clustering = list(self.summary.get("clustering_sets") or [])

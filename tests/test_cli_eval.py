@@ -36,7 +36,17 @@ def test_references_on_the_starter_problems(capsys, tmp_path):
                                "--out", out, "--no_cache", "--no_progress")
     assert code == 0, stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert json.loads(stdout) == summary
+    # a row per problem, then the counts: a table, not the summary's JSON
+    lines = stdout.splitlines()
+    assert lines[0].split() == ["problem", "category", "kept", "correct", "pass", "incorrect", "caught", "tests"]
+    assert len([line for line in lines[1:9] if " ok " in line and " yes " in line and "valid" in line]) == 8
+    assert "problems by category:" in stdout and not stdout.lstrip().startswith("{")
+    code, again, _ = run(capsys, "eval", "references", "--dataset", "starter", "--max_tests", "4", "--out", out,
+                         "--no_cache", "--no_progress", "--json")
+    assert code == 0 and {k: v for k, v in json.loads(again).items() if k not in ("wall_s", "jobs_run", "jobs_resumed",
+                                                                                   "notes")} == \
+        {k: v for k, v in summary.items() if k not in ("wall_s", "jobs_run", "jobs_resumed", "notes")}
+    assert json.loads(again)["jobs_resumed"] == summary["jobs_run"] > 0  # resumed: nothing ran again
     assert summary["problems"] == 8
     assert summary["solutions_run"]["incorrect"] > 0 and summary["solutions_run"]["correct"] > 0
     # the starter solutions are right and the wrong ones are caught
@@ -115,7 +125,7 @@ def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(
 @pytest.mark.parametrize("case, message", [
     ("missing column", "lacks the column(s) language"),
     ("unknown problem", "not in the dataset"),
-    ("k too large", "k=5 is more than the 1 samples"),
+    ("k too large", "k=5 is more than the 1 sample of"),
     ("empty test set", "has no generated_tests"),
     ("unknown test type", "in --evaluation_test_type; choose among"),
 ])

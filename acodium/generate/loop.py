@@ -25,6 +25,7 @@ from ..errors import UserError
 from ..llm import LLMError, run_sync
 from ..tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, GENERATION_CONFIG_FILE, AppendLog,
                       write_table)
+from ..wording import plural
 from .base import CandidateSource
 
 
@@ -92,8 +93,12 @@ async def agenerate_candidates(
         tqdm.write(fewer_note(source, rows, plans, k), file=sys.stderr)
     made: list[dict] = []
     failures: list[dict] = []
+    if len(todo) < len(planned):  # what a resumed run skips, said once
+        tqdm.write(f"acodium: resumed {run_dir}: {len(planned) - len(todo)} of {plural(len(planned), 'candidate')} "
+                   f"were made before ({CANDIDATES_LOG}) and are not asked again; "
+                   + (f"making the other {len(todo)}." if todo else "nothing left to make."), file=sys.stderr)
     bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
-               unit="cand", disable=not progress, dynamic_ncols=True)
+               unit="cand", disable=not progress or not todo, dynamic_ncols=True)
     try:
         source.run_dir = run_dir
         if todo:
@@ -157,7 +162,7 @@ async def agenerate_candidates(
         write_table(table, run_dir / CANDIDATES_FILE)
     if failures:
         tqdm.write(
-            f"acodium: {len(failures)} of {len(planned)} candidates failed ({failures[0]['error']}); "
+            f"acodium: {len(failures)} of {plural(len(planned), 'candidate')} failed ({failures[0]['error']}); "
             "run again to retry them.",
             file=sys.stderr,
         )

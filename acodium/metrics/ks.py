@@ -15,6 +15,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ..errors import UserError
+from ..wording import plural
 
 # --------------------------------------------------------------------------- argument checks
 
@@ -58,7 +59,7 @@ def _check_k_fits(samples: np.ndarray, ks: np.ndarray, problems: Sequence | None
     if short.size:
         i = int(short[0])
         raise UserError(
-            f"k={kmax} exceeds the n={int(samples[i])} samples of problem {_problem_name(problems, i)}."
+            f"k={kmax} exceeds the n={int(samples[i])} sample{'' if samples[i] == 1 else 's'} of problem {_problem_name(problems, i)}."
         )
 
 
@@ -131,14 +132,14 @@ def reported_ks(samples, ks=None, *, problems: Sequence | None = None) -> Report
     fewest, name = int(sizes[i]), _problem_name(problems, i)
     if asked is None:
         return ReportedKs(log_grid(fewest), f"k={_next_on_grid(fewest)} and above left out of the grid: "
-                                            f"problem {name} has only {fewest} samples.")
+                                            f"problem {name} has only {plural(fewest, 'sample')}.")
     kept = [k for k in asked if k <= fewest]
     dropped = [k for k in asked if k > fewest]
     if not kept:
-        raise UserError(f"k={dropped[0]} is more than the {fewest} samples of problem {name}, "
+        raise UserError(f"k={dropped[0]} is more than the {plural(fewest, 'sample')} of problem {name}, "
                         f"and pass@k is not extrapolated: choose k <= {fewest}.")
     note = None
     if dropped:
-        note = (f"k={dropped[0]} and above left out: problem {name} has only {fewest} samples, "
+        note = (f"k={dropped[0]} and above left out: problem {name} has only {plural(fewest, 'sample')}, "
                 "and pass@k is not extrapolated.")
     return ReportedKs(kept, note)

@@ -43,6 +43,7 @@ import yaml
 
 from ..errors import UserError
 from ..tables import DATASET_FILE, FIGURES_DIR, TABLES_DIR, run_folder_lock, write_json
+from ..wording import plural
 from .plan import Run, Sweep, load_sweep, plan_runs
 from .provenance import environment_info
 
@@ -248,6 +249,10 @@ def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, run
         else:
             todo.append(r)
 
+    skipped = [r.run_id for r in runs if r.status == "skipped"]
+    if skipped and echo:  # what a resumed sweep leaves alone, said before it starts
+        echo(f"resumed {run_dir}: {len(skipped)} of {plural(len(runs), 'run')} succeeded before with the same "
+             f"parameters, notebook and code and are skipped (--force, or force=True, runs them again): {', '.join(skipped)}")
     planned = {r.run_id for r in runs}
     kept = [prev for rid, prev in previous.items() if rid not in planned]  # runs an --only left out
 
@@ -261,7 +266,7 @@ def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, run
 
     save_manifest()
     cwd = os.getcwd()
-    bar = tqdm(total=len(todo), desc=f"sweep {sweep.name}", unit="run", disable=not progress)
+    bar = tqdm(total=len(todo), desc=f"sweep {sweep.name}", unit="run", disable=not progress or not todo)
     try:
         with ThreadPoolExecutor(max(1, workers)) as pool:
             futures = [pool.submit(execute_run, r, timeout_s=timeout_s, cwd=cwd) for r in todo]
