@@ -79,8 +79,8 @@ def test_offline_run_prints_the_table_draws_the_figure_and_resumes(starter_rows,
     assert code == 0, err
     jobs = json.loads((run / "summary.json").read_text())
     assert jobs["jobs_run"] == 0 and jobs["metrics"] == summary["metrics"]
-    assert (f"note: resumed: 32 of 32 candidates and {jobs['jobs_resumed']} of {jobs['jobs_resumed']} test runs "
-            "were in the run folder already and were not redone.") in again
+    assert f"acodium: resumed {run}: 32 of 32 candidates were made before" in err
+    assert f"note: resumed {run}: {jobs['jobs_resumed']} of {jobs['jobs_resumed']} jobs" in again
 
     # The folder alone is enough to score it again: it recorded its problems.
     code, scored, err = gencode(capsys, "eval", "pass_at_k", "--dataset_name", run, "--k", "1,2,4",
@@ -163,7 +163,7 @@ def test_human_k10_on_the_starter_makes_what_it_has_and_says_so(starter_rows, tm
     for row in starter_rows:
         have = len(dataset_solutions(row, "solutions", RUNNABLE_LANGUAGES))
         assert (candidates["problem"] == row["name"]).sum() == have
-        assert (f"  {row['name']}: {have} of 10, only {have} correct solution(s); correct_fraction 1 takes no "
+        assert (f"  {row['name']}: {have} of 10, only {have} correct solutions; correct_fraction 1 takes no "
                 "incorrect ones\n") in err
     assert {json.loads(m)["label"] for m in candidates["meta"]} == {"correct"}
     assert "pass@1   1.0000" in out
@@ -190,6 +190,8 @@ def test_the_record_keeps_problems_without_candidates_and_is_checked(starter_row
                              "--no_progress")
     assert code == 0, err
     assert "4 problems (2 with candidates)" in out
+    for row in rows[2:]:
+        assert f"  {row['name']}: 0 of 1, candidates.jsonl holds 0 candidates for it\n" in err
     code, out, err = gencode(capsys, "eval", "pass_at_k", "--dataset_name", run, "--no_progress", "--bootstrap",
                              "200")
     assert code == 0, err

@@ -147,7 +147,7 @@ def test_the_starter_problems_give_what_they_have_and_say_so(capsys):
     err = capsys.readouterr().err
     assert "the human source makes fewer than k=10 candidates for 8 of 8 problems" in err
     for name, count in correct.items():
-        assert f"  {name}: {count} of 10, only {count} correct solution(s); correct_fraction 1 takes no " \
+        assert f"  {name}: {count} of 10, only {count} correct solutions; correct_fraction 1 takes no " \
                "incorrect ones" in err
     # a mix asks each kind for its share: 2 + 2 of 4 exist in every starter problem, so nothing is said
     mix = generate_candidates(rows, HumanSource(correct_fraction=0.5), 4, progress=False)
@@ -172,5 +172,5 @@ def test_a_short_plan_is_said_on_the_real_sample(train_rows, capsys):
     assert len(table) == 25 and table.groupby("problem").size().eq(1).all()
     err = capsys.readouterr().err
     assert "the human source makes fewer than k=3 candidates for 25 of 25 problems" in err
-    named = [row["name"] for row in rows if f"  {row['name']}: 1 of 3, only 1 correct solution(s) in python3/cpp" in err]
+    named = [row["name"] for row in rows if f"  {row['name']}: 1 of 3, only 1 correct solution in python3/cpp" in err]
     assert len(named) == 20 and "  and 5 more problems" in err  # a line per problem, up to 20

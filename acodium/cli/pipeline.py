@@ -18,6 +18,7 @@ import click
 
 from ..errors import UserError
 from ..tables import CANDIDATES_LOG
+from ..wording import plural
 
 if TYPE_CHECKING:  # types only: these cost their imports at start (see acodium.cli)
     import pandas as pd
@@ -35,21 +36,12 @@ class SetRun:
     scores: Scores
     summary: dict[str, Any]
 
-    def resumed(self) -> str | None:
-        """What a re-run found done and did not redo, in one line; None for a fresh run."""
-        made = int(self.candidates.attrs.get("resumed", 0))
-        stats = self.scores.stats
-        if not made and not stats.jobs_skipped:
-            return None
-        return (f"resumed: {made} of {len(self.candidates)} candidates and {stats.jobs_skipped} of "
-                f"{stats.jobs_total} test runs were in the run folder already and were not redone")
-
 
 def generate_and_score(problems: Any, candidate_source: CandidateSource, *, dataset: str, split: str | None,
                        k: int, test_sets: Sequence[str], ks: Sequence[int] | None, n: int, max_tests: int | None,
                        full: bool, bootstrap: int, seed: int, execution: Execution, out: str | Path,
                        progress: bool, **about: Any) -> SetRun:
-    """k candidates per problem from `source` into `out`, executed, judged and scored; `about` goes
+    """k candidates per problem from `candidate_source` into `out`, executed, judged and scored; `about` goes
     into summary.json beside the driver's summary (source, strategy, ...)."""
     from ..evaluation import problem_record, save_problem_record, score_candidates
     from ..generate import generate_candidates
@@ -63,9 +55,9 @@ def generate_and_score(problems: Any, candidate_source: CandidateSource, *, data
             save_problem_record(out, record)
     failures = candidates.attrs.get("failures") or []
     if candidates.empty:
-        why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
-        raise UserError(f"The {candidate_source.name} source gave no candidate for any of the {len(problems)} "
-                        f"problems{why}.")
+        why = f" ({plural(len(failures), 'call')} failed: {failures[0]['error'].rstrip('.')})" if failures else ""
+        raise UserError(f"The {candidate_source.name} source gave no candidate for any of the "
+                        f"{plural(len(problems), 'problem')}{why}.")
     # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
     scores = score_candidates(
         problems, candidates, test_sets=test_sets, ks=ks, n=n, failures=failures, samples_asked=k, run_dir=out,
@@ -82,5 +74,5 @@ def failed_samples_note(run: SetRun) -> None:
     """On stderr: samples that failed are not scored, and a re-run retries them."""
     failed = run.summary.get("failed_samples", 0)
     if failed:
-        click.echo(f"{failed} samples failed and are not scored; run the same command again to retry them.",
-                   err=True)
+        click.echo(f"{plural(failed, 'sample')} failed and {'is' if failed == 1 else 'are'} not scored; run the same "
+                   "command again to retry them.", err=True)

@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import UserError
+from ..wording import plural
 from .common import Folder, data_dir, execution_from_options, option, parse_ints, positive_int, scoring_options
 from .gen import gen_execution_options, make_cli_source, source_options
 
@@ -99,7 +100,8 @@ def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, b
     _choose_source(ctx, opts)
     ks = parse_ints(k_values, "--k_values")
     if ks is not None and min(ks) > opts["k"]:
-        raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
+        raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem "
+                        "(--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
                                        slow_cap)
     source = make_cli_source(opts, execution, no_cache=no_cache)  # a missing key: one sentence, nothing written
@@ -112,9 +114,6 @@ def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, b
         model=opts["model"] if opts["source"] == "llm" else None,
     )
     click.echo(run.scores.report())
-    resumed = run.resumed()
-    if resumed:
-        click.echo(f"note: {resumed}.")
     failed_samples_note(run)
     figure = solve_rate_figure(run.scores.metrics, len(problems), out)
     click.echo(f"Tables and summary.json in {out}; figure: {figure}")

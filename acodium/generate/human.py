@@ -19,6 +19,7 @@ from ..data import dataset_solutions, problem_rows
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES, language_name
 from ..tables import CANDIDATES
+from ..wording import plural
 from .base import Candidate, CandidateSource
 
 FIELDS = {"c": "solutions", "i": "incorrect_solutions"}  # the id's label -> the dataset field
@@ -103,9 +104,9 @@ class HumanSource(CandidateSource):
         where = "" if set(RUNNABLE_LANGUAGES) <= set(self.languages) else f" in {'/'.join(self.languages)}"
         fraction = f"correct_fraction {self.correct_fraction:g}"
         if not want_incorrect:
-            return f"only {correct} correct solution(s){where}; {fraction} takes no incorrect ones"
+            return f"only {plural(correct, 'correct solution')}{where}; {fraction} takes no incorrect ones"
         if not want_correct:
-            return f"only {incorrect} incorrect solution(s){where}; {fraction} takes no correct ones"
+            return f"only {plural(incorrect, 'incorrect solution')}{where}; {fraction} takes no correct ones"
         return (f"{correct} of the {want_correct} correct and {incorrect} of the {want_incorrect} incorrect "
                 f"solutions asked{where} ({fraction})")
 

@@ -59,12 +59,12 @@ def fewer_note(source: CandidateSource, rows: list[Mapping[str, Any]], plans: Ma
     """What a source that plans fewer than k candidates says: a line per problem it is short for, and why."""
     short = [row for row in rows if len(plans[row["name"]]) < k]
     lines = [f"acodium: the {source.name} source makes fewer than k={k} candidates for {len(short)} of "
-             f"{len(rows)} problems:"]
+             f"{plural(len(rows), 'problem')}:"]
     for row in short[:MAX_FEWER_LINES]:
         lines.append(f"  {row['name']}: {len(plans[row['name']])} of {k}, "
                      f"{source.why_fewer(row, k, plans[row['name']])}")
     if len(short) > MAX_FEWER_LINES:
-        lines.append(f"  and {len(short) - MAX_FEWER_LINES} more problems")
+        lines.append(f"  and {plural(len(short) - MAX_FEWER_LINES, 'more problem')}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from ..data import dataset_solutions, problem_rows
 from ..mutate import program_mutants
 from ..tables import CANDIDATES
+from ..wording import plural
 from .base import Candidate, CandidateSource
 
 DEFAULT_MUTANTS = 10  # per problem when the run asks for all (k=None)
@@ -85,7 +86,8 @@ class MutantSource(CandidateSource):
         solutions = len(dataset_solutions(problem, "solutions", self.languages))
         if not solutions:
             return f"no correct solution in {'/'.join(self.languages)} to mutate"
-        return f"its {solutions} correct {'/'.join(self.languages)} solution(s) give only {len(planned)} mutants"
+        language = "/".join(self.languages)
+        return f"mutating {plural(solutions, f'correct {language} solution')} gives only {plural(len(planned), 'mutant')}"
 
     async def make(self, problem, candidate_id):
         return self._by_id[(problem["name"], candidate_id)]  # make() only follows plan()
