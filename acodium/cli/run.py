@@ -49,12 +49,9 @@ def solve_rate_figure(metrics, problems: int, out: Path) -> Path:
     from .. import plots
 
     overall = metrics[metrics["problem"] == "ALL"]
-    curves = {}
-    for (metric, n), rows in overall.groupby(["metric", "n"], sort=False):
-        if metric == "pass@k":
-            if "pass@k (any of k correct)" not in curves:
-                curves["pass@k (any of k correct)"] = overall[overall["metric"] == "pass@k"].drop_duplicates("k")
-            continue
+    pass_at_k = overall["metric"] == "pass@k"  # one row per k (its n is k)
+    curves = {"pass@k (any of k correct)": overall[pass_at_k]}
+    for (metric, n), rows in overall[~pass_at_k].groupby(["metric", "n"], sort=False):
         policy = metric.removeprefix("n@k ")
         curves[f"{n}@k ({POLICY_LABELS.get(policy, policy)})"] = rows
     fig = plots.solve_rate_curves(curves, title="Solve rate against samples per problem",
