@@ -1,4 +1,4 @@
-"""`gencode`: the command line, one group per stage (data, gen, exec, eval, sweep).
+"""`gencode`: the command line, one group per stage (data, gen, exec, eval, sweep), and `run`, all of them at once.
 
 Options are spelled with underscores as in the original alphaCodium tools
 (`--output_dataset_name`); dashed spellings work too, for options and command
@@ -22,14 +22,15 @@ import click
 
 from ..errors import UserError
 
-# group name -> module under acodium.cli that defines `group` (loaded lazily so
-# that `gencode data ...` does not import the execution or LLM stacks).
+# command name -> module under acodium.cli that defines it as `group` (a click group, or a command such
+# as `sweep` and `run`), loaded lazily so that `gencode data ...` does not import the execution or LLM stacks.
 GROUPS = {
     "data": "data",
     "exec": "exec_",
     "gen": "gen",
     "eval": "eval_",
     "sweep": "sweep",
+    "run": "run",  # a command, not a group: generate, execute, judge, score, draw (cli/run.py)
 }
 
 

@@ -60,10 +60,10 @@ llm_options = options(
 )
 
 
-def source_options(default_k: int):
+def source_options(default_k: int, default_source: str | None = "llm", shown_source: str | bool = True):
     """Options of the candidate sources and of the generation loop."""
     return options(
-        option("source", type=click.Choice(SOURCES), default="llm", show_default=True,
+        option("source", type=click.Choice(SOURCES), default=default_source, show_default=shown_source,
                help="Where candidates come from."),
         option("k", "--samples", type=positive_int, default=default_k, show_default=True,
                help="Candidates per problem."),
@@ -82,7 +82,9 @@ def source_options(default_k: int):
                help="LLM requests in flight at once."),
         option("rpm", type=positive_float, default=None, help="At most this many LLM requests per minute."),
         option("correct_fraction", type=fraction, default=1.0, show_default=True,
-               help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
+               help="Human source: the share of k drawn from each problem's correct solutions, the rest from its "
+                    "incorrect ones (1: correct only, 0: incorrect only); a problem with fewer gets fewer, said per "
+                    "problem, never filled from the other kind."),
         option("candidates_file", type=click.Path(dir_okay=False), default=None,
                help="File source: a JSONL or parquet with problem and code columns."),
         option("strategy", type=click.Choice(["direct", "flow"]), default="direct", show_default=True,
@@ -291,8 +293,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     and why.
     """
     from ..data import load_problems
-    from ..evaluation import score_candidates
-    from ..generate import generate_candidates
+    from .pipeline import failed_samples_note, generate_and_score
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(k_values, "--k_values")
@@ -301,27 +302,13 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
                                        slow_cap)
     source = make_cli_source(opts, execution, no_cache=no_cache)
-    out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")
-    candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress)
-    failures = candidates.attrs.get("failures") or []
-    if candidates.empty:
-        why = f" ({plural(len(failures), 'call')} failed: {failures[0]['error'].rstrip('.')})" if failures else ""
-        raise UserError(f"The {opts['source']} source gave no candidate for any of the {plural(len(problems), 'problem')}{why}.")
-    # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
-    result = score_candidates(
-        problems, candidates, test_sets=sets, ks=ks, n=n, failures=failures,
-        samples_asked=opts["k"], run_dir=out, execution=execution, max_tests=max_tests,
-        stop_on_first_failure=not full, bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
+    run = generate_and_score(
+        problems, source, dataset=dataset_name, split=split_name, k=opts["k"], test_sets=sets, ks=ks, n=n,
+        max_tests=max_tests, full=full, bootstrap=bootstrap, seed=opts["seed"], execution=execution, out=out,
+        progress=not no_progress, source=opts["source"], strategy=opts["strategy"],
     )
-    summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
-                   source=opts["source"], strategy=opts["strategy"], samples_per_problem=opts["k"],
-                   failed_samples=len(failures))
-    click.echo(result.report())
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    if failures:
-        click.echo(f"{plural(len(failures), 'sample')} failed and {'is' if len(failures) == 1 else 'are'} not scored; "
-                   "run the same command again to retry them.",
-                   err=True)
+    click.echo(run.scores.report())
+    failed_samples_note(run)
     click.echo(f"Tables and summary.json in {out}")

@@ -52,6 +52,23 @@ def _saved_config(run_dir: Path, config: dict[str, Any]) -> bool:
     return True
 
 
+MAX_FEWER_LINES = 20  # problems listed by name in the note on short plans; the rest are counted
+
+
+def fewer_note(source: CandidateSource, rows: list[Mapping[str, Any]], plans: Mapping[str, list[str]],
+               k: int) -> str:
+    """What a source that plans fewer than k candidates says: a line per problem it is short for, and why."""
+    short = [row for row in rows if len(plans[row["name"]]) < k]
+    lines = [f"acodium: the {source.name} source makes fewer than k={k} candidates for {len(short)} of "
+             f"{plural(len(rows), 'problem')}:"]
+    for row in short[:MAX_FEWER_LINES]:
+        lines.append(f"  {row['name']}: {len(plans[row['name']])} of {k}, "
+                     f"{source.why_fewer(row, k, plans[row['name']])}")
+    if len(short) > MAX_FEWER_LINES:
+        lines.append(f"  and {plural(len(short) - MAX_FEWER_LINES, 'more problem')}")
+    return "\n".join(lines)
+
+
 async def agenerate_candidates(
     problems: Iterable[Mapping[str, Any]],
     source: CandidateSource,
@@ -69,8 +86,12 @@ async def agenerate_candidates(
         config_saved = _saved_config(run_dir, source.config())
         if (run_dir / CANDIDATES_LOG).exists():
             done = AppendLog(run_dir / CANDIDATES_LOG).keys("problem", "candidate_id")
-    planned = [(row, cid) for row in rows for cid in source.plan(row, k)]
+    plans = {row["name"]: source.plan(row, k) for row in rows}
+    planned = [(row, cid) for row in rows for cid in plans[row["name"]]]
     todo = [(row, cid) for row, cid in planned if (row["name"], cid) not in done]
+    fewer = {row["name"]: len(plans[row["name"]]) for row in rows if k is not None and len(plans[row["name"]]) < k}
+    if fewer:
+        tqdm.write(fewer_note(source, rows, plans, k), file=sys.stderr)
     made: list[dict] = []
     failures: list[dict] = []
     if len(todo) < len(planned):  # what a resumed run skips, said once
@@ -136,6 +157,8 @@ async def agenerate_candidates(
         columns=CANDIDATES,
     )
     table.attrs["failures"] = failures
+    table.attrs["fewer"] = fewer  # problem -> candidates planned, where fewer than k
+    table.attrs["resumed"] = len(planned) - len(todo)  # candidates a run folder already held
     if run_dir is not None:
         write_table(table, run_dir / CANDIDATES_FILE)
     if failures:
@@ -161,6 +184,9 @@ def generate_candidates(
     arrives and the whole table is saved as run_dir/candidates.parquet at the
     end; a re-run skips what is there. Candidates that failed (an LLM error
     after retries) are left out, listed in `table.attrs["failures"]` and
-    run_dir/generation_errors.jsonl, and asked for again by the next run.
+    run_dir/generation_errors.jsonl, and asked for again by the next run. A source
+    that has fewer than k for a problem (the human source's solutions, a file) makes
+    fewer and says so on stderr, a line per problem (`table.attrs["fewer"]`);
+    `table.attrs["resumed"]` counts the candidates a run folder already held.
     """
     return run_sync(agenerate_candidates(problems, source, k, run_dir=run_dir, progress=progress))
