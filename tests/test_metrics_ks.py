@@ -36,8 +36,10 @@ def test_the_default_grid_ends_at_the_smallest_non_empty_pool():
     # One sample a problem: pass@1 only; without names the note counts the problem's place.
     assert reported_ks([1, 3]) == ([1], "k=2 and above left out of the grid: problem #0 has only 1 sample.")
     assert reported_ks(np.array([10, 10])).ks == [1, 2, 5, 10]
+    # Pools all of one size (gen --k 4 made 4 for each): the grid ends at their size, with nothing to say.
+    assert reported_ks([4, 0, 4], problems=["x", "empty", "y"]) == ([1, 2, 4], None)
     # The first of several smallest pools is the one named.
-    assert "problem 'x'" in reported_ks([7, 7], problems=["x", "y"]).note
+    assert "problem 'x'" in reported_ks([7, 7, 9], problems=["x", "y", "z"]).note
 
 
 def test_empty_pools_bound_nothing():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import warnings
 
 import click
 
@@ -79,8 +80,18 @@ def cli():
     """acodium: generate, execute and judge solutions to CodeContests problems."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning):
+    """acodium's own warnings (a default time limit, no cgroups, no sandbox) as one line a user reads,
+    `gencode: note: ...`, not Python's `file:line: Category:` form; other libraries' warnings as they are."""
+    if category.__module__.split(".")[0] == "acodium":
+        click.echo(f"gencode: note: {message}", err=True)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv=None) -> None:
     """Entry point of `gencode`: run the CLI, turning UserError into exit code 2."""
+    warnings.showwarning = _show_warning
     try:
         cli.main(args=argv, prog_name="gencode", standalone_mode=False)
     except UserError as e:

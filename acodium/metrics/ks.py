@@ -100,8 +100,8 @@ def reported_ks(samples, ks=None, *, problems: Sequence | None = None) -> Report
     - By default (ks=None): 1, 2, 5, 10, 20, 50, ... up to the smallest
       non-empty pool, and that pool's size itself (`log_grid`): every k that
       every problem with candidates has samples for, ending at the largest.
-      The note names the first k of the grid left out and the problem whose
-      pool stopped it.
+      Where pools differ in size, the note names the first k of the grid left
+      out and the problem whose pool stopped it (pools all of one size: no note).
     - Asked for (ks = a number or a list): the distinct k, ascending; those
       above the smallest non-empty pool are left out, with a note naming
       them and that problem, since pass@k there is not defined and is never
@@ -131,6 +131,8 @@ def reported_ks(samples, ks=None, *, problems: Sequence | None = None) -> Report
     i = int(pooled[np.argmin(sizes[pooled])])
     fewest, name = int(sizes[i]), _problem_name(problems, i)
     if asked is None:
+        if int(sizes[pooled].max()) == fewest:  # pools all of one size: the grid ends where they do, nothing to say
+            return ReportedKs(log_grid(fewest), None)
         return ReportedKs(log_grid(fewest), f"k={_next_on_grid(fewest)} and above left out of the grid: "
                                             f"problem {name} has only {plural(fewest, 'sample')}.")
     kept = [k for k in asked if k <= fewest]
