@@ -30,12 +30,16 @@ def progress_bar(*, progress: bool = True, **options: Any):
         return _file_bar()(progress_file=path, **options)
     from tqdm.auto import tqdm
 
+    if not options.get("total"):  # no work known yet: draw nothing until `grow` gives it a length
+        options.setdefault("delay", 0.2)
     return tqdm(disable=not progress, **options)
 
 
 def grow(bar, more: int) -> None:
     """Add `more` to a bar's total and redraw it (a widget made without a total gets its length)."""
     bar.total = (bar.total or 0) + more
+    if bar.total:
+        bar.delay = 0  # made without work (`progress_bar`'s delay): drawn from now on, and closed with its line
     container = getattr(bar, "container", None)  # tqdm.notebook's widget
     if container is not None and not bar.disable:
         _, widget, _ = container.children

@@ -66,3 +66,21 @@ def test_the_executions_of_an_evaluation_report_their_progress(tmp_path, monkeyp
     state = json.loads(path.read_text())
     assert (state["desc"], state["n"], state["total"], state["unit"]) == (
         "executing", len(candidates), len(candidates), "job")
+
+
+def test_a_terminal_bar_made_without_work_draws_nothing_until_it_grows_and_ends_its_line(monkeypatch):
+    import io
+
+    monkeypatch.delenv(progress.PROGRESS_FILE_ENV, raising=False)
+    idle = io.StringIO()
+    bar = progress.progress_bar(total=0, desc="executing", unit="job", file=idle)
+    bar.close()
+    assert idle.getvalue() == ""  # no 'executing: 0job' left on the terminal
+    screen = io.StringIO()
+    bar = progress.progress_bar(total=0, desc="executing", unit="job", file=screen)
+    assert screen.getvalue() == ""
+    progress.grow(bar, 3)
+    bar.update(3)
+    bar.close()
+    assert "executing: 100%" in screen.getvalue() and "3/3" in screen.getvalue()
+    assert screen.getvalue().endswith("\n")  # the next line starts on its own
