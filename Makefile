@@ -9,6 +9,9 @@ STAMP  := $(VENV)/.installed
 CC_VENV := .cc-venv
 CC_STAMP := $(CC_VENV)/.installed
 PYTEST_ARGS ?=
+# What Jupyter rewrites when it merely opens a notebook, stripped on commit with the outputs
+# (nbstripout reads its extra keys from git config only): opening a notebook leaves no diff.
+NB_STRIP_KEYS := metadata.language_info
 
 .PHONY: install sandbox runtimes cc-env demo sweep test bench fidelity clean help
 
@@ -24,6 +27,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/nbstripout --install 2>/dev/null || true  # strips outputs of notebooks on commit (.gitattributes)
+	git config filter.nbstripout.extrakeys '$(NB_STRIP_KEYS)' 2>/dev/null || true
 	@touch $(STAMP)
 
 install: $(STAMP) sandbox
@@ -49,12 +53,10 @@ runtimes:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	  fi
 
-# DeepMind's code_contests tester loads only in CPython 3.9: it gets a venv of its own.
-$(CC_STAMP):
-	@PY39=$$(bin/find-python39) || exit 1; \
-	  echo "code_contests tester: using $$PY39"; \
-	  "$$PY39" -m venv --clear $(CC_VENV) && \
-	  $(CC_VENV)/bin/pip install -q code-contests-tester && touch $(CC_STAMP)
+# DeepMind's code_contests tester loads only in CPython 3.9: it gets a venv of its own
+# (a Python 3.9 from $$PYTHON39, PATH, pyenv or uv; acodium/execute/code_contests_setup.py).
+$(CC_STAMP): $(STAMP)
+	$(BIN)/gencode exec setup_code_contests --venv $(CC_VENV) && touch $(CC_STAMP)
 
 cc-env: $(CC_STAMP)
 

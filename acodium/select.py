@@ -3,7 +3,7 @@
 AlphaCode (sections 4.5-4.6) samples many programs, keeps those passing the
 example (public) tests, groups the survivors by behaviour on generated inputs
 and submits one per group, largest group first. This module does that from
-the EXECUTIONS table, using only what a contestant sees (DESIGN.md):
+the EXECUTIONS table, using only what a contestant sees (docs/semantics.md):
 
 - `filter_public`: a candidate passes when it passed every public test run.
 - `cluster_candidates`: same behaviour on the clustering inputs (test sets
@@ -126,7 +126,7 @@ def slow_only(executions: pd.DataFrame, test_sets: Iterable[str] = HIDDEN_TEST_S
 
 def _behaviour(ex: pd.DataFrame) -> pd.Series:
     """One run's observable behaviour: its output when it finished OK, else its status. A SLOW run is a
-    TIMEOUT here: SLOW needs the expected output, which clustering may not see (DESIGN.md)."""
+    TIMEOUT here: SLOW needs the expected output, which clustering may not see (docs/semantics.md)."""
     status = ex["status"].astype(str).replace("SLOW", "TIMEOUT")
     output = "out:" + ex["output_hash"].fillna("").astype(str)
     return output.where(status == "OK", "status:" + status)

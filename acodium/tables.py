@@ -1,6 +1,6 @@
 """The tables that pass between stages, and an append-only log to write them as work goes.
 
-Column lists follow DESIGN.md. Long work (generation, evaluation) appends rows
+Column lists follow docs/semantics.md. Long work (generation, evaluation) appends rows
 to a JSONL log as each unit finishes, so a crash or Ctrl-C loses nothing and a
 re-run skips what is already there; `finish` turns the log into parquet.
 """
@@ -34,6 +34,7 @@ CANDIDATES_LOG = "candidates.jsonl"          # candidates as they arrive (genera
 CANDIDATES_FILE = "candidates.parquet"       # the finished candidates table
 ERRORS_LOG = "generation_errors.jsonl"       # samples that failed (LLM errors), for the report
 GENERATION_CONFIG_FILE = "generation.json"   # the source's settings: a resumed run must match them
+PROBLEMS_RECORD_FILE = "problems.json"       # the dataset, split and problems a run was made on
 EXECUTIONS_LOG = "executions.jsonl"          # one row per test run, as they finish
 EXECUTIONS_FILE = "executions.parquet"
 JUDGEMENTS_FILE = "judgements.parquet"

@@ -90,7 +90,7 @@ def test_float_tolerance_is_absolute_1e_5_strict():
 
 
 def test_large_integers_compare_exactly():
-    # DESIGN.md: two integers must be equal. (The compiled tester compares them as
+    # docs/semantics.md: two integers must be equal. (The compiled tester compares them as
     # doubles and would accept the first pair; see acodium/execute/check.py.)
     assert not check_output("1000000000000000000", "1000000000000000001")
     assert check_output("1000000000000000000", "+1000000000000000000")

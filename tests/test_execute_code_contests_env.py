@@ -47,11 +47,12 @@ def test_the_environment_is_the_variable_else_the_repositorys(monkeypatch, tmp_p
     assert default_venv() == REPO_VENV
 
 
-def test_a_missing_environment_says_to_run_make_cc_env(tmp_path):
+def test_a_missing_environment_says_how_to_build_it(tmp_path):
     with pytest.raises(UserError) as caught:
         venv_python(tmp_path / "absent")
     assert str(caught.value) == (f"DeepMind's code_contests tester needs its Python 3.9 environment at "
-                                 f"{tmp_path / 'absent'}: run `make cc-env` (or pass venv= / set ACODIUM_CC_VENV).")
+                                 f"{tmp_path / 'absent'}: run `gencode exec setup_code_contests` (`make cc-env` in a "
+                                 f"checkout), or pass venv= / set ACODIUM_CC_VENV.")
     assert venv_python(fake_venv(tmp_path / "venv")) == tmp_path / "venv" / "bin" / "python"
 
 

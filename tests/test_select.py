@@ -55,7 +55,7 @@ def test_correct_means_every_hidden_test_and_public_never_counts():
         # 1 passes public and private, fails a generated test: not correct
         run("p", 1, "public", 0, passed=True), run("p", 1, "private", 0, passed=True),
         run("p", 1, "generated", 0, passed=False),
-        # 2 fails a mutated test (not hidden by DESIGN.md): still correct
+        # 2 fails a mutated test (not hidden by docs/semantics.md): still correct
         run("p", 2, "private", 0, passed=True), run("p", 2, "mutated", 0, passed=False),
     ])
     assert correct_on_hidden(ex).to_dict() == {("p", 0): True, ("p", 1): False, ("p", 2): True}

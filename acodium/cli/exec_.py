@@ -131,9 +131,29 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     if result.stderr:
         sys.stderr.write(result.stderr if result.stderr.endswith("\n") else result.stderr + "\n")
     summary = (f"status={result.status.value} passed={result.passed} exit_code={result.exit_code}"
-               f" time={result.time_s:.3f}s cpu={result.cpu_s:.3f}s memory={memory_mb_used}MiB")
+               f" time={result.time_s:.3f}s cpu={result.cpu_s:.3f}s"
+               f" memory={'unknown' if memory_mb_used is None else f'{memory_mb_used}MiB'}")
     if result.signal is not None:
         summary += f" signal={result.signal}"
     if result.checker_message:
         summary += f" checker={checker}: {result.checker_message}"
     click.echo(summary, err=True)
+
+
+@group.command("setup_code_contests", help=(
+    "Build the Python 3.9 environment of DeepMind's code_contests tester (the `--backend code_contests` "
+    "side process): finds a CPython 3.9 ($PYTHON39, PATH, pyenv, uv; uv installs one where none is found) "
+    "and pip-installs code-contests-tester into VENV. Does nothing when VENV already has it."))
+@option("venv", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Where to build it [default: $ACODIUM_CC_VENV, a checkout's .cc-venv, else "
+             "~/.local/share/acodium/cc-venv]; the backend looks there.")
+@option("python39", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="The CPython 3.9 to build it from [default: found as above].")
+def setup_code_contests(venv, python39):
+    from ..execute.code_contests_env import default_venv
+    from ..execute.code_contests_setup import build_tester_env
+
+    venv = venv if venv is not None else default_venv()
+    python = build_tester_env(venv, str(python39) if python39 is not None else None,
+                              log=lambda line: click.echo(line, err=True))
+    click.echo(str(python))

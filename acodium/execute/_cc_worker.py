@@ -44,7 +44,7 @@ STDERR_TAIL = 8192
 SANDBOX_RESULT_CHARS = 300
 # deepmind::code_contests::OutputsMatch(std::string_view output, std::string_view expected)
 OUTPUTS_MATCH_SYMBOL = "_ZN8deepmind13code_contests12OutputsMatchESt17basic_string_viewIcSt11char_traitsIcEES4_"
-# Pairs whose verdicts are known (DESIGN.md's rule, the same for both judges): a wrong
+# Pairs whose verdicts are known (docs/semantics.md's rule, the same for both judges): a wrong
 # calling convention fails here, at start-up, instead of judging quietly wrong.
 OUTPUTS_MATCH_SELF_CHECK = [("1 2\n", "1  2", True), ("YES", "yes", True), ("3", "3.000001", True),
                             ("1", "2", False), ("1 2", "1", False), ("a", "b", False)]

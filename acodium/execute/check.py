@@ -1,6 +1,6 @@
 """Does a program's output match the expected one? DeepMind code_contests semantics.
 
-A port of `OutputsMatch` in code_contests/execution/tester_sandboxer.cc (DESIGN.md's
+A port of `OutputsMatch` in code_contests/execution/tester_sandboxer.cc (docs/semantics.md's
 output check), so verdicts agree with the published tester:
 
 1. Split both outputs on runs of ' ', '\\n', '\\t', '\\r', '\\v' (not '\\f', not other
@@ -23,7 +23,7 @@ generated pairs. Where they differ, it is on purpose, in two ways only (DELIBERA
   "1000000000000000000" for "1000000000000000001" (any pair beyond 2**53), and turns
   integers of 309+ digits into inf, so two equal ones fail whenever another token of
   the output differs (inf - inf is nan). acodium follows the rule the tester's own
-  comment states ("Both integers - require equality") and DESIGN.md keeps; the two
+  comment states ("Both integers - require equality") and docs/semantics.md keeps; the two
   agree on every pair of integers below 2**53 in magnitude.
 - Hexadecimal is not a number. The tester's parser also reads C hex notation, so it
   accepts "0x10" (or "0x1p4", "0x10.0") for "16". No Codeforces checker does, and

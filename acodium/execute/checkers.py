@@ -1,6 +1,6 @@
 """Built-in checkers: how an output is compared with the expected one, chosen per problem.
 
-A problem's `checker` column names one of these rules (issue 16, DESIGN.md's
+A problem's `checker` column names one of these rules (issue 16, docs/semantics.md's
 "Checkers"); a missing or empty one means `tokens`, DeepMind's compare, so
 published CodeContests numbers stay comparable. Each rule is one function
 (actual, expected) -> (passed, message); the message is empty when the output

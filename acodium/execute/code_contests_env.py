@@ -21,15 +21,22 @@ REPO_VENV = Path(__file__).resolve().parents[2] / ".cc-venv"
 
 
 def default_venv() -> Path:
-    """$ACODIUM_CC_VENV, else the repository's `.cc-venv` (read when a backend is built)."""
-    return Path(os.environ.get("ACODIUM_CC_VENV") or REPO_VENV)
+    """$ACODIUM_CC_VENV, else the checkout's `.cc-venv` when acodium runs from a source checkout
+    (`make cc-env`), else `$XDG_DATA_HOME/acodium/cc-venv` (`gencode exec setup_code_contests`
+    after `pip install acodium[cc]`); read when a backend is built."""
+    if os.environ.get("ACODIUM_CC_VENV"):
+        return Path(os.environ["ACODIUM_CC_VENV"])
+    if (REPO_VENV.parent / "pyproject.toml").exists():
+        return REPO_VENV
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "acodium" / "cc-venv"
 
 
 def venv_python(venv: Path) -> Path:
     """The interpreter of the tester's environment `venv`; a UserError naming `make cc-env` if absent."""
     python = venv / "bin" / "python"
     if not python.exists():
-        raise UserError(f"DeepMind's code_contests tester needs its Python 3.9 environment at {venv}: run `make cc-env` (or pass venv= / set ACODIUM_CC_VENV).")
+        raise UserError(f"DeepMind's code_contests tester needs its Python 3.9 environment at {venv}: run `gencode exec setup_code_contests` (`make cc-env` in a checkout), or pass venv= / set ACODIUM_CC_VENV.")
     return python
 
 

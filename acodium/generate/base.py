@@ -74,6 +74,10 @@ class CandidateSource(ABC):
         """What determines the candidates (saved in the run folder; a resume must match it)."""
         return {"source": self.name}
 
+    def why_fewer(self, problem: Mapping[str, Any], k: int, planned: list[str]) -> str:
+        """Why `plan` named fewer than k candidates for a problem (the loop says so per problem)."""
+        return f"the {self.name} source has no more for it"
+
     async def start(self, todo: list[tuple[Mapping[str, Any], str]]) -> None:
         """Called once before making `todo`: a place to fail fast (an LLM preflight)."""
 

@@ -240,6 +240,11 @@ class SyntheticSource(CandidateSource):
         return compose(problem["name"], self._roles[problem["name"]], k if k is not None else DEFAULT_POOL,
                        fail_public=self.fail_public, false_positives=self.false_positives, seed=self.seed)
 
+    def why_fewer(self, problem, k, planned):
+        roles = list(self._roles.get(problem["name"], {}).values())
+        return (f"its {len(roles)} programs ({roles.count(CORRECT)} correct, {roles.count(FALSE_POSITIVE)} false "
+                f"positives, {roles.count(FAILS_PUBLIC)} failing the public tests) fill no more of the shape asked")
+
     async def make(self, problem, candidate_id):
         made = self._universe[problem["name"]][candidate_id]  # make() only follows plan()
         role = self._roles[problem["name"]][candidate_id]

@@ -2,7 +2,7 @@
 
 Every estimator here works on a *pool*: K samples drawn for a problem, of
 which some pass the public tests and some are correct (pass every hidden
-test, DESIGN.md). A metric "at k" is the probability over a uniform draw of k
+test, docs/semantics.md). A metric "at k" is the probability over a uniform draw of k
 of the K samples, so k may never exceed a non-empty pool's K: we say so
 rather than extrapolate. The package, one job per module:
 

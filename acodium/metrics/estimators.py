@@ -100,7 +100,7 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
     and k are all scalars. `problems` (names) only improves error messages.
 
     A problem with n = 0 (no candidate at all) scores 0 at every k: it is
-    an unsolved problem, never an error and never dropped (DESIGN.md).
+    an unsolved problem, never an error and never dropped (docs/semantics.md).
     Raises UserError when a k exceeds some problem's n > 0: pass@k is not
     defined there, and extrapolating would be a guess.
     """
@@ -110,7 +110,7 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
     if np.any(c_arr > n_arr):
         i = int(np.flatnonzero(c_arr > n_arr)[0])
         raise UserError(
-            f"c={int(c_arr[i])} correct exceeds the n={int(n_arr[i])} samples of problem {_problem_name(problems, i)}."
+            f"c={int(c_arr[i])} correct exceeds the n={int(n_arr[i])} sample{'' if n_arr[i] == 1 else 's'} of problem {_problem_name(problems, i)}."
         )
     ks = _ks(k)
     _check_k_fits(n_arr, ks, problems)

@@ -189,8 +189,12 @@ def load_sweep(
         if not in_grid and key not in fixed:
             raise UserError(f"--only {key}=...: {key!r} is neither a grid nor a fixed parameter of {path.name}.")
         if not in_grid:
-            if fixed[key] != value:
-                raise UserError(f"--only {key}={value!r}: the sweep fixes {key} to {fixed[key]!r}.")
+            if fixed[key] != value:  # --only picks grid points; a fixed value is changed with --set
+                swept = sorted({k for p in points for k in p})
+                grid = f"its grid sweeps {', '.join(swept)}" if swept else "it has no grid"
+                raise UserError(f"--only {key}={item.partition('=')[2]}: {path.name} does not sweep {key} (it fixes "
+                                f"it to {fixed[key]!r}; {grid}); --set {key}={item.partition('=')[2]} runs it "
+                                f"with that value.")
             continue
         matched = [p for p in points if p.get(key) == value]
         if not matched:
@@ -227,8 +231,11 @@ def point_id(notebook: str, point: Mapping[str, Any]) -> str:
 
 def notebook_parameters(notebook: str | os.PathLike) -> dict[str, Any]:
     """The parameters a notebook declares in its cell tagged `parameters`, with defaults."""
-    import papermill  # heavy (nbclient, jupyter_client): only when a sweep is planned
-
+    try:
+        import papermill  # heavy (nbclient, jupyter_client): only when a sweep is planned
+    except ModuleNotFoundError as e:  # the slim core: `pip install acodium` without [notebooks]
+        raise UserError(f"Sweeps run notebooks through papermill, which is not installed ({e.name} is missing): "
+                        "pip install 'acodium[notebooks]'.") from None
     try:
         declared = papermill.inspect_notebook(str(notebook))
     except Exception as e:  # papermill raises plain exceptions for unreadable notebooks
