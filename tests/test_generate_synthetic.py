@@ -133,9 +133,10 @@ def test_the_demo_headline_reads_the_runs_tables(pools, tmp_path, capsys):
 
 
 def test_the_real_sample_roles_match_the_evaluation(train_rows, tmp_path):
-    rows = train_rows[:3]
-    execution = Execution(cache_dir=tmp_path / "cache", slow_cap=1)
-    made = notebook.recipe(rows, {"synthetic": (20, dict(seed=0, execution=execution, progress=False))},
+    rows = train_rows[:3]  # the sample states no time limits: 2 s, not the default 10 s, for mutants that loop
+    execution = Execution(cache_dir=tmp_path / "cache", slow_cap=1, time_s=2.0)
+    made = notebook.recipe(rows, {"synthetic": (20, dict(seed=0, execution=execution, mutants_per_solution=15,
+                                                         progress=False))},
                            execution=execution, ns=[1], policies=[], resamples=50)
     c = made.candidates.merge(made.judgements, on=["problem", "candidate_id"])
     expected = [CORRECT if p and ok else FALSE_POSITIVE if p else FAILS_PUBLIC
