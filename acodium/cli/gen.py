@@ -277,9 +277,10 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")
-    candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress)
-    failures = candidates.attrs.get("failures") or []
-    if candidates.empty:
+    # Written to the run folder chunk by chunk and read back the same way: never a whole pool in memory.
+    candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress, table=False)
+    failures = candidates.failures
+    if not candidates.candidates:
         why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
         raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems{why}.")
     # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.

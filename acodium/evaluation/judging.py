@@ -62,7 +62,7 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
     correct = spread(v.correct, False).astype(bool)
     slow = spread(v.slow, False).astype(bool)
     signatures = spread(v.signature, NOT_CLUSTERED).astype(np.int64)
-    problems = pd.Series(result.problems, dtype=object)
+    problems = pd.Series(result.problems)
     cluster = np.zeros(len(problems), dtype=np.int64)
     rank = np.full(len(problems), -1, dtype=np.int64)
     ids = result.candidate_ids
@@ -76,7 +76,7 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
             rank[mine_coded] = [r if r is not None else -1 for r in ranks]
     submitted = pd.array(np.where(rank > 0, rank, 0), dtype="Int64")
     submitted[rank <= 0] = pd.NA
-    table = pd.DataFrame({"problem": problems, "candidate_id": pd.Series(ids, dtype=object),
+    table = pd.DataFrame({"problem": problems, "candidate_id": pd.Series(ids),
                           "passes_public": passes, "correct": correct, "cluster": cluster,
                           "submitted_rank": submitted, "slow": slow})
     return table[JUDGEMENTS]

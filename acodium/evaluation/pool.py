@@ -161,9 +161,13 @@ class CandidatePool:
 
 
 def as_pool(candidates: Any) -> CandidatePool:
-    """A `CandidatePool` from a pool, a DataFrame or a candidates file's path."""
+    """A `CandidatePool` from a pool, a DataFrame, a candidates file's path, or a generation's `CandidatesFile`."""
+    from ..generate.loop import CandidatesFile
+
     if isinstance(candidates, CandidatePool):
         return candidates
+    if isinstance(candidates, CandidatesFile):
+        return CandidatePool(candidates.path, attrs={"failures": list(candidates.failures)})
     if isinstance(candidates, (pd.DataFrame, str, os.PathLike)):
         return CandidatePool(candidates)
     raise UserError(f"Candidates are a table, a candidates file or a CandidatePool, not {type(candidates).__name__}.")

@@ -418,4 +418,7 @@ def _run_chunk(new, schedule, correctness_sets, clustering_sets, tests, main: Ph
             behaviour[p] += rows
     for p in clustered:
         verdicts.signature[numbers[p]] = signature(behaviour[p])
+    for p in everyone:  # a problem without clustering inputs: one cluster, as `acodium.select` has it
+        if not any(tests(programs[p][0], s) for s in clustering_sets):
+            verdicts.signature[numbers[p]] = signature([])
     return out

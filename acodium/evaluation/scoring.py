@@ -18,6 +18,7 @@ import dataclasses
 import os
 import tempfile
 import time
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -125,6 +126,11 @@ def short_pools_note(short: Mapping[str, Any], total: int) -> str | None:
             f"({short['empty_pools']} without any, counted as unsolved at every k): {'; '.join(parts)}.")
 
 
+def _close_all(files) -> None:
+    for fh in files:
+        fh.close()
+
+
 class Scores:
     """An evaluation's tables and numbers: what `gencode eval pass_at_k` prints and saves.
 
@@ -139,21 +145,30 @@ class Scores:
         self.judgements, self.metrics, self.summary, self.stats = judgements, metrics, summary, stats
         self.executions_path, self.programs_path = executions_path, programs_path
         self._keep = keep  # a temporary folder holding the files, alive as long as these scores
+        # The files as this run wrote them, open: a later run into the same folder replaces them (a new
+        # file under the name), and these scores still read their own.
+        self._files = {name: open(path, "rb") for name, path in (("executions", executions_path),
+                                                                 ("programs", programs_path))
+                       if path is not None and path.exists()}
+        weakref.finalize(self, _close_all, list(self._files.values()))
         self._executions: pd.DataFrame | None = None
+
+    def _read(self, name: str, columns: list[str]) -> pd.DataFrame:
+        fh = self._files.get(name)
+        if fh is None:
+            return pd.DataFrame(columns=columns)
+        fh.seek(0)
+        return pd.read_parquet(fh)
 
     @property
     def program_executions(self) -> pd.DataFrame:
         """One row per (problem, program, test) run: PROGRAM_EXECUTIONS."""
-        if self.executions_path is None or not self.executions_path.exists():
-            return pd.DataFrame(columns=PROGRAM_EXECUTIONS)
-        return pd.read_parquet(self.executions_path)
+        return self._read("executions", PROGRAM_EXECUTIONS)
 
     @property
     def programs(self) -> pd.DataFrame:
         """Which program each candidate with code is: PROGRAMS (problem, candidate_id, program_hash)."""
-        if self.programs_path is None or not self.programs_path.exists():
-            return pd.DataFrame(columns=PROGRAMS)
-        return pd.read_parquet(self.programs_path)
+        return self._read("programs", PROGRAMS)
 
     @property
     def executions(self) -> pd.DataFrame:

@@ -34,6 +34,10 @@ from .local_sandbox import SANDBOX_UID, bwrap_command, staged_binds, staged_comm
 from .runtimes import reachable_by_others
 
 START_TIMEOUT_S = 60.0
+# The worker's code is compiled by a one-line `-c` program, not given to `-c` itself: the interpreter
+# then frees what compiling 2,000 lines took, and the worker's heap is 7.5 MB instead of 11.7 (less
+# for each test's fork to copy and unmap: ~0.2 ms per test). It takes its arguments after the source.
+BOOTSTRAP = "import sys; exec(compile(sys.argv.pop(1), '_worker.py', 'exec'))"
 _WARNED_NO_CGROUPS = []  # said once per process
 _WORKER_NAMES = itertools.count()  # cgroup names, unique in the process (next() is atomic)
 
@@ -107,7 +111,7 @@ class WorkerPool:
         return support
 
     def _command(self, scratch: str, request_fd: int, reply_fd: int, cgroup_spec: str) -> list[str]:
-        py = [self.python, "-I", "-B", "-c", self._source]
+        py = [self.python, "-I", "-B", "-c", BOOTSTRAP, self._source]
         fds = [str(request_fd), str(reply_fd), cgroup_spec]
         if self.sandbox:
             binds = getattr(self, "_binds", ())
