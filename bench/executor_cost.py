@@ -9,7 +9,11 @@ caches off, every isolation the sandbox has (seccomp, cgroup or rlimits, the
 kill of everything a test started, output limits, the frame protocol). Rounds
 alternate (floor, local, floor, local, ...), so that a machine whose speed
 drifts (a shared VM) weighs on both alike; the ratio of the medians is the
-figure (issue 17's target: local within 2x the floor).
+figure (issue 17's target: local within 2x the floor). A second floor, of a
+Python test with no isolation at all (the worker's warm interpreter and
+preloaded modules, libc's fork, the program run from a memfd stdin into a memfd
+stdout, flushed and collected at exit, the child reaped and its output read),
+says how much of the cost is running a Python program in a fork at all.
 
 `--profile` adds one round measured from /proc: CPU per test of the host
 process, the workers and the tests (page faults too), which is where the
@@ -42,10 +46,44 @@ for _ in range(n):
     os.waitpid(pid, 0)
 """
 
+# The floor of a Python test as the local worker runs one, without any isolation: the worker's warm
+# interpreter (its preloaded modules, frozen), libc's fork, the program run on a memfd stdin into a
+# memfd stdout with fresh text streams, flushed and collected as at exit; the parent reaps and reads.
+PYTHON_TEST_LOOP = """
+import ctypes, gc, io, os, sys, types
+import array, bisect, collections, decimal, fractions, functools, heapq, itertools, json, math, operator
+import random, re, resource, select, signal, string, struct, threading, time
+fork = ctypes.PyDLL(None).fork
+code = compile("x = input()\\nprint(x)\\n", "solution.py", "exec")
+streams = (io.open(0, "r", closefd=False), io.open(1, "w", closefd=False))
+gc.freeze()
+n = int(sys.argv[1])
+sys.stdin.buffer.read(1)
+for i in range(n):
+    stdin = os.memfd_create("in")
+    os.write(stdin, b"line %d\\n" % i)
+    os.lseek(stdin, 0, 0)
+    stdout = os.memfd_create("out")
+    main = types.ModuleType("__main__")
+    pid = fork()
+    if pid == 0:
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        sys.stdin, sys.stdout = streams
+        exec(code, main.__dict__)
+        sys.stdout.flush()
+        gc.collect(1)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.pread(stdout, 100, 0) == b"line %d\\n" % i
+    os.close(stdin)
+    os.close(stdout)
+"""
 
-def floor_seconds(tests: int, loops: int = 2) -> float:
+
+def floor_seconds(tests: int, loops: int = 2, program: str = FLOOR_LOOP) -> float:
     """Wall time of `loops` warm interpreters forking, exiting and reaping tests/loops children each, at once."""
-    procs = [subprocess.Popen([PYTHON, "-I", "-c", FLOOR_LOOP, str(tests // loops)], stdin=subprocess.PIPE)
+    procs = [subprocess.Popen([PYTHON, "-I", "-c", program, str(tests // loops)], stdin=subprocess.PIPE)
              for _ in range(loops)]
     time.sleep(0.3)  # started and waiting
     start = time.monotonic()
@@ -125,19 +163,24 @@ def main() -> None:
 
     backend = get_backend("local", workers=args.workers)
     local_seconds(backend, 4 * args.workers, args.workers)  # workers started, before the clock
-    floors, locals_, loads = [], [], []
+    floors, python_floors, locals_, loads = [], [], [], []
     for r in range(args.rounds):
         loads.append(os.getloadavg()[0])
         floors.append(floor_seconds(args.tests))
         locals_.append(local_seconds(backend, args.tests, args.workers))
-        print(f"round {r + 1}: floor {floors[-1]:.2f} s, local {locals_[-1]:.2f} s, "
-              f"ratio {locals_[-1] / floors[-1]:.2f} (load {loads[-1]:.1f})", flush=True)
-    floor, local = statistics.median(floors), statistics.median(locals_)
+        python_floors.append(floor_seconds(args.tests, program=PYTHON_TEST_LOOP))
+        print(f"round {r + 1}: fork floor {floors[-1]:.2f} s, Python-test floor {python_floors[-1]:.2f} s, "
+              f"local {locals_[-1]:.2f} s, ratio to the fork floor {locals_[-1] / floors[-1]:.2f} "
+              f"(load {loads[-1]:.1f})", flush=True)
+    floor, python_floor, local = (statistics.median(floors), statistics.median(python_floors),
+                                  statistics.median(locals_))
     result = {"tests": args.tests, "workers": args.workers, "rounds": args.rounds, "floor_s": floors,
-              "local_s": locals_, "floor_median_s": floor, "local_median_s": local, "ratio": local / floor,
-              "load_average": loads, "cpus": os.cpu_count()}
-    print(f"echo x {args.tests}: floor {floor:.2f} s, local {local:.2f} s (medians of {args.rounds}): "
-          f"local is {local / floor:.2f}x the floor (target <= 2), load average {statistics.mean(loads):.1f}")
+              "python_test_floor_s": python_floors, "local_s": locals_, "floor_median_s": floor,
+              "python_test_floor_median_s": python_floor, "local_median_s": local, "ratio": local / floor,
+              "ratio_to_python_test_floor": local / python_floor, "load_average": loads, "cpus": os.cpu_count()}
+    print(f"echo x {args.tests} (medians of {args.rounds}): fork floor {floor:.2f} s, Python-test floor "
+          f"{python_floor:.2f} s, local {local:.2f} s: local is {local / floor:.2f}x the fork floor (target <= 2) "
+          f"and {local / python_floor:.2f}x the Python-test floor; load average {statistics.mean(loads):.1f}")
     if args.profile:
         result["profile"] = profile(backend, args.tests, args.workers)
         print("per test:", json.dumps(result["profile"]))

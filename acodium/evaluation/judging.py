@@ -62,13 +62,15 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
     correct = spread(v.correct, False).astype(bool)
     slow = spread(v.slow, False).astype(bool)
     signatures = spread(v.signature, NOT_CLUSTERED).astype(np.int64)
-    problems = pd.Series(result.problems)
-    cluster = np.zeros(len(problems), dtype=np.int64)
-    rank = np.full(len(problems), -1, dtype=np.int64)
+    problem_of = result.problem_of
+    cluster = np.zeros(len(problem_of), dtype=np.int64)
+    rank = np.full(len(problem_of), -1, dtype=np.int64)
     ids = result.candidate_ids
     unrun = np.flatnonzero(~coded)
     cluster[unrun] = -2 - np.arange(unrun.size)  # each its own behaviour, apart from the not clustered (-1)
-    for _, where in problems.groupby(problems, sort=False).indices.items():
+    order = np.argsort(problem_of, kind="stable")
+    starts = np.flatnonzero(np.diff(problem_of[order], prepend=-1))
+    for where in np.split(order, starts[1:]) if order.size else []:
         mine_coded = where[coded[where]]
         cluster[mine_coded] = _clusters(signatures[mine_coded], [ids[i] for i in mine_coded])
         if mine_coded.size:
@@ -76,6 +78,7 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
             rank[mine_coded] = [r if r is not None else -1 for r in ranks]
     submitted = pd.array(np.where(rank > 0, rank, 0), dtype="Int64")
     submitted[rank <= 0] = pd.NA
+    problems = pd.Categorical.from_codes(problem_of, categories=result.problem_names).astype(str)
     table = pd.DataFrame({"problem": problems, "candidate_id": pd.Series(ids),
                           "passes_public": passes, "correct": correct, "cluster": cluster,
                           "submitted_rank": submitted, "slow": slow})

@@ -284,7 +284,8 @@ def signature(rows: list[dict]) -> int:
 class ScheduleResult:
     """What `run_schedule` made: per candidate its program number (-1 without code), per program its verdicts."""
 
-    problems: list[str]  # per candidate, in pool order
+    problem_names: list[str]
+    problem_of: np.ndarray  # int32 per candidate, in pool order: its problem's position in problem_names
     candidate_ids: list[str]
     program_of: np.ndarray  # int64 per candidate, -1 without code
     verdicts: ProgramVerdicts
@@ -322,7 +323,9 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
     """Run the pool's programs phase by phase, chunk by chunk (see the module docstring)."""
     tests = _Tests(rows_by_name, max_tests, correctness_sets)
     verdicts = ProgramVerdicts()
-    problems: list[str] = []
+    names = list(rows_by_name)
+    position = {name: i for i, name in enumerate(names)}
+    problem_of: list[np.ndarray] = []
     ids: list[str] = []
     program_of: list[np.ndarray] = []
     by_status: dict[str, int] = {}
@@ -354,7 +357,7 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
             programs_out.write({"problem": list(chunk["problem"][coded]),
                                 "candidate_id": list(chunk["candidate_id"][coded]),
                                 "program_hash": list(chunk["program_hash"][coded])})
-            problems += list(chunk["problem"])
+            problem_of.append(np.array([position[p] for p in chunk["problem"]], dtype=np.int32))
             ids += list(chunk["candidate_id"])
             program_of.append(mine)
             bar.update(len(chunk))
@@ -365,7 +368,8 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
         programs_out.close(kept)
         for phase in {id(p): p for p in (main, clustering) if p is not None}.values():
             phase.store.flush()
-    return ScheduleResult(problems, ids, np.concatenate(program_of) if program_of else np.zeros(0, np.int64),
+    return ScheduleResult(names, np.concatenate(problem_of) if problem_of else np.zeros(0, np.int32), ids,
+                          np.concatenate(program_of) if program_of else np.zeros(0, np.int64),
                           verdicts, main.stats, clustering.stats if clustering is not None else None,
                           executions.path, programs_out.path, by_status)
 
