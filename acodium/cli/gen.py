@@ -279,6 +279,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
                              seed=opts["seed"], languages="all")
     # Written to the run folder chunk by chunk and read back the same way: never a whole pool in memory.
     candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress, table=False)
+    del source  # (a file source's index of the pool: no longer needed)
     failures = candidates.failures
     if not candidates.candidates:
         why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""

@@ -54,8 +54,8 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
     coded = program >= 0
     at = np.where(coded, program, 0)
 
-    def spread(values: list, fill) -> np.ndarray:
-        arr = np.asarray(values if values else [fill])
+    def spread(values, fill) -> np.ndarray:
+        arr = np.asarray(values) if len(values) else np.array([fill])
         return np.where(coded, arr[at], fill)
 
     passes = spread(v.passes_public, False).astype(bool)
@@ -65,7 +65,7 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
     problem_of = result.problem_of
     cluster = np.zeros(len(problem_of), dtype=np.int64)
     rank = np.full(len(problem_of), -1, dtype=np.int64)
-    ids = result.candidate_ids
+    ids = result.candidate_ids.to_pylist()  # (the clusters' tie-break orders them; dropped after)
     unrun = np.flatnonzero(~coded)
     cluster[unrun] = -2 - np.arange(unrun.size)  # each its own behaviour, apart from the not clustered (-1)
     order = np.argsort(problem_of, kind="stable")
@@ -79,7 +79,8 @@ def judge_schedule(result: ScheduleResult, *, seed: int = 0) -> pd.DataFrame:
     submitted = pd.array(np.where(rank > 0, rank, 0), dtype="Int64")
     submitted[rank <= 0] = pd.NA
     problems = pd.Categorical.from_codes(problem_of, categories=result.problem_names).astype(str)
-    table = pd.DataFrame({"problem": problems, "candidate_id": pd.Series(ids),
+    del ids
+    table = pd.DataFrame({"problem": problems, "candidate_id": pd.Series(result.candidate_ids.to_pandas()),
                           "passes_public": passes, "correct": correct, "cluster": cluster,
                           "submitted_rank": submitted, "slow": slow})
     return table[JUDGEMENTS]

@@ -27,8 +27,9 @@ bytes per program (`ProgramVerdicts`): the cost is flat in the pool's size.
 
 from __future__ import annotations
 
+import array
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -67,23 +68,46 @@ def schedule_name(schedule: str) -> str:
     return schedule
 
 
-@dataclass
 class ProgramVerdicts:
-    """A few bytes per distinct program: what judging its candidates needs (filled chunk by chunk)."""
+    """A few bytes per distinct program: what judging its candidates needs (filled chunk by chunk).
 
-    index: dict[bytes, int] = field(default_factory=dict)  # digest of (problem, program hash) -> number
-    passes_public: list[bool] = field(default_factory=list)
-    correct: list[bool] = field(default_factory=list)
-    slow: list[bool] = field(default_factory=list)
-    signature: list[int] = field(default_factory=list)  # behaviour on the clustering inputs; -1: not clustered
+    Programs are numbered as first met; `number_of` finds the numbers of a chunk's programs by their
+    64-bit digests (a sorted numpy array, not a dict: 16 bytes a program, not ~100).
+    """
 
-    def new(self, digest: bytes) -> int:
-        self.index[digest] = len(self.passes_public)
-        self.passes_public.append(False)
-        self.correct.append(False)
-        self.slow.append(False)
-        self.signature.append(-1)
-        return self.index[digest]
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.uint64)  # sorted digests
+        self._numbers = np.zeros(0, dtype=np.int64)  # the number of each digest in _keys
+        self.passes_public = array.array("b")
+        self.correct = array.array("b")
+        self.slow = array.array("b")
+        self.signature = array.array("q")  # behaviour on the clustering inputs; -1: not clustered
+
+    def __len__(self) -> int:
+        return len(self.passes_public)
+
+    def number_of(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each digest's program number, numbering new ones; and which of them are new (first occurrences)."""
+        where = np.searchsorted(self._keys, digests)
+        known = (where < self._keys.size) & (self._keys[np.minimum(where, max(self._keys.size - 1, 0))] == digests) \
+            if self._keys.size else np.zeros(digests.size, dtype=bool)
+        numbers = np.full(digests.size, -1, dtype=np.int64)
+        numbers[known] = self._numbers[where[known]]
+        fresh, first, inverse = np.unique(digests[~known], return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # numbered in the order they are met
+        rank = np.empty(order.size, dtype=np.int64)
+        rank[order] = np.arange(order.size)
+        start = len(self)
+        numbers[~known] = start + rank[inverse.reshape(-1)]
+        new = np.zeros(digests.size, dtype=bool)
+        new[np.flatnonzero(~known)[first]] = True
+        for column, fill in ((self.passes_public, 0), (self.correct, 0), (self.slow, 0), (self.signature, -1)):
+            column.extend([fill] * fresh.size)
+        keys = np.concatenate([self._keys, fresh])
+        values = np.concatenate([self._numbers, start + rank])
+        by_key = np.argsort(keys, kind="stable")
+        self._keys, self._numbers = keys[by_key], values[by_key]
+        return numbers, new
 
 
 @dataclass
@@ -160,8 +184,10 @@ def candidate_executions(program_executions: pd.DataFrame, programs: pd.DataFram
     return table[EXECUTIONS].reset_index(drop=True)
 
 
-def digest(problem: str, program_hash: str) -> bytes:
-    return hashlib.blake2b(f"{problem}\0{program_hash}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def digest(problem: str, program_hash: str) -> int:
+    """64 bits naming a (problem, program): two of 10^6 programs share them with odds of 3 in 10^8."""
+    return int.from_bytes(hashlib.blake2b(f"{problem}\0{program_hash}".encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "big")
 
 
 class _Tests:
@@ -286,7 +312,7 @@ class ScheduleResult:
 
     problem_names: list[str]
     problem_of: np.ndarray  # int32 per candidate, in pool order: its problem's position in problem_names
-    candidate_ids: list[str]
+    candidate_ids: pa.ChunkedArray
     program_of: np.ndarray  # int64 per candidate, -1 without code
     verdicts: ProgramVerdicts
     stats: RunStats
@@ -326,7 +352,7 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
     names = list(rows_by_name)
     position = {name: i for i, name in enumerate(names)}
     problem_of: list[np.ndarray] = []
-    ids: list[str] = []
+    ids: list[pa.Array] = []
     program_of: list[np.ndarray] = []
     by_status: dict[str, int] = {}
     executions = _Writer(out_dir / "executions.parquet", _SCHEMA)
@@ -337,28 +363,24 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
     try:
         for chunk in pool.chunks(rows_by_name):
             mine = np.full(len(chunk), -1, dtype=np.int64)
-            new: list[tuple[int, str, Program]] = []
-            for n, (problem, language, code, h) in enumerate(zip(chunk["problem"], chunk["language"], chunk["code"],
-                                                                  chunk["program_hash"])):
-                if not h:
-                    continue
-                d = digest(problem, h)
-                number = verdicts.index.get(d)
-                if number is None:
-                    number = verdicts.new(d)
-                    new.append((number, problem, Program(language, code)))
-                mine[n] = number
+            coded = np.array([bool(h) for h in chunk["program_hash"]], dtype=bool)
+            at = np.flatnonzero(coded)
+            digests = np.array([digest(chunk["problem"].iat[n], chunk["program_hash"].iat[n]) for n in at],
+                               dtype=np.uint64)
+            numbers, fresh = verdicts.number_of(digests)
+            mine[at] = numbers
+            new = [(int(numbers[j]), chunk["problem"].iat[n], Program(chunk["language"].iat[n], chunk["code"].iat[n]))
+                   for j, n in enumerate(at) if fresh[j]]
             rows = _run_chunk(new, schedule, correctness_sets, clustering_sets, tests, main, where, limits_of,
                               checker_of, verdicts, bar, public_counts)
             for r in rows:
                 by_status[r["status"]] = by_status.get(r["status"], 0) + 1
             executions.write({c: [r[c] for r in rows] for c in PROGRAM_EXECUTIONS})
-            coded = mine >= 0
             programs_out.write({"problem": list(chunk["problem"][coded]),
                                 "candidate_id": list(chunk["candidate_id"][coded]),
                                 "program_hash": list(chunk["program_hash"][coded])})
             problem_of.append(np.array([position[p] for p in chunk["problem"]], dtype=np.int32))
-            ids += list(chunk["candidate_id"])
+            ids.append(pa.array(chunk["candidate_id"].astype(str), type=pa.string()))  # compact, not a str each
             program_of.append(mine)
             bar.update(len(chunk))
         kept = True
@@ -368,7 +390,8 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
         programs_out.close(kept)
         for phase in {id(p): p for p in (main, clustering) if p is not None}.values():
             phase.store.flush()
-    return ScheduleResult(names, np.concatenate(problem_of) if problem_of else np.zeros(0, np.int32), ids,
+    return ScheduleResult(names, np.concatenate(problem_of) if problem_of else np.zeros(0, np.int32),
+                          pa.chunked_array(ids, type=pa.string()),
                           np.concatenate(program_of) if program_of else np.zeros(0, np.int64),
                           verdicts, main.stats, clustering.stats if clustering is not None else None,
                           executions.path, programs_out.path, by_status)

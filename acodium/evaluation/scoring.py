@@ -391,7 +391,7 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         "problems": len(names),
         "problems_with_candidates": len(survey.sizes),
         "candidates": survey.candidates,
-        "programs": len(result.verdicts.passes_public),
+        "programs": len(result.verdicts),
         "short_pools": short,
         "test_sets": test_sets,
         "clustering_sets": has_clustering,
