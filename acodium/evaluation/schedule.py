@@ -147,7 +147,7 @@ def start_phase(folder: Path, execution: Execution, rows_by_name: dict[str, dict
         "limits": sorted({execution.limits(rows_by_name[name], lang).key()
                           for name in names for lang in survey.languages.get(name, ())}),
         "slow_cap": execution.slow_cap, "tests": len(tests), "tests_fingerprint": fingerprint(tests),
-        "candidates": survey.candidates, "programs": survey.programs, "programs_fingerprint": survey.fingerprint,
+        "candidates": survey.candidates, "programs": survey.programs, "programs_digest": survey.fingerprint,
         "row_key": "sha256 of program hash, input hash, expected output hash, limits and slow cap, backend, "
                    "backend version, checker and its version",
     }
