@@ -34,27 +34,19 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..execute import Execution
 from ..execute.types import Job, Program, sha256
-from ..tables import (EXECUTIONS, EXECUTIONS_FILE, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE, SUMMARY_FILE,
-                      write_json)
 from .executions import MACHINE_RETRIES, RunStats
-from .pool import CandidatePool, Survey
-from .program_store import ROW, ProgramStore
-from .run_folder import (CHECKER_VERSION, JobSpec, changed_settings, fingerprint, previous_settings, result_rows,
-                         row_key)
+from .pool import CandidatePool
+from .program_store import PROGRAM_EXECUTIONS, PROGRAMS, Phase
+from .run_folder import JobSpec, result_rows, row_key
 from .suite_strength import unconfirmed_mutated
 
 SCHEDULES = ("public_first", "full")
-# The by-program EXECUTIONS table (`program_store.ROW` without the key) and the candidate -> program map.
-PROGRAM_EXECUTIONS = [c for c in ROW if c != "key"]
-PROGRAMS = ["problem", "candidate_id", "program_hash"]
 _SCHEMA = pa.schema([("problem", pa.string()), ("program_hash", pa.string()), ("test_set", pa.string()),
                      ("test_index", pa.int64()), ("status", pa.string()), ("passed", pa.bool_()),
                      ("output_hash", pa.string()), ("time_s", pa.float64()), ("checker", pa.string()),
@@ -108,80 +100,6 @@ class ProgramVerdicts:
         by_key = np.argsort(keys, kind="stable")
         self._keys, self._numbers = keys[by_key], values[by_key]
         return numbers, new
-
-
-@dataclass
-class Phase:
-    """One execution's part of the work: where it runs, where its rows are kept, its stats."""
-
-    execution: Execution
-    store: ProgramStore
-    stats: RunStats
-    backend_name: str = ""
-    version: str = ""
-
-    def __post_init__(self) -> None:
-        be = self.execution.get_backend()
-        self.backend_name, self.version = be.name, be.version()
-
-
-def start_phase(folder: Path, execution: Execution, rows_by_name: dict[str, dict], survey: Survey,
-                test_sets: Sequence[str], schedule: str, max_tests: int | None, stats: RunStats,
-                run_folder: bool) -> Phase:
-    """A phase's store in `folder`, and (in a run folder) its settings.json: what decides its rows.
-
-    A run folder holds one schedule: resuming it under another is refused in one
-    sentence (its tables would mix). Other changed settings are said in a note,
-    and the tables made under the old ones are removed (the rows' keys decide
-    what is reused)."""
-    names = [name for name in rows_by_name if survey.coded.get(name)]
-    tests = [(name, s, i, sha256(inp), sha256(exp)) for name in sorted(names) for s in test_sets
-             for i, inp, exp in _problem_tests(rows_by_name[name], s, max_tests)]
-    be = execution.get_backend()
-    settings = {
-        "test_sets": list(test_sets), "schedule": schedule, "max_tests": max_tests,
-        "time_limit_s": execution.time_s, "backend": be.name, "backend_version": be.version(),
-        "checker": execution.checker,
-        "checkers": sorted({execution.checker_for(rows_by_name[name]).spec for name in names}),
-        "checker_version": CHECKER_VERSION,
-        "limits": sorted({execution.limits(rows_by_name[name], lang).key()
-                          for name in names for lang in survey.languages.get(name, ())}),
-        "slow_cap": execution.slow_cap, "tests": len(tests), "tests_fingerprint": fingerprint(tests),
-        "candidates": survey.candidates, "programs": survey.programs, "programs_digest": survey.fingerprint,
-        "row_key": "sha256 of program hash, input hash, expected output hash, limits and slow cap, backend, "
-                   "backend version, checker and its version",
-    }
-    if run_folder:
-        old = previous_settings(folder / SETTINGS_FILE)
-        if old.get("schedule") not in (None, schedule):
-            raise UserError(f"The run folder {folder} was run under the {old['schedule']} schedule: run it again "
-                            f"{'with' if old['schedule'] == 'full' else 'without'} --full, or use a new folder.")
-        stats.changed_settings = [k for k in changed_settings(settings, old) if k != "programs"]
-        if stats.changed_settings:  # tables made under the old settings must not sit beside the new ones
-            for name in (EXECUTIONS_FILE, "programs.parquet", JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE):
-                (folder / name).unlink(missing_ok=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_json(settings, folder / SETTINGS_FILE)
-    return Phase(execution, ProgramStore(folder), stats)
-
-
-def _problem_tests(row, test_set, max_tests):
-    from ..data import problem_tests
-
-    return problem_tests(row, test_set, max_tests)
-
-
-def candidate_executions(program_executions: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:
-    """The per-candidate EXECUTIONS table from the by-program one and the candidate -> program map (each
-    program's rows once for each of its candidates). A table that already has candidate_id (a run
-    folder made before executions were kept by program) is returned as it is."""
-    if "candidate_id" in program_executions.columns:
-        return program_executions
-    if program_executions.empty or programs.empty:
-        return pd.DataFrame(columns=EXECUTIONS)
-    table = programs.merge(program_executions, on=["problem", "program_hash"], how="inner")
-    table = table.sort_values(["problem", "candidate_id", "test_set", "test_index"], kind="stable")
-    return table[EXECUTIONS].reset_index(drop=True)
 
 
 def digest(problem: str, program_hash: str) -> int:

@@ -39,7 +39,8 @@ from .candidates import has_code
 from .executions import RunStats
 from .judging import judge_schedule
 from .pool import CandidatePool, as_pool
-from .schedule import PROGRAM_EXECUTIONS, PROGRAMS, candidate_executions, run_schedule, schedule_name, start_phase
+from .program_store import PROGRAM_EXECUTIONS, PROGRAMS, candidate_executions, start_phase
+from .schedule import run_schedule, schedule_name
 
 # Said when the default schedule left candidates unjudged on the hidden tests.
 PUBLIC_FIRST_NOTE = ("pass@k and random n@k count a candidate that fails the public tests as not correct (the default "
@@ -380,6 +381,8 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         policies = {"clustered": get_policy("clustered")} if has_clustering else {}
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
+    if PUBLIC_FIRST_NOTE in notes:  # the table says what its pass@k is, wherever it goes
+        table.attrs["notes"] = list(table.attrs.get("notes", [])) + [PUBLIC_FIRST_NOTE]
     overall = table[table["problem"] == "ALL"]
     metric_summary: dict[str, dict[str, dict[str, float]]] = {}
     for r in overall.itertuples(index=False):
