@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..extract import detect_language
+from ..wording import plural
 from .base import Candidate, CandidateSource
 
 
@@ -104,6 +105,9 @@ class FileSource(CandidateSource):
     def plan(self, problem, k):
         ids = list(self._rows.get(problem["name"], {}))
         return ids if k is None else ids[:k]
+
+    def why_fewer(self, problem, k, planned):
+        return f"{self.path.name} holds {plural(len(planned), 'candidate')} for it"
 
     async def make(self, problem, candidate_id):
         record = self._record(self._rows[problem["name"]][candidate_id])

@@ -19,12 +19,14 @@ code or from a notebook whose loop is already running.
 The rooms: `client` (LLMClient, pacing, failures sorted), `cache` (the reply
 cache and its key), `prices` (price tables, cost of a call), `config` (server
 and key from parameters or the environment), `results` (ChatResult, Usage,
-LLMError), `sync` (run_sync, ask).
+LLMError), `sync` (run_sync, ask), `check` (key, server and model, checked
+before any work: `check_model`).
 """
 
 from __future__ import annotations
 
 from .cache import ResponseCache, cache_key
+from .check import check_model
 from .client import LLMClient, RatePacer
 from .config import DEFAULT_BASE_URL, resolve_api_key, resolve_base_url
 from .prices import DEFAULT_PRICES, cost_of, load_prices, price_for, price_table
@@ -33,6 +35,6 @@ from .sync import ask, run_sync
 
 __all__ = [
     "ChatResult", "DEFAULT_BASE_URL", "DEFAULT_PRICES", "LLMClient", "LLMError", "RatePacer",
-    "ResponseCache", "Usage", "ask", "cache_key", "cost_of", "load_prices", "price_for", "price_table",
+    "ResponseCache", "Usage", "ask", "cache_key", "check_model", "cost_of", "load_prices", "price_for", "price_table",
     "resolve_api_key", "resolve_base_url", "run_sync",
 ]
