@@ -35,7 +35,8 @@ from .reference_categories import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_C
 from .references import ReferenceReport, check_references
 from .pool import CandidatePool
 from .run_folder import CHECKER
-from .program_store import PROGRAM_EXECUTIONS, PROGRAMS, candidate_executions
+from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
+from .program_store import candidate_executions
 from .schedule import SCHEDULES
 from .scoring import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, Scores, judge_candidates,
                       score_candidates, short_pools, short_pools_note)

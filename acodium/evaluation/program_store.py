@@ -32,15 +32,14 @@ import pandas as pd
 from ..errors import UserError
 from ..execute import Execution
 from ..execute.types import sha256
-from ..tables import (EXECUTIONS, EXECUTIONS_FILE, EXECUTIONS_LOG, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE,
-                      SUMMARY_FILE, AppendLog, write_json)
+from ..tables import (EXECUTIONS, EXECUTIONS_FILE, EXECUTIONS_LOG, EXECUTIONS_STORE, JUDGEMENTS_FILE, METRICS_FILE,
+                      PROGRAMS_FILE, SETTINGS_FILE, SUMMARY_FILE, AppendLog, write_json)
 from .executions import RunStats
 from .run_folder import CHECKER_VERSION, changed_settings, fingerprint, previous_settings, valid_row
 
 if TYPE_CHECKING:
     from .pool import Survey
 
-STORE_FILE = "executions.sqlite"
 # The columns of a stored row (and of the by-program EXECUTIONS table, with key left out).
 ROW = ("key", "problem", "program_hash", "test_set", "test_index", "status", "passed", "output_hash", "time_s",
        "checker", "checker_message")
@@ -54,9 +53,6 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS imported (log TEXT PRIMARY KEY, rows INTEGER);
 """
 COMMIT_EVERY_S = 0.5
-# The by-program EXECUTIONS table (ROW without the key) and the candidate -> program map.
-PROGRAM_EXECUTIONS = [c for c in ROW if c != "key"]
-PROGRAMS = ["problem", "candidate_id", "program_hash"]
 
 
 class ProgramStore:
@@ -65,7 +61,7 @@ class ProgramStore:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / STORE_FILE
+        self.path = self.folder / EXECUTIONS_STORE
         self._pending: list[tuple] = []
         self._last_commit = time.monotonic()
         with self._sqlite():
@@ -201,7 +197,7 @@ def start_phase(folder: Path, execution: Execution, rows_by_name: dict[str, dict
                             f"{'with' if old['schedule'] == 'full' else 'without'} --full, or use a new folder.")
         stats.changed_settings = [k for k in changed_settings(settings, old) if k != "programs"]
         if stats.changed_settings:  # tables made under the old settings must not sit beside the new ones
-            for name in (EXECUTIONS_FILE, "programs.parquet", JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE):
+            for name in (EXECUTIONS_FILE, PROGRAMS_FILE, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE):
                 (folder / name).unlink(missing_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
         write_json(settings, folder / SETTINGS_FILE)

@@ -42,7 +42,8 @@ from ..errors import UserError
 from ..execute.types import Job, Program, sha256
 from .executions import MACHINE_RETRIES, RunStats
 from .pool import CandidatePool
-from .program_store import PROGRAM_EXECUTIONS, PROGRAMS, Phase
+from ..tables import EXECUTIONS_FILE, PROGRAM_EXECUTIONS, PROGRAMS, PROGRAMS_FILE
+from .program_store import Phase
 from .run_folder import JobSpec, result_rows, row_key
 from .suite_strength import unconfirmed_mutated
 
@@ -273,8 +274,8 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
     ids: list[pa.Array] = []
     program_of: list[np.ndarray] = []
     by_status: dict[str, int] = {}
-    executions = _Writer(out_dir / "executions.parquet", _SCHEMA)
-    programs_out = _Writer(out_dir / "programs.parquet", _PROGRAMS_SCHEMA)
+    executions = _Writer(out_dir / EXECUTIONS_FILE, _SCHEMA)
+    programs_out = _Writer(out_dir / PROGRAMS_FILE, _PROGRAMS_SCHEMA)
     where = clustering or main
     bar = tqdm(total=len(pool), desc="evaluate", unit="sample", disable=not progress, dynamic_ncols=True)
     kept = False

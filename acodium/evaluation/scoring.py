@@ -40,7 +40,8 @@ from .candidates import has_code
 from .executions import RunStats
 from .judging import judge_schedule
 from .pool import CandidatePool, as_pool
-from .program_store import PROGRAM_EXECUTIONS, PROGRAMS, candidate_executions, start_phase
+from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
+from .program_store import candidate_executions, start_phase
 from .schedule import run_schedule, schedule_name
 
 # Said when the default schedule left candidates unjudged on the hidden tests.
