@@ -201,6 +201,7 @@ def start_phase(folder: Path, execution: Execution, rows_by_name: dict[str, dict
                 (folder / name).unlink(missing_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
         write_json(settings, folder / SETTINGS_FILE)
+    stats.kept_in, stats.job = EXECUTIONS_STORE, "a program on a test set"
     return Phase(execution, ProgramStore(folder), stats)
 
 
