@@ -226,6 +226,7 @@ def recipe(
     seed: int = 0,
     run_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    schedule: str = "full",
 ) -> RecipeTables:
     """Problems and candidate sources to every stage's table: generate, execute, judge, score.
 
@@ -244,6 +245,10 @@ def recipe(
       run under `clustering_execution` (default: `execution`).
     run_dir: where generation and executions resume from and the tables are kept.
     progress: tqdm bars (widgets in a notebook; in a sweep's run, the sweep's line).
+    schedule: which tests run (`acodium.evaluation.schedule`): "full" (every test of
+      every candidate: a notebook's pools are small, and its pass@k exact), or
+      "public_first" (hidden tests and clustering inputs only for the candidates
+      passing the public tests, as `gencode gen solve_and_evaluate_set` by default).
     """
     if isinstance(test_sets, str):
         raise UserError(f"test_sets is a list of test set names, not the text {test_sets!r}.")
@@ -279,7 +284,7 @@ def recipe(
         rows, candidates, test_sets=test_sets, ks=ks, n=list(ns), failures=failures,
         samples_asked=sum(asked) if None not in asked else None, run_dir=run_dir, execution=execution,
         clustering_sets=CLUSTERING_TEST_SETS, clustering_execution=clustering_execution, policies=policies,
-        bootstrap=resamples, trials=trials, seed=seed, progress=progress,
+        bootstrap=resamples, trials=trials, seed=seed, progress=progress, schedule=schedule,
     )
     return RecipeTables(rows, candidates, scores.executions, scores.judgements, scores.metrics, scores.summary)
 

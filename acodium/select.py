@@ -82,11 +82,14 @@ def filter_public(executions: pd.DataFrame) -> pd.Series:
     return result
 
 
-def correct_on_hidden(executions: pd.DataFrame, hidden_sets: Iterable[str] = HIDDEN_TEST_SETS) -> pd.Series:
+def correct_on_hidden(executions: pd.DataFrame, hidden_sets: Iterable[str] = HIDDEN_TEST_SETS,
+                      failing_public: pd.Index | None = None) -> pd.Series:
     """Whether each candidate passed every hidden test (private + generated), by (problem, candidate_id).
 
     A candidate with no hidden run at all is an error, not a verdict: an
-    untested program is not correct, nor is it known to be wrong.
+    untested program is not correct, nor is it known to be wrong; except
+    the candidates of `failing_public` (they fail the public tests, and the
+    "public_first" schedule runs no hidden test for them): not correct.
     """
     ex = _executions(executions, KEY + ["test_set", "passed"])
     hidden_sets = list(hidden_sets)
@@ -95,6 +98,10 @@ def correct_on_hidden(executions: pd.DataFrame, hidden_sets: Iterable[str] = HID
     verdict = hidden["passed"].fillna(False).astype(bool).groupby([hidden["problem"], hidden["candidate_id"]]).all()
     index = pd.MultiIndex.from_frame(everyone)
     missing = index.difference(verdict.index)
+    if failing_public is not None and len(missing):
+        unrun = missing.intersection(failing_public)
+        verdict = pd.concat([verdict, pd.Series(False, index=unrun)])
+        missing = missing.difference(unrun)
     if len(missing):
         problem, cid = map(_plain, missing[0])
         raise UserError(
@@ -217,8 +224,20 @@ def judgements(
         index = wanted
     table = pd.DataFrame(index=index)
     table["passes_public"] = filter_public(ex).reindex(index).astype(bool)
-    table["correct"] = correct_on_hidden(ex, hidden_sets).reindex(index).astype(bool)
-    table["cluster"] = cluster_candidates(ex, clustering_sets).reindex(index).astype(np.int64)
+    failing = index[~table["passes_public"].to_numpy()]
+    table["correct"] = correct_on_hidden(ex, hidden_sets, failing).reindex(index).astype(bool)
+    clustering_sets = list(clustering_sets)
+    # Failing the public tests and not run on any clustering input while others of the problem were
+    # (the "public_first" schedule): not clustered, -1; no policy submits it.
+    runs = ex[ex["test_set"].isin(clustering_sets)]
+    clustered = ex
+    if len(runs) and len(failing):
+        ran = set(zip(runs["problem"], runs["candidate_id"]))
+        problems_run = set(runs["problem"])
+        unclustered = {key for key in failing if key not in ran and key[0] in problems_run}
+        if unclustered:
+            clustered = ex[[key not in unclustered for key in zip(ex["problem"], ex["candidate_id"])]]
+    table["cluster"] = cluster_candidates(clustered, clustering_sets).reindex(index).fillna(-1).astype(np.int64)
     table["slow"] = slow_only(ex, hidden_sets).reindex(index, fill_value=False).astype(bool)
     table = table.reset_index()
     table["submitted_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")

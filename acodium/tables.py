@@ -26,6 +26,10 @@ EXECUTIONS = [
     "problem", "candidate_id", "program_hash", "test_set", "test_index",
     "status", "passed", "output_hash", "time_s", "checker", "checker_message",
 ]
+# A scoring run keeps its executions by program (identical candidates run once) and which program each
+# candidate with code is; `acodium.evaluation.candidate_executions` makes EXECUTIONS of the two.
+PROGRAM_EXECUTIONS = [c for c in EXECUTIONS if c != "candidate_id"]
+PROGRAMS = ["problem", "candidate_id", "program_hash"]
 JUDGEMENTS = ["problem", "candidate_id", "passes_public", "correct", "cluster", "submitted_rank", "slow"]
 METRICS = ["problem", "n", "k", "value", "ci_low", "ci_high"]
 
@@ -36,7 +40,9 @@ ERRORS_LOG = "generation_errors.jsonl"       # samples that failed (LLM errors),
 GENERATION_CONFIG_FILE = "generation.json"   # the source's settings: a resumed run must match them
 PROBLEMS_RECORD_FILE = "problems.json"       # the dataset, split and problems a run was made on
 EXECUTIONS_LOG = "executions.jsonl"          # one row per test run, as they finish
-EXECUTIONS_FILE = "executions.parquet"
+EXECUTIONS_FILE = "executions.parquet"        # (a scoring run's: by program, PROGRAM_EXECUTIONS)
+PROGRAMS_FILE = "programs.parquet"           # a scoring run's PROGRAMS: which program each candidate is
+EXECUTIONS_STORE = "executions.sqlite"       # a scoring run's executions by program as they finish (resumes)
 JUDGEMENTS_FILE = "judgements.parquet"
 METRICS_FILE = "metrics.parquet"
 SUMMARY_FILE = "summary.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -166,28 +167,36 @@ def test_a_killed_run_resumes_without_running_again_what_finished(sample, train_
             "--no_cache", "--no_progress", "--bootstrap", "100"]
     env = dict(os.environ, ACODIUM_CACHE=str(tmp_path / "cache"))
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    log = out / "executions.jsonl"
+    store = out / "executions.sqlite"  # the run's executions, by program, as they finish
+
+    def stored() -> list[tuple]:
+        try:
+            with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+                return db.execute("SELECT problem, program_hash, test_set FROM runs").fetchall()
+        except sqlite3.Error:
+            return []
+
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if log.exists() and sum(1 for _ in open(log)) >= 4:
+        if store.exists() and len(stored()) >= 4:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    rows_before = [json.loads(line) for line in open(log) if line.endswith("\n")]
-    jobs_before = {(r["problem"], r["candidate_id"], r["test_set"]) for r in rows_before}
+    rows_before = stored()
+    jobs_before = set(rows_before)
     assert rows_before and not (out / "summary.json").exists()
 
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "summary.json").read_text())
-    total = 12 * 2  # 12 candidates, public and private tests
+    total = 12 * 2  # 12 candidates (12 programs), public and private tests
     assert summary["jobs_run"] + summary["jobs_resumed"] == total
     assert 0 < summary["jobs_resumed"] <= len(jobs_before) < total
     assert summary["jobs_run"] < total
-    executions = pd.read_parquet(out / "executions.parquet")
-    assert not executions.duplicated(["problem", "candidate_id", "test_set", "test_index"]).any()
-    assert executions.groupby(["problem", "candidate_id", "test_set"]).ngroups == total
+    executions = pd.read_parquet(out / "executions.parquet")  # by program
+    assert not executions.duplicated(["problem", "program_hash", "test_set", "test_index"]).any()
+    assert executions.groupby(["problem", "program_hash", "test_set"]).ngroups == total
     # the slow copies behave as the solution they wrap
     judged = pd.read_parquet(out / "judgements.parquet")
     assert judged.groupby("problem")["correct"].nunique().max() == 1

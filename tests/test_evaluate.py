@@ -10,6 +10,7 @@ import pytest
 from acodium.data import problem_rows, problem_tests
 from acodium.errors import UserError
 from acodium.evaluation import (
+    candidate_executions,
     check_candidates,
     load_candidate_set,
     suite_false_positives,
@@ -368,19 +369,22 @@ def test_a_run_folder_reused_with_another_time_limit_runs_again(few, tmp_path):
 
 
 def test_fewer_tests_after_more_reports_and_scores_the_same_tests(few, pool, tmp_path):
+    # (the full schedule: under public_first, a program failing only the second public test runs hidden
+    # tests with max_tests=1 that it never reached with 3)
     three = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, execution=THREE_S,
-                             max_tests=3, progress=False)
+                             max_tests=3, progress=False, schedule="full")
     one = score_candidates(few, pool, ks=[1], run_dir=tmp_path, bootstrap=50, trials=50, execution=THREE_S,
-                           max_tests=1, progress=False)
+                           max_tests=1, progress=False, schedule="full")
     fresh = score_candidates(few, pool, ks=[1], bootstrap=50, trials=50, execution=THREE_S, max_tests=1,
-                             progress=False)
+                             progress=False, schedule="full")
     assert one.executions.groupby(["problem", "candidate_id", "test_set"]).size().max() == 1
     _same(one.executions, fresh.executions)
     assert one.summary["metrics"] == fresh.summary["metrics"]
     assert one.summary["status_counts"] == fresh.summary["status_counts"]
     assert len(one.executions) < len(three.executions)
     assert one.stats.jobs_run == 0  # the first test of each job was run before, under the same settings
-    saved = pd.read_parquet(tmp_path / "executions.parquet")
+    saved = candidate_executions(pd.read_parquet(tmp_path / "executions.parquet"),  # kept by program
+                                 pd.read_parquet(tmp_path / "programs.parquet"))
     _same(saved, one.executions)
 
 

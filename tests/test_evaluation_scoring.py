@@ -133,8 +133,14 @@ def test_clustering_inputs_run_in_full_and_add_the_clustered_policy(four):
     assert list(scores.summary["metrics"]) == ["pass@k", "n@k filtered", "n@k clustered"]
     assert scores.summary["metrics"]["n@k clustered"]["1@2"]["value"] == 1.0  # the right one is a cluster of its own
     mutated = scores.executions[scores.executions.test_set == "mutated"]
-    assert set(mutated["candidate_id"]) == {"correct-0", "zero"}  # every candidate, the failing ones too
+    assert set(mutated["candidate_id"]) == {"correct-0"}  # only the programs passing the public tests
     assert scores.judgements.groupby("problem")["cluster"].nunique().tolist() == [2, 2]
+    assert scores.judgements.set_index("candidate_id").loc["zero", "cluster"].tolist() == [-1, -1]  # not clustered
+    full = score_candidates(rows, pool, ks=[2], n=1, schedule="full", **CHEAP)
+    mutated = full.executions[full.executions.test_set == "mutated"]
+    assert set(mutated["candidate_id"]) == {"correct-0", "zero"}  # every candidate, the failing ones too
+    assert full.summary["metrics"]["n@k clustered"] == scores.summary["metrics"]["n@k clustered"]
+    assert (full.judgements["cluster"] >= 0).all() and full.summary["schedule"] == "full"
     # asked to decide correctness too, the mutated inputs whose output nobody confirmed are no tests
     both = score_candidates(rows, pool, test_sets=["private", "mutated"], ks=[2], n=1, **CHEAP)
     assert both.judgements["correct"].tolist() == scores.judgements["correct"].tolist() == [True, True, False, False]
@@ -149,7 +155,7 @@ def test_model_written_inputs_cluster_by_default_as_mutated_ones_do(four):
     scores = score_candidates(rows, pool, ks=[2], n=1, **CHEAP)
     assert scores.summary["clustering_sets"] == ["ai"]  # the default is data's CLUSTERING_TEST_SETS
     ai = scores.executions[scores.executions["test_set"] == "ai"]
-    assert len(ai) == sum(len(r["ai_tests"]["input"]) for r in rows) * 2  # every candidate, every input
+    assert len(ai) == sum(len(r["ai_tests"]["input"]) for r in rows)  # every input, for the one passing the public tests
     assert "n@k clustered" in scores.summary["metrics"]
 
 

@@ -334,6 +334,10 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
 scoring_options = options(
     option("n", type=positive_int, default=10, show_default=True, help="Submissions for n@k (filtered on public tests)."),
     option("max_tests", type=positive_int, default=None, help="At most this many tests per test set and problem."),
-    option("full", is_flag=True, help="Run every test (default: stop a candidate at its first failing hidden test)."),
+    option("full", is_flag=True,
+           help="Run every test of every candidate (default: public tests first; hidden tests, stopping at the "
+                "first failure, and clustering inputs only for the programs that pass them, so pass@k counts a "
+                "candidate failing the public tests as not correct: a lower bound, exact with --full; n@k of the "
+                "filter and of clustering is exact either way)."),
     option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals."),
 )

@@ -21,18 +21,18 @@ from ..tables import CANDIDATES_LOG
 from ..wording import plural
 
 if TYPE_CHECKING:  # types only: these cost their imports at start (see acodium.cli)
-    import pandas as pd
-
     from ..evaluation import Scores
     from ..execute import Execution
     from ..generate import CandidateSource
+    from ..generate.loop import CandidatesFile
 
 
 @dataclass
 class SetRun:
-    """A scored run: the candidates, the driver's result, and the summary written to summary.json."""
+    """A scored run: the candidates (their file in the run folder), the driver's result, and the summary
+    written to summary.json."""
 
-    candidates: pd.DataFrame
+    candidates: CandidatesFile
     scores: Scores
     summary: dict[str, Any]
 
@@ -49,12 +49,13 @@ def generate_and_score(problems: Any, candidate_source: CandidateSource, *, data
     out = Path(out)
     record = problem_record(out, problems, dataset=dataset, split=split)
     try:
-        candidates = generate_candidates(problems, candidate_source, k, run_dir=out, progress=progress)
+        # Written to the run folder chunk by chunk and scored from it the same way: never a whole pool in memory.
+        candidates = generate_candidates(problems, candidate_source, k, run_dir=out, progress=progress, table=False)
     finally:
         if (out / CANDIDATES_LOG).exists():  # the generation began: the folder can be scored from now on
             save_problem_record(out, record)
-    failures = candidates.attrs.get("failures") or []
-    if candidates.empty:
+    failures = candidates.failures
+    if not candidates.candidates:
         why = f" ({plural(len(failures), 'call')} failed: {failures[0]['error'].rstrip('.')})" if failures else ""
         raise UserError(f"The {candidate_source.name} source gave no candidate for any of the "
                         f"{plural(len(problems), 'problem')}{why}.")

@@ -11,6 +11,9 @@ One module per job:
 - `reference_categories` and `references`: the dataset's own solutions on its
   tests (`check_references`, AlphaCodium's cleaning on evidence only);
 - `suite_strength`: how many wrong programs a test suite lets through;
+- `pool`, `schedule`, `program_store`, `judging`: a scoring run's candidates read
+  in chunks (`CandidatePool`), its programs run once each, public tests first
+  (`SCHEDULES`), kept by program and resumable, and judged per program;
 - `scoring`: execute, judge and score (`score_candidates`: pass@k, n@k, intervals;
   `judge_candidates`: judgements of every candidate, those without code unrun);
 - `given_tests`: `evaluate(candidates, tests, k=...)`, the notebook entry point
@@ -30,13 +33,18 @@ from .reference_categories import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_C
                                    SEVERAL_ANSWERS, SLOW_OR_BROKEN, TEST_CATEGORIES, UNCONFIRMED, VALID,
                                    possibly_multi_answer)
 from .references import ReferenceReport, check_references
+from .pool import CandidatePool
 from .run_folder import CHECKER
+from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
+from .program_store import candidate_executions
+from .schedule import SCHEDULES
 from .scoring import (CALLS_FAILED, FEWER_GENERATED, NO_CODE, NONE_GENERATED, Scores, judge_candidates,
                       score_candidates, short_pools, short_pools_note)
 from .suite_strength import suite_false_positives, test_suite_strength, unconfirmed_mutated
 
 __all__ = [
-    "CALLS_FAILED", "CHECKER", "EvaluationResult", "FEWER_GENERATED", "INVALID", "MACHINE_RETRIES",
+    "CALLS_FAILED", "CHECKER", "CandidatePool", "PROGRAMS", "PROGRAM_EXECUTIONS", "SCHEDULES",
+    "candidate_executions", "EvaluationResult", "FEWER_GENERATED", "INVALID", "MACHINE_RETRIES",
     "NONE_GENERATED", "NOT_CHECKED", "NO_CODE", "NO_REFERENCE", "PROBLEM_CATEGORIES", "PROBLEM_OK",
     "ReferenceReport", "RunFolderWarning", "RunStats", "SEVERAL_ANSWERS", "SLOW_OR_BROKEN", "Scores",
     "TEST_CATEGORIES", "UNCONFIRMED", "VALID", "check_candidates", "check_references", "evaluate",

@@ -69,13 +69,15 @@ class RunStats:
     damaged_lines: list[int] = dataclasses.field(default_factory=list)  # of the log, skipped
     changed_settings: list[str] = dataclasses.field(default_factory=list)  # since the folder's last run
     no_code: int = 0  # candidates without code: not executed, no rows (judged incorrect unrun)
+    kept_in: str = EXECUTIONS_LOG  # where finished rows are kept (a scoring run: its store, by program)
+    job: str = "a candidate on a test set"  # what one job is there
 
     def notes(self, run_dir: str | os.PathLike | None) -> list[str]:
         """What a reader of the numbers should know about how the run folder was used."""
         out = []
         if self.jobs_skipped and run_dir is not None:
-            out.append(f"resumed {run_dir}: {self.jobs_skipped} of {plural(self.jobs_total, 'job')} (a candidate on "
-                       f"a test set) were kept from {Path(run_dir) / EXECUTIONS_LOG}, made under the same settings, "
+            out.append(f"resumed {run_dir}: {self.jobs_skipped} of {plural(self.jobs_total, 'job')} ({self.job}) "
+                       f"were kept from {Path(run_dir) / self.kept_in}, made under the same settings, "
                        "and not run again.")
         if self.changed_settings:
             out.append(f"{run_dir} held results made with other {', '.join(self.changed_settings)}: "

@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import tempfile
 import time
+import weakref
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -35,9 +36,18 @@ from ..metrics import reported_ks
 from ..policies import Policy, get_policy
 from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
 from ..wording import plural
-from .candidates import check_candidates, has_code
-from .executions import RunStats, run_executions
-from .suite_strength import unconfirmed_mutated, without
+from .candidates import has_code
+from .executions import RunStats
+from .judging import judge_schedule
+from .pool import CandidatePool, as_pool
+from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
+from .program_store import candidate_executions, start_phase
+from .schedule import run_schedule, schedule_name
+
+# Said when the default schedule left candidates unjudged on the hidden tests.
+PUBLIC_FIRST_NOTE = ("pass@k and random n@k count a candidate that fails the public tests as not correct (the default "
+                     "schedule runs no hidden test for it): they are lower bounds of pass@k as docs/semantics.md "
+                     "defines it, exact with --full; filtered and clustered n@k are exact.")
 
 # Why a problem has fewer candidates with code than k (`short_pools`).
 NONE_GENERATED = "none generated"
@@ -56,6 +66,16 @@ def short_pools(names: Sequence[str], candidates: pd.DataFrame, k: int,
     none (or fewer) at all. Empty pools score 0 at every k.
     """
     made = set(zip(candidates["problem"], candidates["candidate_id"].astype(str)))
+    sizes = candidates.groupby("problem").size()
+    coded = candidates[[has_code(c) for c in candidates["code"]]].groupby("problem").size()
+    return short_pools_counted(names, {p: int(v) for p, v in sizes.items()}, {p: int(v) for p, v in coded.items()},
+                               made, k, failures)
+
+
+def short_pools_counted(names: Sequence[str], sizes: Mapping[str, int], coded: Mapping[str, int], made, k: int,
+                        failures: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """`short_pools` from counts: candidates and candidates with code per problem, and which of the failed
+    samples' (problem, candidate_id) were made after all (`made` needs to hold those only)."""
     failed: dict[str, set[str]] = {}
     first_error: dict[str, str] = {}
     for f in failures:
@@ -63,8 +83,6 @@ def short_pools(names: Sequence[str], candidates: pd.DataFrame, k: int,
         if key not in made:
             failed.setdefault(key[0], set()).add(key[1])
             first_error.setdefault(key[0], str(f.get("error", "")))
-    sizes = candidates.groupby("problem").size()
-    coded = candidates[[has_code(c) for c in candidates["code"]]].groupby("problem").size()
     reasons: dict[str, list[str]] = {}
     for name in names:
         size, with_code = int(sizes.get(name, 0)), int(coded.get(name, 0))
@@ -86,7 +104,7 @@ def short_pools(names: Sequence[str], candidates: pd.DataFrame, k: int,
         "empty_pools": sum(int(sizes.get(name, 0)) == 0 for name in names),
         "reasons": reasons,
         "failed_calls": sum(len(failed.get(name, ())) for name in names),
-        "no_code_candidates": int(len(candidates) - coded.sum()),
+        "no_code_candidates": int(sum(sizes.values()) - sum(coded.values())),
         "first_error": {name: first_error[name] for name in reasons.get(CALLS_FAILED, [])},
     }
 
@@ -111,15 +129,56 @@ def short_pools_note(short: Mapping[str, Any], total: int) -> str | None:
             f"({short['empty_pools']} without any, counted as unsolved at every k): {'; '.join(parts)}.")
 
 
-@dataclass
-class Scores:
-    """An evaluation's tables and numbers: what `gencode eval pass_at_k` prints and saves."""
+def _close_all(files) -> None:
+    for fh in files:
+        fh.close()
 
-    executions: pd.DataFrame
-    judgements: pd.DataFrame
-    metrics: pd.DataFrame
-    summary: dict[str, Any]
-    stats: RunStats
+
+class Scores:
+    """An evaluation's tables and numbers: what `gencode eval pass_at_k` prints and saves.
+
+    `judgements`, `metrics` and `summary` are in memory; the executions are files
+    (by program: `program_executions`, and which program each candidate is:
+    `programs`), read when asked for. `executions` is the per-candidate view of
+    them (docs/semantics.md's EXECUTIONS table), made on demand: for small pools.
+    """
+
+    def __init__(self, judgements: pd.DataFrame, metrics: pd.DataFrame, summary: dict[str, Any], stats: RunStats,
+                 executions_path: Path | None = None, programs_path: Path | None = None, keep: Any = None):
+        self.judgements, self.metrics, self.summary, self.stats = judgements, metrics, summary, stats
+        self.executions_path, self.programs_path = executions_path, programs_path
+        self._keep = keep  # a temporary folder holding the files, alive as long as these scores
+        # The files as this run wrote them, open: a later run into the same folder replaces them (a new
+        # file under the name), and these scores still read their own.
+        self._files = {name: open(path, "rb") for name, path in (("executions", executions_path),
+                                                                 ("programs", programs_path))
+                       if path is not None and path.exists()}
+        weakref.finalize(self, _close_all, list(self._files.values()))
+        self._executions: pd.DataFrame | None = None
+
+    def _read(self, name: str, columns: list[str]) -> pd.DataFrame:
+        fh = self._files.get(name)
+        if fh is None:
+            return pd.DataFrame(columns=columns)
+        fh.seek(0)
+        return pd.read_parquet(fh)
+
+    @property
+    def program_executions(self) -> pd.DataFrame:
+        """One row per (problem, program, test) run: PROGRAM_EXECUTIONS."""
+        return self._read("executions", PROGRAM_EXECUTIONS)
+
+    @property
+    def programs(self) -> pd.DataFrame:
+        """Which program each candidate with code is: PROGRAMS (problem, candidate_id, program_hash)."""
+        return self._read("programs", PROGRAMS)
+
+    @property
+    def executions(self) -> pd.DataFrame:
+        """The per-candidate EXECUTIONS table (each program's runs under each of its candidates)."""
+        if self._executions is None:
+            self._executions = candidate_executions(self.program_executions, self.programs)
+        return self._executions
 
     def report(self) -> str:
         """The headline numbers as text: pass@k and n@k over problems with their intervals."""
@@ -155,7 +214,7 @@ def slow_positives_line(slow: Mapping[str, Any], cap: float, stopped: bool) -> s
 
 def score_candidates(
     problems: Any,
-    candidates: pd.DataFrame,
+    candidates: pd.DataFrame | CandidatePool | str | os.PathLike,
     *,
     test_sets: Sequence[str] = HIDDEN_TEST_SETS,
     ks: Sequence[int] | None = None,
@@ -169,6 +228,7 @@ def score_candidates(
     policies: Mapping[str, Policy] | Sequence[str] | None = None,
     max_tests: int | None = None,
     stop_on_first_failure: bool = True,
+    schedule: str | None = None,
     bootstrap: int = 1000,
     level: float = 0.95,
     trials: int = 1000,
@@ -179,16 +239,24 @@ def score_candidates(
 
     `problems` is the benchmark: a problem without candidates is unsolved, 0
     at every k and n, and stays in every mean (docs/semantics.md). Correct = passes
-    every test of `test_sets` (default private + generated). Public tests are
-    run too (the n@k filter), and the `clustering_sets` problems have (default
-    mutated and ai inputs) in full, for the clustered policy. A candidate without code is
-    not run: it is incorrect. Checked before anything runs: every problem
-    with candidates has tests in `test_sets`, and some k is left to report
-    (`acodium.metrics.reported_ks`: k beyond the smallest non-empty pool are
-    left out with a note; ks=None is the grid 1, 2, 5, ... up to that pool).
-    `failures` (default: `candidates.attrs["failures"]`, as generation leaves
-    them) and `samples_asked` say why pools are short (`short_pools`).
-    With `run_dir`, executions resume and the tables are saved there.
+    every test of `test_sets` (default private + generated). `candidates` is a
+    table, a candidates file (parquet, JSONL) or a `CandidatePool`, read in
+    chunks: identical programs run once. A candidate without code is not run:
+    it is incorrect. `schedule` (`acodium.evaluation.schedule`): "public_first"
+    (the default; `stop_on_first_failure=False` means "full") runs the public
+    tests of every program first, and the hidden tests (each set in turn,
+    stopping at the first failure) and the clustering inputs (`clustering_sets`,
+    default mutated and ai, in full) only for the programs that pass them; there,
+    a candidate failing the public tests counts as not correct, so pass@k and
+    random n@k are lower bounds (exact for filtered and clustered n@k: a note
+    says so); "full" runs every set in full for every program. Checked before
+    anything runs: every problem with candidates has tests in `test_sets`, and
+    some k is left to report (`acodium.metrics.reported_ks`: k beyond the
+    smallest non-empty pool are left out with a note; ks=None is the grid 1, 2,
+    5, ... up to that pool). `failures` (default: the table's
+    `attrs["failures"]`, as generation leaves them) and `samples_asked` say why
+    pools are short (`short_pools`). With `run_dir`, executions resume (a run
+    folder holds one schedule) and the tables are saved there.
     `clustering_execution` runs the clustering inputs under other settings
     (AlphaCode clusters on short runs: a timeout is a behaviour too; default:
     `execution`). `policies`: the sampled selection policies reported beside
@@ -197,50 +265,48 @@ def score_candidates(
     """
     started = time.monotonic()
     execution = execution_from(execution)
+    schedule = schedule_name(schedule or ("public_first" if stop_on_first_failure else "full"))
     if clustering_execution is not None:
         clustering_execution = execution_from(clustering_execution)
     if policies is not None and not isinstance(policies, Mapping):
         if isinstance(policies, str):
             raise UserError(f"policies is a list of names, not the text {policies!r}.")
         policies = {name: get_policy(name) for name in policies}
+    pool = as_pool(candidates)
     if failures is None:
-        failures = candidates.attrs.get("failures") or []
+        failures = pool.attrs.get("failures") or []
     rows = problem_rows(problems)
-    candidates = check_candidates(candidates, rows)
-    if candidates.empty:
+    survey = pool.survey(rows, wanted={(f.get("problem"), str(f.get("candidate_id"))) for f in failures})
+    if not survey.candidates:
         raise UserError("There are no candidates to evaluate.")
     test_sets = list(dict.fromkeys(test_sets))
     names = list(rows)
-    pooled = set(candidates["problem"])
     for name in names:
-        if name in pooled and not any(problem_tests(rows[name], s, max_tests) for s in test_sets):
+        if name in survey.sizes and not any(problem_tests(rows[name], s, max_tests) for s in test_sets):
             raise UserError(
                 f"The problem {name!r} has no {' or '.join(s + '_tests' for s in test_sets)} to decide correctness."
             )
-    sizes = candidates.groupby("problem").size().reindex(names, fill_value=0)
-    ks, note = reported_ks(sizes.to_numpy(), ks, problems=names)
+    sizes = np.array([survey.sizes.get(name, 0) for name in names], dtype=np.int64)
+    ks, note = reported_ks(sizes, ks, problems=names)
     notes = [note] if note else []
-    short = short_pools(names, candidates, samples_asked or max(ks), failures)
+    short = short_pools_counted(names, survey.sizes, survey.coded, survey.found, samples_asked or max(ks), failures)
     note = short_pools_note(short, len(names))
     notes += [note] if note else []
     ns = [n] if isinstance(n, int) else list(n)
-    runnable = [p for p in names if p in pooled]
+    runnable = [p for p in names if p in survey.sizes]
     has_clustering = [s for s in clustering_sets
                       if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in runnable)]
-    run_sets = ["public"] + [s for s in test_sets if s != "public"] + has_clustering
-    run_sets = list(dict.fromkeys(run_sets))
     with run_folder_lock(run_dir) if run_dir is not None else contextlib.nullcontext():
-        return _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets,
+        return _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clustering, schedule,
                       started, run_dir=run_dir, execution=execution, clustering_execution=clustering_execution,
-                      policies=policies, max_tests=max_tests,
-                      stop_on_first_failure=stop_on_first_failure, bootstrap=bootstrap, level=level,
+                      policies=policies, max_tests=max_tests, bootstrap=bootstrap, level=level,
                       trials=trials, seed=seed, progress=progress)
 
 
 def judge_candidates(executions: pd.DataFrame, candidates: pd.DataFrame, *,
                      hidden_sets: Sequence[str] = HIDDEN_TEST_SETS,
                      clustering_sets: Sequence[str] = CLUSTERING_TEST_SETS, seed: int = 0) -> pd.DataFrame:
-    """The JUDGEMENTS table of every candidate, in the candidates' order.
+    """The JUDGEMENTS table of every candidate, in the candidates' order, from a per-candidate executions table.
 
     Candidates with code are judged on their runs (`acodium.select.judgements`:
     each must have some); those without code were never run and are
@@ -268,57 +334,73 @@ def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
         "candidate_id": candidates["candidate_id"].to_numpy(),
         "passes_public": False,
         "correct": False,
-        "cluster": -1 - np.arange(len(candidates), dtype=np.int64),  # each its own behaviour
+        "cluster": -2 - np.arange(len(candidates), dtype=np.int64),  # each its own behaviour (-1: not clustered)
         "submitted_rank": pd.array([pd.NA] * len(candidates), dtype="Int64"),
         "slow": False,
     }, columns=JUDGEMENTS)
 
 
-def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_clustering, run_sets, started, *,
+def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clustering, schedule, started, *,
            run_dir, execution: Execution, clustering_execution: Execution | None, policies,
-           max_tests, stop_on_first_failure, bootstrap, level, trials, seed, progress) -> Scores:
-    coded = candidates[[has_code(c) for c in candidates["code"]]]
-    coded_rows = [rows[p] for p in dict.fromkeys(coded["problem"])]
+           max_tests, bootstrap, level, trials, seed, progress) -> Scores:
+    correctness = [s for s in test_sets if s != "public"]
+    keep = None
+    if run_dir is None:
+        keep = tempfile.TemporaryDirectory(prefix="acodium-scores-")
+    out_dir = Path(run_dir) if run_dir is not None else Path(keep.name)
     apart = has_clustering if clustering_execution is not None else []
-    executions, stats = run_executions(
-        coded_rows, coded, test_sets=[s for s in run_sets if s not in apart], run_dir=run_dir,
-        execution=execution, max_tests=max_tests,
-        stop_on_first_failure=stop_on_first_failure, stop_sets=[s for s in test_sets if s != "public"],
-        progress=progress,
-    )
-    notes = notes + stats.notes(run_dir)
+    main_sets = ["public", *correctness, *[s for s in has_clustering if s not in apart]]
+    checker_of = {name: execution.checker_for(rows[name]) for name in names if name in survey.sizes}
+    stats = RunStats()
+    main = start_phase(out_dir, execution, rows, survey, main_sets, schedule, max_tests, stats, run_dir is not None)
+    clustering = None
     if apart:  # its own folder: one run folder holds one set of execution settings
-        behaviour, more = run_executions(
-            coded_rows, coded, test_sets=apart, execution=clustering_execution, max_tests=max_tests,
-            run_dir=Path(run_dir) / "clustering" if run_dir is not None else None, progress=progress)
-        executions = pd.concat([executions, behaviour], ignore_index=True)
-        notes += more.notes(Path(run_dir) / "clustering" if run_dir is not None else None)
+        clustering = start_phase(out_dir / "clustering", clustering_execution, rows, survey, apart, schedule,
+                                 max_tests, RunStats(), run_dir is not None)
+    try:
+        result = run_schedule(
+            rows, pool, out_dir=out_dir, schedule=schedule, correctness_sets=correctness, clustering_sets=has_clustering,
+            public_counts="public" in test_sets,
+            main=main, clustering=clustering, max_tests=max_tests, checker_of=checker_of, progress=progress,
+            limits_of=lambda problem, language: execution.limits(rows[problem], language))
+    finally:
+        for phase in (main, clustering):
+            if phase is not None:
+                phase.store.close()
+    notes = notes + main.stats.notes(run_dir)
+    if clustering is not None:
+        notes += clustering.stats.notes(out_dir / "clustering" if run_dir is not None else None)
+        more = clustering.stats
         stats = dataclasses.replace(
             stats, jobs_total=stats.jobs_total + more.jobs_total, jobs_run=stats.jobs_run + more.jobs_run,
             jobs_skipped=stats.jobs_skipped + more.jobs_skipped, tests_run=stats.tests_run + more.tests_run,
-            wall_s=stats.wall_s + more.wall_s, retried=stats.retried + more.retried,
-            stopped_early=stats.stopped_early or more.stopped_early)
-    if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
-        executions = without(executions, unconfirmed_mutated([rows[p] for p in names]))
-    judged = judge_candidates(executions, candidates, hidden_sets=test_sets, clustering_sets=has_clustering,
-                              seed=seed)
+            retried=stats.retried + more.retried)
+    stats.wall_s = time.monotonic() - started
+    judged = judge_schedule(result, seed=seed)
+    if schedule == "public_first" and not judged["passes_public"].all():
+        notes.append(PUBLIC_FIRST_NOTE)
     if policies is None:
         policies = {"clustered": get_policy("clustered")} if has_clustering else {}
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
+    if PUBLIC_FIRST_NOTE in notes:  # the table says what its pass@k is, wherever it goes
+        table.attrs["notes"] = list(table.attrs.get("notes", [])) + [PUBLIC_FIRST_NOTE]
     overall = table[table["problem"] == "ALL"]
     metric_summary: dict[str, dict[str, dict[str, float]]] = {}
     for r in overall.itertuples(index=False):
         label = f"pass@{r.k}" if r.metric == "pass@k" else f"{r.n}@{r.k}"
         metric_summary.setdefault(r.metric, {})[label] = {
             "value": float(r.value), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high)}
+    counts = Counter(result.tests_run_by_status)
     summary = {
         "problems": len(names),
-        "problems_with_candidates": int(candidates["problem"].nunique()),
-        "candidates": int(len(candidates)),
+        "problems_with_candidates": len(survey.sizes),
+        "candidates": survey.candidates,
+        "programs": len(result.verdicts),
         "short_pools": short,
         "test_sets": test_sets,
         "clustering_sets": has_clustering,
+        "schedule": schedule,
         "ks": ks,
         "ns": ns,
         "level": level,
@@ -326,13 +408,14 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
         "metrics": metric_summary,
         "correct_candidates": int(judged["correct"].sum()),
         "passing_public_candidates": int(judged["passes_public"].sum()),
-        "executions": int(len(executions)),
-        "status_counts": {k: int(v) for k, v in Counter(executions["status"]).most_common()},
+        "executions": int(sum(counts.values())),
+        "tests_run": stats.tests_run,
+        "status_counts": {k: int(v) for k, v in counts.most_common()},
         "slow_cap": execution.slow_cap,
         "slow_positives": metrics_mod.slow_positives(judged, problems=names),
         "jobs_run": stats.jobs_run,
         "jobs_resumed": stats.jobs_skipped,
-        "stop_on_first_failure": stop_on_first_failure,
+        "stop_on_first_failure": schedule == "public_first",
         "max_tests": max_tests,
         "time_limit_s": execution.time_s,
         "backend": execution.backend,
@@ -343,4 +426,4 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
         write_table(judged, Path(run_dir) / JUDGEMENTS_FILE)
         write_table(table, Path(run_dir) / METRICS_FILE)
         write_json(summary, Path(run_dir) / SUMMARY_FILE)
-    return Scores(executions, judged, table, summary, stats)
+    return Scores(judged, table, summary, stats, result.executions_path, result.programs_path, keep)

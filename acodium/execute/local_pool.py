@@ -34,6 +34,11 @@ from .local_sandbox import SANDBOX_UID, bwrap_command, staged_binds, staged_comm
 from .runtimes import reachable_by_others
 
 START_TIMEOUT_S = 60.0
+# The worker's code is compiled by a one-line `-c` program, not given to `-c` itself: the interpreter
+# then frees what compiling 2,000 lines took, and the worker's heap is 7.5 MB instead of 11.7 (less
+# for each test's fork to copy and unmap). The source comes last on the command line, after the worker's
+# own arguments, which keep their places.
+BOOTSTRAP = "import sys; exec(compile(sys.argv.pop(), '_worker.py', 'exec'))"
 _WARNED_NO_CGROUPS = []  # said once per process
 _WORKER_NAMES = itertools.count()  # cgroup names, unique in the process (next() is atomic)
 
@@ -107,8 +112,8 @@ class WorkerPool:
         return support
 
     def _command(self, scratch: str, request_fd: int, reply_fd: int, cgroup_spec: str) -> list[str]:
-        py = [self.python, "-I", "-B", "-c", self._source]
-        fds = [str(request_fd), str(reply_fd), cgroup_spec]
+        py = [self.python, "-I", "-B", "-c", BOOTSTRAP]
+        fds = [str(request_fd), str(reply_fd), cgroup_spec, self._source]  # (the source last: see BOOTSTRAP)
         if self.sandbox:
             binds = getattr(self, "_binds", ())
             unreachable = self._unreachable_binds()

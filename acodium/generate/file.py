@@ -2,7 +2,10 @@
 
 A file is checked whole when the source is made (ids unique per problem, program
 text present), so a bad row is one sentence before any work, not a failure
-half-way through a run.
+half-way through a run. It is read once for that, keeping only where each
+candidate is (a JSONL line's offset, a parquet row's group and position), and
+each candidate's record is read again when it is made: a pool of 10^5 samples
+is never held in memory whole.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import pandas as pd
 
 from ..errors import UserError
 from ..extract import detect_language
-from ..tables import read_table, require_columns
 from ..wording import plural
 from .base import Candidate, CandidateSource
 
@@ -33,10 +35,17 @@ class FileSource(CandidateSource):
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        df = read_table(self.path)
-        require_columns(df, ["problem", "code"], f"candidates file {self.path}")
-        self._rows: dict[str, dict[str, dict]] = {}
-        for record in df.to_dict("records"):
+        if not self.path.exists():
+            raise UserError(f"No table at {self.path}.")
+        if self.path.suffix not in (".jsonl", ".json", ".parquet"):
+            raise UserError(f"{self.path} is neither a .parquet nor a .jsonl table.")
+        # problem -> candidate_id -> where its record is: (byte offset of its line) or (row group, row)
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._group: tuple[int, list[dict]] | None = None  # the parquet row group read last
+        for where, record in self._records():
+            if "problem" not in record or "code" not in record:
+                missing = [c for c in ("problem", "code") if c not in record]
+                raise UserError(f"The candidates file {self.path} table lacks the column(s) {', '.join(missing)}.")
             per_problem = self._rows.setdefault(str(record["problem"]), {})
             cid = record.get("candidate_id")
             cid = f"file-{len(per_problem)}" if cid is None or (isinstance(cid, float) and pd.isna(cid)) else str(cid)
@@ -45,7 +54,46 @@ class FileSource(CandidateSource):
             if not isinstance(record["code"], str):  # null or a number: no program to run, refused before any work
                 raise UserError(f"The candidates file {self.path} has no program text in 'code' for {cid!r} of "
                                 f"problem {record['problem']!r} (it holds {_kind(record['code'])}).")
-            per_problem[cid] = record
+            per_problem[cid] = where
+
+    def _records(self):
+        """(where, record) of every row of the file, in order."""
+        if self.path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                reader = pq.ParquetFile(self.path)
+                for group in range(reader.num_row_groups):
+                    for i, record in enumerate(reader.read_row_group(group).to_pylist()):
+                        yield (group, i), record
+            except (OSError, ValueError) as e:
+                raise UserError(f"Cannot read the table {self.path}: {e}.") from None
+            return
+        with open(self.path, "rb") as fh:
+            offset = 0
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        record = json.loads(line)
+                    except (UnicodeDecodeError, json.JSONDecodeError):
+                        raise UserError(f"Cannot read the table {self.path}: line {number} is not JSON.") from None
+                    if not isinstance(record, dict):
+                        raise UserError(f"Cannot read the table {self.path}: line {number} is not a JSON object.")
+                    yield offset, record
+                offset += len(line)
+
+    def _record(self, where) -> dict:
+        """The record at `where` (as `_records` gave it), read again from the file."""
+        if isinstance(where, tuple):
+            group, i = where
+            if self._group is None or self._group[0] != group:
+                import pyarrow.parquet as pq
+
+                self._group = (group, pq.ParquetFile(self.path).read_row_group(group).to_pylist())
+            return self._group[1][i]
+        with open(self.path, "rb") as fh:
+            fh.seek(where)
+            return json.loads(fh.readline())
 
     def config(self) -> dict[str, Any]:
         return {"source": self.name, "path": str(self.path.resolve())}
@@ -62,7 +110,7 @@ class FileSource(CandidateSource):
         return f"{self.path.name} holds {plural(len(planned), 'candidate')} for it"
 
     async def make(self, problem, candidate_id):
-        record = self._rows[problem["name"]][candidate_id]
+        record = self._record(self._rows[problem["name"]][candidate_id])
         code = record["code"]
         language = record.get("language")
         if not isinstance(language, str) or not language:

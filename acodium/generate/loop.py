@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -52,6 +53,18 @@ def _saved_config(run_dir: Path, config: dict[str, Any]) -> bool:
     return True
 
 
+@dataclass
+class CandidatesFile:
+    """Candidates written to a run folder's candidates.parquet, not read into memory (`generate_candidates`
+    with `table=False`): what `acodium.evaluation.score_candidates` reads chunk by chunk."""
+
+    path: Path
+    candidates: int
+    failures: list[dict] = field(default_factory=list)
+    fewer: dict[str, int] = field(default_factory=dict)  # problem -> candidates planned, where fewer than k
+    resumed: int = 0  # candidates the run folder already held
+
+
 MAX_FEWER_LINES = 20  # problems listed by name in the note on short plans; the rest are counted
 
 
@@ -76,8 +89,11 @@ async def agenerate_candidates(
     *,
     run_dir: str | os.PathLike | None = None,
     progress: bool = True,
-) -> pd.DataFrame:
+    table: bool = True,
+) -> pd.DataFrame | CandidatesFile:
     """The async body of `generate_candidates` (call it from code that already runs a loop)."""
+    if not table and run_dir is None:
+        raise UserError("Candidates kept out of memory (table=False) need a run folder to be written to.")
     rows = list(problem_rows(problems, source.columns).values())
     run_dir = Path(run_dir) if run_dir is not None else None
     log = errors = None
@@ -124,9 +140,10 @@ async def agenerate_candidates(
                         errors.append([failure])
                 else:
                     record = candidate.row()
-                    made.append(record)
                     if log is not None:
                         log.append([record])
+                    else:
+                        made.append(record)
                 bar.update(1)
                 postfix = source.postfix()
                 if postfix:
@@ -149,6 +166,15 @@ async def agenerate_candidates(
             log.close()
             errors.close()
 
+    if failures:
+        tqdm.write(
+            f"acodium: {len(failures)} of {plural(len(planned), 'candidate')} failed ({failures[0]['error']}); "
+            "run again to retry them.",
+            file=sys.stderr,
+        )
+    if not table:
+        count = _write_streaming(run_dir, {(row["name"], cid) for row, cid in planned})
+        return CandidatesFile(run_dir / CANDIDATES_FILE, count, failures, fewer, len(planned) - len(todo))
     if run_dir is not None:
         by_key = {(r["problem"], r["candidate_id"]): r for r in AppendLog(run_dir / CANDIDATES_LOG).rows()}
     else:
@@ -162,13 +188,37 @@ async def agenerate_candidates(
     table.attrs["resumed"] = len(planned) - len(todo)  # candidates a run folder already held
     if run_dir is not None:
         write_table(table, run_dir / CANDIDATES_FILE)
-    if failures:
-        tqdm.write(
-            f"acodium: {len(failures)} of {plural(len(planned), 'candidate')} failed ({failures[0]['error']}); "
-            "run again to retry them.",
-            file=sys.stderr,
-        )
     return table
+
+
+def _write_streaming(run_dir: Path, planned: set[tuple[str, str]], chunk: int = 2000) -> int:
+    """candidates.parquet from the log, chunk by chunk (the planned candidates, each once, in the log's
+    order), moved into place when complete; how many it holds."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(c, pa.string()) for c in CANDIDATES])
+    path = run_dir / CANDIDATES_FILE
+    tmp = path.with_name(f".{path.name}.writing")
+    written: set[tuple[str, str]] = set()
+    rows: list[dict] = []
+    with pq.ParquetWriter(tmp, schema) as writer:
+        def flush() -> None:
+            writer.write_table(pa.table({c: [None if r.get(c) is None else str(r[c]) for r in rows] for c in CANDIDATES},
+                                        schema=schema))
+            rows.clear()
+
+        for r in AppendLog(run_dir / CANDIDATES_LOG).rows():
+            key = (r.get("problem"), r.get("candidate_id"))
+            if key in planned and key not in written:
+                written.add(key)
+                rows.append(r)
+                if len(rows) >= chunk:
+                    flush()
+        if rows or not written:
+            flush()
+    tmp.replace(path)
+    return len(written)
 
 
 def generate_candidates(
@@ -178,7 +228,8 @@ def generate_candidates(
     *,
     run_dir: str | os.PathLike | None = None,
     progress: bool = True,
-) -> pd.DataFrame:
+    table: bool = True,
+) -> pd.DataFrame | CandidatesFile:
     """k candidates per problem from `source`, as the CANDIDATES table.
 
     With `run_dir`, each candidate is appended to run_dir/candidates.jsonl as it
@@ -189,5 +240,9 @@ def generate_candidates(
     that has fewer than k for a problem (the human source's solutions, a file) makes
     fewer and says so on stderr, a line per problem (`table.attrs["fewer"]`);
     `table.attrs["resumed"]` counts the candidates a run folder already held.
+    With `table=False` (a run folder needed), nothing is held in memory: the
+    candidates are written to run_dir/candidates.parquet chunk by chunk and a
+    `CandidatesFile` is returned (how `gencode gen solve_and_evaluate_set` and
+    `gencode run` take pools of 10^5 samples).
     """
-    return run_sync(agenerate_candidates(problems, source, k, run_dir=run_dir, progress=progress))
+    return run_sync(agenerate_candidates(problems, source, k, run_dir=run_dir, progress=progress, table=table))

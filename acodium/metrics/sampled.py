@@ -22,8 +22,9 @@ from ..policies import Draws, Policy
 from ..tables import require_columns
 from .ks import _check_k_fits, _ks
 
-# Elements of the [trials x pool] random keys drawn at once when subsampling (32 MiB).
-_DRAW_ELEMENTS = 1 << 22
+# Elements of the [trials x pool] random keys drawn at once when subsampling (8 MiB; a policy makes about ten
+# arrays of this size: its peak memory, the same for a pool of 10^4 as of 10^6).
+_DRAW_ELEMENTS = 1 << 20
 
 
 def _pools(judgements: pd.DataFrame, problems: Sequence[str] | None = None) -> list[tuple[str, pd.DataFrame]]:
