@@ -185,14 +185,14 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
         help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, workers,
-                  no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress, **opts):
+                  no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, **opts):
     """Generate candidates for one problem, run them on its tests, print a verdict per test."""
     from ..data import get_problem, load_problems, problem_tests
     from ..evaluation import run_executions
     from ..generate import generate_candidates
 
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     source = make_cli_source(opts, execution, no_cache=no_cache)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
@@ -255,7 +255,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, max_tests,
                            full, bootstrap, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                           slow_cap, out, no_progress, **opts):
+                           slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
 
     Every problem counts: one the source gave no candidate for (all its LLM
@@ -272,7 +272,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     source = make_cli_source(opts, execution, no_cache=no_cache)
     out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from ..data import HIDDEN_TEST_SETS, TEST_KINDS, problem_rows, problem_tests, test_set_name
 from ..errors import UserError
 from ..execute import Execution
+from ..execute.base import usage_since
 from ..execute.settings import execution_from
 from ..execute.types import Job, Program, sha256
 from ..tables import (EXECUTIONS, EXECUTIONS_FILE, EXECUTIONS_LOG, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE,
@@ -62,6 +63,7 @@ class RunStats:
     retried: int = 0  # job runs repeated because a test ended in a machine failure
     damaged_lines: list[int] = dataclasses.field(default_factory=list)  # of the log, skipped
     changed_settings: list[str] = dataclasses.field(default_factory=list)  # since the folder's last run
+    executor: dict = dataclasses.field(default_factory=dict)  # where jobs ran: `Backend.usage`, this call's share
 
     def notes(self, run_dir: str | os.PathLike | None) -> list[str]:
         """What a reader of the numbers should know about how the run folder was used."""
@@ -128,6 +130,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
     be = execution.get_backend()
     version = be.version()
     stats = RunStats()
+    usage_before = be.usage()
     log = AppendLog(run_dir / EXECUTIONS_LOG) if run_dir is not None else None
     index: Index = {}
     if log is not None:
@@ -216,6 +219,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
         if log is not None:
             log.close()
     stats.wall_s = time.monotonic() - started
+    stats.executor = usage_since(usage_before, be.usage())
     table = dedupe(pd.DataFrame([r for spec in all_specs for r in job_rows(spec, index)[0]], columns=EXECUTIONS))
     if run_dir is not None and not stats.stopped_early:
         write_table(table, run_dir / EXECUTIONS_FILE)

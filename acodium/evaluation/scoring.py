@@ -30,6 +30,7 @@ from .. import select
 from ..data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS, problem_rows, problem_tests
 from ..errors import UserError
 from ..execute import Execution
+from ..execute.base import merge_usage
 from ..execute.settings import execution_from
 from ..metrics import reported_ks
 from ..policies import Policy, get_policy
@@ -296,7 +297,7 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
             stats, jobs_total=stats.jobs_total + more.jobs_total, jobs_run=stats.jobs_run + more.jobs_run,
             jobs_skipped=stats.jobs_skipped + more.jobs_skipped, tests_run=stats.tests_run + more.tests_run,
             wall_s=stats.wall_s + more.wall_s, retried=stats.retried + more.retried,
-            stopped_early=stats.stopped_early or more.stopped_early)
+            stopped_early=stats.stopped_early or more.stopped_early, executor=merge_usage(stats.executor, more.executor))
     if "mutated" in test_sets:  # a mutated input whose output no two references confirmed is no test
         executions = without(executions, unconfirmed_mutated([rows[p] for p in names]))
     judged = judge_candidates(executions, candidates, hidden_sets=test_sets, clustering_sets=has_clustering,
@@ -335,6 +336,7 @@ def _score(rows, names, candidates, test_sets, ks, ns, notes, short, has_cluster
         "max_tests": max_tests,
         "time_limit_s": execution.time_s,
         "backend": execution.backend,
+        "executor": stats.executor,  # where the jobs ran ({"kind": "ray", "nodes": {...}}: tests per node)
         "notes": notes,
         "wall_s": round(time.monotonic() - started, 2),
     }
