@@ -45,7 +45,9 @@ llm_options = options(
     option("model", default=_default_model, show_default="$ACODIUM_MODEL or gpt-4o-mini",
            help="Model name as the server knows it."),
     option("base_url", default=None,
-           help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) [default: $OPENAI_BASE_URL or OpenAI]."),
+           help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...), or several serving one model (URLs "
+                "separated by commas, or a file with one per line): requests balanced, a failing one's retried on "
+                "another [default: $OPENAI_BASE_URL or OpenAI]."),
     option("api_key", default=None, help="API key [default: $OPENAI_API_KEY]."),
     option("temperature", type=non_negative_float, default=None,
            help="Sampling temperature [default: 0.7; ask: the server's]."),
@@ -78,8 +80,9 @@ def source_options(default_k: int):
         option("seed", type=non_negative_int, default=0, show_default=True,
                help="Seed of the random tags/ratings, human sampling, mutants and problem sampling."),
         option("concurrency", type=positive_int, default=8, show_default=True,
-               help="LLM requests in flight at once."),
-        option("rpm", type=positive_float, default=None, help="At most this many LLM requests per minute."),
+               help="LLM requests in flight at once (per server, with several --base_url)."),
+        option("rpm", type=positive_float, default=None,
+               help="At most this many LLM requests per minute (per server, with several --base_url)."),
         option("correct_fraction", type=fraction, default=1.0, show_default=True,
                help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
         option("candidates_file", type=click.Path(dir_okay=False), default=None,

@@ -43,6 +43,7 @@ IN_FLIGHT_PER_CPU = 2
 START_TIMEOUT_S = 300.0  # for a node's actor to start its sandbox (imports, first worker; loaded machines)
 NODES_WAIT_S = 120.0  # with every node lost, how long to wait for one to join before giving up
 FAILURES_BEFORE_LEFT_OUT = 3  # a node that failed this often gets no new actor
+LOOK_S = 30.0  # how often a run looks for nodes that joined the cluster
 
 
 class RayExecutorWarning(UserWarning):
@@ -98,16 +99,16 @@ class RayBackend(Backend):
 
     Its `name` is "local": the programs run in the local sandbox, and its results are filed
     under the same cache keys as the local executor's when the nodes' sandbox is this one.
-    Options: `backend` (what each node runs: "local"), `workers` (at most this many programs at
-    once over the cluster; None: one per CPU of every node), and the local backend's own
-    (`python3`).
+    Options: `backend` (what each node runs: "local") and the local backend's own (`python3`).
+    Every node's CPUs are taken for its sandbox's workers while the backend lives; `run_many`'s
+    `workers` bounds the programs run at once.
     """
 
     name = "local"
     kind = "ray"
     runs_program_judges = True
 
-    def __init__(self, backend: str = "local", workers: int | None = None, **options):
+    def __init__(self, backend: str = "local", **options):
         if backend != "local":
             raise UserError(f"The ray executor runs the local sandbox on every node, not the {backend} backend: "
                             "use the local backend with it.")
@@ -118,60 +119,59 @@ class RayBackend(Backend):
 
         self._actor_class = ray.remote(NodeSandbox)
         self._options = options
-        self._cap = workers
         self._nodes: dict[str, _Node] = {}
+        self._starting: dict = {}  # hello ref -> (node id, actor, cpus, when asked)
         self._failures: collections.Counter[str] = collections.Counter()
         self._usage: dict[str, dict] = {}
         self._resubmitted = 0
         self._version: str | None = None
         self._missing: dict[str, str | None] = {}
         self._address = ray.get_runtime_context().gcs_address
-        self._add_nodes(initial=True)
+        self._looked = 0.0
+        self.refresh(initial=True)
         if not self._nodes:
             raise UserError(f"The Ray cluster at {self._address} has no node with a CPU free to run programs on.")
 
     # -- nodes -----------------------------------------------------------------------
 
-    def _add_nodes(self, initial: bool = False) -> None:
-        """An actor on every live node that has none yet (within `workers`), waited for until its
-        sandbox has started; a node whose sandbox fails or differs is left out (at the start,
-        a sandbox that fails is an error: the cluster is not set up for acodium)."""
+    def refresh(self, initial: bool = False) -> None:
+        """Actors on the nodes that joined the cluster (or came back) since, waited for until their
+        sandbox has started. `run_many` also looks every LOOK_S, without waiting."""
+        ray = _ray()
+        self._start_actors()
+        if self._starting:
+            ready, _ = ray.wait(list(self._starting), num_returns=len(self._starting), timeout=START_TIMEOUT_S)
+            self._greet(ready, initial)
+        self._expire(force=True)
+
+    def _start_actors(self) -> None:
+        """An actor on every live node with a CPU that has none (and has not failed too often)."""
         ray = _ray()
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        room = None if self._cap is None else self._cap - sum(n.cpus for n in self._nodes.values())
-        starting = {}
+        self._looked = time.monotonic()
+        known = set(self._nodes) | {node_id for node_id, _, _, _ in self._starting.values()}
         for info in ray.nodes():
             node_id, cpus = info.get("NodeID"), int(info.get("Resources", {}).get("CPU", 0))
-            if (not info.get("Alive") or cpus < 1 or node_id in self._nodes
+            if (not info.get("Alive") or cpus < 1 or node_id in known
                     or self._failures[node_id] >= FAILURES_BEFORE_LEFT_OUT):
                 continue
-            if room is not None:
-                cpus = min(cpus, room)
-                if cpus < 1:
-                    break
-                room -= cpus
             actor = self._actor_class.options(
                 num_cpus=cpus, max_concurrency=IN_FLIGHT_PER_CPU * cpus + 2, max_restarts=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
             ).remote(cpus, self._options)
-            starting[actor.hello.remote()] = (node_id, actor, cpus)
-        if not starting:
-            return
-        ready, late = ray.wait(list(starting), num_returns=len(starting), timeout=START_TIMEOUT_S)
-        for ref in late:
-            node_id, actor, cpus = starting[ref]
-            ray.kill(actor)
-            self._failures[node_id] += 1
-            warnings.warn(f"Ray node {node_id[:12]} did not start acodium's sandbox within {START_TIMEOUT_S:g} s "
-                          f"(are its {cpus} CPUs taken?): it is left out.", RayExecutorWarning, stacklevel=3)
+            self._starting[actor.hello.remote()] = (node_id, actor, cpus, time.monotonic())
+
+    def _greet(self, ready: list, initial: bool = False) -> None:
+        """The hellos that came back: each node's sandbox taken into use, or left out (at the start, a
+        sandbox that fails is an error: the cluster is not set up for acodium)."""
+        ray = _ray()
         hellos = []
         for ref in ready:
-            node_id, actor, cpus = starting[ref]
+            node_id, actor, cpus, _ = self._starting.pop(ref)
             try:
                 hellos.append((ray.get(ref), actor, cpus))
             except ray.exceptions.RayError as e:
-                self._failures[node_id] += 1
                 hellos.append(({"node": node_id, "error": _first_line(e), "version": ""}, actor, cpus))
         failed = [h for h, _, _ in hellos if h.get("error")]
         if failed and initial:
@@ -190,21 +190,32 @@ class RayBackend(Backend):
         for h, actor, cpus in hellos:
             if h.get("error") or h["version"] != self._version:
                 why = h.get("error") or f"its sandbox is {h['version']}, the others' {self._version}"
-                warnings.warn(f"Ray node {h['node'][:12]} is left out: {why}.", RayExecutorWarning, stacklevel=3)
+                warnings.warn(f"Ray node {h['node'][:12]} is left out: {why}.", RayExecutorWarning, stacklevel=4)
                 ray.kill(actor)
                 self._failures[h["node"]] = FAILURES_BEFORE_LEFT_OUT
                 continue
             for said in h.get("warnings", []):
-                warnings.warn(f"Ray node {h['node'][:12]}: {said}", RayExecutorWarning, stacklevel=3)
+                warnings.warn(f"Ray node {h['node'][:12]}: {said}", RayExecutorWarning, stacklevel=4)
             self._missing = self._missing or h.get("missing", {})
             self._nodes[h["node"]] = _Node(h["node"], actor, cpus, h.get("host", ""))
-            self._usage.setdefault(h["node"], {"host": h.get("host", ""), "cpus": cpus, "jobs": 0, "tests": 0,
-                                               "compiles": 0})
-            self._usage[h["node"]]["cpus"] = cpus
+            counts = self._usage.setdefault(h["node"], {"host": h.get("host", ""), "cpus": cpus, "jobs": 0,
+                                                        "tests": 0, "compiles": 0})
+            counts["cpus"] = cpus
+
+    def _expire(self, force: bool = False) -> None:
+        """Actors whose sandbox did not start within START_TIMEOUT_S (`force`: now): left out."""
+        ray = _ray()
+        for ref, (node_id, actor, cpus, asked) in list(self._starting.items()):
+            if force or time.monotonic() - asked > START_TIMEOUT_S:
+                del self._starting[ref]
+                ray.kill(actor)
+                self._failures[node_id] += 1
+                warnings.warn(f"Ray node {node_id[:12]} did not start acodium's sandbox within {START_TIMEOUT_S:g} s "
+                              f"(are its {cpus} CPUs taken?): it is left out.", RayExecutorWarning, stacklevel=4)
 
     def _lose(self, node: _Node, queue: collections.deque) -> None:
         """A node whose job failed: its jobs in flight go back to the front of the queue, the node is
-        left out until it has an actor again (`_add_nodes`)."""
+        left out until it has an actor again (`_start_actors`)."""
         ray = _ray()
         self._nodes.pop(node.node_id, None)
         self._failures[node.node_id] += 1
@@ -219,16 +230,20 @@ class RayBackend(Backend):
 
     def _wait_for_nodes(self, waiting: int) -> None:
         """With no node left: actors on nodes that join (or are back) within NODES_WAIT_S, else a UserError."""
+        ray = _ray()
         deadline = time.monotonic() + NODES_WAIT_S
-        while True:
-            self._add_nodes()
-            if self._nodes:
-                return
+        while not self._nodes:
             if time.monotonic() > deadline:
                 raise UserError(f"Every Ray node running acodium's sandboxes was lost and none joined within "
                                 f"{NODES_WAIT_S:g} s ({waiting} job(s) not run): what finished is kept, and the same "
                                 "command resumes once the cluster has nodes again.")
-            time.sleep(1.0)
+            self._start_actors()
+            if self._starting:
+                ready, _ = ray.wait(list(self._starting), num_returns=1, timeout=1.0)
+                self._greet(ready)
+                self._expire()
+            else:
+                time.sleep(1.0)
 
     # -- Backend ---------------------------------------------------------------------
 
@@ -250,9 +265,10 @@ class RayBackend(Backend):
             return results
         return []
 
-    def run_many(self, jobs: Sequence[Job], workers: int = 1) -> Iterator[tuple[int, list[ExecutionResult]]]:
-        """Jobs to the nodes, at most IN_FLIGHT_PER_CPU per CPU at a time, each to the node with the
-        most room; (index, results) as each comes back. A job lost with its node is sent again."""
+    def run_many(self, jobs: Sequence[Job], workers: int | None = None) -> Iterator[tuple[int, list[ExecutionResult]]]:
+        """Jobs to the nodes, at most IN_FLIGHT_PER_CPU per CPU at a time (and per worker of `workers`, when
+        fewer), each to the node with the most room; (index, results) as each comes back. A job lost with
+        its node is sent again; nodes that join are looked for every LOOK_S."""
         ray = _ray()
         if self._closed:
             raise UserError("This execution backend has been closed.")
@@ -262,7 +278,10 @@ class RayBackend(Backend):
             while queue or owner:
                 if not self._nodes:
                     self._wait_for_nodes(len(queue))
-                while queue:
+                if time.monotonic() - self._looked > LOOK_S:
+                    self._start_actors()
+                bound = IN_FLIGHT_PER_CPU * (workers or self.default_workers())
+                while queue and len(owner) < bound:
                     node = max(self._nodes.values(), key=lambda n: n.cpus * IN_FLIGHT_PER_CPU - len(n.in_flight))
                     if len(node.in_flight) >= node.cpus * IN_FLIGHT_PER_CPU:
                         break
@@ -270,14 +289,17 @@ class RayBackend(Backend):
                     ref = node.actor.run.remote(jobs[index])
                     node.in_flight[ref] = index
                     owner[ref] = node
-                ready, _ = ray.wait(list(owner), num_returns=1, timeout=5.0)
+                ready, _ = ray.wait(list(owner) + list(self._starting), num_returns=1, timeout=5.0)
                 if ready:
-                    more, _ = ray.wait([r for r in owner if r not in ready], num_returns=len(owner) - 1, timeout=0)
+                    rest = [r for r in owner if r not in ready]
+                    more, _ = ray.wait(rest, num_returns=len(rest), timeout=0) if rest else ([], [])
                     ready += more
+                self._greet([r for r in ready if r in self._starting])
+                self._expire()
                 for ref in ready:
                     node = owner.pop(ref, None)
                     if node is None or ref not in node.in_flight:
-                        continue  # its node was lost already: the job went back to the queue
+                        continue  # a hello, or its node was lost already: the job went back to the queue
                     try:
                         results, compiles = ray.get(ref)
                     except ray.exceptions.RayTaskError as e:  # our code failed on the node: say so here
@@ -289,7 +311,7 @@ class RayBackend(Backend):
                         for other in node.in_flight:
                             owner.pop(other, None)
                         self._lose(node, queue)
-                        self._add_nodes()
+                        self._start_actors()
                         continue
                     index = node.in_flight.pop(ref)
                     counts = self._usage[node.node_id]
@@ -318,7 +340,10 @@ class RayBackend(Backend):
                     ray.kill(node.actor)
                 except Exception:  # noqa: BLE001 - gone already
                     pass
+            for _, actor, _, _ in self._starting.values():
+                ray.kill(actor)
             self._nodes.clear()
+            self._starting.clear()
             if self._started and ray.is_initialized():
                 ray.shutdown()
         except UserError:

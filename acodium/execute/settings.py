@@ -66,7 +66,7 @@ class Execution:
         if self.executor != "local" and self.backend != "local":
             raise UserError(f"The {self.executor} executor runs the local sandbox on every node, not the "
                             f"{self.backend} backend: use the local backend with it.")
-        if self.executor == "ray" and importlib.util.find_spec("ray") is None:
+        if self.executor == "ray" and not _installed("ray"):
             raise UserError(RAY_MISSING)
         if self.cache_dir is not None and not isinstance(self.cache_dir, Path):
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
@@ -119,7 +119,7 @@ class Execution:
         executor the driver's end of the sandboxes on every node (`ray_executor.RayBackend`)."""
         options = {"python3": self.python3} if self.python3 is not None else {}
         if self.executor == "ray":
-            return get_executor("ray", backend=self.backend, workers=self.workers, **options)
+            return get_executor("ray", backend=self.backend, **options)
         return get_backend(self.backend, **options)
 
     def run_batch(self, jobs: Sequence[Job], *, progress: bool = True,
@@ -128,6 +128,14 @@ class Execution:
         """`run_batch` on this backend, cache and worker count."""
         return run_batch(jobs, backend=self.get_backend(), cache_dir=self.cache_dir, workers=self.workers,
                          progress=progress, on_result=on_result)
+
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported (found, not imported: Ray takes seconds to import)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def execution_from(value: "Execution | None" = None, **legacy: Any) -> Execution:
