@@ -27,15 +27,17 @@ results would be filed under another cache key.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import UserError
 from .base import Backend
+from .judges import ProgramChecker
 from .registry import RAY_MISSING
 from .types import ExecutionResult, Job
 
@@ -128,6 +130,7 @@ class RayBackend(Backend):
         self._missing: dict[str, str | None] = {}
         self._address = ray.get_runtime_context().gcs_address
         self._looked = 0.0
+        self._only: set[str] | None = None  # `use_nodes`
         self.refresh(initial=True)
         if not self._nodes:
             raise UserError(f"The Ray cluster at {self._address} has no node with a CPU free to run programs on.")
@@ -143,6 +146,18 @@ class RayBackend(Backend):
             ready, _ = ray.wait(list(self._starting), num_returns=len(self._starting), timeout=START_TIMEOUT_S)
             self._greet(ready, initial)
         self._expire(force=True)
+
+    def nodes(self) -> dict[str, dict]:
+        """The nodes running sandboxes now: id -> {"host", "cpus"}."""
+        return {n.node_id: {"host": n.host, "cpus": n.cpus} for n in self._nodes.values()}
+
+    def use_nodes(self, node_ids: Iterable[str] | None) -> None:
+        """Send jobs to these nodes only (None: to every node); their actors stay, holding their CPUs.
+        For measuring (bench/ray_scaling.py: one node against two) or sparing a node for a while."""
+        self._only = set(node_ids) if node_ids is not None else None
+
+    def _usable(self) -> list[_Node]:
+        return [n for n in self._nodes.values() if self._only is None or n.node_id in self._only]
 
     def _start_actors(self) -> None:
         """An actor on every live node with a CPU that has none (and has not failed too often)."""
@@ -231,6 +246,9 @@ class RayBackend(Backend):
     def _wait_for_nodes(self, waiting: int) -> None:
         """With no node left: actors on nodes that join (or are back) within NODES_WAIT_S, else a UserError."""
         ray = _ray()
+        if self._only is not None and self._nodes and not self._usable():
+            raise UserError("None of the Ray nodes this executor was told to use (use_nodes) is running "
+                            "acodium's sandboxes any more.")
         deadline = time.monotonic() + NODES_WAIT_S
         while not self._nodes:
             if time.monotonic() > deadline:
@@ -254,7 +272,7 @@ class RayBackend(Backend):
         return self._missing.get(language)
 
     def default_workers(self) -> int:
-        return sum(n.cpus for n in self._nodes.values()) or 1
+        return sum(n.cpus for n in self._usable()) or 1
 
     def usage(self) -> dict:
         return {"kind": self.kind, "address": self._address, "resubmitted": self._resubmitted,
@@ -276,17 +294,17 @@ class RayBackend(Backend):
         owner: dict = {}  # object ref -> its node
         try:
             while queue or owner:
-                if not self._nodes:
+                if not self._usable():
                     self._wait_for_nodes(len(queue))
                 if time.monotonic() - self._looked > LOOK_S:
                     self._start_actors()
                 bound = IN_FLIGHT_PER_CPU * (workers or self.default_workers())
                 while queue and len(owner) < bound:
-                    node = max(self._nodes.values(), key=lambda n: n.cpus * IN_FLIGHT_PER_CPU - len(n.in_flight))
+                    node = max(self._usable(), key=lambda n: n.cpus * IN_FLIGHT_PER_CPU - len(n.in_flight))
                     if len(node.in_flight) >= node.cpus * IN_FLIGHT_PER_CPU:
                         break
                     index = queue.popleft()
-                    ref = node.actor.run.remote(jobs[index])
+                    ref = node.actor.run.remote(_to_send(jobs[index]))
                     node.in_flight[ref] = index
                     owner[ref] = node
                 ready, _ = ray.wait(list(owner) + list(self._starting), num_returns=1, timeout=5.0)
@@ -348,6 +366,14 @@ class RayBackend(Backend):
                 ray.shutdown()
         except UserError:
             pass
+
+
+def _to_send(job: Job) -> Job:
+    """What a node needs of a job: its expected outputs only where the node judges (a job that stops at
+    its first failure, a checker program); `run_batch` judges every other run here, from its output."""
+    if job.expected is None or job.stop_on_first_failure or isinstance(job.checker, ProgramChecker):
+        return job
+    return dataclasses.replace(job, expected=None)
 
 
 def _first_line(e: BaseException) -> str:
