@@ -321,6 +321,8 @@ class RayBackend(Backend):
                     try:
                         results, compiles = ray.get(ref)
                     except ray.exceptions.RayTaskError as e:  # our code failed on the node: say so here
+                        if isinstance(getattr(e, "cause", None), UserError):
+                            raise UserError(str(e.cause)) from None  # one sentence, as on one machine
                         raise e.as_instanceof_cause() from None
                     except ray.exceptions.RayError as e:  # the node, its actor or its objects are gone
                         warnings.warn(f"Ray node {node.node_id[:12]} was lost ({_first_line(e)}); its "
