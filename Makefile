@@ -9,6 +9,9 @@ STAMP  := $(VENV)/.installed
 CC_VENV := .cc-venv
 CC_STAMP := $(CC_VENV)/.installed
 PYTEST_ARGS ?=
+# What Jupyter rewrites when it merely opens a notebook, stripped on commit with the outputs
+# (nbstripout reads its extra keys from git config only): opening a notebook leaves no diff.
+NB_STRIP_KEYS := metadata.language_info
 
 .PHONY: install sandbox runtimes cc-env demo sweep test bench fidelity clean help
 
@@ -24,6 +27,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/nbstripout --install 2>/dev/null || true  # strips outputs of notebooks on commit (.gitattributes)
+	git config filter.nbstripout.extrakeys '$(NB_STRIP_KEYS)' 2>/dev/null || true
 	@touch $(STAMP)
 
 install: $(STAMP) sandbox

@@ -5,8 +5,11 @@ Notebooks hold no algorithms; they take their parameters, call one recipe
 same driver as `gencode gen solve_and_evaluate_set`, `score_candidates`), read
 its tables (`RecipeTables.pools`, `.policies`), loop over one setting
 (`over`), and save tables and what they loaded where the sweep's manifest
-finds them. Run interactively (or under nbval) with an empty `out_dir` and
-`cache_dir`, every helper here saves nothing and caches nothing.
+finds them. Run interactively (or under nbval) with an empty `out_dir`, every
+helper here saves nothing; an empty `cache_dir` caches where the command line
+does ($ACODIUM_CACHE, else ~/.cache/acodium), so a re-run pays for nothing
+twice. What exploring one problem needs (its statement, its solutions' code
+and failing tests, a problem picker) is `acodium.explore`, re-exported here.
 """
 
 from __future__ import annotations
@@ -24,17 +27,21 @@ from .data import (
 )
 from .data import problems as as_problems
 from .errors import UserError
-from .evaluation import judge_candidates, score_candidates
+from .evaluation import has_code, judge_candidates, score_candidates
 from .execute import Execution
+from .explore import Exploration, explore_solutions, interactive, pick_problem, problem_picker, statement
 from .generate import CandidateSource, generate_candidates, make_source
+from .llm import check_model, resolve_base_url
+from .llm.check import missing_key
 from .metrics import log_grid, metrics_table
 from .paths import Caches, caches as cache_layout
 from .policies import get_policy
 from .tables import DATASET_FILE, TABLES_DIR, read_table, write_json, write_table
 
 __all__ = [
-    "Caches", "POLICY_LABELS", "RecipeTables", "caches", "clustering_inputs_ablation", "load_tables",
-    "model_configured", "over", "overview", "recipe", "save_dataset_info", "save_tables",
+    "Caches", "Exploration", "POLICY_LABELS", "RecipeTables", "caches", "clustering_inputs_ablation",
+    "explore_solutions", "interactive", "load_tables", "model_configured", "over", "overview", "pick_problem",
+    "problem_picker", "recipe", "save_dataset_info", "save_tables", "statement",
 ]
 
 # The readable name of each solve-rate metric in a table of selection policies (`RecipeTables.policies`).
@@ -42,14 +49,16 @@ POLICY_LABELS = {"n@k random": "random", "n@k filtered": "filtered", "n@k cluste
                  "pass@k": "pass@k (oracle)"}
 
 
-def caches(cache_dir: str | os.PathLike | None) -> Caches:
-    """The execution cache folder and LLM response cache file under a sweep's shared cache_dir.
+def caches(cache_dir: str | os.PathLike | None | bool = None) -> Caches:
+    """The execution cache folder and LLM reply cache file under `cache_dir` (a sweep's shared one).
 
-    An empty `cache_dir` (a notebook run by hand) means no caches: both are None.
+    An empty `cache_dir` (a notebook run by hand) caches where the command line
+    does: $ACODIUM_CACHE, else ~/.cache/acodium (a folder that cannot be written
+    is one sentence). `False` means no caches (both None): everything computed afresh.
     """
-    if not cache_dir:
+    if cache_dir is False:
         return Caches(executions=None, llm=None)
-    return cache_layout(cache_dir)
+    return cache_layout(cache_dir or None)
 
 
 def over(values: Iterable, run: Callable[[Any], Any], name: str):
@@ -76,9 +85,13 @@ def model_configured(model: str | None, base_url: str | None = None) -> bool:
     """Whether a notebook that needs an LLM has one; if not, say what to set (and do no work).
 
     Lets a notebook without a configured model end cleanly under papermill and
-    nbval instead of failing in its first request.
+    nbval instead of failing in its first request. A model that is named but
+    cannot be asked (no OPENAI_API_KEY, the server unreachable or refusing the
+    key, the model not among those it lists) is a one-sentence UserError here,
+    before any work (`acodium.llm.check_model`).
     """
     if model:
+        check_model(model, base_url or None)
         return True
     print(
         "No model is configured, so this notebook stops here.\n"
@@ -162,7 +175,8 @@ class RecipeTables:
         """One row per problem of the recipe, in its order, those without candidates too (zeros).
 
         Columns: problem; candidates, and how many came from each source
-        (`from human`, ...); passes_public and correct (candidates that pass the
+        (`from human`, ...); no code (replies without a program: judged
+        incorrect, never run); passes_public and correct (candidates that pass the
         public tests, every hidden test); when the candidates were clustered,
         clustering_inputs (the problem's inputs of the clustering sets) and
         clusters (behaviours among its candidates, each without code its own).
@@ -176,6 +190,7 @@ class RecipeTables:
         table["candidates"] = per_problem(self.candidates)
         for source in dict.fromkeys(self.candidates["source"]):
             table[f"from {source}"] = per_problem(self.candidates[self.candidates["source"] == source])
+        table["no code"] = per_problem(self.candidates[[not has_code(c) for c in self.candidates["code"]]])
         for column in ("passes_public", "correct"):
             table[column] = judged[column].sum().reindex(names, fill_value=0).astype(int).to_numpy()
         clustering = list(self.summary.get("clustering_sets") or [])
@@ -210,7 +225,7 @@ def recipe(
     resamples: int = 1000,
     seed: int = 0,
     run_dir: str | os.PathLike | None = None,
-    progress: bool = False,
+    progress: bool = True,
 ) -> RecipeTables:
     """Problems and candidate sources to every stage's table: generate, execute, judge, score.
 
@@ -228,6 +243,7 @@ def recipe(
       (`acodium.mutate.add_mutated_tests`), on which candidates are clustered,
       run under `clustering_execution` (default: `execution`).
     run_dir: where generation and executions resume from and the tables are kept.
+    progress: tqdm bars (widgets in a notebook; in a sweep's run, the sweep's line).
     """
     if isinstance(test_sets, str):
         raise UserError(f"test_sets is a list of test set names, not the text {test_sets!r}.")
@@ -247,7 +263,10 @@ def recipe(
             continue
         if not isinstance(source, CandidateSource):
             options = dict(source or {})
-            source = make_source(options.pop("source", label), **options)
+            name = options.pop("source", label)
+            if options.get("model") and not (options.get("api_key") or os.environ.get("OPENAI_API_KEY")):
+                raise UserError(missing_key(resolve_base_url(options.get("base_url"))))
+            source = make_source(name, **options)
         where = Path(run_dir) / "candidates" / label if run_dir is not None else None
         candidates = generate_candidates(rows, source, k, run_dir=where, progress=progress)
         failures += candidates.attrs.get("failures") or []

@@ -30,6 +30,7 @@ from matplotlib.ticker import (
 from .data import DIFFICULTY_NAMES, TEST_KINDS, problem_tests, test_set_name
 from .errors import UserError
 from .tables import FIGURES_DIR
+from .wording import plural
 
 STYLE = {
     "font.size": 10,
@@ -91,17 +92,46 @@ def _curve(df: pd.DataFrame, label: str, x: str = "k") -> pd.DataFrame:
     return df.sort_values(x)
 
 
+def _tick_text(v: float) -> str:
+    """A tick's number, short: 20, 14.5, 1000 (not 1e+03), 13.3 (not 13.3333)."""
+    return f"{v:.0f}" if v >= 100 or float(v).is_integer() else f"{v:.3g}"
+
+
+def _spaced(values: Sequence[float], ax, font_pt: float) -> list[str]:
+    """Labels for ticks at `values` on a log axis, blank where one would overlap the last one labelled.
+
+    Budgets in LLM calls (a flow run's 14.5 beside a direct sample's 15) fall close together:
+    each label needs its own width (about 0.6 of the font size per character) on the axis.
+    """
+    fig = ax.get_figure()
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    lo, hi = (np.log10(x) for x in ax.get_xlim())
+    where = [(np.log10(v) - lo) / (hi - lo) * width_pt for v in values]
+    texts = [_tick_text(v) for v in values]
+
+    def apart(i: int, j: int) -> bool:
+        return abs(where[j] - where[i]) >= 0.6 * font_pt * ((len(texts[i]) + len(texts[j])) / 2 + 1)
+
+    shown: list[int] = []
+    for i in range(len(values)):  # the first and the largest always shown; between, each that has room
+        if i == len(values) - 1:
+            shown = [j for j in shown if j == 0 or apart(j, i)] + [i]
+        elif not shown or apart(shown[-1], i):
+            shown.append(i)
+    return [texts[i] if i in shown else "" for i in range(len(values))]
+
+
 def _log_k_axis(ax, ks: Sequence[float]) -> None:
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10))
     ax.xaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) * 0.1))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    distinct = sorted(set(ks))
-    if len(distinct) <= 12:  # few values: label each one, the decades alone say too little
-        ax.set_xticks(distinct)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick_text(v)))
     lo, hi = min(ks), max(ks)
     ax.set_xlim(lo / 1.25, hi * 1.25)
+    distinct = sorted(set(ks))
+    if len(distinct) <= 12:  # few values: label each one that has room, the decades alone say too little
+        ax.set_xticks(distinct, _spaced(distinct, ax, STYLE["xtick.labelsize"]))
 
 
 def _draw_curves(ax, curves: Mapping[str, pd.DataFrame], x: str) -> list[float]:
@@ -253,7 +283,7 @@ def tag_counts(problems, top: int = 20) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("Problems")
-        ax.set_title(f"Codeforces tags ({len(problems)} problems)")
+        ax.set_title(f"Codeforces tags ({plural(len(problems), 'problem')})")
     return fig
 
 
@@ -265,7 +295,7 @@ def rating_histogram(problems) -> Figure:
         fig, ax = _new_figure((5.0, 3.2))
         if rated.size == 0:
             _empty(ax, "None of these problems has a Codeforces rating.")
-            ax.set_title(f"Ratings ({len(problems)} problems, none rated)")
+            ax.set_title(f"Ratings ({plural(len(problems), 'problem')}, none rated)")
             return fig
         edges = np.arange(np.floor(rated.min() / 100) * 100 - 50, rated.max() + 150, 100)
         ax.hist(rated, bins=edges, color="C0", edgecolor="white")
@@ -296,7 +326,7 @@ def tests_per_problem(problems, kinds: Iterable[str] = TEST_KINDS) -> Figure:
             ax.set_ylim(bottom=0)
         ax.set_xticks(positions, kinds)
         ax.set_ylabel("Tests per problem")
-        ax.set_title(f"Tests per problem ({len(problems)} problems)")
+        ax.set_title(f"Tests per problem ({plural(len(problems), 'problem')})")
     return fig
 
 
@@ -313,5 +343,5 @@ def difficulty_counts(problems) -> Figure:
         ax.grid(axis="x", visible=False)
         ax.set_xlabel("Difficulty (Codeforces: problem letter)")
         ax.set_ylabel("Problems")
-        ax.set_title(f"Difficulty ({len(problems)} problems)")
+        ax.set_title(f"Difficulty ({plural(len(problems), 'problem')})")
     return fig

@@ -34,6 +34,7 @@ CANDIDATES_LOG = "candidates.jsonl"          # candidates as they arrive (genera
 CANDIDATES_FILE = "candidates.parquet"       # the finished candidates table
 ERRORS_LOG = "generation_errors.jsonl"       # samples that failed (LLM errors), for the report
 GENERATION_CONFIG_FILE = "generation.json"   # the source's settings: a resumed run must match them
+PROBLEMS_RECORD_FILE = "problems.json"       # the dataset, split and problems a run was made on
 EXECUTIONS_LOG = "executions.jsonl"          # one row per test run, as they finish
 EXECUTIONS_FILE = "executions.parquet"
 JUDGEMENTS_FILE = "judgements.parquet"

@@ -62,6 +62,9 @@ def test_cpp_language_from_the_suffix(tmp_path):
     broken.write_text("int main() { return undefined_name; }\n")
     data = json.loads(gencode(broken, "--json").stdout)
     assert data["status"] == "COMPILE_ERROR" and "undefined_name" in data["stderr"]
+    assert data["memory_mb"] is None  # nothing ran: no memory to report
+    line = gencode(broken).stderr.splitlines()[-1]
+    assert line.startswith("status=COMPILE_ERROR") and line.endswith(" memory=unknown")  # not "NoneMiB"
 
 
 def test_memory_limit_option(tmp_path):

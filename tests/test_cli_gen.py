@@ -150,23 +150,28 @@ def test_dashed_spellings(chat_server, capsys):
     assert chat_server.chat_bodies[0]["max_tokens"] == 5
 
 
-def test_solve_problem_prints_a_verdict_per_test(chat_server, train_rows, tmp_path, capsys):
+def test_solve_problem_prints_a_line_per_candidate_and_with_verbose_a_verdict_per_test(chat_server, train_rows,
+                                                                                       tmp_path, capsys):
     row = next(r for r in train_rows if r["name"] == QUICK[0])
     problems = subset(train_rows, QUICK, tmp_path / "quick.jsonl")
     chat_server.reply_for(statement_marker(row), wrap(row["solutions"]["solution"][0], "prose"),
                           "```python\nprint(-1)\n```", "I do not know.")
-    code = gencode("gen", "solve_problem", "--dataset_name", problems, "--split_name", "train",
-                   "--problem_name", row["name"],
-                   "--evaluation_test_type", "private_tests", "--k", "3", "--concurrency", "1",
-                   *llm_args(chat_server), "--no_progress")
+    args = ["gen", "solve_problem", "--dataset_name", problems, "--split_name", "train", "--problem_name", row["name"],
+            "--evaluation_test_type", "private_tests", "--k", "3", "--concurrency", "1", *llm_args(chat_server),
+            "--no_progress"]
+    code = gencode(*args)
     out = capsys.readouterr().out
     assert code == 0, out
     n = len(row["private_tests"]["input"])
-    assert f"llm-0000 (llm, python3): {n}/{n} tests passed" in out
-    assert f"llm-0001 (llm, python3): 0/{n} tests passed" in out
-    assert "llm-0002 (llm, python3): no code in the reply (no code)" in out
-    assert out.count("  private test ") == 3 * n
-    assert f"{row['name']}: 1 of 3 candidates pass every private_tests test" in out
+    assert f"llm-0000 (llm, python3): {n}/{n} tests passed\n" in out
+    assert f"llm-0001 (llm, python3): 0/{n} tests passed; failed: {n} wrong answers\n" in out
+    # the reply without code is not run (it used to be reported as n wrong answers of the empty program)
+    assert "llm-0002 (llm, python3): no code in the reply (no code): not run, judged incorrect\n" in out
+    assert "  private test " not in out and len(out.splitlines()) == 4
+    assert f"{row['name']}: 1 of 3 candidates passes every private_tests test" in out
+    assert gencode(*args, "--verbose") == 0  # the same replies, from the cache
+    out = capsys.readouterr().out
+    assert out.count("  private test ") == 2 * n and f"  private test {n - 1}: wrong answer" in out
 
 
 def test_solve_problem_with_human_and_mutant_sources(train_rows, tmp_path, capsys):
@@ -322,7 +327,8 @@ def test_solve_problem_with_the_flow(chat_server, train_rows, tmp_path, capsys):
     chat_server.responder = FlowScript(
         initial_code=wrap("n = int(input())\ns = input()\nprint(s.count('8'))\n", "python_fence"),
         fix="what_went_wrong: |\n  Eleven cards per number.\n\n" + wrap(PHONE_CORRECT, "python_fence"),
-        model_tests="tests:\n- input: |\n    11\n    80000000000\n  output: |\n    1\n")
+        model_tests="tests:\n- input: |\n    11\n    80000000000\n  output: |\n    1\n",
+        explain_tests="The examples are right.")  # never readable: the stage is skipped, the run goes on
     run = tmp_path / "run"
     code = gencode("gen", "solve_problem", "--dataset_name", problems, "--problem_name", PHONE,
                    "--strategy", "flow", "--flow_ablation", "no_approaches", "--k", "1", "--out", run,
@@ -331,8 +337,9 @@ def test_solve_problem_with_the_flow(chat_server, train_rows, tmp_path, capsys):
     assert code == 0, out
     n = len(row["private_tests"]["input"])
     assert f"flow-0000 (flow, python3): {n}/{n} tests passed" in out
-    # reflect, explain, model tests, 3 code attempts (each fails public test 0), 1 fix
-    assert "flow: 7 calls, 4/4 public and 1/1 model tests passed, 0 distrusted, 1 fixes kept, 0 reverted" in out
+    # reflect, explain (3 unreadable replies), model tests, 3 code attempts (each fails public test 0), 1 fix
+    assert "flow: 9 calls, 4/4 public and 1/1 model tests passed, 0 distrusted, 1 fix kept, 0 reverted, " \
+           "skipped explain_tests; trace in " in out
     assert "trace in " + str(run / "flow_traces") in out
     assert json.loads((run / "generation.json").read_text())["flow_options"]["approaches"] is False
 

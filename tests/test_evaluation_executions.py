@@ -177,6 +177,25 @@ def test_the_execution_cache_serves_a_second_run_without_a_run_folder(three, poo
     _same(first, second)
 
 
+def test_a_candidate_without_code_is_never_run_nor_cached(three, pool, tmp_path):
+    # a reply extraction found no program in: the empty program would "run" and fail every test
+    empty = pd.concat([pool.iloc[:1].assign(candidate_id="none", code=""),
+                       pool.iloc[:1].assign(candidate_id="blank", code="  \n")], ignore_index=True)
+    execution = Execution(time_s=3.0, cache_dir=tmp_path / "cache")
+    table, stats = run_executions(three, empty, run_dir=tmp_path / "run", execution=execution, max_tests=2,
+                                  progress=False)
+    assert table.empty and list(table.columns) == EXECUTIONS
+    assert (stats.no_code, stats.jobs_total, stats.jobs_run, stats.tests_run) == (2, 0, 0, 0)
+    assert not (tmp_path / "cache" / "executions.sqlite").exists()  # nothing reached the executor
+    log = tmp_path / "run" / EXECUTIONS_LOG
+    assert not log.exists() or log.read_text() == ""
+    # beside candidates with code: those run as they would alone, the empty ones have no rows
+    both, stats = run_executions(three, pd.concat([pool, empty]), execution=QUICK, max_tests=2, progress=False)
+    alone, _ = run_executions(three, pool, execution=QUICK, max_tests=2, progress=False)
+    _same(both, alone)
+    assert stats.no_code == 2 and not set(both["candidate_id"]) & {"none", "blank"}
+
+
 @pytest.mark.parametrize("change, message", [
     (dict(execution="local"), r"^execution must be an acodium.execute.Execution, not str\.$"),
     (dict(test_sets=("public", "secret")), r"^Unknown test set 'secret'; choose among public, private, "),
@@ -228,6 +247,10 @@ def test_dedupe_keeps_the_last_run_of_each_test_in_order():
 
 def test_run_stats_notes_say_how_the_folder_was_used(tmp_path):
     assert RunStats().notes(tmp_path) == []
+    assert RunStats(jobs_total=6, jobs_skipped=4).notes(tmp_path) == [
+        f"resumed {tmp_path}: 4 of 6 jobs (a candidate on a test set) were kept from {tmp_path / EXECUTIONS_LOG}, "
+        "made under the same settings, and not run again."]
+    assert RunStats(jobs_total=6, jobs_skipped=4).notes(None) == []
     stats = RunStats(damaged_lines=[3, 8, 9, 10, 11, 12], changed_settings=["time_limit_s"])
     changed, damaged = stats.notes(tmp_path)
     assert "other time_limit_s" in changed

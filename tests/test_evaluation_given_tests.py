@@ -76,7 +76,7 @@ def test_results_keep_the_candidates_order_with_unrun_ones_in_place(two):
     assert [i for i, _ in result.results[name]] == [0, 1, 2]
     assert result.results[name][1] == (1, [])
     assert result.pass_at_k == {"pass@1": pytest.approx(1 / 3), "pass@3": pytest.approx(1.0)}
-    assert result.notes == [f"1 candidates have no code (e.g. candidate 1 of {name!r}): "
+    assert result.notes == [f"1 candidate has no code (e.g. candidate 1 of {name!r}): "
                             "judged incorrect without running."]
 
 
@@ -93,7 +93,7 @@ BAD = [
     ({"p": ["print(1)"]}, {"p": [("1", "1", "extra")]}, r"^The tests of 'p' must be \(input, output\) pairs"),
     ({"p": ["print(1)"]}, {"p": 3}, r"^The tests of 'p' must be \(input, output\) pairs"),
     ({"p": ["print(1)"]}, {"p": {"input": [], "output": []}}, r"^The problem 'p' has no tests\.$"),
-    ([{"task_name": "p", "solution_candidates": ["print(1)"]}], [], r"^There are 1 problems of candidates but 0 of tests"),
+    ([{"task_name": "p", "solution_candidates": ["print(1)"]}], [], r"^There are candidates for 1 problem but tests for 0\."),
 ]
 
 

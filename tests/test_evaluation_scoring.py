@@ -58,8 +58,8 @@ def test_the_short_pools_note_is_one_line_with_an_example_per_reason():
     short = short_pools(["b", "c", "d"], cands, 1, failures)
     note = short_pools_note(short, 3)
     assert note == ("3 of 3 problems had fewer candidates with code than k=1 (2 without any, counted as unsolved at "
-                    "every k): 1 where extraction found no code (1 candidates judged incorrect without running); "
-                    "1 whose LLM calls failed (1 calls; 'c': HTTP 400: context length exceeded); "
+                    "every k): 1 where extraction found no code (1 candidate judged incorrect without running); "
+                    "1 whose LLM calls failed (1 call; 'c': HTTP 400: context length exceeded); "
                     "1 with none generated (e.g. 'd').")
     assert short_pools_note(short_pools(["b"], _cands(("b", "0", "x")), 1), 1) is None
 

@@ -113,3 +113,26 @@ def test_a_limit_beyond_the_longest_allowed_is_refused(train_rows):
         limits_for_problem(dict(train_rows[0], time_limit={"seconds": 2000, "nanos": 0}), "python3")
     with pytest.raises(UserError, match="at most 3600"):
         limits_for_problem(train_rows[0], "cpp", time_s=MAX_TIME_S * 2)
+
+
+def test_problems_without_a_time_limit_are_said_once_with_the_default_and_how_to_change_it(train_rows, monkeypatch):
+    import warnings
+
+    from acodium import data
+    from acodium.execute import limits
+
+    monkeypatch.setattr(limits, "_SAID_DEFAULT_TIME", [])
+    rows = train_rows[:5]
+    assert all(limits_for_problem(r, "python3").time_s == 10.0 for r in rows)  # what the sentence says
+    note = limits.unstated_time_limits(rows)
+    assert note == (f"5 of 5 problems state no time limit (e.g. {rows[0]['name']!r}): their tests run with the "
+                    "default of 10 s per test, the code_contests tester's, for every language; set time_limit_s in "
+                    "a notebook or --time_limit at the command line to change it.")
+    assert limits.unstated_time_limits(rows, time_s=2.0) is None  # an override replaces every limit
+    assert limits.unstated_time_limits(data.load_problems("starter", "train")) is None  # each states its own
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        limits.say_unstated_time_limits(rows)
+        limits.say_unstated_time_limits(rows)
+    assert [str(w.message) for w in seen] == [note]
+    assert seen[0].category is limits.DefaultTimeLimitWarning

@@ -124,16 +124,65 @@ def test_budget_running_out_ends_the_run_with_its_best_code(chat_server, tmp_pat
     assert script.asked == ["initial_code"] and table.iloc[0].code == COUNTS_EIGHTS
 
 
-def test_a_stage_that_never_parses_ends_that_run_and_the_next_goes_on(chat_server, tmp_path, problem):
-    # 3 unreadable reflections (1 ask + 2 re-asks) end run 0; run 1 gets a readable one
-    script = full_script()
-    script.replies["reflect"] = ["no yaml"] * 3 + ["self_reflection:\n- Count the 8s.\n"]
+def test_an_unreadable_thinking_stage_is_skipped_and_the_run_goes_on_to_the_code(chat_server, tmp_path, problem):
+    # what a 270M model did: explain_tests never readable (1 ask + 2 re-asks); model_tests neither
+    script = FlowScript(explain_tests="Sure! The examples are right because the rules say so.",
+                        model_tests="I think the tests are fine.", initial_code=wrap(CORRECT, "python_fence"))
     chat_server.responder = script
     run = tmp_path / "run"
-    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 2, run_dir=run, progress=False)
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 1, run_dir=run, progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    assert script.asked == ["reflect"] + ["explain_tests"] * 3 + ["possible_solutions", "choose_solution"] + \
+        ["model_tests"] * 3 + ["initial_code"]
+    assert table.iloc[0].code == CORRECT and meta["stop_reason"] is None and meta["calls"] == 10
+    assert sorted(meta["skipped_stages"]) == ["explain_tests", "model_tests"]
+    assert meta["skipped_stages"]["explain_tests"].startswith("no explain_tests reply could be read in 3 tries")
+    assert meta["model_tests"] == 0 and "fix_model" not in meta["stages"]
+    events = load_trace(run, PROBLEM, "flow-0000")
+    skipped = [(e["stage"], e["reason"]) for e in events if e["event"] == "decision" and e["decision"] == "skipped"]
+    assert skipped == list(meta["skipped_stages"].items())
+    # the code was asked with what was read (the reflection, the plan), without the skipped explanations
+    code_prompt = chat_server.chat_bodies[-1]["messages"][-1]["content"]
+    assert "The goal is stated in the problem." in code_prompt and "Compute the answer directly." in code_prompt
+    assert "Why the examples' outputs" not in code_prompt
+    assert trace_table(events)["summary"].str.contains("skipped").sum() == 2
+
+
+def test_an_unreadable_choice_falls_back_to_the_first_approach(chat_server, tmp_path, problem):
+    chat_server.responder = FlowScript(choose_solution="Direct, obviously.", model_tests=MODEL_TESTS,
+                                       initial_code=wrap(CORRECT, "python_fence"), fix=fix_reply(CORRECT))
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path), 1, progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    assert list(meta["skipped_stages"]) == ["choose_solution"] and meta["stop_reason"] is None
+    code_prompt = next(b for b in chat_server.chat_bodies if "Approach" in b["messages"][-1]["content"])
+    assert "## Approach\n\nDirect\nCompute the answer directly." in code_prompt["messages"][-1]["content"]
+    assert table.iloc[0].code == CORRECT
+
+
+def test_a_skipped_stage_leaves_the_run_budget_to_the_code(chat_server, tmp_path, problem):
+    # 3 unreadable reflections spend 3 of 4 calls: explain_tests would take the code's last call
+    script = FlowScript(reflect="no yaml", initial_code=wrap(CORRECT, "python_fence"))
+    chat_server.responder = script
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path, options=flow_options(max_calls=4)), 1,
+                                progress=False)
+    meta = json.loads(table.iloc[0].meta)
+    assert script.asked == ["reflect"] * 3 + ["initial_code"] and table.iloc[0].code == CORRECT
+    assert meta["skipped_stages"] == {
+        "reflect": "no reflect reply could be read in 3 tries (last: no YAML object in the reply)",
+        "explain_tests": "the run's last call of 4 is the code's"}
+
+
+def test_an_unreadable_code_stage_ends_that_run_and_the_next_goes_on(chat_server, tmp_path, problem):
+    # 3 replies without a program (1 ask + 2 re-asks) end run 0; run 1 gets a program
+    script = FlowScript(initial_code=["I would write it in Python."] * 3 + [wrap(CORRECT, "python_fence")])
+    chat_server.responder = script
+    run = tmp_path / "run"
+    options = flow_options(reflect=False, explain_tests=False, approaches=False, model_tests=False)
+    table = generate_candidates([problem], flow_source(chat_server, tmp_path, options=options), 2, run_dir=run,
+                                progress=False)
     first, second = (json.loads(m) for m in table["meta"])
-    assert table.iloc[0].code == "" and first["calls"] == 3
-    assert first["stop_reason"].startswith("no reflect reply could be read in 3 tries")
+    assert table.iloc[0].code == "" and first["calls"] == 3 and first["final_version"] is None
+    assert first["stop_reason"].startswith("no initial_code reply could be read in 3 tries")
     assert table.iloc[1].code == CORRECT and second["stop_reason"] is None
     assert not (run / ERRORS_LOG).exists() or (run / ERRORS_LOG).read_text() == ""
     assert load_trace(run, PROBLEM, "flow-0000")[-1]["stop_reason"] == first["stop_reason"]

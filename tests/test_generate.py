@@ -11,7 +11,7 @@ import pytest
 
 from acodium.errors import UserError
 from acodium.execute import Execution
-from acodium.generate import (SOURCES, FileSource, FlowSource, HumanSource, LLMSource, MutantSource,
+from acodium.generate import (SOURCES, FileSource, FlowSource, HumanSource, LLMSource, MutantSource, SyntheticSource,
                               agenerate_candidates, generate_candidates, make_source)
 from acodium.prompting import ProblemPrompt
 from acodium.tables import CANDIDATES, CANDIDATES_LOG, ERRORS_LOG, AppendLog
@@ -279,12 +279,14 @@ def test_the_factory_knows_every_source_by_name(chat_server, tmp_path, train_row
         "flow": make_source("flow", execution=Execution(time_s=2.0), **client),
         "human": make_source("human", seed=1),
         "mutants": make_source("mutants", seed=1),
+        "synthetic": make_source("synthetic", seed=1, execution=Execution(time_s=2.0)),
         "file": make_source("file", path=path),
     }
     assert set(made) == set(SOURCES)
-    kinds = (LLMSource, FlowSource, HumanSource, MutantSource, FileSource)
+    kinds = (LLMSource, FlowSource, HumanSource, MutantSource, SyntheticSource, FileSource)
     assert all(isinstance(made[name], kind) for name, kind in zip(SOURCES, kinds))
     assert {name: source.name for name, source in made.items()} == {n: n for n in SOURCES}
-    assert made["flow"].execution.time_s == 2.0
-    with pytest.raises(UserError, match="Unknown candidate source 'gpt': use one of llm, flow, human, mutants, file"):
+    assert made["flow"].execution.time_s == 2.0 and made["synthetic"].execution.time_s == 2.0
+    with pytest.raises(UserError, match="Unknown candidate source 'gpt': use one of llm, flow, human, mutants, "
+                                        "synthetic, file"):
         make_source("gpt")

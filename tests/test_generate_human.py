@@ -42,9 +42,11 @@ def test_human_source_mix_and_seed(train_rows):
     same = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=1, languages=PY_CPP), 2, progress=False)
     other = generate_candidates(rows, HumanSource(correct_fraction=0.5, seed=2, languages=PY_CPP), 2, progress=False)
     assert same.equals(table) and not other["candidate_id"].equals(table["candidate_id"])
-    # Only one correct solution each: a mix of 4 fills up with incorrect ones; all of them with k=None.
+    # Only one correct solution each: all correct asked of 4 gives that one, never filled with incorrect ones.
     four = generate_candidates(rows, HumanSource(correct_fraction=1.0, languages=PY_CPP), 4, progress=False)
-    assert four.groupby("problem").size().eq(4).all()
+    assert four.groupby("problem").size().eq(1).all()
+    assert {json.loads(m)["label"] for m in four["meta"]} == {"correct"}
+    assert four.attrs["fewer"] == {row["name"]: 1 for row in rows}
     everything = generate_candidates(rows, HumanSource(languages=PY_CPP), None, progress=False)
     assert everything.groupby("problem").size().eq(6).all()
     # by default every language acodium runs, Python 2 included
@@ -83,13 +85,15 @@ def test_ids_name_the_candidates_they_make(mixed):
 
 def test_the_mix_and_its_limits(mixed):
     assert human_ids(mixed, 0, 0.5, 0, PY_CPP) == []
-    # all correct asked: three correct exist, then the incorrect one fills in
-    assert sorted(human_ids(mixed, 4, 1.0, 0, PY_CPP)) == ["human-c1", "human-c2", "human-c4", "human-i0"]
-    # all incorrect asked: one exists, correct ones fill in
-    two = human_ids(mixed, 2, 0.0, 0, PY_CPP)
-    assert "human-i0" in two and len(two) == 2
-    # more than there are: all of them, no repeats
-    assert len(human_ids(mixed, 50, 0.5, 0, PY_CPP)) == 4
+    # all correct asked: the three correct ones, the incorrect one never fills in
+    assert sorted(human_ids(mixed, 4, 1.0, 0, PY_CPP)) == ["human-c1", "human-c2", "human-c4"]
+    # all incorrect asked: the one there is, no correct one fills in
+    assert human_ids(mixed, 2, 0.0, 0, PY_CPP) == ["human-i0"]
+    # half and half of 4: two of the three correct, the one incorrect (of two asked)
+    half = human_ids(mixed, 4, 0.5, 0, PY_CPP)
+    assert len(half) == 3 and sum(c.startswith("human-c") for c in half) == 2 and "human-i0" in half
+    # more than there are: each pool gives what it has, no repeats
+    assert sorted(human_ids(mixed, 50, 0.5, 0, PY_CPP)) == ["human-c1", "human-c2", "human-c4", "human-i0"]
     # the choice is the seed's and the problem's, not the order of calls
     draws = {tuple(human_ids(mixed, 2, 1.0, seed, PY_CPP)) for seed in range(20)}
     assert len(draws) > 1 and human_ids(mixed, 2, 1.0, 7, PY_CPP) == \
@@ -126,3 +130,47 @@ def test_the_source_is_the_functions_behind_the_interface(train_rows, mixed):
 def test_a_fraction_outside_zero_one_is_one_sentence(fraction):
     with pytest.raises(UserError, match="between 0 and 1"):
         make_source("human", correct_fraction=fraction)
+
+
+def test_the_starter_problems_give_what_they_have_and_say_so(capsys):
+    """`--source human --k 10` on the starter problems (2-3 correct, 2-3 incorrect solutions each):
+    correct ones only at the default fraction, a line per problem saying how many of 10 and why."""
+    from acodium.data import load_problems
+
+    rows = [dict(r) for r in load_problems("starter", languages="all")]
+    correct = {r["name"]: len(dataset_solutions(r, "solutions", RUNNABLE_LANGUAGES)) for r in rows}
+    incorrect = {r["name"]: len(dataset_solutions(r, "incorrect_solutions", RUNNABLE_LANGUAGES)) for r in rows}
+    assert set(correct.values()) == {2, 3} and set(incorrect.values()) == {2, 3}
+    table = generate_candidates(rows, HumanSource(), 10, progress=False)
+    assert table.groupby("problem").size().to_dict() == correct
+    assert {json.loads(m)["label"] for m in table["meta"]} == {"correct"}
+    err = capsys.readouterr().err
+    assert "the human source makes fewer than k=10 candidates for 8 of 8 problems" in err
+    for name, count in correct.items():
+        assert f"  {name}: {count} of 10, only {count} correct solutions; correct_fraction 1 takes no " \
+               "incorrect ones" in err
+    # a mix asks each kind for its share: 2 + 2 of 4 exist in every starter problem, so nothing is said
+    mix = generate_candidates(rows, HumanSource(correct_fraction=0.5), 4, progress=False)
+    labels = mix.groupby("problem")["meta"].apply(lambda m: sorted(json.loads(x)["label"] for x in m))
+    assert all(v == ["correct", "correct", "incorrect", "incorrect"] for v in labels)
+    assert mix.attrs["fewer"] == {} and "fewer" not in capsys.readouterr().err
+    # 0.5 of 8: four of each asked, the pools give 2-3 each
+    eight = generate_candidates(rows, HumanSource(correct_fraction=0.5, languages=PY_CPP), 8, progress=False)
+    err = capsys.readouterr().err
+    for name in correct:
+        c = len(dataset_solutions(next(r for r in rows if r["name"] == name), "solutions", PY_CPP))
+        i = len(dataset_solutions(next(r for r in rows if r["name"] == name), "incorrect_solutions", PY_CPP))
+        assert (eight["problem"] == name).sum() == min(c, 4) + min(i, 4)
+        assert f"  {name}: {min(c, 4) + min(i, 4)} of 8, {min(c, 4)} of the 4 correct and {min(i, 4)} of the 4 " \
+               "incorrect solutions asked in python3/cpp (correct_fraction 0.5)" in err
+
+
+def test_a_short_plan_is_said_on_the_real_sample(train_rows, capsys):
+    """The real sample has one correct solution per problem: k=3 makes one each and names every problem."""
+    rows = train_rows[:25]
+    table = generate_candidates(rows, HumanSource(languages=PY_CPP), 3, progress=False)
+    assert len(table) == 25 and table.groupby("problem").size().eq(1).all()
+    err = capsys.readouterr().err
+    assert "the human source makes fewer than k=3 candidates for 25 of 25 problems" in err
+    named = [row["name"] for row in rows if f"  {row['name']}: 1 of 3, only 1 correct solution in python3/cpp" in err]
+    assert len(named) == 20 and "  and 5 more problems" in err  # a line per problem, up to 20

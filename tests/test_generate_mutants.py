@@ -79,3 +79,17 @@ def test_a_resumed_run_gets_the_same_mutants(train_rows, tmp_path):
     first = generate_candidates(rows, MutantSource(seed=2), 3, run_dir=run, progress=False)
     again = generate_candidates(rows, MutantSource(seed=2), 3, run_dir=run, progress=False)
     assert again.equals(first) and len(first) == 9
+
+
+def test_a_problem_with_fewer_mutants_than_k_is_said(train_rows, capsys):
+    """Few distinct mutants of a short solution: the source makes what there is and names the problem."""
+    rows = train_rows[:30]
+    made = {row["name"]: len(MutantSource().plan(row, 60)) for row in rows}
+    short = {name: count for name, count in made.items() if count < 60}
+    assert short, "some real solution of the sample gives fewer than 60 mutants"
+    table = generate_candidates(rows, MutantSource(), 60, progress=False)
+    assert table.groupby("problem").size().to_dict() == made and table.attrs["fewer"] == short
+    err = capsys.readouterr().err
+    assert f"the mutants source makes fewer than k=60 candidates for {len(short)} of 30 problems:" in err
+    for name, count in list(short.items())[:20]:
+        assert f"  {name}: {count} of 60, mutating 1 correct python3 solution gives only {count} mutants\n" in err

@@ -86,4 +86,4 @@ def test_the_spend_summary_says_when_some_calls_had_no_price():
     usage = Usage(prompt_tokens=100, completion_tokens=20, cost=0.00123, cache_hits=4)
     assert usage.postfix() == {"tok": 120, "cost": "$0.0012", "cached": 4}
     usage.unpriced_calls, usage.failures = 2, 1
-    assert usage.postfix() == {"tok": 120, "cost": "$0.0012+?", "cached": 4, "failed": 1}
+    assert usage.postfix() == {"tok": 120, "cost": "$0.0012 + 2 unpriced calls", "cached": 4, "failed": 1}

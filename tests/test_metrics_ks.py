@@ -34,10 +34,12 @@ def test_the_default_grid_ends_at_the_smallest_non_empty_pool():
     assert ks == [1, 2, 5, 10, 20, 34]
     assert note == "k=50 and above left out of the grid: problem 'b' has only 34 samples."
     # One sample a problem: pass@1 only; without names the note counts the problem's place.
-    assert reported_ks([1, 3]) == ([1], "k=2 and above left out of the grid: problem #0 has only 1 samples.")
+    assert reported_ks([1, 3]) == ([1], "k=2 and above left out of the grid: problem #0 has only 1 sample.")
     assert reported_ks(np.array([10, 10])).ks == [1, 2, 5, 10]
+    # Pools all of one size (gen --k 4 made 4 for each): the grid ends at their size, with nothing to say.
+    assert reported_ks([4, 0, 4], problems=["x", "empty", "y"]) == ([1, 2, 4], None)
     # The first of several smallest pools is the one named.
-    assert "problem 'x'" in reported_ks([7, 7], problems=["x", "y"]).note
+    assert "problem 'x'" in reported_ks([7, 7, 9], problems=["x", "y", "z"]).note
 
 
 def test_empty_pools_bound_nothing():
@@ -64,7 +66,7 @@ def test_asked_ks_are_sorted_and_those_beyond_a_pool_left_out():
 
 
 def test_when_no_asked_k_fits_it_is_one_sentence():
-    with pytest.raises(UserError, match=r"^k=5 is more than the 1 samples of problem 'A', and pass@k is not "
+    with pytest.raises(UserError, match=r"^k=5 is more than the 1 sample of problem 'A', and pass@k is not "
                                         r"extrapolated: choose k <= 1\.$"):
         reported_ks([1, 0, 4], [5, 10], problems=["A", "B", "C"])
 

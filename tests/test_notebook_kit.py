@@ -1,8 +1,12 @@
-"""The notebook kit: caches, the problems overview, loops over a setting, tables and dataset records in a run folder."""
+"""The notebook kit: caches, the problems overview, loops over a setting, a model checked before any work,
+tables and dataset records in a run folder."""
 
 from __future__ import annotations
 
 import json
+import socket
+import sys
+from pathlib import Path
 
 import datasets
 import pandas as pd
@@ -11,6 +15,9 @@ import pytest
 from acodium import notebook, paths
 from acodium.errors import UserError
 from acodium.data import dataset_fingerprint
+
+sys.path.insert(0, str(Path(__file__).parent))
+from chat_server import ChatServer, chat_server  # noqa: E402,F401
 
 
 def one_sentence(error: pytest.ExceptionInfo) -> str:
@@ -23,8 +30,25 @@ def one_sentence(error: pytest.ExceptionInfo) -> str:
 
 
 @pytest.mark.parametrize("empty", ["", None])
-def test_a_notebook_run_by_hand_has_no_caches(empty):
-    assert notebook.caches(empty) == notebook.Caches(executions=None, llm=None)
+def test_a_notebook_run_by_hand_caches_where_the_command_line_does(empty, tmp_path, monkeypatch):
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "env"))
+    assert notebook.caches(empty) == paths.caches() == notebook.Caches(
+        executions=tmp_path / "env" / "executions", llm=tmp_path / "env" / "llm" / "responses.sqlite")
+    monkeypatch.delenv("ACODIUM_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert notebook.caches(empty).executions == tmp_path / "home" / ".cache" / "acodium" / "executions"
+
+
+def test_false_means_no_caches():
+    assert notebook.caches(False) == notebook.Caches(executions=None, llm=None)
+
+
+def test_an_unwritable_default_cache_is_one_sentence(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "file" / "cache"))
+    with pytest.raises(UserError) as error:
+        notebook.caches("")
+    assert "set ACODIUM_CACHE elsewhere" in one_sentence(error)
 
 
 def test_a_sweeps_cache_folder_has_the_command_lines_layout(tmp_path):
@@ -96,10 +120,65 @@ def test_over_nothing_is_one_sentence_and_runs_nothing():
 # ---- a model, or a clean stop ---------------------------------------------------------------------
 
 
-def test_a_configured_model_says_nothing(capsys):
-    assert notebook.model_configured("gpt-4o-mini") is True
-    assert notebook.model_configured("llama3", "http://127.0.0.1:8000/v1") is True
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_model_the_server_lists_says_nothing(capsys, chat_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    assert notebook.model_configured("test-model", chat_server.url) is True
     assert capsys.readouterr().out == ""
+    assert chat_server.requests == [("GET", "/v1/models")]  # asked, and nothing sampled
+
+
+def test_a_missing_key_is_one_sentence_without_a_command_line_flag(chat_server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(UserError) as error:
+        notebook.model_configured("test-model", chat_server.url)
+    message = one_sentence(error)
+    assert message.startswith(f"No API key for {chat_server.url}: set OPENAI_API_KEY")
+    assert "--" not in message
+    assert chat_server.requests == []
+
+
+def test_a_model_the_server_does_not_list_is_refused_with_those_it_lists(chat_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    chat_server.models = {"test-model", "other-model"}
+    with pytest.raises(UserError) as error:
+        notebook.model_configured("gpt-nope", chat_server.url)
+    assert one_sentence(error) == (f"The server at {chat_server.url} does not serve the model 'gpt-nope'; "
+                                   "it lists other-model, test-model.")
+
+
+def test_ollamas_latest_tag_is_the_model_without_it(chat_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    chat_server.models = {"llama3:latest"}
+    assert notebook.model_configured("llama3", chat_server.url) is True
+
+
+def test_a_rejected_key_is_one_sentence(chat_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "wrong")
+    chat_server.api_key = "right"
+    with pytest.raises(UserError) as error:
+        notebook.model_configured("test-model", chat_server.url)
+    assert one_sentence(error) == f"The server at {chat_server.url} rejected the API key (HTTP 401); check OPENAI_API_KEY."
+
+
+def test_a_server_that_is_down_is_one_sentence(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(UserError) as error:
+        notebook.model_configured("test-model", url)
+    assert one_sentence(error) == f"Cannot reach the LLM server at {url}: start it, or correct base_url."
+
+
+def test_the_recipe_says_a_missing_key_without_a_command_line_flag(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(UserError) as error:
+        notebook.recipe([], {"llm": (2, {"model": "m", "base_url": "http://127.0.0.1:9/v1"})})
+    assert one_sentence(error).startswith("No API key for http://127.0.0.1:9/v1: set OPENAI_API_KEY in the environment")
 
 
 @pytest.mark.parametrize("model", ["", None])

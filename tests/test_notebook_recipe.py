@@ -205,20 +205,23 @@ def test_the_ablation_keeps_the_recipes_interval_level(uneven):
 
 def test_pools_have_a_row_per_problem_with_zeros_for_one_without_candidates(uneven, starter):
     pools = uneven.pools()
-    assert list(pools.columns) == ["problem", "candidates", "from file", "passes_public", "correct",
+    assert list(pools.columns) == ["problem", "candidates", "from file", "no code", "passes_public", "correct",
                                    "clustering_inputs", "clusters"]
     first, second = pools.to_dict("records")
     assert first["problem"] == starter[0]["name"] and second["problem"] == starter[1]["name"]
     assert (first["candidates"], first["from file"], first["correct"], first["clustering_inputs"]) == (3, 3, 1, 3)
+    assert first["no code"] == 1  # the reply without code: counted, never run
     assert first["passes_public"] == int(uneven.judgements["passes_public"].sum()) >= 1
     assert first["clusters"] == uneven.judgements["cluster"].nunique() == 3  # the reply without code apart
     assert {k: v for k, v in second.items() if k != "problem"} == {
-        "candidates": 0, "from file": 0, "passes_public": 0, "correct": 0, "clustering_inputs": 3, "clusters": 0}
+        "candidates": 0, "from file": 0, "no code": 0, "passes_public": 0, "correct": 0, "clustering_inputs": 3, "clusters": 0}
 
 
 def test_pools_of_an_unclustered_recipe_count_each_source(made, starter):
     pools = made.pools()
-    assert list(pools.columns) == ["problem", "candidates", "from human", "from mutant", "passes_public", "correct"]
+    assert list(pools.columns) == ["problem", "candidates", "from human", "from mutant", "no code", "passes_public",
+                                   "correct"]
+    assert (pools["no code"] == 0).all()
     assert pools["problem"].tolist() == [p["name"] for p in starter]
     assert (pools["candidates"] == pools["from human"] + pools["from mutant"]).all()
     assert (pools["from mutant"] == 3).all()

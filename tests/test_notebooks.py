@@ -111,6 +111,10 @@ def test_every_run_is_recorded_in_the_manifest(tiny_run, starter):
     for run in tiny_run.runs:
         executed = nbformat.read(str(Path(run.dir) / Path(run.notebook).name), as_version=4)
         assert executed.metadata["papermill"]["parameters"]["limit"] == 2
+        # no progress bar frozen in the executed notebook (the sweep showed them while the run ran)
+        outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert not [o for o in outputs if o.get("output_type") == "stream" and "%|" in o.get("text", "")]
         pngs = [f for f in run.figures if f.endswith(".png")]
         assert pngs and all(f.replace(".png", ".svg") in run.figures for f in pngs)
 
@@ -312,3 +316,44 @@ def test_notebooks_are_committed_without_outputs():
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, f"{path.name} holds outputs"
         assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_a_missing_key_is_one_sentence_in_the_notebook(tmp_path, monkeypatch):
+    """A model named without OPENAI_API_KEY: the cell fails with the sentence alone, no frames."""
+    import papermill
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    out = tmp_path / "t.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(
+            str(REPO / "notebooks" / "temperature_ablation.ipynb"), str(out), kernel_name="python3",
+            parameters={"model": MODEL, "base_url": "http://127.0.0.1:9/v1", "out_dir": str(tmp_path / "run")},
+            progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "UserError"
+    assert errors[0].evalue.startswith("No API key for http://127.0.0.1:9/v1: set OPENAI_API_KEY")
+    assert len(errors[0].traceback) == 1 and errors[0].evalue in errors[0].traceback[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_opening_a_notebook_leaves_no_diff(tmp_path):
+    """What Jupyter writes on opening (language_info) is stripped on commit with the keys `make install` sets."""
+    import re
+    import subprocess
+
+    pytest.importorskip("nbstripout")
+    keys = re.search(r"^NB_STRIP_KEYS := (.+)$", (REPO / "Makefile").read_text(), re.M).group(1)
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        committed = path.read_text()
+        nb = json.loads(committed)
+        assert "language_info" not in nb["metadata"], path.name
+        nb["metadata"]["language_info"] = {  # as JupyterLab writes it
+            "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3", "version": "3.11.2"}
+        opened = tmp_path / path.name
+        opened.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        stripped = subprocess.run([sys.executable, "-m", "nbstripout", "--extra-keys", keys, "-t", str(opened)],
+                                  capture_output=True, text=True, check=True).stdout
+        assert stripped == committed, path.name

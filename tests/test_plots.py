@@ -113,3 +113,24 @@ def test_tests_per_problem_counts_valid_tests_of_sets_in_any_spelling(train_rows
         ["public", "private", "generated"]
     with pytest.raises(UserError, match="Unknown test set 'hidden'"):
         plots.tests_per_problem(cleaned, ["hidden"])
+
+
+def test_budget_ticks_close_together_do_not_overlap():
+    # the flow notebook's axis: direct samples at 1-20 calls, flow runs at 13-30 (mean calls a run)
+    def budget(xs, vs):
+        return pd.DataFrame({"budget": xs, "value": vs})
+
+    fig = plots.solve_rate_curves({
+        "direct": budget([1, 2, 5, 10, 20], [0.1, 0.2, 0.3, 0.35, 0.4]),
+        "full": budget([14.5, 29.0], [0.3, 0.45]), "no_reflection": budget([40 / 3, 80 / 3], [0.28, 0.4]),
+        "no_anchors": budget([15.1, 30.2], [0.3, 0.42]),
+    }, x="budget", title="t")
+    (ax,) = fig.axes
+    fig.canvas.draw()
+    shown = [t for t in ax.get_xticklabels() if t.get_text()]
+    texts = [t.get_text() for t in shown]
+    assert texts[:4] == ["1", "2", "5", "10"] and texts[-1] == "30.2"  # the largest budget is labelled
+    assert "13.3" in texts and "13.3333" not in texts  # short numbers
+    boxes = sorted((t.get_window_extent() for t in shown), key=lambda b: b.x0)
+    assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:]))  # no label runs into the next
+    assert len(ax.get_xticks()) == 11  # every budget keeps its tick

@@ -154,11 +154,11 @@ def test_demo_settings_become_sweep_overrides():
 
     assert overrides_for() == {}
     assert overrides_for(dataset="deepmind/code_contests", split="valid") == {
-        "dataset": "deepmind/code_contests", "split": "valid", "limit": 20, "human_samples": 20}
+        "dataset": "deepmind/code_contests", "split": "valid", "limit": 20}
     assert overrides_for(limit="5")["limit"] == 5
     llm = overrides_for(model="gpt-4o-mini", base_url="http://127.0.0.1:8000/v1")
-    assert llm == {"human_samples": 0, "mutant_samples": 0, "llm_samples": 20, "model": "gpt-4o-mini",
-                   "base_url": "http://127.0.0.1:8000/v1"}
+    assert llm == {"human_samples": 0, "mutant_samples": 0, "synthetic_samples": 0, "llm_samples": 20,
+                   "model": "gpt-4o-mini", "base_url": "http://127.0.0.1:8000/v1"}
     # every override names a parameter of the demo's notebooks
     s = sweep.load_sweep(REPO / "params" / "demo.yaml", overrides={**llm, "dataset": "x", "split": "y", "limit": 1})
     sweep.plan_runs(s, Path("unused"), None)
@@ -177,7 +177,7 @@ def test_only_one_notebook_of_a_sweep_keeps_the_other_notebooks_parameters_legal
     runs = sweep.plan_runs(s, tmp_path, tmp_path / "cache")
     assert [Path(r.notebook).stem for r in runs] == ["solve_rate_vs_samples"]
     assert "clustering_inputs" not in runs[0].parameters  # a parameter of the other notebook only
-    assert runs[0].parameters["mutant_samples"] == 40
+    assert runs[0].parameters["synthetic_samples"] == 30 and runs[0].parameters["mutant_samples"] == 0
     assert runs[0].parameters["out_dir"] == str(tmp_path / "solve_rate_vs_samples")
     with pytest.raises(UserError, match="matches none"):
         sweep.load_sweep(REPO / "params" / "demo.yaml", only=["notebook=nope"])

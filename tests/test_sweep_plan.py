@@ -166,7 +166,8 @@ def test_only_keeps_matching_points_and_checks_fixed_values(project):
     assert [Path(n).stem for n in s.all_notebooks] == ["a", "b"]
     for only, message in (
         (["x=7"], "--only x=7 matches no grid point; the grid has x in 1, 2, 3."),
-        (["label=g"], "--only label='g': the sweep fixes label to 'f'."),
+        (["label=g"], "--only label=g: s.yaml does not sweep label (it fixes it to 'f'; its grid sweeps x); "
+                      "--set label=g runs it with that value."),
         (["y=1"], "--only y=...: 'y' is neither a grid nor a fixed parameter of s.yaml."),
         (["notebook=c"], "--only notebook=c matches none of the sweep's notebooks (a, b)."),
         (["x"], "Expected KEY=VALUE, got 'x'."),
@@ -174,6 +175,19 @@ def test_only_keeps_matching_points_and_checks_fixed_values(project):
         with pytest.raises(UserError) as error:
             load_sweep(path, only=only)
         assert one_sentence(error) == message
+
+
+def test_only_on_the_shipped_sweeps_points_at_set_for_a_fixed_key():
+    """The README once ran `--only seed=1` on params/clustering.yaml, which fixes the seed: the sentence
+    says what the grid sweeps and how to change the seed; on params/solve_rate.yaml, which sweeps it,
+    it picks that grid point."""
+    params = Path(__file__).resolve().parents[1] / "params"
+    with pytest.raises(UserError) as error:
+        load_sweep(params / "clustering.yaml", only=["seed=1"])
+    assert one_sentence(error) == ("--only seed=1: clustering.yaml does not sweep seed (it fixes it to 0; its grid "
+                                   "sweeps mutant_samples); --set seed=1 runs it with that value.")
+    assert load_sweep(params / "clustering.yaml", overrides={"seed": 1}).fixed["seed"] == 1
+    assert load_sweep(params / "solve_rate.yaml", only=["seed=1"]).grid == [{"seed": 1}]
 
 
 # ---- run folders ----------------------------------------------------------------------------------

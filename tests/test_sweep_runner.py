@@ -107,8 +107,12 @@ def test_a_failing_notebook_keeps_its_error_and_the_next_run_retries_only_it(pro
     assert pd.read_parquet(Path(ok.dir) / "tables" / "result.parquet").to_dict("records") == [{"x": 1, "square": 1}]
 
     (project / "gate").touch()
-    again = run_sweep(path, out=out, run_id="r", cache_dir=project / "cache", progress=False)
+    told: list[str] = []
+    again = run_sweep(path, out=out, run_id="r", cache_dir=project / "cache", progress=False, echo=told.append)
     assert [(r.grid_point["x"], r.status) for r in again.runs] == [(1, "skipped"), (2, "ok")]
+    # the resume says what it leaves alone, before it starts
+    assert told[0].startswith(f"resumed {again.dir}: 1 of 2 runs succeeded before with the same parameters, "
+                              "notebook and code and are skipped") and told[0].endswith(again.runs[0].run_id)
     assert log_lines(project) == ["start 1", "end 1", "start 2", "start 2", "end 2"]
     skipped = again.runs[0]
     assert skipped.tables == ["result.parquet"] and skipped.figures == ["curve.svg"] and skipped.seconds == ok.seconds

@@ -1,4 +1,4 @@
-"""`gencode`: the command line, one group per stage (data, gen, exec, eval, sweep).
+"""`gencode`: the command line, one group per stage (data, gen, exec, eval, sweep), and `run`, all of them at once.
 
 Options are spelled with underscores as in the original alphaCodium tools
 (`--output_dataset_name`); dashed spellings work too, for options and command
@@ -17,19 +17,21 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import warnings
 
 import click
 
 from ..errors import UserError
 
-# group name -> module under acodium.cli that defines `group` (loaded lazily so
-# that `gencode data ...` does not import the execution or LLM stacks).
+# command name -> module under acodium.cli that defines it as `group` (a click group, or a command such
+# as `sweep` and `run`), loaded lazily so that `gencode data ...` does not import the execution or LLM stacks.
 GROUPS = {
     "data": "data",
     "exec": "exec_",
     "gen": "gen",
     "eval": "eval_",
     "sweep": "sweep",
+    "run": "run",  # a command, not a group: generate, execute, judge, score, draw (cli/run.py)
 }
 
 
@@ -78,8 +80,18 @@ def cli():
     """acodium: generate, execute and judge solutions to CodeContests problems."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning):
+    """acodium's own warnings (a default time limit, no cgroups, no sandbox) as one line a user reads,
+    `gencode: note: ...`, not Python's `file:line: Category:` form; other libraries' warnings as they are."""
+    if category.__module__.split(".")[0] == "acodium":
+        click.echo(f"gencode: note: {message}", err=True)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv=None) -> None:
     """Entry point of `gencode`: run the CLI, turning UserError into exit code 2."""
+    warnings.showwarning = _show_warning
     try:
         cli.main(args=argv, prog_name="gencode", standalone_mode=False)
     except UserError as e:

@@ -9,6 +9,7 @@ from collections import Counter
 import click
 
 from ..errors import UserError
+from ..wording import plural
 from .common import data_dir, group as make_group, non_negative_int, option, options, positive_fraction, positive_int
 
 
@@ -118,7 +119,8 @@ def show(dataset, split, problem, max_chars, **filters):
 def _counts(ds) -> str:
     n_sol = sum(len(s["language"]) for s in ds["solutions"])
     n_bad = sum(len(s["language"]) for s in ds["incorrect_solutions"])
-    return f"{len(ds)} problems ({n_sol} solutions, {n_bad} incorrect solutions)"
+    return (f"{plural(len(ds), 'problem')} ({plural(n_sol, 'solution')}, "
+            f"{plural(n_bad, 'incorrect solution')})")
 
 
 def _spread(values: list[int]) -> str:
@@ -130,7 +132,7 @@ def _spread(values: list[int]) -> str:
 def _summary_text(dataset: str, split: str, problems) -> str:
     from ..data import TEST_KINDS
 
-    lines = [f"{dataset} [{split}]: {len(problems)} problems"]
+    lines = [f"{dataset} [{split}]: {plural(len(problems), 'problem')}"]
     for kind in TEST_KINDS:
         lines.append(f"  {kind} tests: {_spread([len(p.tests(kind)) for p in problems])}")
     for label, method in (("solutions", "solutions"), ("incorrect solutions", "incorrect_solutions")):
@@ -146,7 +148,7 @@ def _summary_text(dataset: str, split: str, problems) -> str:
     lines.append("  tags: " + (", ".join(f"{t} {n}" for t, n in tags.most_common()) or "none"))
     n_checkers = sum(p.checker is not None for p in problems)
     n_interactors = sum(p.interactor is not None for p in problems)
-    lines.append(f"  checkers: {n_checkers} problems ({len(problems) - n_checkers} token compare), "
+    lines.append(f"  checkers: {plural(n_checkers, 'problem')} ({len(problems) - n_checkers} token compare), "
                  f"interactors: {n_interactors}")
     limits = Counter(f"{p.time_limit_s:g} s" if p.time_limit_s else "unknown" for p in problems)
     lines.append("  time limits: " + ", ".join(f"{t} ({n})" for t, n in limits.most_common()))

@@ -103,8 +103,9 @@ def _require_text(candidates, where) -> None:
 @execution_options
 @option("out", required=True, type=Folder(), help="Folder for the results.")
 @option("no_progress", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (summary.json), not the tables.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
-               time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress):
+               time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, as_json):
     """Run each problem's own human solutions (correct and incorrect) on its tests.
 
     The cleaning AlphaCodium applies, on evidence only: a test is invalid
@@ -112,8 +113,9 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     lone disagreement is "unconfirmed", references that disagree with each
     other mean "several valid answers (needs a checker)", and a reference
     that times out or crashes is "reference too slow/broken", never a reason
-    for is_valid_problem false. Prints the summary (JSON) and, on stderr, problems and
-    tests per category. Writes to OUT:
+    for is_valid_problem false. Prints a row per problem (its category, how its
+    correct and incorrect solutions did on its valid tests, its tests by category),
+    then problems and tests per category (--json: the summary as JSON). Writes to OUT:
     dataset/ (the cleaned problems, save_to_disk), summary.json, tests.parquet
     (agreement and category per test), solutions.parquet (verdict per solution),
     problems.parquet (category per problem),
@@ -121,6 +123,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     """
     from ..evaluation import check_references
     from ..tables import run_folder_lock, write_table
+    from ..wording import text_table
 
     if no_progress:
         import datasets
@@ -145,8 +148,17 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     write_table(report.problems, out / "problems.parquet")
     summary = dict(report.summary, dataset=str(dataset), split=split)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    click.echo(json.dumps(summary, indent=2))
-    click.echo(report.report(), err=True)  # stdout stays the summary's JSON
+    if as_json:  # for scripts: the summary alone on stdout
+        click.echo(json.dumps(summary, indent=2))
+        return
+    table = report.problem_table()
+    click.echo(text_table(table.to_dict("records"), list(table.columns)))
+    click.echo()
+    click.echo(report.report())
+    for note in summary.get("notes", []):
+        click.echo(f"note: {note}")
+    click.echo(f"The cleaned problems in {out / 'dataset'}; summary.json and tables (problems, solutions, tests) "
+               f"in {out}")
 
 
 @group.command("pass_at_k")

@@ -131,7 +131,8 @@ def run(program_file, language, input, input_file, expected, expected_file, time
     if result.stderr:
         sys.stderr.write(result.stderr if result.stderr.endswith("\n") else result.stderr + "\n")
     summary = (f"status={result.status.value} passed={result.passed} exit_code={result.exit_code}"
-               f" time={result.time_s:.3f}s cpu={result.cpu_s:.3f}s memory={memory_mb_used}MiB")
+               f" time={result.time_s:.3f}s cpu={result.cpu_s:.3f}s"
+               f" memory={'unknown' if memory_mb_used is None else f'{memory_mb_used}MiB'}")
     if result.signal is not None:
         summary += f" signal={result.signal}"
     if result.checker_message:

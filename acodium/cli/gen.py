@@ -19,6 +19,7 @@ import click
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES
 from ..prompting import LANGUAGES as PROMPT_LANGUAGES
+from ..wording import cost_text, plural
 from .common import (
     TEST_TYPES, Folder, caches, data_dir, execution_from_options, execution_options, fraction, group as make_group,
     non_negative_float, non_negative_int, option, options, positive_float, positive_fraction, positive_int,
@@ -61,10 +62,10 @@ llm_options = options(
 )
 
 
-def source_options(default_k: int):
+def source_options(default_k: int, default_source: str | None = "llm", shown_source: str | bool = True):
     """Options of the candidate sources and of the generation loop."""
     return options(
-        option("source", type=click.Choice(SOURCES), default="llm", show_default=True,
+        option("source", type=click.Choice(SOURCES), default=default_source, show_default=shown_source,
                help="Where candidates come from."),
         option("k", "--samples", type=positive_int, default=default_k, show_default=True,
                help="Candidates per problem."),
@@ -84,7 +85,9 @@ def source_options(default_k: int):
         option("rpm", type=positive_float, default=None,
                help="At most this many LLM requests per minute (per server, with several --base_url)."),
         option("correct_fraction", type=fraction, default=1.0, show_default=True,
-               help="Human source: share of k drawn from correct solutions (the rest from incorrect ones)."),
+               help="Human source: the share of k drawn from each problem's correct solutions, the rest from its "
+                    "incorrect ones (1: correct only, 0: incorrect only); a problem with fewer gets fewer, said per "
+                    "problem, never filled from the other kind."),
         option("candidates_file", type=click.Path(dir_okay=False), default=None,
                help="File source: a JSONL or parquet with problem and code columns."),
         option("strategy", type=click.Choice(["direct", "flow"]), default="direct", show_default=True,
@@ -170,7 +173,7 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
     if not result.text.strip():
         raise UserError(f"The model {model!r} returned an empty reply (finish reason: {result.finish_reason}).")
     click.echo(result.text)
-    cost = "unknown cost" if result.cost is None else f"${result.cost:.6f}"
+    cost = cost_text(result.cost, digits=6)
     click.echo(f"[{result.prompt_tokens} prompt + {result.completion_tokens} completion tokens, {cost}"
                f"{', cached' if result.cached else ''}]", err=True)
 
@@ -187,11 +190,14 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 @option("out", type=Folder(), default=None,
         help="Run folder to keep the candidates and executions (resumable) [default: nothing is written].")
 @option("no_progress", is_flag=True, help="No progress bars.")
+@option("verbose", is_flag=True, help="A line per test of every candidate, not only per candidate.")
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, workers,
-                  no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, **opts):
-    """Generate candidates for one problem, run them on its tests, print a verdict per test."""
+                  no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, verbose, **opts):
+    """Generate candidates for one problem, run them on its tests, print a line per candidate (--verbose:
+    per test). A candidate without code is not run: it is judged incorrect."""
     from ..data import get_problem, load_problems, problem_tests
-    from ..evaluation import run_executions
+    from ..evaluation import has_code, run_executions
+    from ..generate.flow.options import THINKING_STAGES
     from ..generate import generate_candidates
 
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
@@ -216,27 +222,50 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     for cand in candidates.itertuples(index=False):
         meta = json.loads(cand.meta) if cand.meta else {}
         mine = executions[executions["candidate_id"] == cand.candidate_id].sort_values(["test_set", "test_index"])
-        passed = int((mine["passed"] == True).sum())  # noqa: E712
         header = f"{cand.candidate_id} ({cand.source}, {cand.language})"
-        if not cand.code:
-            header += (f": no code ({meta.get('stop_reason')})" if meta.get("strategy") == "flow"
-                       else f": no code in the reply ({meta.get('extraction', 'empty')})")
-        click.echo(f"{header}: {passed}/{len(mine)} tests passed")
+        if not has_code(cand.code):
+            why = f"({meta.get('stop_reason') or 'the flow made no program'})" if meta.get("strategy") == "flow" \
+                else f"in the reply ({meta.get('extraction', 'empty')})"
+            click.echo(f"{header}: no code {why}: not run, judged incorrect")
+        else:
+            passed = int((mine["passed"] == True).sum())  # noqa: E712
+            click.echo(f"{header}: {passed}/{plural(len(mine), 'test')} passed{_failures(mine)}")
         if meta.get("strategy") == "flow":
             stopped = f", stopped: {meta['stop_reason']}" if meta.get("stop_reason") else ""
+            skipped = [stage for stage in THINKING_STAGES if stage in (meta.get("skipped_stages") or {})]
+            skipped = f", skipped {', '.join(skipped)}" if skipped else ""
             trace = f"; trace in {Path(out) / meta['trace']}" if out and meta.get("trace") else ""
-            click.echo(f"  flow: {meta['calls']} calls, {meta['public_passed']}/{meta['public_tests']} public and "
-                       f"{meta['model_passed']}/{meta['model_tests']} model tests passed, "
-                       f"{len(meta['model_distrusted'])} distrusted, {meta['fixes_accepted']} fixes kept, "
-                       f"{meta['fixes_reverted']} reverted{stopped}{trace}")
-        for ex in mine.itertuples(index=False):
-            passed_test = ex.passed == True  # noqa: E712 (None/NaN when nothing was compared)
-            verdict = "passed" if passed_test else ("wrong answer" if ex.status == "OK" else ex.status)
-            if not passed_test and isinstance(ex.checker_message, str) and ex.checker_message:
-                verdict += f" ({ex.checker_message})"
-            click.echo(f"  {ex.test_set} test {ex.test_index}: {verdict} ({ex.status}, {ex.time_s:.2f}s)")
+            click.echo(f"  flow: {plural(meta['calls'], 'call')}, {meta['public_passed']}/{meta['public_tests']} "
+                       f"public and {meta['model_passed']}/{meta['model_tests']} model tests passed, "
+                       f"{len(meta['model_distrusted'])} distrusted, {plural(meta['fixes_accepted'], 'fix', 'fixes')} "
+                       f"kept, {meta['fixes_reverted']} reverted{skipped}{stopped}{trace}")
+        if verbose:
+            for ex in mine.itertuples(index=False):
+                click.echo(f"  {ex.test_set} test {ex.test_index}: {_test_verdict(ex)} ({ex.status}, {ex.time_s:.2f}s)")
         solved += bool(len(mine)) and passed == len(mine)
-    click.echo(f"{problem_name}: {solved} of {len(candidates)} candidates pass every {evaluation_test_type} test")
+    click.echo(f"{problem_name}: {solved} of {plural(len(candidates), 'candidate')} pass{'es' if solved == 1 else ''} "
+               f"every {evaluation_test_type} test")
+
+
+def _test_verdict(ex) -> str:
+    """One test's verdict as a reader says it: passed, wrong answer (with the checker's message), or the status."""
+    if ex.passed == True:  # noqa: E712 (None/NaN when nothing was compared)
+        return "passed"
+    verdict = "wrong answer" if ex.status == "OK" else ex.status
+    if isinstance(ex.checker_message, str) and ex.checker_message:
+        verdict += f" ({ex.checker_message})"
+    return verdict
+
+
+def _failures(mine) -> str:
+    """How a candidate's failing tests failed, most common first: "; failed: 6 wrong answers, 2 TIMEOUT"."""
+    failed = mine[mine["passed"] != True]  # noqa: E712
+    if failed.empty:
+        return ""
+    counts = failed["status"].map(lambda s: "wrong answer" if s == "OK" else s).value_counts()
+    parts = [plural(n, what, "wrong answers") if what == "wrong answer" else f"{n} {what}"
+             for what, n in counts.items()]
+    return f"; failed: {', '.join(parts)}"
 
 
 @group.command("solve_and_evaluate_set")
@@ -267,36 +296,22 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     and why.
     """
     from ..data import load_problems
-    from ..evaluation import score_candidates
-    from ..generate import generate_candidates
+    from .pipeline import failed_samples_note, generate_and_score
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(k_values, "--k_values")
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
-        raise UserError(f"--k_values asks for k={min(ks)}, more than the {opts['k']} samples per problem (--k).")
+        raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem (--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
                                        slow_cap, executor)
     source = make_cli_source(opts, execution, no_cache=no_cache)
-    out = Path(out)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")
-    candidates = generate_candidates(problems, source, opts["k"], run_dir=out, progress=not no_progress)
-    failures = candidates.attrs.get("failures") or []
-    if candidates.empty:
-        why = f" ({len(failures)} calls failed: {failures[0]['error'].rstrip('.')})" if failures else ""
-        raise UserError(f"The {opts['source']} source gave no candidate for any of the {len(problems)} problems{why}.")
-    # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
-    result = score_candidates(
-        problems, candidates, test_sets=sets, ks=ks, n=n, failures=failures,
-        samples_asked=opts["k"], run_dir=out, execution=execution, max_tests=max_tests,
-        stop_on_first_failure=not full, bootstrap=bootstrap, seed=opts["seed"], progress=not no_progress,
+    run = generate_and_score(
+        problems, source, dataset=dataset_name, split=split_name, k=opts["k"], test_sets=sets, ks=ks, n=n,
+        max_tests=max_tests, full=full, bootstrap=bootstrap, seed=opts["seed"], execution=execution, out=out,
+        progress=not no_progress, source=opts["source"], strategy=opts["strategy"],
     )
-    summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name,
-                   source=opts["source"], strategy=opts["strategy"], samples_per_problem=opts["k"],
-                   failed_samples=len(failures))
-    click.echo(result.report())
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    if failures:
-        click.echo(f"{len(failures)} samples failed and are not scored; run the same command again to retry them.",
-                   err=True)
+    click.echo(run.scores.report())
+    failed_samples_note(run)
     click.echo(f"Tables and summary.json in {out}")

@@ -50,7 +50,9 @@ def group(sweep_file, out, only, set_, run_id, force, workers, timeout, cache):
         echo=click.echo,
     )
     ok = sum(r.status in ("ok", "skipped") for r in result.runs)
-    click.echo(f"{ok}/{len(result.runs)} runs succeeded; manifest: {result.dir / 'manifest.json'}")
+    skipped = sum(r.status == "skipped" for r in result.runs)
+    click.echo(f"{ok}/{len(result.runs)} runs succeeded" + (f" ({skipped} skipped: done before)" if skipped else "")
+               + f"; manifest: {result.dir / 'manifest.json'}")
     if result.failed:
         click.echo(
             f"gencode: {len(result.failed)} run(s) failed; their executed notebooks are kept: "

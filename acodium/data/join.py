@@ -19,6 +19,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import UserError
+from ..wording import plural
 from .adapters import ADAPTERS, JOIN_COLUMNS, checker_rows
 from .checkers import stored_check
 from .load import load_problems
@@ -104,5 +105,5 @@ def checkers_of(source, split: str = "train", *, data_dir=None, cache_dir=None) 
 
 def join_report(counts: Mapping[str, int]) -> str:
     """One line: 'N of M problems got a checker (K an interactor).'"""
-    return (f"{counts['checker']} of {counts['problems']} problems got a checker "
+    return (f"{counts['checker']} of {plural(counts['problems'], 'problem')} got a checker "
             f"({counts['interactor']} an interactor).")

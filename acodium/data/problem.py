@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..errors import UserError
 from ..languages import LANGUAGE_IDS, LANGUAGE_NAMES, language_id, language_name
+from ..wording import plural
 from .checkers import checker_spec
 from .schema import DIFFICULTY_NAMES, REQUIRED_COLUMNS, SOURCE_NAMES, TEST_KINDS, test_set_name
 
@@ -243,5 +244,5 @@ def get_problem(ds: "datasets.Dataset", name: str) -> Problem:
     """The problem of that name in a loaded table."""
     names = ds["name"]
     if name not in names:
-        raise UserError(f"There is no problem named {name!r} in this dataset ({len(names)} problems).")
+        raise UserError(f"There is no problem named {name!r} in this dataset ({plural(len(names), 'problem')}).")
     return Problem.from_row(ds[names.index(name)])

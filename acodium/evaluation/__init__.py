@@ -4,6 +4,8 @@ One module per job:
 
 - `candidates`: the candidates table checked against its problems, and loaded
   from a run folder, a table or a problems dataset (`load_candidate_set`);
+- `problem_record`: what a run folder was run on (dataset, split, problems), so that
+  the folder alone can be scored again;
 - `run_folder` and `executions`: the executions stage (`run_executions`),
   resumable from a run folder whose rows are keyed by everything that decides them;
 - `reference_categories` and `references`: the dataset's own solutions on its
@@ -23,6 +25,7 @@ from __future__ import annotations
 from .candidates import check_candidates, generation_failures, has_code, load_candidate_set
 from .executions import MACHINE_RETRIES, RunFolderWarning, RunStats, run_executions, verdicts
 from .given_tests import EvaluationResult, evaluate
+from .problem_record import problem_record, read_problem_record, recorded_problems, save_problem_record
 from .reference_categories import (INVALID, NO_REFERENCE, NOT_CHECKED, PROBLEM_CATEGORIES, PROBLEM_OK,
                                    SEVERAL_ANSWERS, SLOW_OR_BROKEN, TEST_CATEGORIES, UNCONFIRMED, VALID,
                                    possibly_multi_answer)
@@ -38,6 +41,7 @@ __all__ = [
     "ReferenceReport", "RunFolderWarning", "RunStats", "SEVERAL_ANSWERS", "SLOW_OR_BROKEN", "Scores",
     "TEST_CATEGORIES", "UNCONFIRMED", "VALID", "check_candidates", "check_references", "evaluate",
     "generation_failures", "has_code", "judge_candidates", "load_candidate_set", "possibly_multi_answer",
-    "run_executions", "score_candidates", "short_pools", "short_pools_note",
+    "problem_record", "read_problem_record", "recorded_problems", "run_executions", "save_problem_record",
+    "score_candidates", "short_pools", "short_pools_note",
     "suite_false_positives", "test_suite_strength", "unconfirmed_mutated", "verdicts",
 ]

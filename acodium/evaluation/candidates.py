@@ -23,6 +23,7 @@ from ..data import load_problems, problem_rows
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES, language_name
 from ..tables import CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, AppendLog, read_table, require_columns
+from .problem_record import read_problem_record, recorded_problems
 
 
 def check_candidates(candidates: pd.DataFrame, problems: Mapping[str, dict]) -> pd.DataFrame:
@@ -124,10 +125,13 @@ def load_candidate_set(
     `solutions_column` (by default the dataset's own solutions, as the
     original command). The problems are the benchmark, those without
     candidates included (they count as unsolved): every problem of a
-    problems dataset; for a candidates table, the problems it names and,
-    in a run folder, those whose generation failed (`generation_failures`,
-    also left in `candidates.attrs["failures"]`), since `--problems` may be
-    a larger set than the one generated for. With `valid_only`, problems a
+    problems dataset; the problems a run folder recorded (`problems.json`,
+    `problem_record`: loaded from its dataset, or from `problems` when
+    given, and checked against the record); for a candidates table, or a
+    run folder from before records, the problems it names and, in a run
+    folder, those whose generation failed (`generation_failures`, also left
+    in `candidates.attrs["failures"]`), since `--problems` may be a larger
+    set than the one generated for. With `valid_only`, problems a
     `check_references` marked invalid are left out; `sample_rate` then keeps
     a seeded fraction.
     """
@@ -142,7 +146,14 @@ def load_candidate_set(
         peek = read_table(path)
         if "name" not in peek.columns or "problem" in peek.columns or "candidate_id" in peek.columns:
             table = peek
-    if table is not None:
+    record = read_problem_record(run_dir) if run_dir is not None else None
+    if table is not None and record is not None:  # the run folder says what it was run on
+        rows = recorded_problems(run_dir, record, problems=problems, data_dir=data_dir)
+        require_columns(table, ["problem", "candidate_id", "language", "code"], "candidates")
+        candidates = check_candidates(table, rows)
+        failures = [f for f in generation_failures(run_dir) if f.get("problem") in rows]
+        generated = set(rows)
+    elif table is not None:
         require_columns(table, ["problem", "candidate_id", "language", "code"], "candidates")
         if problems is None:
             raise UserError(f"{dataset_name} holds candidates only; give their problems with --problems.")

@@ -6,7 +6,10 @@ dataset's `public_tests`, `private_tests`, `generated_tests`, and
 solutions); tests the dataset marks invalid (`is_valid_test`, written by
 `check_references`) are skipped, and `test_index` is the test's position in
 the dataset. "Correct" means passing every hidden test: private and
-generated, as docs/semantics.md says; public tests never count towards it.
+generated, as docs/semantics.md says; public tests never count towards it. A
+candidate without code (a reply extraction found no program in) is never
+executed: it has no rows, and `acodium.evaluation.judge_candidates` judges it
+incorrect without running it (the empty program would "run" and fail every test).
 
 With a run folder, rows go to `executions.jsonl` as each job finishes and a
 killed run resumes without executing again what finished under the same
@@ -31,18 +34,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..data import HIDDEN_TEST_SETS, TEST_KINDS, problem_rows, problem_tests, test_set_name
 from ..errors import UserError
 from ..execute import Execution
 from ..execute.base import usage_since
+from ..execute.limits import say_unstated_time_limits
 from ..execute.settings import execution_from
 from ..execute.types import Job, Program, sha256
+from ..progress import grow, progress_bar
 from ..tables import (EXECUTIONS, EXECUTIONS_FILE, EXECUTIONS_LOG, JUDGEMENTS_FILE, METRICS_FILE, SETTINGS_FILE,
                       SUMMARY_FILE, AppendLog, run_folder_lock, write_json, write_table)
-from .candidates import check_candidates
+from ..wording import plural
+from .candidates import check_candidates, has_code
 from .run_folder import (Index, JobSpec, changed_settings, job_rows, previous_settings, read_log, result_rows,
                          row_key, run_settings)
 
@@ -64,10 +70,15 @@ class RunStats:
     damaged_lines: list[int] = dataclasses.field(default_factory=list)  # of the log, skipped
     changed_settings: list[str] = dataclasses.field(default_factory=list)  # since the folder's last run
     executor: dict = dataclasses.field(default_factory=dict)  # where jobs ran: `Backend.usage`, this call's share
+    no_code: int = 0  # candidates without code: not executed, no rows (judged incorrect unrun)
 
     def notes(self, run_dir: str | os.PathLike | None) -> list[str]:
         """What a reader of the numbers should know about how the run folder was used."""
         out = []
+        if self.jobs_skipped and run_dir is not None:
+            out.append(f"resumed {run_dir}: {self.jobs_skipped} of {plural(self.jobs_total, 'job')} (a candidate on "
+                       f"a test set) were kept from {Path(run_dir) / EXECUTIONS_LOG}, made under the same settings, "
+                       "and not run again.")
         if self.changed_settings:
             out.append(f"{run_dir} held results made with other {', '.join(self.changed_settings)}: "
                        "only rows made with these settings were used.")
@@ -94,7 +105,7 @@ def run_executions(
     max_jobs: int | None = None,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, RunStats]:
-    """Run every candidate on its problem's tests; return the EXECUTIONS table and what was done.
+    """Run every candidate with code on its problem's tests; return the EXECUTIONS table and what was done.
 
     `execution` says where and how (backend, cache, workers, time limit
     override; None: `Execution()`). With `run_dir`, rows go to
@@ -108,20 +119,27 @@ def run_executions(
     run in full for every candidate. A job whose test ends in a machine
     failure (SANDBOX_ERROR) runs again, up to MACHINE_RETRIES times; one that
     still fails ends the call with a UserError (its verdict is unknown, and
-    no number is made without it).
+    no number is made without it). Candidates without code are not run and
+    have no rows (`RunStats.no_code` counts them).
     """
     execution = execution_from(execution)
     rows_by_name = problem_rows(problems)
     candidates = check_candidates(candidates, rows_by_name)
+    coded = np.array([has_code(c) for c in candidates["code"]], dtype=bool)
+    no_code, candidates = int((~coded).sum()), candidates[coded]
     test_sets = [test_set_name(s) for s in test_sets]
     stop_sets = [test_set_name(s) for s in stop_sets]
+    say_unstated_time_limits([rows_by_name[p] for p in dict.fromkeys(candidates["problem"])], execution.time_s)
     options = dict(test_sets=test_sets, execution=execution, max_tests=max_tests,
                    stop_on_first_failure=stop_on_first_failure, stop_sets=stop_sets, max_jobs=max_jobs,
                    progress=progress)
     if run_dir is None:
-        return _run_executions(rows_by_name, candidates, None, **options)
-    with run_folder_lock(run_dir):
-        return _run_executions(rows_by_name, candidates, Path(run_dir), **options)
+        table, stats = _run_executions(rows_by_name, candidates, None, **options)
+    else:
+        with run_folder_lock(run_dir):
+            table, stats = _run_executions(rows_by_name, candidates, Path(run_dir), **options)
+    stats.no_code = no_code
+    return table, stats
 
 
 def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: Execution, max_tests,
@@ -174,7 +192,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
 
     all_specs: list[JobSpec] = []
     hidden_failed: set[tuple[str, str]] = set()
-    bar = tqdm(total=0, desc="executing", unit="job", disable=not progress)
+    bar = None  # made when there is something to run: a resumed run with nothing left shows no empty bar
     try:
         for phase in phases:
             specs: list[JobSpec] = []
@@ -203,8 +221,10 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
                 room = max(0, max_jobs - stats.jobs_run)
                 if len(todo) > room:
                     todo, stats.stopped_early = todo[:room], True
-            bar.total += len(todo)
-            bar.refresh()
+            if todo:
+                if bar is None:
+                    bar = progress_bar(total=0, desc="executing", unit="job", progress=progress)
+                grow(bar, len(todo))
             _run_jobs(todo, index, log, stats, bar, execution)
             # who goes on to the next stopping set
             for spec in specs:
@@ -215,7 +235,8 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
             if stats.stopped_early:
                 break
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if log is not None:
             log.close()
     stats.wall_s = time.monotonic() - started

@@ -25,6 +25,7 @@ from ..execute.settings import execution_from
 from ..execute.types import Job, Program
 from ..metrics import pass_at_k, reported_ks
 from ..tables import EXECUTIONS
+from ..wording import plural
 from .candidates import has_code
 from .executions import MACHINE_RETRIES
 
@@ -52,7 +53,7 @@ class EvaluationResult:
 
     def __repr__(self) -> str:
         scores = ", ".join(f"{k}={v:.4f}" for k, v in self.pass_at_k.items())
-        return f"EvaluationResult({len(self.tests)} problems: {scores})"
+        return f"EvaluationResult({plural(len(self.tests), 'problem')}: {scores})"
 
 
 def _as_named(value: Any, what: str, key: str) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def evaluate(
     else:  # alphaCodium's references: aligned with the predictions
         tests = list(tests)
         if len(tests) != len(cands):
-            raise UserError(f"There are {len(cands)} problems of candidates but {len(tests)} of tests.")
+            raise UserError(f"There are candidates for {plural(len(cands), 'problem')} but tests for {len(tests)}.")
         named_tests = dict(zip(cands, tests))
     if not cands:
         raise UserError("There are no problems to evaluate.")
@@ -200,10 +201,10 @@ def evaluate(
     notes = [note] if note else []
     empty = [name for name, size in zip(names, n) if size == 0]
     if empty:
-        notes.append(f"{len(empty)} of {len(names)} problems have no candidates (e.g. {empty[0]!r}): "
+        notes.append(f"{len(empty)} of {plural(len(names), 'problem')} have no candidates (e.g. {empty[0]!r}): "
                      "they count as unsolved at every k.")
     if no_code:
-        notes.append(f"{len(no_code)} candidates have no code (e.g. candidate {no_code[0][1]} of {no_code[0][0]!r}): "
+        notes.append(f"{plural(len(no_code), 'candidate')} {'has' if len(no_code) == 1 else 'have'} no code (e.g. candidate {no_code[0][1]} of {no_code[0][0]!r}): "
                      "judged incorrect without running.")
     scores = {}
     values = pass_at_k(per_problem["n"].to_numpy(), per_problem["correct"].to_numpy(), ks, names)

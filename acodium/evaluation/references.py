@@ -24,10 +24,17 @@ from ..execute import Execution
 from ..execute.settings import execution_from
 from ..generate.human import reference_candidates
 from ..select import slow_only
+from ..wording import plural
 from .executions import run_executions
 from .reference_categories import (INVALID, PROBLEM_CATEGORIES, TEST_CATEGORIES, UNCONFIRMED, judge_problems,
                                    judge_tests, possibly_multi_answer)
 from .suite_strength import unconfirmed_mutated, without
+
+
+# The problems table's test counts, by the name a reader sees.
+_TEST_COLUMNS = {"valid": "tests_valid", "invalid": "tests_invalid", "unconfirmed": "tests_unconfirmed",
+                 "several answers": "tests_several_answers", "reference too slow/broken": "tests_slow_or_broken",
+                 "not checked": "tests_not_checked"}
 
 
 @dataclass
@@ -41,21 +48,39 @@ class ReferenceReport:
     summary: dict[str, Any]
     problems: pd.DataFrame | None = None  # one row per problem: category, flags, is_valid_problem
 
+    def problem_table(self) -> pd.DataFrame:
+        """One readable row per problem: its category, whether it stays, how its own solutions did on
+        its valid tests, and its tests by category (what `gencode eval references` prints)."""
+        sol = self.solutions
+        rows = []
+        for p in (self.problems if self.problems is not None else pd.DataFrame(columns=["problem"])).itertuples():
+            mine = sol[sol["problem"] == p.problem]
+            correct, incorrect = mine[mine["kind"] == "correct"], mine[mine["kind"] == "incorrect"]
+            tests = {name: int(getattr(p, column)) for name, column in _TEST_COLUMNS.items()}
+            rows.append({
+                "problem": p.problem, "category": p.category, "kept": "yes" if p.is_valid_problem else "no",
+                "correct pass": f"{int(correct['passed_all_valid'].sum())}/{len(correct)}",
+                "incorrect caught": f"{int((~incorrect['passed_all_valid'].astype(bool)).sum())}/{len(incorrect)}",
+                "tests": ", ".join(f"{n} {name}" for name, n in tests.items() if n) or "none",
+            })
+        return pd.DataFrame(rows, columns=["problem", "category", "kept", "correct pass", "incorrect caught", "tests"])
+
     def report(self) -> str:
         """Problems and tests per category, as text (what `gencode eval references` prints)."""
         s = self.summary
-        lines = [f"{s['problems']} problems, {s['tests_run']} tests checked; "
-                 f"{s['invalid_problems']} problems and {s['invalid_tests']} tests marked invalid (evidence only)"]
+        lines = [f"{plural(s['problems'], 'problem')}, {plural(s['tests_run'], 'test')} checked; "
+                 f"{plural(s['invalid_problems'], 'problem')} and {plural(s['invalid_tests'], 'test')} marked invalid "
+                 "(evidence only)"]
         lines.append("problems by category:")
         for category, n in s["problem_categories"].items():
             lines.append(f"  {category:<42} {n}")
         slow = s.get("correct_slow_positives")
         if slow is not None and s.get("slow_cap", 1) > 1:
-            lines.append(f"{slow} of {s['solutions_run']['correct']} correct solutions are slow positives: right, "
+            lines.append(f"{slow} of {plural(s['solutions_run']['correct'], 'correct solution')} are slow positives: right, "
                          f"but over the time limit on some test (within {s['slow_cap']:g}x it), and only that")
         lines.append("tests by category:")
         for category, n in s["test_categories"].items():
-            lines.append(f"  {category:<42} {n}  (in {s['test_category_problems'][category]} problems)")
+            lines.append(f"  {category:<42} {n}  (in {plural(s['test_category_problems'][category], 'problem')})")
         return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ from ..execute.settings import execution_from
 from ..metrics import reported_ks
 from ..policies import Policy, get_policy
 from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
+from ..wording import plural
 from .candidates import check_candidates, has_code
 from .executions import RunStats, run_executions
 from .suite_strength import unconfirmed_mutated, without
@@ -101,13 +102,13 @@ def short_pools_note(short: Mapping[str, Any], total: int) -> str | None:
     for reason, names in short["reasons"].items():
         part = f"{len(names)} {phrases[reason]}"
         if reason == CALLS_FAILED:
-            part += f" ({short['failed_calls']} calls; {names[0]!r}: {short['first_error'][names[0]].rstrip('.')})"
+            part += f" ({plural(short['failed_calls'], 'call')}; {names[0]!r}: {short['first_error'][names[0]].rstrip('.')})"
         elif reason == NO_CODE:
-            part += f" ({short['no_code_candidates']} candidates judged incorrect without running)"
+            part += f" ({plural(short['no_code_candidates'], 'candidate')} judged incorrect without running)"
         else:
             part += f" (e.g. {names[0]!r})"
         parts.append(part)
-    return (f"{short['problems']} of {total} problems had fewer candidates with code than k={short['k']} "
+    return (f"{short['problems']} of {plural(total, 'problem')} had fewer candidates with code than k={short['k']} "
             f"({short['empty_pools']} without any, counted as unsolved at every k): {'; '.join(parts)}.")
 
 
@@ -126,8 +127,8 @@ class Scores:
         s = self.summary
         level = int(round(100 * s["level"]))
         lines = [
-            f"{s['problems']} problems ({s['problems_with_candidates']} with candidates), {s['candidates']} "
-            f"candidates; correct = passes every test of {', '.join(s['test_sets'])} "
+            f"{plural(s['problems'], 'problem')} ({s['problems_with_candidates']} with candidates), "
+            f"{plural(s['candidates'], 'candidate')}; correct = passes every test of {', '.join(s['test_sets'])} "
             f"({level}% intervals over problems)",
         ]
         for metric, values in s["metrics"].items():
@@ -144,8 +145,8 @@ class Scores:
 def slow_positives_line(slow: Mapping[str, Any], cap: float, stopped: bool) -> str:
     """One line on the slow positives (`acodium.metrics.slow_positives`) of an evaluation."""
     share = slow["slow_candidate_share"]
-    line = (f"  slow positives: {slow['slow_candidates']} of {slow['candidates']} candidates "
-            f"({100 * (share or 0):.1f}%), in {slow['problems_with_slow']} of {slow['problems']} problems "
+    line = (f"  slow positives: {slow['slow_candidates']} of {plural(slow['candidates'], 'candidate')} "
+            f"({100 * (share or 0):.1f}%), in {slow['problems_with_slow']} of {plural(slow['problems'], 'problem')} "
             f"({slow['problems_only_slow']} solved by no other), would be correct but for SLOW runs "
             f"(over the time limit, correct within {cap:g}x it); never counted correct")
     if stopped:

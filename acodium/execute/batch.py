@@ -192,7 +192,7 @@ def run_batch(
     """
     # Imported here: acodium.execute loads with the standard library alone, so the
     # sandbox runs from a bare system interpreter (tests/test_hostile.py).
-    from tqdm.auto import tqdm
+    from ..progress import grow, progress_bar
 
     jobs = list(jobs)
     for job in jobs:
@@ -257,9 +257,8 @@ def run_batch(
                 u.pending += 1
             sub_jobs = [_work_job(u, kind, todo) for u, todo, kind in pieces]
             if bar is None:
-                bar = tqdm(total=0, unit="test", desc="execute", disable=not progress)
-            bar.total += sum(len(j.inputs) for j in sub_jobs)
-            bar.refresh()
+                bar = progress_bar(total=0, unit="test", desc="execute", progress=progress)
+            grow(bar, sum(len(j.inputs) for j in sub_jobs))
             for index, results in be.run_many(sub_jobs, workers=workers):
                 u, todo, kind = pieces[index]
                 results = _store(u, kind, todo, results)

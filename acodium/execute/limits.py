@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import warnings
+from typing import Any, Iterable, Mapping
 
 from ..data.problem import Problem, time_limit_seconds
 from ..errors import UserError
@@ -54,3 +55,33 @@ def limits_for_problem(
         time_s = seconds * factor if seconds else float(default_time_s)
     return Limits(time_s=float(time_s), memory_bytes=int(memory) if memory else int(default_memory_bytes),
                   output_bytes=int(output_bytes), slow_cap=slow_cap)
+
+
+class DefaultTimeLimitWarning(UserWarning):
+    """Some problems state no time limit: their tests run with the default one."""
+
+
+_SAID_DEFAULT_TIME: list[bool] = []  # said once per process
+
+
+def unstated_time_limits(rows: Iterable[Mapping[str, Any]], time_s: float | None = None,
+                         default_time_s: float = DEFAULT_TIME_S) -> str | None:
+    """The sentence that says which time limit problems stating none get, and how to change it
+    (None: every problem states one, or `time_s` replaces them all)."""
+    if time_s is not None:
+        return None
+    rows = list(rows)
+    missing = [row.get("name") for row in rows if not time_limit_seconds(row)]
+    if not missing:
+        return None
+    return (f"{len(missing)} of {len(rows)} problems state no time limit (e.g. {missing[0]!r}): their tests run with "
+            f"the default of {default_time_s:g} s per test, the code_contests tester's, for every language; set "
+            "time_limit_s in a notebook or --time_limit at the command line to change it.")
+
+
+def say_unstated_time_limits(rows: Iterable[Mapping[str, Any]], time_s: float | None = None) -> None:
+    """Warn once per process (a notebook's kernel, a command) when problems run with the default time limit."""
+    note = None if _SAID_DEFAULT_TIME else unstated_time_limits(rows, time_s)
+    if note:
+        _SAID_DEFAULT_TIME.append(True)
+        warnings.warn(note, DefaultTimeLimitWarning, stacklevel=3)

@@ -1,4 +1,4 @@
-"""Candidate programs for a problem set, from one of five sources, into the CANDIDATES table.
+"""Candidate programs for a problem set, from one of six sources, into the CANDIDATES table.
 
 Sources share one interface (`base.CandidateSource`): `plan` names the candidates a
 source would make for a problem (stable ids, so a resumed run knows what is
@@ -11,6 +11,8 @@ done), `make` makes one. One module per source:
 - `human` (`human.py`): the dataset's own correct and incorrect solutions, sampled
   with a seed in a chosen mix;
 - `mutants` (`mutants.py`): program mutants of the reference solutions (`acodium.mutate`);
+- `synthetic` (`synthetic.py`): AlphaCode-shaped pools of the dataset's programs and their mutants,
+  chosen by their verdicts so that most fail the public tests and many that pass them are wrong;
 - `file` (`file.py`): a JSONL or parquet of candidates the user brings.
 
 `generate_candidates` (`loop.py`) runs a source over problems, k per problem, writing
@@ -38,12 +40,13 @@ from .human import HumanSource, human_candidate, human_ids, reference_candidates
 from .loop import agenerate_candidates, generate_candidates
 from .mutants import MutantSource, mutant_candidates, problem_mutants, solution_mutants
 from .spend import spend_per_sample, stage_spend, with_budget
+from .synthetic import SyntheticSource, pool_counts, roles_in_clusters
 
-SOURCES = ("llm", "flow", "human", "mutants", "file")
+SOURCES = ("llm", "flow", "human", "mutants", "synthetic", "file")
 
 
 def make_source(name: str, **options: Any) -> CandidateSource:
-    """A source by name (`llm`, `flow`, `human`, `mutants`, `file`) with its options."""
+    """A source by name (`llm`, `flow`, `human`, `mutants`, `synthetic`, `file`) with its options."""
     if name == "llm":
         return LLMSource(**options)
     if name == "flow":
@@ -52,6 +55,8 @@ def make_source(name: str, **options: Any) -> CandidateSource:
         return HumanSource(**options)
     if name == "mutants":
         return MutantSource(**options)
+    if name == "synthetic":
+        return SyntheticSource(**options)
     if name == "file":
         if not options.get("path"):
             raise UserError("The file source needs the path of a JSONL or parquet of candidates (--candidates_file).")
@@ -62,9 +67,9 @@ def make_source(name: str, **options: Any) -> CandidateSource:
 __all__ = [
     # the sources and the loop (the old acodium.generate)
     "SOURCES", "Candidate", "CandidateSource", "ChatModelSource", "LLMSource", "FlowSource", "HumanSource",
-    "MutantSource", "FileSource", "make_source", "agenerate_candidates", "generate_candidates",
+    "MutantSource", "SyntheticSource", "FileSource", "make_source", "agenerate_candidates", "generate_candidates",
     "dataset_solutions", "human_ids", "human_candidate", "problem_mutants", "reference_candidates",
-    "mutant_candidates", "solution_mutants",
+    "mutant_candidates", "solution_mutants", "pool_counts", "roles_in_clusters",
     # the AlphaCodium flow (the old acodium.flow)
     "ABLATIONS", "DEFAULT_STAGE_CALLS", "REASK", "STAGE_PROMPTS", "STAGES", "THINKING_STAGES", "TRACES_DIR",
     "FlowOptions", "FlowOutcome", "FlowPrompts", "FlowRun", "StageSpend", "Test", "TraceRecorder", "Version",

@@ -58,6 +58,10 @@ class CandidateSource(ABC):
     # written): where a source keeps what it makes besides candidates (the flow's traces).
     run_dir: Path | None = None
 
+    def prepare(self, problems: list[Mapping[str, Any]], k: int | None) -> None:
+        """Called once with every problem before any `plan`: work done for all problems at once
+        (the synthetic source runs its programs here, one batch for the whole set)."""
+
     @abstractmethod
     def plan(self, problem: Mapping[str, Any], k: int | None) -> list[str]:
         """The ids of the candidates this source makes for a problem (k of them, or all when None)."""
@@ -69,6 +73,10 @@ class CandidateSource(ABC):
     def config(self) -> dict[str, Any]:
         """What determines the candidates (saved in the run folder; a resume must match it)."""
         return {"source": self.name}
+
+    def why_fewer(self, problem: Mapping[str, Any], k: int, planned: list[str]) -> str:
+        """Why `plan` named fewer than k candidates for a problem (the loop says so per problem)."""
+        return f"the {self.name} source has no more for it"
 
     async def start(self, todo: list[tuple[Mapping[str, Any], str]]) -> None:
         """Called once before making `todo`: a place to fail fast (an LLM preflight)."""

@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import UserError
 from ..extract import detect_language
 from ..tables import read_table, require_columns
+from ..wording import plural
 from .base import Candidate, CandidateSource
 
 
@@ -56,6 +57,9 @@ class FileSource(CandidateSource):
     def plan(self, problem, k):
         ids = list(self._rows.get(problem["name"], {}))
         return ids if k is None else ids[:k]
+
+    def why_fewer(self, problem, k, planned):
+        return f"{self.path.name} holds {plural(len(planned), 'candidate')} for it"
 
     async def make(self, problem, candidate_id):
         record = self._rows[problem["name"]][candidate_id]

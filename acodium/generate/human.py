@@ -19,17 +19,23 @@ from ..data import dataset_solutions, problem_rows
 from ..errors import UserError
 from ..languages import RUNNABLE_LANGUAGES, language_name
 from ..tables import CANDIDATES
+from ..wording import plural
 from .base import Candidate, CandidateSource
 
 FIELDS = {"c": "solutions", "i": "incorrect_solutions"}  # the id's label -> the dataset field
 
 
 def human_ids(row: Mapping[str, Any], k: int | None, correct_fraction: float, seed: int,
-              languages: Sequence[str]) -> list[str]:
+                languages: Sequence[str]) -> list[str]:
     """The ids (`human-c<j>`, `human-i<j>`) of k solutions of a problem, `correct_fraction` of them correct.
 
-    Sampled without replacement with a per-problem seed; when one pool is short the
-    other fills in, and a problem with fewer than k solutions gives fewer. k=None: all.
+    `correct_fraction` is the share of the k asked for that is drawn from the problem's
+    correct solutions (`solutions`), rounded; the rest is drawn from its incorrect ones
+    (`incorrect_solutions`): 1.0 takes correct solutions only, 0.0 incorrect ones only.
+    Each share is sampled without replacement with a per-problem seed, and a pool
+    shorter than its share gives what it has: the other pool does not fill in (which
+    would change the mix asked for), so a problem with fewer gives fewer than k
+    (the generation loop says so per problem). k=None: all of them, correct and incorrect.
     """
     correct = [f"human-c{j}" for j, _, _ in dataset_solutions(row, "solutions", languages)]
     incorrect = [f"human-i{j}" for j, _, _ in dataset_solutions(row, "incorrect_solutions", languages)]
@@ -38,10 +44,14 @@ def human_ids(row: Mapping[str, Any], k: int | None, correct_fraction: float, se
     rng = random.Random(f"{seed}|{row['name']}")
     rng.shuffle(correct)
     rng.shuffle(incorrect)
-    n_correct = min(round(k * correct_fraction), len(correct))
-    n_incorrect = min(k - n_correct, len(incorrect))
-    n_correct = min(k - n_incorrect, len(correct))  # the correct pool fills a short incorrect one
-    return correct[:n_correct] + incorrect[:n_incorrect]
+    want_correct, want_incorrect = human_shares(k, correct_fraction)
+    return correct[:want_correct] + incorrect[:want_incorrect]
+
+
+def human_shares(k: int, correct_fraction: float) -> tuple[int, int]:
+    """How many of k are asked of the correct and of the incorrect solutions."""
+    want_correct = round(k * correct_fraction)
+    return want_correct, k - want_correct
 
 
 def human_candidate(row: Mapping[str, Any], candidate_id: str, languages: Sequence[str],
@@ -65,8 +75,9 @@ def human_candidate(row: Mapping[str, Any], candidate_id: str, languages: Sequen
 
 class HumanSource(CandidateSource):
     """The dataset's own solutions: `correct_fraction` of k from `solutions`, the rest from
-    `incorrect_solutions` (see `human_ids`), in `languages` (default: every language acodium
-    runs; `gencode gen --source human` passes those whose runtime this machine has)."""
+    `incorrect_solutions` (see `human_ids`: a short pool gives fewer, the other never fills
+    in), in `languages` (default: every language acodium runs; `gencode gen --source human`
+    passes those whose runtime this machine has)."""
 
     name = "human"
     columns = ("name", "solutions", "incorrect_solutions")
@@ -85,6 +96,19 @@ class HumanSource(CandidateSource):
 
     def plan(self, problem, k):
         return human_ids(problem, k, self.correct_fraction, self.seed, self.languages)
+
+    def why_fewer(self, problem, k, planned):
+        want_correct, want_incorrect = human_shares(k, self.correct_fraction)
+        correct = sum(cid.startswith("human-c") for cid in planned)
+        incorrect = len(planned) - correct
+        where = "" if set(RUNNABLE_LANGUAGES) <= set(self.languages) else f" in {'/'.join(self.languages)}"
+        fraction = f"correct_fraction {self.correct_fraction:g}"
+        if not want_incorrect:
+            return f"only {plural(correct, 'correct solution')}{where}; {fraction} takes no incorrect ones"
+        if not want_correct:
+            return f"only {plural(incorrect, 'incorrect solution')}{where}; {fraction} takes no correct ones"
+        return (f"{correct} of the {want_correct} correct and {incorrect} of the {want_incorrect} incorrect "
+                f"solutions asked{where} ({fraction})")
 
     async def make(self, problem, candidate_id):
         return human_candidate(problem, candidate_id, self.languages, self.name)

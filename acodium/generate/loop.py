@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # tqdm.write
 
 from ..data import problem_rows
 from ..errors import UserError
 from ..llm import LLMError, run_sync
+from ..progress import progress_bar
 from ..tables import (CANDIDATES, CANDIDATES_FILE, CANDIDATES_LOG, ERRORS_LOG, GENERATION_CONFIG_FILE, AppendLog,
                       write_table)
+from ..wording import plural
 from .base import CandidateSource
 
 
@@ -50,6 +52,23 @@ def _saved_config(run_dir: Path, config: dict[str, Any]) -> bool:
     return True
 
 
+MAX_FEWER_LINES = 20  # problems listed by name in the note on short plans; the rest are counted
+
+
+def fewer_note(source: CandidateSource, rows: list[Mapping[str, Any]], plans: Mapping[str, list[str]],
+               k: int) -> str:
+    """What a source that plans fewer than k candidates says: a line per problem it is short for, and why."""
+    short = [row for row in rows if len(plans[row["name"]]) < k]
+    lines = [f"acodium: the {source.name} source makes fewer than k={k} candidates for {len(short)} of "
+             f"{plural(len(rows), 'problem')}:"]
+    for row in short[:MAX_FEWER_LINES]:
+        lines.append(f"  {row['name']}: {len(plans[row['name']])} of {k}, "
+                     f"{source.why_fewer(row, k, plans[row['name']])}")
+    if len(short) > MAX_FEWER_LINES:
+        lines.append(f"  and {plural(len(short) - MAX_FEWER_LINES, 'more problem')}")
+    return "\n".join(lines)
+
+
 async def agenerate_candidates(
     problems: Iterable[Mapping[str, Any]],
     source: CandidateSource,
@@ -67,12 +86,21 @@ async def agenerate_candidates(
         config_saved = _saved_config(run_dir, source.config())
         if (run_dir / CANDIDATES_LOG).exists():
             done = AppendLog(run_dir / CANDIDATES_LOG).keys("problem", "candidate_id")
-    planned = [(row, cid) for row in rows for cid in source.plan(row, k)]
+    source.prepare(rows, k)
+    plans = {row["name"]: source.plan(row, k) for row in rows}
+    planned = [(row, cid) for row in rows for cid in plans[row["name"]]]
     todo = [(row, cid) for row, cid in planned if (row["name"], cid) not in done]
+    fewer = {row["name"]: len(plans[row["name"]]) for row in rows if k is not None and len(plans[row["name"]]) < k}
+    if fewer:
+        tqdm.write(fewer_note(source, rows, plans, k), file=sys.stderr)
     made: list[dict] = []
     failures: list[dict] = []
-    bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
-               unit="cand", disable=not progress, dynamic_ncols=True)
+    if len(todo) < len(planned):  # what a resumed run skips, said once
+        tqdm.write(f"acodium: resumed {run_dir}: {len(planned) - len(todo)} of {plural(len(planned), 'candidate')} "
+                   f"were made before ({CANDIDATES_LOG}) and are not asked again; "
+                   + (f"making the other {len(todo)}." if todo else "nothing left to make."), file=sys.stderr)
+    bar = progress_bar(total=len(planned), initial=len(planned) - len(todo), desc=f"generate ({source.name})",
+                       unit="cand", progress=progress and bool(todo), dynamic_ncols=True)
     try:
         source.run_dir = run_dir
         if todo:
@@ -130,11 +158,13 @@ async def agenerate_candidates(
         columns=CANDIDATES,
     )
     table.attrs["failures"] = failures
+    table.attrs["fewer"] = fewer  # problem -> candidates planned, where fewer than k
+    table.attrs["resumed"] = len(planned) - len(todo)  # candidates a run folder already held
     if run_dir is not None:
         write_table(table, run_dir / CANDIDATES_FILE)
     if failures:
         tqdm.write(
-            f"acodium: {len(failures)} of {len(planned)} candidates failed ({failures[0]['error']}); "
+            f"acodium: {len(failures)} of {plural(len(planned), 'candidate')} failed ({failures[0]['error']}); "
             "run again to retry them.",
             file=sys.stderr,
         )
@@ -155,6 +185,9 @@ def generate_candidates(
     arrives and the whole table is saved as run_dir/candidates.parquet at the
     end; a re-run skips what is there. Candidates that failed (an LLM error
     after retries) are left out, listed in `table.attrs["failures"]` and
-    run_dir/generation_errors.jsonl, and asked for again by the next run.
+    run_dir/generation_errors.jsonl, and asked for again by the next run. A source
+    that has fewer than k for a problem (the human source's solutions, a file) makes
+    fewer and says so on stderr, a line per problem (`table.attrs["fewer"]`);
+    `table.attrs["resumed"]` counts the candidates a run folder already held.
     """
     return run_sync(agenerate_candidates(problems, source, k, run_dir=run_dir, progress=progress))

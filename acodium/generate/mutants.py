@@ -18,6 +18,7 @@ import pandas as pd
 from ..data import dataset_solutions, problem_rows
 from ..mutate import program_mutants
 from ..tables import CANDIDATES
+from ..wording import plural
 from .base import Candidate, CandidateSource
 
 DEFAULT_MUTANTS = 10  # per problem when the run asks for all (k=None)
@@ -80,6 +81,13 @@ class MutantSource(CandidateSource):
 
     def plan(self, problem, k):
         return list(self._mutants(problem, k))
+
+    def why_fewer(self, problem, k, planned):
+        solutions = len(dataset_solutions(problem, "solutions", self.languages))
+        if not solutions:
+            return f"no correct solution in {'/'.join(self.languages)} to mutate"
+        language = "/".join(self.languages)
+        return f"mutating {plural(solutions, f'correct {language} solution')} gives only {plural(len(planned), 'mutant')}"
 
     async def make(self, problem, candidate_id):
         return self._by_id[(problem["name"], candidate_id)]  # make() only follows plan()

@@ -20,12 +20,14 @@ The rooms: `client` (LLMClient, pacing, failures sorted), `endpoints` (several
 servers for one model: which takes the next request, a failing one resting),
 `cache` (the reply cache and its key), `prices` (price tables, cost of a call),
 `config` (server and key from parameters or the environment), `results`
-(ChatResult, Usage, LLMError), `sync` (run_sync, ask).
+(ChatResult, Usage, LLMError), `sync` (run_sync, ask), `check` (key, server and
+model, checked before any work: `check_model`).
 """
 
 from __future__ import annotations
 
 from .cache import ResponseCache, cache_key
+from .check import check_model
 from .client import LLMClient, LLMServerWarning, RatePacer
 from .config import DEFAULT_BASE_URL, resolve_api_key, resolve_base_url, resolve_base_urls
 from .endpoints import POOL_IDENTITY
@@ -35,6 +37,6 @@ from .sync import ask, run_sync
 
 __all__ = [
     "ChatResult", "DEFAULT_BASE_URL", "DEFAULT_PRICES", "LLMClient", "LLMError", "LLMServerWarning",
-    "POOL_IDENTITY", "RatePacer", "ResponseCache", "Usage", "ask", "cache_key", "cost_of", "load_prices",
-    "price_for", "price_table", "resolve_api_key", "resolve_base_url", "resolve_base_urls", "run_sync",
+    "POOL_IDENTITY", "RatePacer", "ResponseCache", "Usage", "ask", "cache_key", "check_model", "cost_of",
+    "load_prices", "price_for", "price_table", "resolve_api_key", "resolve_base_url", "resolve_base_urls", "run_sync",
 ]

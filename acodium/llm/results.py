@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..wording import cost_text
+
 
 class LLMError(Exception):
     """One call failed after the client's retries (timeout, 5xx, malformed body, a dropped connection).
@@ -51,7 +53,7 @@ class Usage:
         """The short summary a tqdm bar shows."""
         out = {
             "tok": self.prompt_tokens + self.completion_tokens,
-            "cost": f"${self.cost:.4f}" + ("+?" if self.unpriced_calls else ""),
+            "cost": cost_text(self.cost, self.unpriced_calls),
             "cached": self.cache_hits,
         }
         if self.failures:

@@ -16,6 +16,9 @@ rather than extrapolate. The package, one job per module:
 - `intervals`: `problems_ci(values)`, the mean over problems with an
   interval about another draw of problems of the same kind (`score_ci`,
   `bootstrap_ci` underneath);
+- `paired`: `compare_paired(a, b)`, two scores of the same problems compared
+  problem by problem (ahead, even, behind; the exact sign test), and
+  `compare_metrics(metrics)`, those comparisons from a METRICS table;
 - `samples_reading`: `samples_ci(n, c, k)`, the other reading, the
   precision on these very problems (candidates resampled, problems fixed);
 - `table`: `metrics_table(judgements, ks, ns)`, the METRICS table of
@@ -37,12 +40,14 @@ from ..policies import Draws, Policy, per_draw_policy
 from .estimators import n_at_k_filtered, pass_at_k
 from .intervals import DISPERSION_FLOOR, FEW_PROBLEMS, MeanCI, bootstrap_ci, problems_ci, score_ci
 from .ks import ReportedKs, log_grid, reported_ks
+from .paired import PairedComparison, compare_metrics, compare_paired, sign_test_p
 from .sampled import n_at_k_sampled, solve_rate_sampled
 from .samples_reading import samples_ci
 from .table import INTERVAL_READINGS, TABLE_EXTRAS, metrics_table, slow_positives
 
 __all__ = [
-    "DISPERSION_FLOOR", "Draws", "FEW_PROBLEMS", "INTERVAL_READINGS", "MeanCI", "Policy", "ReportedKs",
+    "DISPERSION_FLOOR", "Draws", "FEW_PROBLEMS", "INTERVAL_READINGS", "MeanCI", "PairedComparison", "Policy",
+    "ReportedKs", "compare_metrics", "compare_paired", "sign_test_p",
     "TABLE_EXTRAS", "bootstrap_ci", "log_grid", "metrics_table", "n_at_k_filtered",
     "n_at_k_sampled", "pass_at_k", "per_draw_policy", "problems_ci", "reported_ks", "samples_ci", "score_ci",
     "slow_positives", "solve_rate_sampled",

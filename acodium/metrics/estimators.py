@@ -110,7 +110,7 @@ def pass_at_k(n, c, k, problems: Sequence | None = None) -> np.ndarray | float:
     if np.any(c_arr > n_arr):
         i = int(np.flatnonzero(c_arr > n_arr)[0])
         raise UserError(
-            f"c={int(c_arr[i])} correct exceeds the n={int(n_arr[i])} samples of problem {_problem_name(problems, i)}."
+            f"c={int(c_arr[i])} correct exceeds the n={int(n_arr[i])} sample{'' if n_arr[i] == 1 else 's'} of problem {_problem_name(problems, i)}."
         )
     ks = _ks(k)
     _check_k_fits(n_arr, ks, problems)

@@ -15,6 +15,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ..errors import UserError
+from ..wording import plural
 
 # --------------------------------------------------------------------------- argument checks
 
@@ -58,7 +59,7 @@ def _check_k_fits(samples: np.ndarray, ks: np.ndarray, problems: Sequence | None
     if short.size:
         i = int(short[0])
         raise UserError(
-            f"k={kmax} exceeds the n={int(samples[i])} samples of problem {_problem_name(problems, i)}."
+            f"k={kmax} exceeds the n={int(samples[i])} sample{'' if samples[i] == 1 else 's'} of problem {_problem_name(problems, i)}."
         )
 
 
@@ -99,8 +100,8 @@ def reported_ks(samples, ks=None, *, problems: Sequence | None = None) -> Report
     - By default (ks=None): 1, 2, 5, 10, 20, 50, ... up to the smallest
       non-empty pool, and that pool's size itself (`log_grid`): every k that
       every problem with candidates has samples for, ending at the largest.
-      The note names the first k of the grid left out and the problem whose
-      pool stopped it.
+      Where pools differ in size, the note names the first k of the grid left
+      out and the problem whose pool stopped it (pools all of one size: no note).
     - Asked for (ks = a number or a list): the distinct k, ascending; those
       above the smallest non-empty pool are left out, with a note naming
       them and that problem, since pass@k there is not defined and is never
@@ -130,15 +131,17 @@ def reported_ks(samples, ks=None, *, problems: Sequence | None = None) -> Report
     i = int(pooled[np.argmin(sizes[pooled])])
     fewest, name = int(sizes[i]), _problem_name(problems, i)
     if asked is None:
+        if int(sizes[pooled].max()) == fewest:  # pools all of one size: the grid ends where they do, nothing to say
+            return ReportedKs(log_grid(fewest), None)
         return ReportedKs(log_grid(fewest), f"k={_next_on_grid(fewest)} and above left out of the grid: "
-                                            f"problem {name} has only {fewest} samples.")
+                                            f"problem {name} has only {plural(fewest, 'sample')}.")
     kept = [k for k in asked if k <= fewest]
     dropped = [k for k in asked if k > fewest]
     if not kept:
-        raise UserError(f"k={dropped[0]} is more than the {fewest} samples of problem {name}, "
+        raise UserError(f"k={dropped[0]} is more than the {plural(fewest, 'sample')} of problem {name}, "
                         f"and pass@k is not extrapolated: choose k <= {fewest}.")
     note = None
     if dropped:
-        note = (f"k={dropped[0]} and above left out: problem {name} has only {fewest} samples, "
+        note = (f"k={dropped[0]} and above left out: problem {name} has only {plural(fewest, 'sample')}, "
                 "and pass@k is not extrapolated.")
     return ReportedKs(kept, note)

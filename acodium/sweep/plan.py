@@ -189,8 +189,12 @@ def load_sweep(
         if not in_grid and key not in fixed:
             raise UserError(f"--only {key}=...: {key!r} is neither a grid nor a fixed parameter of {path.name}.")
         if not in_grid:
-            if fixed[key] != value:
-                raise UserError(f"--only {key}={value!r}: the sweep fixes {key} to {fixed[key]!r}.")
+            if fixed[key] != value:  # --only picks grid points; a fixed value is changed with --set
+                swept = sorted({k for p in points for k in p})
+                grid = f"its grid sweeps {', '.join(swept)}" if swept else "it has no grid"
+                raise UserError(f"--only {key}={item.partition('=')[2]}: {path.name} does not sweep {key} (it fixes "
+                                f"it to {fixed[key]!r}; {grid}); --set {key}={item.partition('=')[2]} runs it "
+                                f"with that value.")
             continue
         matched = [p for p in points if p.get(key) == value]
         if not matched:

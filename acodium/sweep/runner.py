@@ -32,6 +32,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -42,12 +43,18 @@ from typing import Any, Callable, Iterable, Mapping
 import yaml
 
 from ..errors import UserError
+from ..progress import PROGRESS_FILE_ENV, read_progress
 from ..tables import DATASET_FILE, FIGURES_DIR, TABLES_DIR, run_folder_lock, write_json
+from ..wording import plural
+from .checks import check_runs
 from .plan import Run, Sweep, load_sweep, plan_runs
 from .provenance import environment_info
 
 KERNEL_NAME = "python3"
 MANIFEST_FILE = "manifest.json"
+PROGRESS_FILE = "progress.json"  # a run's bars, while it runs (removed when it ends)
+BATCH_ENV = "ACODIUM_BATCH"
+POLL_S = 0.5  # how often a running run's progress is read
 
 
 @dataclass
@@ -70,14 +77,22 @@ class SweepResult:
         raise KeyError(notebook_stem)
 
 
-def kernel_env() -> dict[str, str]:
-    """The environment of a run: this interpreter's kernel first, a fixed hash seed.
+def kernel_env(progress_file: str | os.PathLike | None = None) -> dict[str, str]:
+    """The environment of a run: this interpreter's kernel first, a fixed hash seed, batch mode.
 
     Jupyter looks for the `python3` kernel in JUPYTER_PATH before the user's own
     folders; putting this environment's share/jupyter first means papermill runs
-    the notebook in the same virtual environment as the sweep.
+    the notebook in the same virtual environment as the sweep. ACODIUM_BATCH
+    tells the notebook no one is there to click (`acodium.notebook.interactive`);
+    `progress_file` is where the run's progress bars write their state
+    (`acodium.progress`), for the sweep to show; the `datasets` library's own
+    bars are off (nobody sees them, and the notebook would keep them frozen).
     """
     env = dict(os.environ)
+    env[BATCH_ENV] = "1"
+    env.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # its widgets would stay at 0% in the executed notebook
+    if progress_file is not None:
+        env[PROGRESS_FILE_ENV] = str(progress_file)
     share = str(Path(sys.prefix) / "share" / "jupyter")
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (share, env.get("JUPYTER_PATH", "")) if p)
     env["PYTHONHASHSEED"] = "0"
@@ -136,8 +151,13 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def execute_run(run: Run, *, timeout_s: float | None = None, cwd: str | None = None) -> Run:
-    """Run one notebook in a process of its own; a failing cell makes the run `failed`."""
+def execute_run(run: Run, *, timeout_s: float | None = None, cwd: str | None = None,
+                on_progress: Callable[[dict], Any] | None = None) -> Run:
+    """Run one notebook in a process of its own; a failing cell makes the run `failed`.
+
+    `on_progress(state)` gets the state of the run's current progress bar (desc,
+    n, total, unit: `acodium.progress`) whenever it changes, while the run runs.
+    """
     out = Path(run.dir)
     out.mkdir(parents=True, exist_ok=True)
     params_file = out / "parameters.yaml"
@@ -150,19 +170,43 @@ def execute_run(run: Run, *, timeout_s: float | None = None, cwd: str | None = N
     ]
     if timeout_s:
         cmd += ["--execution-timeout", str(int(timeout_s))]
+    progress_file = out / PROGRESS_FILE
+    progress_file.unlink(missing_ok=True)
     started = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=kernel_env())
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=kernel_env(progress_file))
+    stdout, stderr = _wait(proc, progress_file, on_progress)
     run.seconds = round(time.monotonic() - started, 2)
-    (out / "papermill.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    progress_file.unlink(missing_ok=True)
+    (out / "papermill.log").write_text(stdout + stderr, encoding="utf-8")
     if proc.returncode == 0:
         run.status, run.error = "ok", None
     else:
-        run.status, run.error = "failed", run_error(out_nb, proc.stderr, proc.returncode)
+        run.status, run.error = "failed", run_error(out_nb, stderr, proc.returncode)
     run.dataset = _read_json(out / DATASET_FILE)
     run.tables = sorted(p.name for p in (out / TABLES_DIR).glob("*.parquet"))
     run.figures = sorted(p.name for p in (out / FIGURES_DIR).glob("*") if p.suffix in (".png", ".svg"))
     write_json({**asdict(run), **environment_info()}, out / MANIFEST_FILE)
     return run
+
+
+def _wait(proc: subprocess.Popen, progress_file: Path, on_progress) -> tuple[str, str]:
+    """papermill's stdout and stderr once it ends, passing on its progress while it runs."""
+    seen = None
+    while True:
+        try:
+            out, err = proc.communicate(timeout=POLL_S)  # retried: no output is lost
+            break
+        except subprocess.TimeoutExpired:
+            state = read_progress(progress_file) if on_progress is not None else None
+            if state is not None and state != seen:
+                seen = state
+                on_progress(state)
+        except BaseException:  # Ctrl-C or a crash of the sweep: papermill goes with it
+            proc.kill()
+            proc.communicate()
+            raise
+    return out or "", err or ""
 
 
 def new_run_id() -> str:
@@ -189,6 +233,8 @@ def run_sweep(
     Writes outputs/NAME/RUN_ID/ (see the module docstring). Re-running into an
     existing `run_id` skips runs whose own manifest says `ok` with the same
     parameters, notebook and code (and whose files are still there), unless `force`.
+    Before any run starts, what would fail late in each run is checked once
+    (`acodium.sweep.checks`: datasets reachable, models askable).
     `echo` (a function of one string) reports each run as it ends.
     """
     sweep = load_sweep(path, only=only, overrides=overrides)
@@ -198,6 +244,7 @@ def run_sweep(
     run_dir = Path(out) / sweep.name / run_id
     cache = Path(cache_dir).resolve() if cache_dir is not None else None
     runs = plan_runs(sweep, run_dir.resolve(), cache)
+    check_runs([r for r in runs if force or done_before(r) is None])  # in seconds, before any run starts
     with run_folder_lock(run_dir):
         return _run_sweep(sweep, run_id, run_dir, cache, runs, workers=workers, timeout_s=timeout_s,
                           force=force, progress=progress, echo=echo)
@@ -248,6 +295,10 @@ def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, run
         else:
             todo.append(r)
 
+    skipped = [r.run_id for r in runs if r.status == "skipped"]
+    if skipped and echo:  # what a resumed sweep leaves alone, said before it starts
+        echo(f"resumed {run_dir}: {len(skipped)} of {plural(len(runs), 'run')} succeeded before with the same "
+             f"parameters, notebook and code and are skipped (--force, or force=True, runs them again): {', '.join(skipped)}")
     planned = {r.run_id for r in runs}
     kept = [prev for rid, prev in previous.items() if rid not in planned]  # runs an --only left out
 
@@ -261,10 +312,20 @@ def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, run
 
     save_manifest()
     cwd = os.getcwd()
-    bar = tqdm(total=len(todo), desc=f"sweep {sweep.name}", unit="run", disable=not progress)
+    bar = tqdm(total=len(todo), desc=f"sweep {sweep.name}", unit="run", disable=not progress or not todo)
+    shown = RunBars(tqdm) if progress else None
+
+    def run_one(r: Run) -> Run:
+        try:
+            return execute_run(r, timeout_s=timeout_s, cwd=cwd,
+                               on_progress=(lambda state: shown.show(r, state)) if shown else None)
+        finally:
+            if shown:
+                shown.close(r)
+
     try:
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            futures = [pool.submit(execute_run, r, timeout_s=timeout_s, cwd=cwd) for r in todo]
+            futures = [pool.submit(run_one, r) for r in todo]
             try:
                 for fut in futures:
                     r = fut.result()
@@ -281,3 +342,42 @@ def _run_sweep(sweep: Sweep, run_id: str, run_dir: Path, cache: Path | None, run
         bar.close()
         save_manifest(final=True)
     return SweepResult(name=sweep.name, dir=run_dir, runs=runs)
+
+
+class RunBars:
+    """One progress line per running run, under the sweep's own: the run's current bar as its
+    notebook's kernel wrote it (`acodium.progress`), e.g. `solve_rate_vs_samples: executing 120/400`."""
+
+    def __init__(self, tqdm):
+        self._tqdm = tqdm
+        self._bars: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def show(self, run: Run, state: Mapping[str, Any]) -> None:
+        desc = f"  {run.run_id}: {state.get('desc') or 'running'}"
+        total = state.get("total") or None
+        unit = state.get("unit") or "it"
+        # the kernel's count and clock, not this bar's (it sees the count jump once a second)
+        shape = (f"{{desc}}: {{percentage:3.0f}}%|{{bar}}| {{n_fmt}}/{{total_fmt}} {unit}" if total
+                 else f"{{desc}}: {{n_fmt}} {unit}") + f" [{_clock(state.get('elapsed_s'))}]"
+        with self._lock:
+            bar = self._bars.get(run.run_id)
+            if bar is None:
+                bar = self._bars[run.run_id] = self._tqdm(total=total, desc=desc, unit=unit, leave=False)
+            elif bar.desc != desc or bar.total != total:  # the next stage of the notebook
+                bar.reset(total=total)
+                bar.set_description_str(desc, refresh=False)
+            bar.bar_format = shape
+            bar.n = int(state.get("n") or 0)
+            bar.refresh()
+
+    def close(self, run: Run) -> None:
+        with self._lock:
+            bar = self._bars.pop(run.run_id, None)
+        if bar is not None:
+            bar.close()
+
+
+def _clock(seconds) -> str:
+    seconds = int(seconds or 0)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"

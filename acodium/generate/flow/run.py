@@ -2,7 +2,9 @@
 
 `FlowRun` asks the stages in order (thinking in YAML, then code), re-asks an
 unreadable reply, runs every program version on the public and model tests, and
-keeps or reverts each fix by its test anchors, within the run's call budgets. It
+keeps or reverts each fix by its test anchors, within the run's call budgets. A
+thinking stage whose replies cannot be read is skipped (the code is asked without
+it); only the code stages end a run. It
 ends with a `FlowOutcome` (the final version, why it stopped, the spend per stage)
 and reports every step to a trace callback. What a run needs from its source
 (options, prompts, the client, how to execute) is the `FlowHost` protocol, so this
@@ -19,6 +21,7 @@ from ...execute import Execution, Limits, Program
 from ...execute.types import ExecutionResult, Status
 from ...extract import ReplyFormatError
 from ...llm import ChatResult, LLMClient
+from ...wording import plural
 from .options import STAGES, THINKING_STAGES, FlowOptions, FlowPrompts
 from .parse import code_parser, parse_choice, parse_reflection, parse_solutions, parse_test_explanations, parse_tests
 
@@ -33,7 +36,7 @@ class _OutOfCalls(Exception):
 
 
 class _StageFailed(Exception):
-    """A stage's reply never parsed within its re-asks: the run ends with the code it has."""
+    """A stage's reply never parsed within its re-asks: a thinking stage is skipped, a code stage ends the run."""
 
 
 class _NoCallsToThink(Exception):
@@ -85,9 +88,14 @@ class FlowOutcome:
     public_total: int
     model_tests: int
     distrusted: list[int]
+    skipped: dict[str, str]  # thinking stage -> why it was skipped
     fixes_accepted: int
     fixes_reverted: int
     versions: int
+
+
+def _spent(calls: int) -> str:
+    return f"{plural(calls, 'call')} {'was' if calls == 1 else 'were'} spent"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -145,6 +153,7 @@ class FlowRun:
         self.versions: list[Version] = []
         self.current: Version | None = None
         self.distrusted: list[int] = []
+        self.skipped: dict[str, str] = {}
         self.accepted = self.reverted = 0
         base = source.prompts.base.variables(problem, [], None)
         self.variables: dict[str, Any] = {
@@ -183,7 +192,7 @@ class FlowRun:
     def has_calls(self, stage: str) -> bool:
         """Whether the stage may make another call; _OutOfCalls when the run's budget is spent."""
         if self.total_calls >= self.options.max_calls:
-            raise _OutOfCalls(f"the run's {self.options.max_calls} calls were spent (in {stage})")
+            raise _OutOfCalls(f"the run's {_spent(self.options.max_calls)} (in {stage})")
         return self.spend[stage].calls < self.options.calls_for(stage)
 
     async def ask(self, stage: str, parse: Callable[[str], Any], **variables: Any) -> Any:
@@ -194,10 +203,10 @@ class FlowRun:
             if stage in THINKING_STAGES and self.total_calls + 1 >= self.options.max_calls:
                 raise _NoCallsToThink(stage)  # the last call is the code's
             if self.total_calls >= self.options.max_calls:
-                raise _OutOfCalls(f"the run's {self.options.max_calls} calls were spent (in {stage})")
+                raise _OutOfCalls(f"the run's {_spent(self.options.max_calls)} (in {stage})")
             if self.spend[stage].calls >= self.options.calls_for(stage):
                 if attempt == 0:
-                    raise _OutOfCalls(f"the {stage} stage's {self.options.calls_for(stage)} calls were spent")
+                    raise _OutOfCalls(f"the {stage} stage's {_spent(self.options.calls_for(stage))}")
                 break
             self.total_calls += 1
             self.spend[stage].calls += 1
@@ -217,7 +226,7 @@ class FlowRun:
                 continue
             self.trace({**event, "parsed": parsed})
             return parsed
-        raise _StageFailed(f"no {stage} reply could be read in {failures} tries (last: {problem})")
+        raise _StageFailed(f"no {stage} reply could be read in {plural(failures, 'try', 'tries')} (last: {problem})")
 
     def _account(self, stage: str, result: ChatResult) -> None:
         spend = self.spend[stage]
@@ -267,20 +276,34 @@ class FlowRun:
         try:
             await self._think()
         except _NoCallsToThink as e:
-            self.decide(str(e), "skipped", reason=f"the run's last call of {self.options.max_calls} is the code's")
+            self.skip(str(e), f"the run's last call of {self.options.max_calls} is the code's")
+
+    def skip(self, stage: str, reason: str) -> None:
+        self.skipped[stage] = reason
+        self.decide(stage, "skipped", reason=reason)
+
+    async def thought(self, stage: str, parse: Callable[[str], Any]) -> Any | None:
+        """A thinking stage's parsed reply; None when no reply could be read (the stage is skipped, traced)."""
+        try:
+            return await self.ask(stage, parse)
+        except _StageFailed as e:
+            self.skip(stage, str(e))
+            return None
 
     async def _think(self) -> None:
         o = self.options
-        if self.enabled("reflect"):
-            bullets = await self.ask("reflect", parse_reflection)
+        bullets = await self.thought("reflect", parse_reflection) if self.enabled("reflect") else None
+        if bullets is not None:
             self.variables["reflection"] = "\n## Reflection on the problem\n\n" + "\n".join(
                 f"- {b}" for b in bullets) + "\n"
-        if self.enabled("explain_tests"):
-            explanations = await self.ask("explain_tests", parse_test_explanations)
+        explanations = (await self.thought("explain_tests", parse_test_explanations)
+                        if self.enabled("explain_tests") else None)
+        if explanations is not None:
             self.variables["test_explanations"] = "\n## Why the examples' outputs are what they are\n\n" + "\n".join(
                 f"Example {i + 1}: {e}" for i, e in enumerate(explanations) if e) + "\n"
-        if self.enabled("possible_solutions"):
-            solutions = await self.ask("possible_solutions", parse_solutions)
+        solutions = (await self.thought("possible_solutions", parse_solutions)
+                     if self.enabled("possible_solutions") else None)
+        if solutions is not None:
             if o.drop_brute_force and any(not s["is_brute_force"] for s in solutions):
                 dropped = [s["name"] for s in solutions if s["is_brute_force"]]
                 solutions = [s for s in solutions if not s["is_brute_force"]]
@@ -294,10 +317,11 @@ class FlowRun:
                 for i, s in enumerate(solutions))
             chosen = solutions[0]
             if len(solutions) > 1 and self.enabled("choose_solution"):
-                chosen = await self.ask("choose_solution", parse_choice)
+                chosen = await self.thought("choose_solution", parse_choice) or solutions[0]
             self.variables["plan"] = f"\n## Approach\n\n{chosen['name']}\n{chosen['content']}\n"
-        if self.enabled("model_tests"):
-            self.add_model_tests(await self.ask("model_tests", parse_tests))
+        tests = await self.thought("model_tests", parse_tests) if self.enabled("model_tests") else None
+        if tests is not None:
+            self.add_model_tests(tests)
 
     async def initial_code(self) -> None:
         parse = code_parser(self.language)
@@ -370,7 +394,7 @@ class FlowRun:
             stop = str(e)
         outcome = FlowOutcome(
             version=self.current, stop_reason=stop, spend=self.spend, public_total=len(self.public),
-            model_tests=len(self.model), distrusted=self.distrusted, fixes_accepted=self.accepted,
+            model_tests=len(self.model), distrusted=self.distrusted, skipped=self.skipped, fixes_accepted=self.accepted,
             fixes_reverted=self.reverted, versions=len(self.versions),
         )
         self.trace({"event": "end", "stop_reason": stop,

@@ -151,6 +151,7 @@ class FlowSource(ChatModelSource):
             "cost": None if any(s.unpriced_calls for s in spend.values()) else sum(s.cost for s in spend.values()),
             "stages": {stage: dataclasses.asdict(s) for stage, s in spend.items() if s.calls},
             "stop_reason": outcome.stop_reason,
+            "skipped_stages": outcome.skipped,
             "public_tests": outcome.public_total,
             "public_passed": len(version.passed("public")) if version else 0,
             "model_tests": outcome.model_tests,

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ...errors import UserError
+from ...wording import plural
 
 TRACES_DIR = "flow_traces"
 
@@ -95,7 +96,7 @@ def trace_table(events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             detail = {k: v for k, v in e.items() if k not in ("event", "stage", "decision", "analysis")}
             summary = f"{e['decision']} {json.dumps(detail, default=str)}"
         elif kind == "end":
-            summary = f"final version {e.get('final_version')} after {e.get('calls')} calls" + (
+            summary = f"final version {e.get('final_version')} after {plural(e.get('calls') or 0, 'call')}" + (
                 f"; stopped: {e['stop_reason']}" if e.get("stop_reason") else "")
         else:
             summary = json.dumps(e, default=str)[:200]

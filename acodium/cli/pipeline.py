@@ -1,0 +1,78 @@
+"""What `gencode run` and `gencode gen solve_and_evaluate_set` share: candidates of a problem set into a run
+folder, scored by the one driver (`acodium.evaluation.score_candidates`), the folder recording what it was run on.
+
+The record (`problems.json`) is checked before any work (a folder of a run on
+another dataset is refused) and written once the generation has begun, so a run
+refused at its first call (a key, a server) leaves no folder behind, and an
+interrupted one can still be scored: `gencode eval pass_at_k --dataset_name RUN`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import click
+
+from ..errors import UserError
+from ..tables import CANDIDATES_LOG
+from ..wording import plural
+
+if TYPE_CHECKING:  # types only: these cost their imports at start (see acodium.cli)
+    import pandas as pd
+
+    from ..evaluation import Scores
+    from ..execute import Execution
+    from ..generate import CandidateSource
+
+
+@dataclass
+class SetRun:
+    """A scored run: the candidates, the driver's result, and the summary written to summary.json."""
+
+    candidates: pd.DataFrame
+    scores: Scores
+    summary: dict[str, Any]
+
+
+def generate_and_score(problems: Any, candidate_source: CandidateSource, *, dataset: str, split: str | None,
+                       k: int, test_sets: Sequence[str], ks: Sequence[int] | None, n: int, max_tests: int | None,
+                       full: bool, bootstrap: int, seed: int, execution: Execution, out: str | Path,
+                       progress: bool, **about: Any) -> SetRun:
+    """k candidates per problem from `candidate_source` into `out`, executed, judged and scored; `about` goes
+    into summary.json beside the driver's summary (source, strategy, ...)."""
+    from ..evaluation import problem_record, save_problem_record, score_candidates
+    from ..generate import generate_candidates
+
+    out = Path(out)
+    record = problem_record(out, problems, dataset=dataset, split=split)
+    try:
+        candidates = generate_candidates(problems, candidate_source, k, run_dir=out, progress=progress)
+    finally:
+        if (out / CANDIDATES_LOG).exists():  # the generation began: the folder can be scored from now on
+            save_problem_record(out, record)
+    failures = candidates.attrs.get("failures") or []
+    if candidates.empty:
+        why = f" ({plural(len(failures), 'call')} failed: {failures[0]['error'].rstrip('.')})" if failures else ""
+        raise UserError(f"The {candidate_source.name} source gave no candidate for any of the "
+                        f"{plural(len(problems), 'problem')}{why}.")
+    # Every problem is scored: one the source gave nothing for (or whose calls all failed) counts 0.
+    scores = score_candidates(
+        problems, candidates, test_sets=test_sets, ks=ks, n=n, failures=failures, samples_asked=k, run_dir=out,
+        execution=execution, max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
+        progress=progress,
+    )
+    summary = dict(scores.summary, dataset_name=str(dataset), split=split, samples_per_problem=k,
+                   failed_samples=len(failures), **about)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    return SetRun(candidates, scores, summary)
+
+
+def failed_samples_note(run: SetRun) -> None:
+    """On stderr: samples that failed are not scored, and a re-run retries them."""
+    failed = run.summary.get("failed_samples", 0)
+    if failed:
+        click.echo(f"{plural(failed, 'sample')} failed and {'is' if failed == 1 else 'are'} not scored; run the same "
+                   "command again to retry them.", err=True)
