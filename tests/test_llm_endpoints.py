@@ -226,3 +226,18 @@ def test_the_cli_generates_across_a_file_of_servers_one_of_which_fails(servers, 
     assert gencode(*args) == 0
     assert good.requests == spare.requests == []
     assert json.loads((run / "summary.json").read_text())["metrics"] == summary["metrics"]
+
+
+def test_checking_a_model_before_any_work_needs_one_server_of_the_pool(servers, monkeypatch):
+    from acodium.llm import check_model
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    a, b, _ = servers
+    b.stop()
+    check_model("test-model", f"{b.url},{a.url}")  # a answers and serves it: enough
+    with pytest.raises(UserError, match=r"^The server at .* does not serve the model 'other-model'"):
+        check_model("other-model", a.url)
+    a.stop()
+    with pytest.raises(UserError) as caught:
+        check_model("test-model", [a.url, b.url])
+    assert str(caught.value).startswith("None of the 2 LLM servers can be used: Cannot reach the LLM server at ")
