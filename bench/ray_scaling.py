@@ -5,7 +5,8 @@ head and a worker node of --cpus CPUs each (default 1: this machine has 2 cores)
 object store and worker processes, the loopback as network. One `Execution(executor="ray")` drives both
 nodes; the one-node measurement tells the same executor to use the head only (`RayBackend.use_nodes`),
 so both measurements share one driver, one cluster and warm sandboxes, and they alternate (--rounds),
-so that a change in the machine's load (it is shared) falls on both. Caches off throughout.
+so that a change in the machine's load (it is shared) falls on both. Caches off throughout. The nodes'
+workers run at nice 0 (tests/ray_cluster.py; Ray's default is 15), on equal terms with the local executor.
 
 (a) scaling: every human solution of the real train sample on its public and private tests (at most
     --max_tests each), each as --copies distinct programs (a comment apart: none is deduplicated),

@@ -69,6 +69,9 @@ def start_cluster(nodes: int = 2, cpus: int = 1, attempts: int = 8):
     from ray.cluster_utils import Cluster
 
     started = time.monotonic()
+    # Ray starts its workers at nice 15 (on a machine of its own, the raylet keeps the upper hand); here
+    # they share the machine with other work and with the local executor they are compared with: on equal terms.
+    os.environ.setdefault("RAY_worker_niceness", "0")
     cluster = _attempt(lambda: Cluster(initialize_head=True, head_node_args={"num_cpus": cpus, **LEAN_HEAD}),
                        attempts, "head node")
     workers = [_attempt(lambda: cluster.add_node(num_cpus=cpus, **LEAN), attempts, f"node {i + 2}")

@@ -77,7 +77,11 @@ def connect() -> bool:
             return False
         except ConnectionError:  # no cluster on this machine: one of our own
             pass
-        ray.init(include_dashboard=False, **quiet)
+        try:
+            ray.init(include_dashboard=False, **quiet)
+        except Exception as e:  # noqa: BLE001 - Ray's own words, in one sentence
+            raise UserError(f"A Ray could not be started on this machine ({_first_line(e)}): start one with "
+                            "`ray start --head` and run again, or name a cluster with RAY_ADDRESS.") from None
         return True
     except ConnectionError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
