@@ -4,7 +4,11 @@ included), and how a run's share of where its jobs ran is counted. The cluster i
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 
 import pytest
 from test_packaging import _slim
@@ -79,3 +83,38 @@ def test_a_runs_share_of_the_usage_is_a_difference_of_counts_and_two_runs_add_up
     assert both["resubmitted"] == 2 and json.loads(json.dumps(both)) == both
     assert usage_since({"kind": "local"}, {"kind": "local"}) == {"kind": "local"}
     assert merge_usage({}, {"kind": "local"}) == {"kind": "local"}
+
+
+RUN_ONE = """
+from acodium.execute import Execution, Job, Limits, Program
+execution = Execution(executor="ray")
+results = execution.run_batch([Job(Program("python3", "print(input()[::-1])"), ["abc"], ["cba"], Limits(time_s=2))],
+                              progress=False)
+usage = execution.get_backend().usage()
+print(results[0][0].status.value, results[0][0].passed, usage["kind"], sum(n["tests"] for n in usage["nodes"].values()))
+"""
+
+
+def _python(code: str, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_a_ray_address_nothing_answers_on_is_one_sentence_at_once(tmp_path):
+    pytest.importorskip("ray", reason="needs Ray: pip install 'acodium[ray]'")
+    env = {**os.environ, "RAY_ADDRESS": "127.0.0.1:1", "ACODIUM_CACHE": str(tmp_path / "cache")}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "acodium", "eval", "pass_at_k", "--dataset_name", "starter",
+                           "--executor", "ray", "--no_progress"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == ("gencode: Cannot reach the Ray cluster at RAY_ADDRESS=127.0.0.1:1 "
+                                                    "(nothing answers at 127.0.0.1:1: Connection refused).")
+    assert time.monotonic() - started < 120  # Ray alone keeps trying a dead address for minutes
+
+
+@pytest.mark.slow
+def test_without_a_cluster_the_ray_executor_starts_a_ray_of_its_own(tmp_path):
+    pytest.importorskip("ray", reason="needs Ray: pip install 'acodium[ray]'")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = _python(RUN_ONE, env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["OK", "True", "ray", "1"]

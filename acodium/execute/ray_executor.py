@@ -30,6 +30,7 @@ import collections
 import dataclasses
 import logging
 import os
+import socket
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ def connect() -> bool:
     address = os.environ.get("RAY_ADDRESS")
     try:
         if address:
+            _reachable(address)  # Ray itself keeps trying a dead address for minutes
             ray.init(**quiet)  # Ray reads RAY_ADDRESS itself
             return False
         try:
@@ -86,6 +88,17 @@ def connect() -> bool:
     except ConnectionError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"Cannot reach the Ray cluster at RAY_ADDRESS={address} ({first.rstrip('.')}).") from None
+
+
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A ConnectionError at once when RAY_ADDRESS names a host:port that nothing answers on."""
+    host, _, port = address.strip().rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", a ray:// client address: Ray's to judge
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        raise ConnectionError(f"nothing answers at {host}:{port}: {e.strerror or e}") from None
 
 
 @dataclass
