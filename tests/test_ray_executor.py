@@ -43,6 +43,7 @@ CPP_FIRST_TOKEN = "#include <iostream>\n#include <string>\nint main(){std::strin
 SPY = r"""
 import os, socket, sys
 print("ENV", sorted(os.environ.items()))
+print("WHO", os.getuid(), socket.gethostname(), os.getpid() < 100)
 for path in ("/proc/self/environ", "/proc/1/environ"):
     try:
         print(path, open(path, "rb").read())
@@ -155,6 +156,7 @@ def test_a_candidate_under_ray_sees_nothing_of_the_driver_or_of_ray(cluster):
         env_line = result.stdout.splitlines()[0]
         assert env_line == ("ENV [('HOME', '/tmp'), ('LANG', 'C.UTF-8'), ('PATH', '/usr/bin:/bin'), "
                             "('PWD', '/tmp'), ('PYTHONINTMAXSTRDIGITS', '0')]"), env_line
+        assert result.stdout.splitlines()[1] == "WHO 65534 sandbox True"  # bubblewrap's: nobody, its own namespaces
         assert "no connection:" in result.stdout and "CONNECTED" not in result.stdout
 
 
