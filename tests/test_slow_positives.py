@@ -245,7 +245,7 @@ def test_the_cli_takes_slow_cap_and_prints_the_slow_positives(pool, tmp_path, ca
             "--workers", "2", "--no_progress"]
     code, out, _ = gencode_in_process(capsys, *args)
     assert code == 0, out
-    assert ("slow positives: 1 of 3 candidates (33.3%), in 1 of 1 problems (0 solved by no other), would be "
+    assert ("slow positives: 1 of 3 candidates (33.3%), in 1 of 1 problem (0 solved by no other), would be "
             "correct but for SLOW runs (over the time limit, correct within 3x it)") in out
     code, out, _ = gencode_in_process(capsys, *args, "--slow_cap", "1")
     assert code == 0 and "slow positives" not in out
