@@ -291,9 +291,16 @@ PYTHON3_HELP = ("The Python 3 that runs Python 3 candidates: a path or a name on
 python3_option = option("python3", default=None, metavar="PATH_OR_NAME", help=PYTHON3_HELP)
 
 
+EXECUTOR_HELP = ("Where programs run: this machine, or the local sandbox on every node of a Ray cluster (the one "
+                 "RAY_ADDRESS names, else one `ray start` runs on this machine, else one started here; docs/scale.md).")
+# ("local", "ray": acodium.execute.registry.EXECUTORS, written out so that --help imports no backend)
+executor_option = option("executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                         help=EXECUTOR_HELP)
+
+
 def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACHE_HELP) -> Callable:
-    """--backend, --time_limit, --workers, --no_cache, --checker, --testlib_dir, --python3 and --slow_cap, for
-    `execution_from_options`.
+    """--backend, --time_limit, --workers, --no_cache, --checker, --testlib_dir, --python3, --slow_cap and
+    --executor, for `execution_from_options`.
 
     `@execution_options`, or `@execution_options(no_cache_help=...)` where --no_cache
     leaves another cache alone too (the LLM replies of `gencode gen`).
@@ -308,6 +315,7 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
         testlib_dir_option,
         python3_option,
         slow_cap_option,
+        executor_option,
     )
     return wrap if f is None else wrap(f)
 
@@ -315,7 +323,7 @@ def execution_options(f: Callable | None = None, *, no_cache_help: str = NO_CACH
 def execution_from_options(backend: str = "local", time_limit: float | None = None, workers: int | None = None,
                            no_cache: bool = False, checker: str | None = None,
                            testlib_dir: Path | None = None, python3: str | None = None,
-                           slow_cap: float = 3.0) -> Execution:
+                           slow_cap: float = 3.0, executor: str = "local") -> Execution:
     """The `Execution` the options of `execution_options` describe.
 
     The cache folder ($ACODIUM_CACHE/executions unless --no_cache) is checked here, and
@@ -325,7 +333,7 @@ def execution_from_options(backend: str = "local", time_limit: float | None = No
 
     return Execution(backend=backend, cache_dir=None if no_cache else caches().executions, workers=workers,
                      time_s=time_limit, checker=checker, testlib_dir=testlib_dir, python3=python3,
-                     slow_cap=slow_cap)
+                     slow_cap=slow_cap, executor=executor)
 
 
 # ---- scoring ----------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def _require_text(candidates, where) -> None:
 @option("no_progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (summary.json), not the tables.")
 def references(dataset, split, languages, max_tests, max_solutions, test_sets, min_correct_share, backend,
-               time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress, as_json):
+               time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, as_json):
     """Run each problem's own human solutions (correct and incorrect) on its tests.
 
     The cleaning AlphaCodium applies, on evidence only: a test is invalid
@@ -132,7 +132,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
     sets = parse_test_sets(test_sets, "--test_sets")
     # the cache is checked before the run folder is made
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     langs = _runnable_languages(languages, execution)
     problems = _load_problems(dataset, split, languages=langs)
     _require_work(problems, dataset, langs, sets)
@@ -192,7 +192,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("no_progress", is_flag=True, help="No progress bar.")
 def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, seed, problems,
               path_to_solutions_column, task_name_column, valid_only, n, max_tests, full, bootstrap,
-              backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress):
+              backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
@@ -221,7 +221,7 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, se
     out = Path(out) if out is not None else run_dir
     # the cache is checked before the run folder is made
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     if out is not None:
         from ..tables import run_folder_lock
 

@@ -46,7 +46,9 @@ llm_options = options(
     option("model", default=_default_model, show_default="$ACODIUM_MODEL or gpt-4o-mini",
            help="Model name as the server knows it."),
     option("base_url", default=None,
-           help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) [default: $OPENAI_BASE_URL or OpenAI]."),
+           help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...), or several serving one model (URLs "
+                "separated by commas, or a file with one per line): requests balanced, a failing one's retried on "
+                "another [default: $OPENAI_BASE_URL or OpenAI]."),
     option("api_key", default=None, help="API key [default: $OPENAI_API_KEY]."),
     option("temperature", type=non_negative_float, default=None,
            help="Sampling temperature [default: 0.7; ask: the server's]."),
@@ -79,8 +81,9 @@ def source_options(default_k: int, default_source: str | None = "llm", shown_sou
         option("seed", type=non_negative_int, default=0, show_default=True,
                help="Seed of the random tags/ratings, human sampling, mutants and problem sampling."),
         option("concurrency", type=positive_int, default=8, show_default=True,
-               help="LLM requests in flight at once."),
-        option("rpm", type=positive_float, default=None, help="At most this many LLM requests per minute."),
+               help="LLM requests in flight at once (per server, with several --base_url)."),
+        option("rpm", type=positive_float, default=None,
+               help="At most this many LLM requests per minute (per server, with several --base_url)."),
         option("correct_fraction", type=fraction, default=1.0, show_default=True,
                help="Human source: the share of k drawn from each problem's correct solutions, the rest from its "
                     "incorrect ones (1: correct only, 0: incorrect only); a problem with fewer gets fewer, said per "
@@ -189,7 +192,7 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
 @option("no_progress", is_flag=True, help="No progress bars.")
 @option("verbose", is_flag=True, help="A line per test of every candidate, not only per candidate.")
 def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, backend, time_limit, workers,
-                  no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress, verbose, **opts):
+                  no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, verbose, **opts):
     """Generate candidates for one problem, run them on its tests, print a line per candidate (--verbose:
     per test). A candidate without code is not run: it is judged incorrect."""
     from ..data import get_problem, load_problems, problem_tests
@@ -198,7 +201,7 @@ def solve_problem(dataset_name, split_name, problem_name, evaluation_test_type, 
     from ..generate import generate_candidates
 
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     source = make_cli_source(opts, execution, no_cache=no_cache)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), languages="all")
     row = dict(get_problem(problems, problem_name).row)
@@ -284,7 +287,7 @@ def _failures(mine) -> str:
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, max_tests,
                            full, bootstrap, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                           slow_cap, out, no_progress, **opts):
+                           slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
 
     Every problem counts: one the source gave no candidate for (all its LLM
@@ -300,7 +303,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem (--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     source = make_cli_source(opts, execution, no_cache=no_cache)
     problems = load_problems(dataset_name, split_name, data_dir=data_dir(), sample_rate=sample_rate,
                              seed=opts["seed"], languages="all")

@@ -77,7 +77,7 @@ def solve_rate_figure(metrics, problems: int, out: Path) -> Path:
 @option("no_progress", is_flag=True, help="No progress bars.")
 @click.pass_context
 def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, backend, time_limit, workers,
-          no_cache, checker, testlib_dir, python3, slow_cap, out, no_progress, **opts):
+          no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates per problem, run and judge them, print pass@k and n@k, draw the figure.
 
     Candidates come from a model (--model, over any OpenAI-compatible server:
@@ -100,7 +100,7 @@ def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, b
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem "
                         "(--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
-                                       slow_cap)
+                                       slow_cap, executor)
     source = make_cli_source(opts, execution, no_cache=no_cache)  # a missing key: one sentence, nothing written
     problems = load_problems(dataset, split, data_dir=data_dir(), limit=limit, seed=opts["seed"], languages="all")
     out = Path(out)

@@ -40,6 +40,7 @@ import pandas as pd
 from ..data import HIDDEN_TEST_SETS, TEST_KINDS, problem_rows, problem_tests, test_set_name
 from ..errors import UserError
 from ..execute import Execution
+from ..execute.base import usage_since
 from ..execute.limits import say_unstated_time_limits
 from ..execute.settings import execution_from
 from ..execute.types import Job, Program, sha256
@@ -68,6 +69,7 @@ class RunStats:
     retried: int = 0  # job runs repeated because a test ended in a machine failure
     damaged_lines: list[int] = dataclasses.field(default_factory=list)  # of the log, skipped
     changed_settings: list[str] = dataclasses.field(default_factory=list)  # since the folder's last run
+    executor: dict = dataclasses.field(default_factory=dict)  # where jobs ran: `Backend.usage`, this call's share
     no_code: int = 0  # candidates without code: not executed, no rows (judged incorrect unrun)
     kept_in: str = EXECUTIONS_LOG  # where finished rows are kept (a scoring run: its store, by program)
     job: str = "a candidate on a test set"  # what one job is there
@@ -148,6 +150,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
     be = execution.get_backend()
     version = be.version()
     stats = RunStats()
+    usage_before = be.usage()
     log = AppendLog(run_dir / EXECUTIONS_LOG) if run_dir is not None else None
     index: Index = {}
     if log is not None:
@@ -239,6 +242,7 @@ def _run_executions(rows_by_name, candidates, run_dir, *, test_sets, execution: 
         if log is not None:
             log.close()
     stats.wall_s = time.monotonic() - started
+    stats.executor = usage_since(usage_before, be.usage())
     table = dedupe(pd.DataFrame([r for spec in all_specs for r in job_rows(spec, index)[0]], columns=EXECUTIONS))
     if run_dir is not None and not stats.stopped_early:
         write_table(table, run_dir / EXECUTIONS_FILE)

@@ -189,6 +189,7 @@ def check_references(
         "time_limit_s": execution.time_s,
         "languages": list(languages),
         "backend": execution.backend,
+        "executor": stats.executor,
         "jobs_run": stats.jobs_run,
         "jobs_resumed": stats.jobs_skipped,
         "notes": stats.notes(run_dir),

@@ -40,6 +40,7 @@ from tqdm.auto import tqdm
 
 from ..errors import UserError
 from ..execute.types import Job, Program, sha256
+from ..execute.base import merge_usage, usage_since
 from .executions import MACHINE_RETRIES, RunStats
 from .pool import CandidatePool
 from ..tables import EXECUTIONS_FILE, PROGRAM_EXECUTIONS, PROGRAMS, PROGRAMS_FILE
@@ -165,6 +166,16 @@ def run_phase(specs: list[JobSpec], phase: Phase, bar) -> list[list[dict]]:
         else:
             todo.append(n)
     phase.stats.jobs_total += len(specs)
+    be = phase.execution.get_backend()
+    before = be.usage()
+    try:
+        return _run_todo(specs, phase, bar, out, todo)
+    finally:  # where the jobs ran, this phase's share (summary.json's "executor")
+        phase.stats.executor = merge_usage(phase.stats.executor, usage_since(before, be.usage()))
+
+
+def _run_todo(specs: list[JobSpec], phase: Phase, bar, out: list[list[dict]], todo: list[int]) -> list[list[dict]]:
+    """Run the jobs not stored yet, again where the machine failed (not the program), storing each."""
     for attempt in range(1 + MACHINE_RETRIES):
         hit: list[tuple[int, dict]] = []
 

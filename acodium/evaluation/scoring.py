@@ -31,6 +31,7 @@ from .. import select
 from ..data import CLUSTERING_TEST_SETS, HIDDEN_TEST_SETS, problem_rows, problem_tests
 from ..errors import UserError
 from ..execute import Execution
+from ..execute.base import merge_usage
 from ..execute.settings import execution_from
 from ..metrics import reported_ks
 from ..policies import Policy, get_policy
@@ -374,7 +375,7 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         stats = dataclasses.replace(
             stats, jobs_total=stats.jobs_total + more.jobs_total, jobs_run=stats.jobs_run + more.jobs_run,
             jobs_skipped=stats.jobs_skipped + more.jobs_skipped, tests_run=stats.tests_run + more.tests_run,
-            retried=stats.retried + more.retried)
+            retried=stats.retried + more.retried, executor=merge_usage(stats.executor, more.executor))
     stats.wall_s = time.monotonic() - started
     judged = judge_schedule(result, seed=seed)
     if schedule == "public_first" and not judged["passes_public"].all():
@@ -419,6 +420,7 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         "max_tests": max_tests,
         "time_limit_s": execution.time_s,
         "backend": execution.backend,
+        "executor": stats.executor,  # where the jobs ran ({"kind": "ray", "nodes": {...}}: tests per node)
         "notes": notes,
         "wall_s": round(time.monotonic() - started, 2),
     }

@@ -26,6 +26,10 @@ sequence number "seq" that its reply repeats. Requests:
   {"op": "load", "language", "hash", "role", "includes"} + [source, *included files]
       -> {"ok"} or {"compile_error", "stderr"}; role: "program" (the candidate, the
          default), "checker" or "interactor" (the judge's programs, held beside it)
+         A candidate's C++ or Java load may ask for the compiled program back, to give
+         the machine's other workers ("export_max": its largest size; the reply's part,
+         with {"artifact": {"main_class"}} for Java), or give one ("prebuilt": {"main_class"}
+         + [the binary or jar], compiled by another worker from the same source).
   {"op": "run", "role", "argv", "time_s", "wall_s", "hard_wall_s", "memory_bytes",
    "output_bytes"} + [stdin, *files on fds 3, 4, ...]
       -> {"status", "exit_code", "signal", "time_s", "cpu_s", "memory_bytes",
@@ -656,8 +660,11 @@ def load(header, blobs):
     source_fd, size = blobs[0]
     language = header["language"]
     compile_time_s = int(header.get("compile_time_s", COMPILE_TIME_S))
+    export_max = int(header.get("export_max", 0)) if role == "program" else 0
+    if header.get("prebuilt") is not None:
+        return load_prebuilt(h, language, role, source_fd, header)
     if language == "java":
-        return compile_java(h, source_fd, header["runtime"], compile_time_s, role)
+        return compile_java(h, source_fd, header["runtime"], compile_time_s, role, export_max)
     if header.get("runtime"):  # Python 2, PyPy, another Python 3: an interpreter exec'd per test
         return load_script(h, language, source_fd, header["runtime"], compile_time_s, role)
     if language == "python3":
@@ -678,9 +685,34 @@ def load(header, blobs):
         if any(not valid_file_name(name) for name, _ in includes):
             return {"error": "an include's name must be a plain file name"}, []
         return compile_cpp(h, source_fd, int(header.get("compile_time_s", COMPILE_TIME_S)),
-                           role=role, includes=includes)
+                           role=role, includes=includes, export_max=export_max)
     message = memfd("compile-stderr", f"unsupported language {language!r}".encode())
     return {"compile_error": True}, [(message, 0, os.fstat(message).st_size)]
+
+
+def load_prebuilt(h, language, role, fd, header):
+    """A candidate's C++ binary or Java jar that another worker of this machine compiled from the
+    same source (the host kept what that worker exported): sealed and held as if compiled here."""
+    if role != "program" or language not in ("cpp", "java"):
+        return {"error": "only a candidate's C++ or Java program is given compiled"}, []
+    if language == "cpp":
+        remember(role, h, Loaded("cpp", binary_fd=sealed_executable(f"/proc/self/fd/{fd}")))
+        return {"ok": True}, []
+    main_class = header["prebuilt"].get("main_class") if isinstance(header["prebuilt"], dict) else None
+    if not isinstance(main_class, str) or not main_class or not isinstance(header.get("runtime"), dict):
+        return {"error": "a compiled Java program needs its main class and its runtime"}, []
+    remember(role, h, Loaded("java", binary_fd=sealed_copy(fd, "classes.jar"),
+                             command=java_command(header["runtime"]["java"], main_class)))
+    return {"ok": True}, []
+
+
+def exported(fd, most):
+    """A compiled program as a reply part for the host to keep (`most` bytes at most), or none.
+    The part is a duplicate: a reply's parts are closed once sent, and the worker keeps its own."""
+    if not most or os.fstat(fd).st_size > most:
+        return []
+    copy = os.dup(fd)
+    return [(copy, 0, os.fstat(copy).st_size)]
 
 
 def valid_file_name(name):
@@ -697,7 +729,7 @@ def copy_into(path, fd):
         os.close(out)
 
 
-def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S, role="program", includes=()):
+def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S, role="program", includes=(), export_max=0):
     build = os.path.join(SCRATCH, ".build-" + h[:16])
     os.makedirs(build, exist_ok=True)
     src = os.path.join(build, "solution.cpp")
@@ -716,7 +748,7 @@ def compile_cpp(h, source_fd, time_s=COMPILE_TIME_S, role="program", includes=()
         return tool_failed(err_fd, status, reason, time_s, "compilation", COMPILE_MEMORY)
     os.close(err_fd)
     remember(role, h, Loaded("cpp", binary_fd=binary_fd))
-    return {"ok": True}, []
+    return {"ok": True}, exported(binary_fd, export_max)
 
 
 def scrubbed_tail(fd, size, limit=4096):
@@ -924,7 +956,7 @@ def java_public_class(text):
     return None
 
 
-def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program"):
+def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program", export_max=0):
     """javac once per program: the classes go into a jar in a sealed memfd (no test can alter
     them for the next), run by each test's JVM from /proc/self/fd."""
     import zipfile
@@ -962,7 +994,7 @@ def compile_java(h, source_fd, runtime, time_s=COMPILE_TIME_S, role="program"):
     os.close(jar)
     main_class = f"{package}.{name}" if package else name
     remember(role, h, Loaded("java", binary_fd=sealed, command=java_command(runtime["java"], main_class)))
-    return {"ok": True}, []
+    return {"ok": True, "artifact": {"main_class": main_class}}, exported(sealed, export_max)
 
 
 def stat_usage(fields):

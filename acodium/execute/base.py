@@ -8,6 +8,7 @@ has to run programs and report what happened.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterator, Sequence
@@ -49,6 +50,17 @@ class Backend(ABC):
         get its runtime), or None. Such a job's results are SANDBOX_ERROR: never a verdict."""
         return None
 
+    def default_workers(self) -> int:
+        """Programs run at once when the caller names no number: every core here (an executor
+        that spreads over machines says how many it has)."""
+        return os.cpu_count() or 1
+
+    def usage(self) -> dict:
+        """Where jobs ran, for a run's summary.json ("executor"): {"kind": "local"} here; the ray
+        executor adds the tests each node ran, counted since it started (`usage_since` takes a
+        run's share)."""
+        return {"kind": "local"}
+
     def run_many(
         self,
         jobs: Sequence[Job],
@@ -72,3 +84,37 @@ class Backend(ABC):
 
     def __exit__(self, *exc):
         self.close()
+
+
+def usage_since(before: dict, after: dict) -> dict:
+    """A run's share of a backend's `usage()`: `after` less `before`, number by number (a node's
+    counts, where there are nodes); numbers that are not counts (a node's cpus) are `after`'s."""
+    def minus(a, b, key=""):
+        if isinstance(a, dict):
+            return {k: minus(v, b.get(k) if isinstance(b, dict) else None, k) for k, v in a.items()}
+        if isinstance(a, (int, float)) and not isinstance(a, bool) and isinstance(b, (int, float)) \
+                and key in COUNTS:
+            return a - b
+        return a
+    return minus(after, before)
+
+
+def merge_usage(a: dict, b: dict) -> dict:
+    """Two runs' usage as one (the clustering inputs' run beside the main one): counts added."""
+    if not a:
+        return dict(b)
+    if not b:
+        return dict(a)
+    out = dict(a)
+    for k, v in b.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge_usage(out[k], v)
+        elif k in COUNTS and isinstance(v, (int, float)) and isinstance(out.get(k), (int, float)):
+            out[k] = out[k] + v
+        else:
+            out.setdefault(k, v)
+    return out
+
+
+# The numbers of `usage()` that count work (a run's share is a difference, two runs' a sum).
+COUNTS = frozenset({"tests", "jobs", "compiles", "resubmitted"})

@@ -208,7 +208,7 @@ def run_batch(
     if not be.runs_program_judges and any(isinstance(job.checker, ProgramChecker) for job in jobs):
         raise UserError(f"The {be.name} backend runs no checker programs or interactors: use the local "
                         "backend, or judge with a built-in checker (--checker NAME).")
-    workers = workers or os.cpu_count() or 1
+    workers = workers or be.default_workers()
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     version = be.version() if cache is not None else ""
 

@@ -41,6 +41,7 @@ from ..languages import RUNNABLE_LANGUAGES
 from .base import Backend
 from .cgroups import NoCgroupsWarning
 from .local_channel import MAX_BLOB, Worker, WorkerLost
+from .local_compiled import CompiledPrograms
 from .local_pool import START_TIMEOUT_S, WorkerPool
 from .local_sandbox import DEFAULT_TMP_BYTES, SANDBOX_UID, bwrap_command
 from .judges import (CHECKER_ARGV, JUDGE_MEMORY_BYTES, JUDGE_OUTPUT_BYTES, JUDGE_TIME_S, JudgeProgram,
@@ -131,6 +132,7 @@ class LocalBackend(WorkerPool, Backend):
         if sandbox and not Path(self.bwrap).exists():
             raise UserError("bubblewrap (bwrap) is needed to sandbox candidate programs: run `make sandbox` (or install the bubblewrap package), or choose the unsandboxed mode explicitly with sandbox=False / --no_sandbox.")
         self._source = WORKER_SOURCE.read_text()
+        self.compiled = CompiledPrograms()  # C++ and Java compiled once for all workers
         self._version: str | None = None
         self._start_pool()
         if self._cgroups is not None:
@@ -194,16 +196,22 @@ class LocalBackend(WorkerPool, Backend):
             return {"ok": True}
         worker.loaded.pop(role, None)
         includes = getattr(program, "includes", ())
-        reply, blobs = worker.request(
-            {"op": "load", "language": program.language, "hash": program.hash, "role": role,
-             "includes": [name for name, _ in includes], "compile_time_s": self.compile_time_s,
-             **(self._runtime_header(program.language) if role == "program" else {})},
-            [program.code.encode("utf-8", "surrogatepass")]
-            + [text.encode("utf-8", "surrogateescape") for _, text in includes], timeout=120.0)
-        if reply.get("ok"):
-            worker.loaded[role] = program.hash
-        elif blobs:  # the compiler's messages
-            reply = dict(reply, stderr=blobs[0].decode("utf-8", "replace"))
+        # A candidate's C++ or Java compiled by another worker is given compiled (local_compiled.py).
+        with self.compiled.loading(program.language, program.hash, role) as plan:
+            if plan.reply is not None:  # a compile error, as its compilation said
+                return plan.reply
+            reply, blobs = worker.request(
+                {"op": "load", "language": program.language, "hash": program.hash, "role": role,
+                 "includes": [name for name, _ in includes], "compile_time_s": self.compile_time_s,
+                 **(self._runtime_header(program.language) if role == "program" else {}), **plan.header},
+                [plan.blob] if plan.blob is not None else [program.code.encode("utf-8", "surrogatepass")]
+                + [text.encode("utf-8", "surrogateescape") for _, text in includes], timeout=120.0,
+                max_blob=max(MAX_BLOB, plan.max_blob))
+            if reply.get("ok"):
+                worker.loaded[role] = program.hash
+            elif blobs:  # the compiler's messages
+                reply = dict(reply, stderr=blobs[0].decode("utf-8", "replace"))
+            plan.done(reply, blobs)
         return reply
 
     def _runtime_header(self, language: str) -> dict:

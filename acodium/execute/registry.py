@@ -15,6 +15,11 @@ BACKENDS = {
     "code_contests": ("acodium.execute.code_contests", "CodeContestsBackend"),
 }
 
+# Where a backend runs: "local" (this machine, the backend itself) or "ray" (the local sandbox on
+# every node of a Ray cluster, driven from here: ray_executor.RayBackend).
+EXECUTORS = ("local", "ray")
+RAY_MISSING = "The ray executor needs Ray, which is not installed: pip install 'acodium[ray]'."
+
 _instances: dict[tuple, Backend] = {}
 _instances_lock = threading.Lock()
 
@@ -37,6 +42,30 @@ def get_backend(name: str = "local", **options) -> Backend:
         if backend is None or getattr(backend, "_closed", False):
             module, cls = BACKENDS[name]
             backend = getattr(importlib.import_module(module), cls)(**options)
+            _instances[key] = backend
+        return backend
+
+
+def get_executor(name: str, **options) -> Backend:
+    """The driver's end of executor `name` ("ray"): a Backend whose `run_many` spreads jobs over the
+    cluster's nodes. Options: `backend` (the one each node runs, "local") and the local backend's own
+    (`python3`). One lives at a time in a process (it holds every node's CPUs): asking for one with
+    other options closes the one before. Closed at exit."""
+    if name != "ray":
+        raise UserError(f"Unknown executor {name!r}: choose one of {', '.join(EXECUTORS)}.")
+    key = ("executor:" + name, tuple(sorted(options.items())))
+    with _instances_lock:
+        backend = _instances.get(key)
+        if backend is None or getattr(backend, "_closed", False):
+            for other in [k for k in _instances if k[0] == key[0] and k != key]:
+                _instances.pop(other).close()
+            try:
+                module = importlib.import_module("acodium.execute.ray_executor")
+            except ImportError as e:
+                if str(getattr(e, "name", "")).split(".")[0] == "ray":
+                    raise UserError(RAY_MISSING) from None
+                raise
+            backend = module.RayBackend(**options)
             _instances[key] = backend
         return backend
 

@@ -8,6 +8,7 @@ folder, a worker count and a time limit threaded through each signature.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,7 +20,7 @@ from .batch import run_batch
 from .checkers import Checker, checker_for_problem, parse_checker
 from .judges import ProgramChecker
 from .limits import limits_for_problem
-from .registry import BACKENDS, get_backend
+from .registry import BACKENDS, EXECUTORS, RAY_MISSING, get_backend, get_executor
 from .types import DEFAULT_SLOW_CAP, MAX_TIME_S, ExecutionResult, Job, Limits, slow_cap_value
 
 
@@ -28,8 +29,10 @@ class Execution:
     """Where and how programs run.
 
     backend: "local" (the bubblewrap sandbox) or "code_contests" (DeepMind's tester).
+    executor: where the backend runs: "local" (this machine) or "ray" (the local sandbox on every
+      node of a Ray cluster, `acodium.execute.ray_executor`; docs/scale.md).
     cache_dir: the execution cache folder (None: no cache).
-    workers: processes running tests at once (None: every core).
+    workers: processes running tests at once (None: every core; under Ray, every CPU of the cluster).
     time_s: a time limit replacing every problem's own (None: the problem's limit
       times the language's multiplier, `limits_for_problem`).
     checker: a checker judging every problem (a run's --checker: a built-in, "tokens" or
@@ -53,10 +56,18 @@ class Execution:
     testlib_dir: Path | None = None
     python3: str | None = None
     slow_cap: float = DEFAULT_SLOW_CAP
+    executor: str = "local"
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, str) or self.backend not in BACKENDS:
             raise UserError(f"Unknown execution backend {self.backend!r}: choose one of {', '.join(BACKENDS)}.")
+        if not isinstance(self.executor, str) or self.executor not in EXECUTORS:
+            raise UserError(f"Unknown executor {self.executor!r}: choose one of {', '.join(EXECUTORS)}.")
+        if self.executor != "local" and self.backend != "local":
+            raise UserError(f"The {self.executor} executor runs the local sandbox on every node, not the "
+                            f"{self.backend} backend: use the local backend with it.")
+        if self.executor == "ray" and not _installed("ray"):
+            raise UserError(RAY_MISSING)
         if self.cache_dir is not None and not isinstance(self.cache_dir, Path):
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
@@ -104,7 +115,12 @@ class Execution:
         return tuple(lang for lang in RUNNABLE_LANGUAGES if self.missing_runtime(lang) is None)
 
     def get_backend(self) -> Backend:
-        return get_backend(self.backend, **({"python3": self.python3} if self.python3 is not None else {}))
+        """The backend that runs this execution's jobs: the named backend here, or under the ray
+        executor the driver's end of the sandboxes on every node (`ray_executor.RayBackend`)."""
+        options = {"python3": self.python3} if self.python3 is not None else {}
+        if self.executor == "ray":
+            return get_executor("ray", backend=self.backend, **options)
+        return get_backend(self.backend, **options)
 
     def run_batch(self, jobs: Sequence[Job], *, progress: bool = True,
                   on_result: Callable[[int, list[ExecutionResult]], None] | None = None,
@@ -112,6 +128,14 @@ class Execution:
         """`run_batch` on this backend, cache and worker count."""
         return run_batch(jobs, backend=self.get_backend(), cache_dir=self.cache_dir, workers=self.workers,
                          progress=progress, on_result=on_result)
+
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported (found, not imported: Ray takes seconds to import)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def execution_from(value: "Execution | None" = None, **legacy: Any) -> Execution:

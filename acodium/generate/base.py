@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..llm import LLMClient, resolve_api_key, resolve_base_url
+from ..llm import LLMClient, resolve_api_key, resolve_base_url, resolve_base_urls
 
 
 @dataclass
@@ -118,7 +118,7 @@ class ChatModelSource(CandidateSource):
             model=model, base_url=base_url, api_key=api_key, concurrency=concurrency, rpm=rpm,
             max_retries=max_retries, timeout=timeout, cache_path=cache_path, prices=prices,
         )
-        self.workers = concurrency
+        self.workers = concurrency * len(resolve_base_urls(base_url))  # `concurrency` per server of a pool
         self.llm: LLMClient | None = None
         # A missing key fails now, before a run folder or a progress bar exists.
         resolve_api_key(api_key, resolve_base_url(base_url))

@@ -115,6 +115,7 @@ class LLMSource(ChatModelSource):
             "model": result.model,
             "served_model": result.served_model,
             "base_url": self.llm.base_url,
+            "endpoint": result.endpoint,  # the server of a pool that answered (None: from the cache)
             "prompt": self.prompt.name,
             "prompt_hash": messages_hash(messages),
             "target_language": self.prompt.language,

@@ -16,25 +16,27 @@ AlphaCodium flow share. Create the client inside the event loop that uses it
 (`async with LLMClient(...) as llm:`); `run_sync` runs a coroutine from plain
 code or from a notebook whose loop is already running.
 
-The rooms: `client` (LLMClient, pacing, failures sorted), `cache` (the reply
-cache and its key), `prices` (price tables, cost of a call), `config` (server
-and key from parameters or the environment), `results` (ChatResult, Usage,
-LLMError), `sync` (run_sync, ask), `check` (key, server and model, checked
-before any work: `check_model`).
+The rooms: `client` (LLMClient, pacing, failures sorted), `endpoints` (several
+servers for one model: which takes the next request, a failing one resting),
+`cache` (the reply cache and its key), `prices` (price tables, cost of a call),
+`config` (server and key from parameters or the environment), `results`
+(ChatResult, Usage, LLMError), `sync` (run_sync, ask), `check` (key, server and
+model, checked before any work: `check_model`).
 """
 
 from __future__ import annotations
 
 from .cache import ResponseCache, cache_key
 from .check import check_model
-from .client import LLMClient, RatePacer
-from .config import DEFAULT_BASE_URL, resolve_api_key, resolve_base_url
+from .client import LLMClient, LLMServerWarning, RatePacer
+from .config import DEFAULT_BASE_URL, resolve_api_key, resolve_base_url, resolve_base_urls
+from .endpoints import POOL_IDENTITY
 from .prices import DEFAULT_PRICES, cost_of, load_prices, price_for, price_table
 from .results import ChatResult, LLMError, Usage
 from .sync import ask, run_sync
 
 __all__ = [
-    "ChatResult", "DEFAULT_BASE_URL", "DEFAULT_PRICES", "LLMClient", "LLMError", "RatePacer",
-    "ResponseCache", "Usage", "ask", "cache_key", "check_model", "cost_of", "load_prices", "price_for", "price_table",
-    "resolve_api_key", "resolve_base_url", "run_sync",
+    "ChatResult", "DEFAULT_BASE_URL", "DEFAULT_PRICES", "LLMClient", "LLMError", "LLMServerWarning",
+    "POOL_IDENTITY", "RatePacer", "ResponseCache", "Usage", "ask", "cache_key", "check_model", "cost_of",
+    "load_prices", "price_for", "price_table", "resolve_api_key", "resolve_base_url", "resolve_base_urls", "run_sync",
 ]

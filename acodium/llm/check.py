@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..errors import UserError
-from .config import resolve_base_url
+from .config import resolve_base_urls
 
 CHECK_TIMEOUT_S = 10.0
 
@@ -23,10 +23,11 @@ def missing_key(base_url: str) -> str:
 
 def model_names(base_url: str | None = None, api_key: str | None = None, *,
                 timeout_s: float = CHECK_TIMEOUT_S) -> list[str] | None:
-    """The models the server lists (None: it has no /models); one sentence when it cannot be asked."""
+    """The models the server lists (None: it has no /models); one sentence when it cannot be asked.
+    Of several servers (a pool), the first one's."""
     import openai  # heavy: only when a model is checked
 
-    base = resolve_base_url(base_url)
+    base = resolve_base_urls(base_url)[0]
     key = api_key or os.environ.get("OPENAI_API_KEY")
     if not key:
         raise UserError(missing_key(base))
@@ -53,11 +54,24 @@ def check_model(model: str, base_url: str | None = None, api_key: str | None = N
                 timeout_s: float = CHECK_TIMEOUT_S) -> None:
     """Refuse, in one sentence, a model that cannot be asked: no key, the server unreachable or
     refusing the key, or the model absent from the models the server lists (a server that lists
-    none is taken at its word; `NAME` matches Ollama's `NAME:latest`)."""
+    none is taken at its word; `NAME` matches Ollama's `NAME:latest`). Of several servers (a pool,
+    `endpoints`), one that can be asked is enough: the client sends nothing to the others while they fail."""
     if not model:
         raise UserError("Name the model to ask.")
-    listed = model_names(base_url, api_key, timeout_s=timeout_s)
+    urls = resolve_base_urls(base_url)
+    said = []
+    for url in urls:
+        try:
+            return _check_server(model, url, api_key, timeout_s)
+        except UserError as e:
+            if len(urls) == 1:
+                raise
+            said.append(str(e).rstrip("."))
+    raise UserError(f"None of the {len(urls)} LLM servers can be used: {'; '.join(said)}.")
+
+
+def _check_server(model: str, url: str, api_key: str | None, timeout_s: float) -> None:
+    listed = model_names(url, api_key, timeout_s=timeout_s)
     if listed and model not in listed and f"{model}:latest" not in listed:
         shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
-        raise UserError(f"The server at {resolve_base_url(base_url)} does not serve the model {model!r}; "
-                        f"it lists {shown}.")
+        raise UserError(f"The server at {url} does not serve the model {model!r}; it lists {shown}.")

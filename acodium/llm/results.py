@@ -34,6 +34,7 @@ class ChatResult:
     cached: bool
     cache_key: str
     latency_s: float
+    endpoint: str | None = None  # the server that answered (one of a pool's); None from the cache
 
 
 @dataclass
