@@ -16,15 +16,19 @@ row t lists the columns (0..k-1) of draw t it submits, best first, each at
 most once, then -1 where it submits nothing more. A policy is vectorised
 over the trials; `per_draw_policy` turns a function written for one draw
 into one. Policies are chosen by name through the registry: `get_policy`,
-`POLICIES`, and `register_policy` for a new one (issue 13's codet, mbr_exec
-and largest_clusters land here, beside random, filtered and clustered).
+`POLICIES`, and `register_policy` for a new one. Beside AlphaCode's random,
+filtered and clustered: `mbr_exec` (Shi et al. 2022), `codet` (Chen et al.
+2022) and `largest_clusters` (AlphaCode 2), which see more of what a
+contestant sees (`Draws`' optional fields; `NEEDS` says which field each
+needs). `largest_clusters` ranks with a scorer's value per candidate, made
+before any draw by a scorer chosen by name (`SCORERS`, `get_scorer`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -46,6 +50,16 @@ class Draws:
     passes_public: np.ndarray
     cluster: np.ndarray
     rng: np.random.Generator
+    # Optional, for the policies that need them (None when the judgements carry none):
+    # behaviour: [trials x k x inputs] int, per clustering input a label of the candidate's behaviour there
+    #   (equal labels: the same output, or the same failing status), -1 where it was not run (mbr_exec);
+    # model_set: [trials x k] int, CodeT's consensus set: equal exactly when the same model tests pass (codet);
+    # model_passed: [trials x k] int, how many model-written tests (model inputs with model outputs) it passes;
+    # score: [trials x k] float, a scorer's value, higher is better (largest_clusters).
+    behaviour: np.ndarray | None = None
+    model_set: np.ndarray | None = None
+    model_passed: np.ndarray | None = None
+    score: np.ndarray | None = None
 
     @property
     def trials(self) -> int:
@@ -166,6 +180,151 @@ def clustered_policy(draws: Draws, n: int) -> np.ndarray:
     return _smallest(key, passes, n)
 
 
+# The optional Draws fields each policy needs, and the judgements columns they come from.
+NEEDS = {"mbr_exec": ("behaviour",), "codet": ("model_set", "model_passed"), "largest_clusters": ("score",)}
+WHY = {
+    "behaviour": "per-input behaviour on the clustering inputs (a `behaviour` column: run with clustering inputs)",
+    "model_set": "model-written tests (ai tests with expected outputs: `model_set` and `model_tests_passed` columns)",
+    "model_passed": "model-written tests (ai tests with expected outputs: a `model_tests_passed` column)",
+    "score": "a scorer's value per candidate (a `score` column, from a scorer of SCORERS)",
+}
+
+
+def _need(draws: Draws, policy: str, field: str) -> np.ndarray:
+    value = getattr(draws, field)
+    if value is None:
+        raise UserError(f"The {policy} policy needs {WHY[field]}, which these judgements do not carry.")
+    return value
+
+
+def _round_robin(group: np.ndarray, member_key: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """[trials x k] the round in which each eligible candidate is reached going round its group: 0 for the
+    group's first member by `member_key` (smallest first), 1 for the second... (ineligible ones: k)."""
+    trials, k = group.shape
+    by_group = np.lexsort((member_key, ~eligible, group), axis=1)
+    sorted_group = np.take_along_axis(group, by_group, axis=1)
+    column = np.broadcast_to(np.arange(k), (trials, k))
+    first = np.where(np.diff(sorted_group, axis=1, prepend=np.iinfo(np.int64).min) != 0, column, 0)
+    np.maximum.accumulate(first, axis=1, out=first)
+    round_ = np.empty((trials, k), dtype=np.int64)
+    np.put_along_axis(round_, by_group, column - first, axis=1)
+    return np.where(eligible, round_, k)
+
+
+def _group_ids(group: np.ndarray) -> tuple[np.ndarray, int]:
+    """(trial, label) pairs numbered 0.. over the draws, and how many numbers there are."""
+    trials = group.shape[0]
+    _, labels = np.unique(group, return_inverse=True)
+    labels = labels.reshape(group.shape)
+    width = int(labels.max(initial=0)) + 1
+    return np.arange(trials)[:, None] * width + labels, trials * width
+
+
+def _rounds_by_group_score(draws: Draws, group: np.ndarray, group_score: np.ndarray, n: int) -> np.ndarray:
+    """Passing candidates round their groups, groups by `group_score` (higher first, ties at random), one
+    random member per group and round, cycling back while submissions remain (as `clustered` does)."""
+    eligible = draws.passes_public
+    ids, count = _group_ids(group)
+    group_tie = draws.rng.random(count)[ids]
+    round_ = _round_robin(group, draws.rng.random(group.shape), eligible)
+    order = np.lexsort((group_tie, -group_score, round_), axis=1)
+    return _ordered(order, eligible, n)
+
+
+def _ordered(order: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
+    """The first n positions of each row's `order`, -1 where not eligible or past k."""
+    trials, k = order.shape
+    chosen = np.where(np.take_along_axis(eligible, order, axis=1), order, -1)[:, :n]
+    if n > k:
+        chosen = np.concatenate([chosen, np.full((trials, n - k), -1)], axis=1)
+    return chosen
+
+
+@register_policy("mbr_exec")
+def mbr_exec_policy(draws: Draws, n: int) -> np.ndarray:
+    """MBR-exec (Shi et al. 2022): submit the passing candidate whose outputs agree most with the others'.
+
+    Agreement is counted per input, as the paper's execution-based risk is:
+    for each clustering input, how many of the other passing candidates of
+    the draw behave the same there (the same output, or the same failing
+    status; an input a candidate did not run agrees with none), summed over
+    the inputs. That is minimum Bayes risk with the per-input 0/1 loss. The
+    paper's headline loss (disagreeing on any input costs 1) would count
+    agreement in whole behaviours: the size of the cluster, which is exactly
+    `clustered`'s order; here two candidates differing on one input of ten
+    still support each other, which is what sets mbr_exec apart. Members of
+    a cluster share their agreement; later submissions go round the
+    clusters in agreement order (one random member each, cycling back as
+    `clustered` does); equal agreement is ordered at random. Candidates
+    failing the public tests are never submitted.
+    """
+    behaviour = _need(draws, "mbr_exec", "behaviour")
+    eligible = draws.passes_public
+    trials, k, inputs = behaviour.shape
+    if inputs == 0:
+        agreement = np.zeros((trials, k))
+    else:
+        key = (np.arange(trials)[:, None, None] * inputs + np.arange(inputs)[None, None, :]).astype(np.int64)
+        key = key * (int(behaviour.max(initial=0)) + 2) + (behaviour + 1)
+        _, at = np.unique(key, return_inverse=True)
+        at = at.reshape(key.shape)
+        counted = eligible[:, :, None] & (behaviour >= 0)
+        counts = np.bincount(at[counted], minlength=int(at.max(initial=0)) + 1)
+        agreement = np.where(counted, counts[at] - 1, 0).sum(axis=2)
+    return _rounds_by_group_score(draws, draws.cluster, agreement.astype(np.float64), n)
+
+
+@register_policy("codet")
+def codet_policy(draws: Draws, n: int) -> np.ndarray:
+    """CodeT's dual agreement (Chen et al. 2022), among the candidates passing the public tests.
+
+    A consensus set is the passing candidates of the draw that pass the same
+    model-written tests (model inputs with the model's expected outputs;
+    never a hidden test), as in the paper; its score is the number of its
+    candidates times the number of model tests they pass. Representatives
+    (one random member) of the best sets are submitted first, going round
+    the sets in score order and cycling back while submissions remain;
+    equal scores are ordered at random. A problem without model tests is
+    one set of score 0: `filtered`.
+    """
+    model_set = _need(draws, "codet", "model_set")
+    passed = _need(draws, "codet", "model_passed")
+    ids, count = _group_ids(model_set)
+    size = np.bincount(ids[draws.passes_public], minlength=count)[ids]
+    return _rounds_by_group_score(draws, model_set, (size * passed).astype(np.float64), n)
+
+
+@register_policy("largest_clusters")
+def largest_clusters_policy(draws: Draws, n: int) -> np.ndarray:
+    """AlphaCode 2's selection: the n largest clusters, the best-scored member of each, in score order.
+
+    Clusters are counted among the draw's candidates passing the public
+    tests (equal sizes ordered at random); only the n largest are kept.
+    Each keeps its member of the highest score (a scorer's value, made
+    before the draw: `SCORERS`) as its representative; the representatives
+    are submitted best score first. With fewer clusters than n, the next
+    best members follow, round by round. Equal scores are ordered at random.
+    """
+    score = _need(draws, "largest_clusters", "score").astype(np.float64)
+    eligible = draws.passes_public
+    ids, count = _group_ids(draws.cluster)
+    size = np.bincount(ids[eligible], minlength=count)
+    # Rank the clusters of each draw by size, ties at random: keep the n largest.
+    trials, k = eligible.shape
+    tie = draws.rng.random(count)
+    cluster_key = np.where(size > 0, -size + tie, np.inf)  # empty (no passing member) last
+    width = count // trials
+    per_trial = cluster_key.reshape(trials, width)
+    rank = np.empty_like(per_trial, dtype=np.int64)
+    np.put_along_axis(rank, np.argsort(per_trial, axis=1), np.broadcast_to(np.arange(width), per_trial.shape),
+                      axis=1)
+    kept = eligible & (rank.reshape(-1)[ids] < n)
+    member_tie = draws.rng.random((trials, k))
+    round_ = _round_robin(draws.cluster, np.lexsort((member_tie, -score), axis=1).argsort(axis=1), kept)
+    order = np.lexsort((member_tie, -score, round_), axis=1)
+    return _ordered(order, kept, n)
+
+
 def _smallest(key: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
     """Positions of the n smallest keys of each row, ascending, -1 where not eligible or past k."""
     trials, k = key.shape
@@ -178,3 +337,64 @@ def _smallest(key: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
     if n > k:
         chosen = np.concatenate([chosen, np.full((trials, n - k), -1)], axis=1)
     return chosen
+
+
+# --------------------------------------------------------------------------- scorers (largest_clusters)
+
+# A scorer gives each candidate a value, higher is better, from what a contestant has: the program
+# (and what the generator said of it). `largest_clusters` submits by it. Scorers by name:
+Scorer = Callable[[Sequence[str], Sequence[Any]], np.ndarray]  # (code, meta) -> float per candidate
+SCORERS: dict[str, Scorer] = {}
+
+
+def register_scorer(name: str) -> Callable[[Scorer], Scorer]:
+    """Decorator making a scorer selectable by `name` (as `register_policy`); a model's scorer lands here too."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise UserError(f"A scorer name is lower-case letters, digits and _, starting with a letter, not {name!r}.")
+
+    def add(scorer: Scorer) -> Scorer:
+        if SCORERS.get(name, scorer) is not scorer:
+            raise UserError(f"A scorer is already registered as {name!r}.")
+        SCORERS[name] = scorer
+        return scorer
+
+    return add
+
+
+def get_scorer(name: str) -> Scorer:
+    try:
+        return SCORERS[name]
+    except (KeyError, TypeError):
+        raise UserError(f"Unknown scorer {name!r}; choose among {', '.join(SCORERS)}.") from None
+
+
+@register_scorer("length")
+def shorter_first(code: Sequence[str], meta: Sequence[Any]) -> np.ndarray:
+    """The offline default: shorter programs first (fewer non-blank characters score higher)."""
+    return -np.array([len("".join(str(c or "").split())) for c in code], dtype=np.float64)
+
+
+@register_scorer("likelihood")
+def mean_likelihood(code: Sequence[str], meta: Sequence[Any]) -> np.ndarray:
+    """The mean token log-probability the generator reported (meta["mean_logprob"]); shorter first where none."""
+    fallback = shorter_first(code, meta)
+    values = []
+    for m, f in zip(meta, fallback):
+        m = _meta_dict(m)
+        value = m.get("mean_logprob") if isinstance(m, dict) else None
+        values.append(float(value) if isinstance(value, (int, float)) else -1e9 + f * 1e-6)
+    return np.array(values, dtype=np.float64)
+
+
+def _meta_dict(meta: Any) -> dict:
+    if isinstance(meta, dict):
+        return meta
+    if isinstance(meta, str) and meta.strip().startswith("{"):
+        import json
+
+        try:
+            value = json.loads(meta)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {}

@@ -62,6 +62,34 @@ def _cluster_column(group: pd.DataFrame) -> np.ndarray:
     return labels.reshape(-1).astype(np.int64)
 
 
+# Judgements columns a policy may see beyond passes_public and cluster -> the `Draws` field they fill.
+EXTRA_COLUMNS = {"behaviour": "behaviour", "model_set": "model_set", "model_tests_passed": "model_passed",
+                 "score": "score"}
+
+
+def _extra_columns(group: pd.DataFrame, problem: str) -> dict[str, np.ndarray]:
+    """The `Draws` fields these judgements carry (see `EXTRA_COLUMNS`), as arrays over the pool."""
+    out: dict[str, np.ndarray] = {}
+    for column, field in EXTRA_COLUMNS.items():
+        if column not in group.columns:
+            continue
+        if column == "behaviour":
+            rows = [np.asarray(v, dtype=np.int64).reshape(-1) if v is not None and np.ndim(v) else None
+                    for v in group[column]]
+            width = max((r.size for r in rows if r is not None), default=0)
+            if any(r is not None and r.size != width for r in rows):
+                raise UserError(f"The behaviour of the candidates of problem {problem!r} covers different inputs.")
+            out[field] = np.stack([r if r is not None else np.full(width, -1, np.int64) for r in rows]) \
+                if rows else np.zeros((0, width), np.int64)
+            continue
+        values = pd.to_numeric(group[column], errors="coerce")
+        if column == "score":
+            out[field] = values.fillna(-np.inf).to_numpy(dtype=np.float64)
+        else:
+            out[field] = values.fillna(-1).to_numpy(dtype=np.int64)
+    return out
+
+
 def _problem_rng(seed: int, problem: str, k: int) -> np.random.Generator:
     """A stream per (seed, problem, k): adding a problem or a k changes no other estimate."""
     return np.random.default_rng([int(seed), zlib.crc32(problem.encode("utf-8")), int(k)])
@@ -86,17 +114,24 @@ def solve_rate_sampled(
     k: int,
     trials: int,
     rng: np.random.Generator,
+    extras: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """One problem's n@k for each n in ns: the share of `trials` draws of k whose first n submissions hold a correct one."""
+    """One problem's n@k for each n in ns: the share of `trials` draws of k whose first n submissions hold a correct one.
+
+    `extras`: the optional `Draws` fields (behaviour, model_set, ...) as arrays over the pool."""
     ns = np.asarray(ns, dtype=np.int64)
     nmax = int(ns.max())
     pool = passes_public.size
     solved = np.zeros(ns.size)
-    per_chunk = max(1, _DRAW_ELEMENTS // max(pool, 1))
+    extras = extras or {}
+    behaviour = extras.get("behaviour")
+    inputs = behaviour.shape[1] if behaviour is not None else 1
+    per_chunk = max(1, min(_DRAW_ELEMENTS // max(pool, 1), _DRAW_ELEMENTS // max(k * inputs, 1)))
     for start in range(0, trials, per_chunk):
         t = min(per_chunk, trials - start)
         idx = _draw_indices(rng, pool, k, t)
-        order = np.asarray(policy(Draws(passes_public[idx], cluster[idx], rng), nmax))
+        seen = {field: values[idx] for field, values in extras.items()}
+        order = np.asarray(policy(Draws(passes_public[idx], cluster[idx], rng, **seen), nmax))
         if order.shape != (t, nmax):
             raise ValueError(f"A policy must return an array of shape {(t, nmax)}, not {order.shape}.")
         submitted = order >= 0
@@ -132,7 +167,9 @@ def n_at_k_sampled(
     """n@k of an ordered selection policy, estimated by `trials` draws of k of each problem's pool.
 
     `judgements` has one row per candidate (columns problem, passes_public,
-    correct, and cluster when the policy uses it). Returns (problems, values)
+    correct, and cluster when the policy uses it; behaviour, model_set,
+    model_tests_passed and score for the policies that see them:
+    `EXTRA_COLUMNS`). Returns (problems, values)
     with values shaped [problems], then [ns] if n is a list, then [ks] if k is
     a list; problems in order of first appearance, or the order of
     `problems` when given: every problem of the benchmark, those without a
@@ -160,9 +197,11 @@ def n_at_k_sampled(
         if certain[i]:
             continue  # nothing correct to submit: exactly 0, whatever the policy does
         cluster = _cluster_column(group)
+        extras = _extra_columns(group, name)
         for j, kk in enumerate(ks):
             rng = _problem_rng(seed, name, int(kk))
-            values[i, :, j] = solve_rate_sampled(passes, correct, cluster, policy, ns, int(kk), int(trials), rng)
+            values[i, :, j] = solve_rate_sampled(passes, correct, cluster, policy, ns, int(kk), int(trials), rng,
+                                                 extras)
     mc_se = _mc_se(values, int(trials), certain[:, None, None])
 
     def shaped(arr: np.ndarray) -> np.ndarray:

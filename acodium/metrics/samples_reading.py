@@ -15,7 +15,7 @@ from ..policies import Policy
 from .estimators import n_at_k_filtered, pass_at_k
 from .intervals import MeanCI, _check_level, _dispersion, _normal_quantile, _score_bounds, _t_quantile
 from .ks import _counts, _ks
-from .sampled import _bool_column, _cluster_column, _problem_rng, solve_rate_sampled
+from .sampled import _bool_column, _cluster_column, _extra_columns, _problem_rng, solve_rate_sampled
 
 # Resamples of a pool for the "samples" reading's variance of filtered and subsampled n@k.
 _SAMPLES_RESAMPLES = 200
@@ -114,12 +114,14 @@ def _policy_variances(pools, policy: Policy, ns: np.ndarray, ks: np.ndarray, tri
         if not correct.any():
             continue
         cluster = _cluster_column(group)
+        extras = _extra_columns(group, name)
         for j, kk in enumerate(ks):
             rng = _problem_rng(seed + 1, name, int(kk))
             values = np.empty((resamples, ns.size))
             for r in range(resamples):
                 idx = rng.integers(0, passes.size, passes.size)
-                values[r] = solve_rate_sampled(passes[idx], correct[idx], cluster[idx], policy, ns, int(kk), per, rng)
+                values[r] = solve_rate_sampled(passes[idx], correct[idx], cluster[idx], policy, ns, int(kk), per, rng,
+                                               {field: v[idx] for field, v in extras.items()})
             noise = (values * (1.0 - values)).mean(axis=0) / (per - 1)
             out[i, :, j] = np.maximum(values.var(axis=0, ddof=1) - noise, 0.0)
     return out
