@@ -130,6 +130,10 @@ def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(
     ("k too large", "k=5 is more than the 1 sample of"),
     ("empty test set", "has no generated_tests"),
     ("unknown test type", "in --evaluation_test_type; choose among"),
+    ("unknown policy", "Unknown selection policy 'best'; choose among random, filtered, clustered, mbr_exec"),
+    ("hidden clustering set", "Unknown clustering set 'private' in --clustering_sets; choose among mutated, ai"),
+    ("codet without model tests", "The codet policy needs model-written tests"),
+    ("unknown scorer", "Unknown scorer 'model'; choose among length, likelihood"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_path, case, message):
     table = reference_candidates(train_rows[:4])
@@ -145,6 +149,14 @@ def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_pa
         args += ["--evaluation_test_type", "generated_tests"]
     if case == "unknown test type":
         args += ["--evaluation_test_type", "secret_tests"]
+    if case == "unknown policy":
+        args += ["--policies", "clustered,best"]
+    if case == "hidden clustering set":
+        args += ["--clustering_sets", "mutated,private"]
+    if case == "codet without model tests":
+        args += ["--policies", "codet,filtered"]
+    if case == "unknown scorer":
+        args += ["--policies", "largest_clusters", "--scorer", "model"]
     table.to_parquet(tmp_path / "cands.parquet")
     code, stdout, stderr = run(capsys, *args)
     assert code == 2
@@ -236,3 +248,27 @@ def test_a_cleaned_dataset_skips_invalid_tests_and_problems(capsys, train_rows, 
     code, stdout, stderr = run(capsys, *args, "--out", tmp_path / "all")
     assert code == 0, stderr
     assert json.loads((tmp_path / "all" / "summary.json").read_text())["problems"] == 3
+
+
+def test_pass_at_k_with_the_agreement_policies_and_model_tests(capsys, train_rows, tmp_path):
+    rows = []
+    for row in train_rows[:2]:  # the model's tests: the public inputs with their outputs
+        rows.append(dict(row, ai_tests={"input": row["public_tests"]["input"], "output": row["public_tests"]["output"]}))
+    src = tmp_path / "two.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table = pd.concat([reference_candidates(rows), mutant_candidates(rows, 3, seed=1)])
+    table.to_parquet(tmp_path / "cands.parquet")
+    out = tmp_path / "run"
+    code, stdout, stderr = run(capsys, "eval", "pass_at_k", "--dataset_name", tmp_path / "cands.parquet",
+                               "--problems", src, "--k", "2", "--n", "1", "--max_tests", "3", "--time_limit", "3",
+                               "--policies", "codet,mbr_exec,largest_clusters,clustered", "--clustering_sets", "ai",
+                               "--out", out, "--no_cache", "--no_progress", "--bootstrap", "100")
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["clustering_sets"] == ["ai"]
+    assert {"n@k codet", "n@k mbr_exec", "n@k largest_clusters", "n@k clustered"} <= set(summary["metrics"])
+    judged = pd.read_parquet(out / "judgements.parquet")
+    passing = judged[judged["passes_public"]]
+    assert (passing["model_tests_passed"] > 0).all()  # passing the public tests, they pass the same model tests
+    for metric in ("n@k codet", "n@k mbr_exec", "n@k largest_clusters"):
+        assert any(line.split()[:3] == [*metric.split(), "1@2"] for line in stdout.splitlines())

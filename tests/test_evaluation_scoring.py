@@ -200,3 +200,40 @@ def test_judging_needs_runs_for_every_candidate_with_code(mixed):
         judge_candidates(scores.executions, pool.drop(columns="code"))
     only_empty = judge_candidates(scores.executions.iloc[:0], pool[pool["candidate_id"] == "empty"])
     assert only_empty[["passes_public", "correct"]].values.tolist() == [[False, False]]
+
+
+def test_agreement_policies_see_model_tests_behaviour_and_scores(four, tmp_path):
+    # The model wrote the public inputs with their right outputs (first problem) and with wrong ones (second).
+    rows = []
+    for i, row in enumerate(four[:2]):
+        public = row["public_tests"]
+        outputs = list(public["output"]) if i == 0 else ["no such answer\n"] * len(public["input"])
+        rows.append(dict(row, ai_tests={"input": list(public["input"]), "output": outputs}))
+    pool = pd.concat([reference_candidates(rows), reference_candidates(rows).assign(candidate_id="zero",
+                                                                                     code="print(0)")])
+    scores = score_candidates(rows, pool, ks=[2], n=1, policies=["codet", "mbr_exec", "largest_clusters"],
+                              run_dir=tmp_path, **CHEAP)
+    judged = scores.judgements.set_index(["problem", "candidate_id"])
+    saved = pd.read_parquet(tmp_path / "judgements.parquet")  # the run folder keeps what the policies saw
+    assert {"behaviour", "model_set", "model_tests_passed", "score"} <= set(saved.columns)
+    first, second = (r["name"] for r in rows)
+    tests = [min(3, len(r["public_tests"]["input"])) for r in rows]  # max_tests=3
+    assert judged.loc[(first, "correct-0"), "model_tests_passed"] == tests[0]
+    assert judged.loc[(second, "correct-0"), "model_tests_passed"] == 0  # the model's outputs contradict the reference
+    assert judged.loc[(first, "zero"), "model_tests_passed"] == 0 and judged.loc[(first, "zero"), "model_set"] == -1
+    assert len(judged.loc[(first, "correct-0"), "behaviour"]) == tests[0] and judged.loc[(first, "zero"), "behaviour"] is None
+    assert judged.loc[(first, "zero"), "score"] > judged.loc[(first, "correct-0"), "score"]  # shorter: scored higher
+    metrics = scores.summary["metrics"]
+    assert {"n@k codet", "n@k mbr_exec", "n@k largest_clusters"} <= set(metrics)
+    for name in ("n@k codet", "n@k mbr_exec", "n@k largest_clusters"):  # the one program passing public is correct
+        assert metrics[name]["1@2"]["value"] == 1.0
+
+
+def test_codet_without_model_tests_is_refused_before_anything_runs(four):
+    rows = [dict(row, ai_tests={"input": list(row["public_tests"]["input"]),
+                                "output": [""] * len(row["public_tests"]["input"])}) for row in four[:2]]
+    with pytest.raises(UserError, match=r"^The codet policy needs model-written tests \(ai_tests with expected "
+                                        r"outputs.*any\.$"):
+        score_candidates(rows, reference_candidates(rows), ks=[1], n=1, policies=["codet"], **CHEAP)
+    with pytest.raises(UserError, match=r"^Unknown scorer 'tokens'"):
+        score_candidates(rows, reference_candidates(rows), ks=[1], n=1, scorer="tokens", **CHEAP)

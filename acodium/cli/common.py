@@ -348,4 +348,37 @@ scoring_options = options(
                 "candidate failing the public tests as not correct: a lower bound, exact with --full; n@k of the "
                 "filter and of clustering is exact either way)."),
     option("bootstrap", type=positive_int, default=1000, show_default=True, help="Bootstrap resamples for the intervals."),
+    option("policies", default=None,
+           help="Selection policies reported beside the filtered n@k, comma-separated: random, filtered, clustered, "
+                "mbr_exec, codet (needs ai_tests with the model's outputs), largest_clusters "
+                "[default: clustered where there are clustering inputs]."),
+    option("clustering_sets", default="mutated,ai", show_default=True,
+           help="Test sets whose inputs cluster the candidates (mutated, ai: never a hidden set); 'none' for none."),
+    option("scorer", default="length", show_default=True,
+           help="How largest_clusters scores a cluster's representative: length (shorter first) or likelihood."),
 )
+
+
+def selection_from_options(policies: str | None, clustering_sets: str, scorer: str) -> dict:
+    """score_candidates' policies, clustering_sets and scorer from their options, each checked (one sentence)."""
+    from ..data import CLUSTERING_TEST_SETS
+    from ..policies import get_policy, get_scorer
+
+    names = None
+    if policies is not None:
+        names = list(dict.fromkeys(p.strip() for p in policies.split(",") if p.strip()))
+        if not names:
+            raise UserError("--policies names no policy.")
+        for name in names:
+            get_policy(name)
+    sets: list[str] = []
+    if clustering_sets.strip().lower() != "none":
+        for part in [p for p in clustering_sets.split(",") if p.strip()]:
+            try:
+                name = test_set_name(part, among=CLUSTERING_TEST_SETS)
+            except UserError:
+                raise UserError(f"Unknown clustering set {part.strip()!r} in --clustering_sets; choose among "
+                                f"{', '.join(CLUSTERING_TEST_SETS)}, or none.") from None
+            sets += [name] if name not in sets else []
+    get_scorer(scorer)
+    return {"policies": names, "clustering_sets": sets, "scorer": scorer}

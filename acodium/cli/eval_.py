@@ -13,6 +13,7 @@ from ..languages import LANGUAGE_IDS, RUNNABLE_LANGUAGES, language_id
 from .common import (
     Folder, data_dir, execution_from_options, execution_options, fraction, group as make_group, non_negative_int,
     option, positive_fraction, positive_int, parse_ints, parse_test_sets, scoring_options,
+    selection_from_options,
 )
 
 
@@ -192,7 +193,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("no_progress", is_flag=True, help="No progress bar.")
 def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, seed, problems,
               path_to_solutions_column, task_name_column, valid_only, n, max_tests, full, bootstrap,
-              backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress):
+              policies, clustering_sets, scorer, backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
@@ -212,6 +213,7 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, se
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(",".join(k), "--k") if k else None
+    selection = selection_from_options(policies, clustering_sets, scorer)
     problem_set, candidates, run_dir = load_candidate_set(
         dataset_name, split=split_name, problems=problems, data_dir=data_dir(),
         solutions_column=path_to_solutions_column, name_column=task_name_column,
@@ -229,7 +231,7 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, se
     result = score_candidates(
         problem_set, candidates, test_sets=sets, ks=ks, n=n, run_dir=out, execution=execution,
         max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
-        progress=not no_progress, failures=candidates.attrs.get("failures") or [],
+        progress=not no_progress, failures=candidates.attrs.get("failures") or [], **selection,
     )
     summary = dict(result.summary, dataset_name=str(dataset_name), split=split_name)
     click.echo(result.report())

@@ -24,6 +24,7 @@ from .common import (
     TEST_TYPES, Folder, caches, data_dir, execution_from_options, execution_options, fraction, group as make_group,
     non_negative_float, non_negative_int, option, options, positive_float, positive_fraction, positive_int,
     require_utf8, seconds, parse_ints, parse_test_sets, scoring_options,
+    selection_from_options,
 )
 
 if TYPE_CHECKING:  # only a type here: acodium.execute costs ~15 ms at start (see acodium.cli.common)
@@ -286,7 +287,7 @@ def _failures(mine) -> str:
         help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, max_tests,
-                           full, bootstrap, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                           full, bootstrap, policies, clustering_sets, scorer, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
                            slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
 
@@ -300,6 +301,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(k_values, "--k_values")
+    selection = selection_from_options(policies, clustering_sets, scorer)
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem (--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
@@ -310,7 +312,7 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
     run = generate_and_score(
         problems, source, dataset=dataset_name, split=split_name, k=opts["k"], test_sets=sets, ks=ks, n=n,
         max_tests=max_tests, full=full, bootstrap=bootstrap, seed=opts["seed"], execution=execution, out=out,
-        progress=not no_progress, source=opts["source"], strategy=opts["strategy"],
+        progress=not no_progress, selection=selection, source=opts["source"], strategy=opts["strategy"],
     )
     click.echo(run.scores.report())
     failed_samples_note(run)

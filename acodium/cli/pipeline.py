@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import click
 
@@ -40,9 +40,10 @@ class SetRun:
 def generate_and_score(problems: Any, candidate_source: CandidateSource, *, dataset: str, split: str | None,
                        k: int, test_sets: Sequence[str], ks: Sequence[int] | None, n: int, max_tests: int | None,
                        full: bool, bootstrap: int, seed: int, execution: Execution, out: str | Path,
-                       progress: bool, **about: Any) -> SetRun:
+                       progress: bool, selection: Mapping[str, Any] | None = None, **about: Any) -> SetRun:
     """k candidates per problem from `candidate_source` into `out`, executed, judged and scored; `about` goes
-    into summary.json beside the driver's summary (source, strategy, ...)."""
+    into summary.json beside the driver's summary (source, strategy, ...); `selection`: score_candidates'
+    policies, clustering_sets and scorer (`common.selection_from_options`)."""
     from ..evaluation import problem_record, save_problem_record, score_candidates
     from ..generate import generate_candidates
 
@@ -63,7 +64,7 @@ def generate_and_score(problems: Any, candidate_source: CandidateSource, *, data
     scores = score_candidates(
         problems, candidates, test_sets=test_sets, ks=ks, n=n, failures=failures, samples_asked=k, run_dir=out,
         execution=execution, max_tests=max_tests, stop_on_first_failure=not full, bootstrap=bootstrap, seed=seed,
-        progress=progress,
+        progress=progress, **(selection or {}),
     )
     summary = dict(scores.summary, dataset_name=str(dataset), split=split, samples_per_problem=k,
                    failed_samples=len(failures), **about)

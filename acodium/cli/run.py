@@ -18,7 +18,8 @@ from click.core import ParameterSource
 
 from ..errors import UserError
 from ..wording import plural
-from .common import Folder, data_dir, execution_from_options, option, parse_ints, positive_int, scoring_options
+from .common import (Folder, data_dir, execution_from_options, option, parse_ints, positive_int, scoring_options,
+                     selection_from_options)
 from .gen import gen_execution_options, make_cli_source, source_options
 
 FIGURE = "solve_rate_vs_samples"  # OUT/figures/FIGURE.png and .svg
@@ -76,7 +77,8 @@ def solve_rate_figure(metrics, problems: int, out: Path) -> Path:
         help="Run folder: candidates, executions, judgements, metrics, summary.json, figures/ (a re-run resumes).")
 @option("no_progress", is_flag=True, help="No progress bars.")
 @click.pass_context
-def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, backend, time_limit, workers,
+def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, policies, clustering_sets, scorer,
+          backend, time_limit, workers,
           no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates per problem, run and judge them, print pass@k and n@k, draw the figure.
 
@@ -96,6 +98,7 @@ def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, b
 
     _choose_source(ctx, opts)
     ks = parse_ints(k_values, "--k_values")
+    selection = selection_from_options(policies, clustering_sets, scorer)
     if ks is not None and min(ks) > opts["k"]:
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem "
                         "(--k).")
@@ -107,7 +110,7 @@ def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, b
     run = generate_and_score(
         problems, source, dataset=dataset, split=split, k=opts["k"], test_sets=list(HIDDEN_TEST_SETS), ks=ks,
         n=n, max_tests=max_tests, full=full, bootstrap=bootstrap, seed=opts["seed"], execution=execution,
-        out=out, progress=not no_progress, source=opts["source"], strategy=opts["strategy"],
+        out=out, progress=not no_progress, selection=selection, source=opts["source"], strategy=opts["strategy"],
         model=opts["model"] if opts["source"] == "llm" else None,
     )
     click.echo(run.scores.report())

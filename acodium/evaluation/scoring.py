@@ -34,7 +34,7 @@ from ..execute import Execution
 from ..execute.base import merge_usage
 from ..execute.settings import execution_from
 from ..metrics import reported_ks
-from ..policies import Policy, get_policy
+from ..policies import Policy, get_policy, get_scorer
 from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
 from ..wording import plural
 from .candidates import has_code
@@ -44,6 +44,7 @@ from .pool import CandidatePool, as_pool
 from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
 from .program_store import candidate_executions, start_phase
 from .schedule import run_schedule, schedule_name
+from .selection_data import check_model_tests, selection_columns
 
 # Said when the default schedule left candidates unjudged on the hidden tests.
 PUBLIC_FIRST_NOTE = ("pass@k and random n@k count a candidate that fails the public tests as not correct (the default "
@@ -227,6 +228,7 @@ def score_candidates(
     execution: Execution | None = None,
     clustering_execution: Execution | None = None,
     policies: Mapping[str, Policy] | Sequence[str] | None = None,
+    scorer: str = "length",
     max_tests: int | None = None,
     stop_on_first_failure: bool = True,
     schedule: str | None = None,
@@ -262,7 +264,9 @@ def score_candidates(
     (AlphaCode clusters on short runs: a timeout is a behaviour too; default:
     `execution`). `policies`: the sampled selection policies reported beside
     pass@k and filtered n@k, by name or as functions (default: the clustered
-    one when there are clustering inputs, else none).
+    one when there are clustering inputs, else none); mbr_exec, codet and
+    largest_clusters get the judgements' columns they need
+    (`selection_data`), the last ranked by `scorer` (`acodium.policies.SCORERS`).
     """
     started = time.monotonic()
     execution = execution_from(execution)
@@ -273,6 +277,7 @@ def score_candidates(
         if isinstance(policies, str):
             raise UserError(f"policies is a list of names, not the text {policies!r}.")
         policies = {name: get_policy(name) for name in policies}
+    get_scorer(scorer)
     pool = as_pool(candidates)
     if failures is None:
         failures = pool.attrs.get("failures") or []
@@ -297,10 +302,11 @@ def score_candidates(
     runnable = [p for p in names if p in survey.sizes]
     has_clustering = [s for s in clustering_sets
                       if s not in test_sets and any(problem_tests(rows[p], s, max_tests) for p in runnable)]
+    check_model_tests(policies or {}, {p: rows[p] for p in runnable}, test_sets, max_tests)
     with run_folder_lock(run_dir) if run_dir is not None else contextlib.nullcontext():
         return _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clustering, schedule,
                       started, run_dir=run_dir, execution=execution, clustering_execution=clustering_execution,
-                      policies=policies, max_tests=max_tests, bootstrap=bootstrap, level=level,
+                      policies=policies, scorer=scorer, max_tests=max_tests, bootstrap=bootstrap, level=level,
                       trials=trials, seed=seed, progress=progress)
 
 
@@ -342,7 +348,7 @@ def _no_code_judgements(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clustering, schedule, started, *,
-           run_dir, execution: Execution, clustering_execution: Execution | None, policies,
+           run_dir, execution: Execution, clustering_execution: Execution | None, policies, scorer,
            max_tests, bootstrap, level, trials, seed, progress) -> Scores:
     correctness = [s for s in test_sets if s != "public"]
     keep = None
@@ -382,6 +388,9 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         notes.append(PUBLIC_FIRST_NOTE)
     if policies is None:
         policies = {"clustered": get_policy("clustered")} if has_clustering else {}
+    judged = selection_columns(judged, policies, executions_path=result.executions_path, max_tests=max_tests,
+                               programs_path=result.programs_path, rows=rows, pool=pool, scorer=scorer,
+                               clustering_sets=has_clustering)
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
     if PUBLIC_FIRST_NOTE in notes:  # the table says what its pass@k is, wherever it goes
