@@ -15,16 +15,21 @@ Two tools share this package because both make "near misses":
   one small edit of its syntax tree (an operator, a comparison, a constant, a
   loop bound). Mutants are plausible wrong candidates: they measure how many
   wrong programs a test suite lets through (see `acodium.evaluation.test_suite_strength`).
+- **Model-written inputs** (`model_inputs`: `add_model_tests`): AlphaCode's
+  test-input generation with a chat model, kept where they read like the
+  public examples; they fill the "ai" set (clustering), and the model's
+  expected outputs are CodeT's model tests, never correctness tests.
 """
 
 from __future__ import annotations
 
 from .inputs import mutate_input, mutate_inputs
+from .model_inputs import ModelInputSettings, add_model_tests
 from .programs import Mutant, program_mutants
 from .shape import structure_break
 from .suite import add_mutated_tests, reference_tests
 
 __all__ = [
-    "Mutant", "add_mutated_tests", "mutate_input", "mutate_inputs",
+    "ModelInputSettings", "Mutant", "add_model_tests", "add_mutated_tests", "mutate_input", "mutate_inputs",
     "program_mutants", "reference_tests", "structure_break",
 ]
