@@ -418,3 +418,31 @@ def test_a_dropped_connection_ends_one_flow_run_not_the_command(chat_server, tra
     assert "flow-0001 (flow, python3)" in out and "flow-0000" not in out
     assert "1 of 2 candidates failed (The connection to" in err
     assert [e["candidate_id"] for e in AppendLog(run / "generation_errors.jsonl").rows()] == ["flow-0000"]
+
+
+def test_test_inputs_fill_the_ai_set_and_codet_ranks_by_them(chat_server, train_rows, tmp_path, capsys):
+    from acodium.generate import reference_candidates
+    from acodium.mutate import mutate_inputs
+
+    good, bad = [r for r in train_rows if r["name"] in QUICK[:2]]
+    fresh = mutate_inputs(good["public_tests"]["input"], 2, seed=3)
+    chat_server.reply_for(statement_marker(good), "".join(
+        f"Input:\n```\n{inp}```\nOutput:\n```\n{out}\n```\n" for inp, out in zip(fresh, ["1", "2"])))
+    chat_server.reply_for(statement_marker(bad), "Here is a test: the empty graph.")
+    src = subset(train_rows, QUICK[:2], tmp_path / "two.jsonl")
+    out = tmp_path / "with_ai.jsonl"
+    assert gencode("gen", "test_inputs", "--dataset_name", src, "--out", out, "--count", "3", "--no_progress",
+                   *llm_args(chat_server)) == 0
+    stdout = capsys.readouterr().out
+    assert "2 model-written inputs kept for 2 problems (2 with the model's output) from 2 calls: 0 failed, " \
+           "1 gave no usable input." in stdout
+    rows = {r["name"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows[good["name"]]["ai_tests"]["input"] == fresh and rows[bad["name"]]["ai_tests"]["input"] == []
+    calls = [json.loads(line) for line in (tmp_path / "with_ai.jsonl.calls.jsonl").read_text().splitlines()]
+    assert sorted(c["kept"] for c in calls) == [0, 2]
+    reference_candidates(train_rows[:0] + [good, bad]).to_parquet(tmp_path / "cands.parquet")
+    assert gencode("eval", "pass_at_k", "--dataset_name", tmp_path / "cands.parquet", "--problems", out, "--k", "1",
+                   "--n", "1", "--max_tests", "3", "--time_limit", "3", "--policies", "codet,mbr_exec",
+                   "--clustering_sets", "ai", "--no_cache", "--no_progress", "--bootstrap", "50") == 0
+    report = capsys.readouterr().out
+    assert any(line.split()[:3] == ["n@k", "codet", "1@1"] for line in report.splitlines())

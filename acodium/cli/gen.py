@@ -179,6 +179,52 @@ def ask(prompt, model, base_url, api_key, temperature, top_p, max_tokens, timeou
                f"{', cached' if result.cached else ''}]", err=True)
 
 
+@group.command("test_inputs")
+@option("dataset_name", required=True,
+        help="Problems: a hub id, a name saved by `gencode data etl`, a save_to_disk folder, parquet or JSONL.")
+@option("split_name", default=None, help="Split [default: the only split, else train].")
+@option("out", required=True, type=click.Path(dir_okay=False),
+        help="JSONL file: the problems with their ai_tests (score them with `eval pass_at_k --problems OUT`); "
+             "OUT.calls.jsonl records what each call gave.")
+@option("count", type=positive_int, default=10, show_default=True, help="Test cases asked for per problem.")
+@option("no_outputs", is_flag=True, help="Ask for inputs only: no expected outputs, so no model tests for codet.")
+@option("prompt", default="test_inputs", show_default=True, help="Prompt file (name or .toml path).")
+@option("limit", type=positive_int, default=None, help="The first this many problems.")
+@llm_options
+@option("no_progress", is_flag=True, help="No progress bar.")
+def test_inputs(dataset_name, split_name, out, count, no_outputs, prompt, limit, model, base_url, api_key,
+                temperature, top_p, max_tokens, timeout, max_retries, prices, no_progress):
+    """Ask a model for new test inputs of every problem (the ai test set), with expected outputs (model tests).
+
+    Inputs are kept where new and shaped like the public examples; they cluster
+    candidates (--clustering_sets ai) and the model's outputs rank them under
+    --policies codet. They never decide correctness. Replies are cached: a
+    re-run asks nothing twice.
+    """
+    from ..data import load_problems
+    from ..mutate import ModelInputSettings, add_model_tests
+
+    settings = ModelInputSettings(model=model, count=count, outputs=not no_outputs, prompt=prompt,
+                                  temperature=0.0 if temperature is None else temperature, top_p=top_p,
+                                  max_tokens=max_tokens or 4096, base_url=base_url, api_key=api_key,
+                                  cache_path=str(caches().llm), timeout=timeout, max_retries=max_retries,
+                                  prices=prices)
+    problems = load_problems(dataset_name, split_name, data_dir=data_dir(), limit=limit, languages="all")
+    made = add_model_tests(problems, settings, progress=not no_progress)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(row, default=str) + "\n" for row in made.rows), encoding="utf-8")
+    calls = out.with_name(out.name + ".calls.jsonl")
+    calls.write_text("".join(json.dumps(r) + "\n" for r in made.records), encoding="utf-8")
+    kept = sum(r["kept"] for r in made.records)
+    failed = sum(bool(r["error"]) for r in made.records)
+    empty = sum(not r["error"] and not r["kept"] for r in made.records)
+    click.echo(f"{plural(kept, 'model-written input')} kept for {plural(len(made.rows), 'problem')} "
+               f"({sum(r['model_outputs'] for r in made.records)} with the model's output) from "
+               f"{plural(made.calls, 'call')}: {failed} failed, {empty} gave no usable input. Saved {out}; calls in "
+               f"{calls}.")
+
+
 @group.command("solve_problem")
 @option("dataset_name", required=True,
         help="Problems: a hub id, a name saved by `gencode data etl`, a save_to_disk folder, parquet or JSONL.")

@@ -44,11 +44,15 @@ class ModelInputSettings:
     outputs: bool = True
     prompt: str = PROMPT
     temperature: float = 0.0
+    top_p: float | None = None
     max_tokens: int = 4096
     base_url: str | None = None
     api_key: str | None = None
     cache_path: str | None = None
     concurrency: int = 4
+    timeout: float = 120.0
+    max_retries: int = 5
+    prices: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.count, int) or self.count < 1:
@@ -235,10 +239,13 @@ def add_model_tests(problems: Iterable[Mapping[str, Any]], settings: ModelInputS
         raise UserError("There are no problems to write test inputs for.")
     prompts = [messages_for(row, settings) for row in rows]  # a bad prompt file: one sentence, before any call
     params = {"temperature": settings.temperature, "max_tokens": settings.max_tokens}
+    if settings.top_p is not None:
+        params["top_p"] = settings.top_p
 
     async def go() -> list[Any]:
         async with LLMClient(settings.model, base_url=settings.base_url, api_key=settings.api_key,
-                             concurrency=settings.concurrency, cache_path=settings.cache_path) as llm:
+                             concurrency=settings.concurrency, cache_path=settings.cache_path,
+                             timeout=settings.timeout, max_retries=settings.max_retries, prices=settings.prices) as llm:
             if not all(llm.is_cached(m, params) for m in prompts):
                 await llm.preflight()
             bar = tqdm(total=len(rows), desc="test inputs", unit="problem", disable=not progress, dynamic_ncols=True)
