@@ -39,14 +39,15 @@ from .policies import get_policy
 from .tables import DATASET_FILE, TABLES_DIR, read_table, write_json, write_table
 
 __all__ = [
-    "Caches", "Exploration", "POLICY_LABELS", "RecipeTables", "caches", "clustering_inputs_ablation",
+    "Caches", "Exploration", "POLICY_LABELS", "RecipeTables", "SELECTION_POLICIES", "SelectionAblation", "caches",
+    "clustering_inputs_ablation", "selection_ablation",
     "explore_solutions", "interactive", "load_tables", "model_configured", "over", "overview", "pick_problem",
     "problem_picker", "recipe", "save_dataset_info", "save_tables", "statement",
 ]
 
 # The readable name of each solve-rate metric in a table of selection policies (`RecipeTables.policies`).
 POLICY_LABELS = {"n@k random": "random", "n@k filtered": "filtered", "n@k clustered": "filtered + clustered",
-                 "pass@k": "pass@k (oracle)"}
+                 "pass@k": "pass@k (oracle)"}  # others keep their own name: mbr_exec, codet, largest_clusters
 
 
 def caches(cache_dir: str | os.PathLike | None | bool = None) -> Caches:
@@ -227,6 +228,7 @@ def recipe(
     run_dir: str | os.PathLike | None = None,
     progress: bool = True,
     schedule: str = "full",
+    scorer: str = "length",
 ) -> RecipeTables:
     """Problems and candidate sources to every stage's table: generate, execute, judge, score.
 
@@ -249,6 +251,7 @@ def recipe(
       every candidate: a notebook's pools are small, and its pass@k exact), or
       "public_first" (hidden tests and clustering inputs only for the candidates
       passing the public tests, as `gencode gen solve_and_evaluate_set` by default).
+    scorer: what the largest_clusters policy ranks representatives by (`acodium.policies.SCORERS`).
     """
     if isinstance(test_sets, str):
         raise UserError(f"test_sets is a list of test set names, not the text {test_sets!r}.")
@@ -284,7 +287,7 @@ def recipe(
         rows, candidates, test_sets=test_sets, ks=ks, n=list(ns), failures=failures,
         samples_asked=sum(asked) if None not in asked else None, run_dir=run_dir, execution=execution,
         clustering_sets=CLUSTERING_TEST_SETS, clustering_execution=clustering_execution, policies=policies,
-        bootstrap=resamples, trials=trials, seed=seed, progress=progress, schedule=schedule,
+        bootstrap=resamples, trials=trials, seed=seed, progress=progress, schedule=schedule, scorer=scorer,
     )
     return RecipeTables(rows, candidates, scores.executions, scores.judgements, scores.metrics, scores.summary)
 
@@ -321,3 +324,57 @@ def clustering_inputs_ablation(result: RecipeTables, counts: Iterable[int] | Non
     if not tables:
         raise UserError("There are no clustering input counts to compare.")
     return pd.concat(tables, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- the selection ablation (issue 13)
+
+SELECTION_POLICIES = ("random", "clustered", "mbr_exec", "codet", "largest_clusters")
+# Policies that look at the clustering inputs: they pay for the model's test inputs when the ai set is used.
+_SEES_CLUSTERING_INPUTS = {"filtered + clustered", "mbr_exec", "codet", "largest_clusters"}
+
+
+@dataclass
+class SelectionAblation:
+    """The recipe's tables, what each problem's test-input call gave, and n@k of every policy per LLM call."""
+
+    result: RecipeTables
+    test_inputs: pd.DataFrame  # one row per problem asked for test inputs (none without a model)
+    by_policy: pd.DataFrame  # solve-rate rows: policy, k, n, value, interval, llm_calls (per problem)
+    notes: list[str]
+
+
+def selection_ablation(problems: Any, sources: Mapping[str, tuple[int | None, Any]], *,
+                       test_inputs: "mutate.ModelInputSettings | None" = None,
+                       policies: Sequence[str] = SELECTION_POLICIES, n: int = 1, calls_per_sample: float = 1.0,
+                       progress: bool = True, **recipe_options: Any) -> SelectionAblation:
+    """Every selection policy on one pool, at equal budget: n@k against k and against LLM calls per problem.
+
+    With `test_inputs` (`acodium.mutate.ModelInputSettings`), a model writes
+    each problem's ai set first (one call per problem; their outputs are
+    codet's model tests); without, codet is left out (a note says so) and
+    the other policies cluster on the mutated inputs alone. LLM calls per
+    problem: k x `calls_per_sample` (1 for a direct sample; a synthetic or
+    human pool is priced as if sampled so), plus the test-input calls for
+    the policies that look at the clustering inputs. `recipe_options` go to
+    `recipe` (execution, clustering_inputs, ks, trials, scorer, ...).
+    """
+    from .evaluation.selection_data import model_tests
+
+    rows = list(problem_rows(problems).values())
+    records: list[dict] = []
+    if test_inputs is not None:
+        made = mutate.add_model_tests(rows, test_inputs, progress=progress)
+        rows, records = made.rows, made.records
+    names, notes = list(policies), []
+    if "codet" in names and not any(model_tests(row) for row in rows):
+        names.remove("codet")
+        notes.append("codet left out: no problem has model tests (a model writes them: `test_inputs`).")
+    result = recipe(rows, sources, policies=names, ns=[n], progress=progress, **recipe_options)
+    uses_ai = "ai" in (result.summary.get("clustering_sets") or [])
+    test_calls = len(records) / len(rows) if uses_ai and rows else 0.0
+    rate = result.policies()
+    rate = rate[(rate["metric"] == "pass@k") | (rate["n"] == n)].reset_index(drop=True)
+    rate["samples_calls"] = rate["k"] * float(calls_per_sample)
+    rate["test_input_calls"] = [test_calls if p in _SEES_CLUSTERING_INPUTS else 0.0 for p in rate["policy"]]
+    rate["llm_calls"] = rate["samples_calls"] + rate["test_input_calls"]
+    return SelectionAblation(result, pd.DataFrame(records), rate, notes + result.notes)
