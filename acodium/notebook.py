@@ -377,4 +377,6 @@ def selection_ablation(problems: Any, sources: Mapping[str, tuple[int | None, An
     rate["samples_calls"] = rate["k"] * float(calls_per_sample)
     rate["test_input_calls"] = [test_calls if p in _SEES_CLUSTERING_INPUTS else 0.0 for p in rate["policy"]]
     rate["llm_calls"] = rate["samples_calls"] + rate["test_input_calls"]
-    return SelectionAblation(result, pd.DataFrame(records), rate, notes + result.notes)
+    calls = pd.DataFrame([dict(r, dropped=", ".join(f"{why}: {count}" for why, count in r["dropped"].items()))
+                          for r in records])  # one flat row per call (a dict column cannot go to parquet)
+    return SelectionAblation(result, calls, rate, notes + result.notes)

@@ -357,3 +357,52 @@ def test_opening_a_notebook_leaves_no_diff(tmp_path):
         stripped = subprocess.run([sys.executable, "-m", "nbstripout", "--extra-keys", keys, "-t", str(opened)],
                                   capture_output=True, text=True, check=True).stdout
         assert stripped == committed, path.name
+
+
+def test_selection_notebook_matches_acodium_with_model_written_tests(tmp_path, starter):
+    """The selection ablation with the local server writing each problem's tests (their outputs the reference's)."""
+    import papermill
+
+    from acodium import mutate
+    from acodium.execute import limits_for_problem
+
+    server = ChatServer(models=(MODEL,)).start()
+    try:
+        for problem in data.problems(starter):
+            inputs = mutate.mutate_inputs([t[0] for t in problem.tests("public")], 3, seed=1)
+            _, good = problem.solutions("python3")[0]
+            runs = run_batch([Job(Program("python3", good), inputs, None, limits_for_problem(problem, "python3"))],
+                             progress=False)[0]
+            server.reply_for(problem.description, "".join(
+                f"Input:\n```\n{i}```\nOutput:\n```\n{r.stdout}```\n" for i, r in zip(inputs, runs)))
+        mp = pytest.MonkeyPatch()
+        mp.setenv("OPENAI_API_KEY", "test-key")
+        try:
+            papermill.execute_notebook(
+                str(REPO / "notebooks" / "selection_ablation.ipynb"), str(tmp_path / "out.ipynb"),
+                kernel_name="python3", progress_bar=False,
+                parameters={"test_input_model": MODEL, "base_url": server.url, "out_dir": str(tmp_path / "run"),
+                            "cache_dir": str(tmp_path / "cache"), "trials": 200, "resamples": 200})
+        finally:
+            mp.undo()
+    finally:
+        server.stop()
+    assert server.chat_requests == len(data.problems(starter))  # one test-input call per problem, no sample
+    tables = notebook.load_tables(tmp_path / "run")
+    by_policy, judged = tables["by_policy"], tables["judgements"]
+    assert set(by_policy["policy"]) == {"pass@k (oracle)", "filtered", "random", "filtered + clustered", "mbr_exec",
+                                        "codet", "largest_clusters"}
+    assert (tables["test_inputs"]["kept"] > 0).all()
+    passing = judged[judged["passes_public"]]
+    assert (passing["model_tests_passed"] >= 0).all() and passing["model_tests_passed"].max() > 0
+    # the test-input call is counted for the policies that look at the clustering inputs, never for the others
+    extra = by_policy["llm_calls"] - by_policy["k"]
+    assert set(extra[by_policy["policy"].isin(["codet", "mbr_exec", "largest_clusters"])]) == {1.0}
+    assert set(extra[by_policy["policy"].isin(["random", "filtered"])]) == {0.0}
+    ks = _reported_ks(tables["candidates"])
+    names = list(dict.fromkeys(tables["candidates"]["problem"]))
+    recomputed = metrics.metrics_table(judged, ks=ks, ns=[1], trials=200, resamples=200, seed=0, problems=names,
+                                       policies={name: select.get_policy(name) for name in
+                                                 ("random", "clustered", "mbr_exec", "codet", "largest_clusters")})
+    stored = tables["by_policy"].drop(columns=["policy", "samples_calls", "test_input_calls", "llm_calls"])
+    _same_metrics(stored, recomputed[recomputed["problem"] == "ALL"])
