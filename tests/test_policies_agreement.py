@@ -139,3 +139,10 @@ def test_length_scorer_prefers_shorter_programs():
     assert get_scorer("length")(["print(1)\n", "x = 1\nprint(x)\n"], [None, None]).argmax() == 0
     with pytest.raises(UserError, match="Unknown scorer 'nope'"):
         get_scorer("nope")
+
+
+def test_codet_with_the_samples_interval_resamples_the_pools_with_their_model_tests():
+    table = metrics_table(GOOD_MODEL, [2], [1], policies={"codet": codet_policy}, trials=400, resamples=50,
+                          ci="samples", per_problem=False)
+    row = table[table.metric == "n@k codet"].iloc[0]
+    assert row.value == pytest.approx(0.7, abs=0.05) and row.ci_low < row.value < row.ci_high <= 1.0

@@ -54,7 +54,7 @@ def check_model_tests(policy_names: Iterable[str], rows: Mapping[str, Mapping[st
         raise UserError('The "ai" tests are model-written: they cannot decide correctness and feed codet too.')
     if not any(model_tests(row, max_tests) for row in rows.values()):
         raise UserError("The codet policy needs model-written tests (ai_tests with expected outputs, from "
-                        "`gencode data ai_tests`), and no problem here has any.")
+                        "`gencode gen test_inputs`), and no problem here has any.")
 
 
 def _behaviour(ex: pd.DataFrame) -> pd.Series:
