@@ -244,19 +244,20 @@ def _ordered(order: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
 def mbr_exec_policy(draws: Draws, n: int) -> np.ndarray:
     """MBR-exec (Shi et al. 2022): submit the passing candidate whose outputs agree most with the others'.
 
-    Agreement is counted per input, as the paper's execution-based risk is:
-    for each clustering input, how many of the other passing candidates of
-    the draw behave the same there (the same output, or the same failing
-    status; an input a candidate did not run agrees with none), summed over
-    the inputs. That is minimum Bayes risk with the per-input 0/1 loss. The
-    paper's headline loss (disagreeing on any input costs 1) would count
-    agreement in whole behaviours: the size of the cluster, which is exactly
-    `clustered`'s order; here two candidates differing on one input of ten
-    still support each other, which is what sets mbr_exec apart. Members of
-    a cluster share their agreement; later submissions go round the
-    clusters in agreement order (one random member each, cycling back as
-    `clustered` does); equal agreement is ordered at random. Candidates
-    failing the public tests are never submitted.
+    Minimum Bayes risk over the draw's passing candidates, with the loss
+    counted per input: a candidate's agreement is, summed over the
+    clustering inputs, how many of the other passing candidates of the draw
+    behave the same there (the same output, or the same failing status; an
+    input a candidate did not run agrees with none). Shi et al.'s loss is 1
+    when two programs' outputs differ on any input: its risk counts
+    agreement in whole behaviours, the size of a candidate's cluster, and
+    minimising it is exactly `clustered`'s first submission. Counting per
+    input is the choice here, and what sets mbr_exec apart: two candidates
+    differing on one input of ten still support each other. Members of a
+    cluster share their agreement; later submissions go round the clusters
+    in agreement order (one random member each, cycling back as `clustered`
+    does); equal agreement is ordered at random. Candidates failing the
+    public tests are never submitted.
     """
     behaviour = _need(draws, "mbr_exec", "behaviour")
     eligible = draws.passes_public

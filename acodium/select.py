@@ -13,8 +13,9 @@ the EXECUTIONS table, using only what a contestant sees (docs/semantics.md):
   outputs too. Cluster 0 is the largest.
 - `submission_order`: the rank at which the clustered policy submits each
   candidate of a whole pool. The policies themselves (random, filtered,
-  clustered, by name in `POLICIES`) live in `acodium.policies`, which the
-  library uses (`get_policy("clustered")`); the names re-exported here
+  clustered, mbr_exec, codet, largest_clusters, by name in `POLICIES`) live
+  in `acodium.policies`, which the library uses (`get_policy("clustered")`);
+  the names re-exported here
   (`select.clustered_policy`, `select.random_policy`, ...) are for users'
   code and notebooks that know them so: no other acodium module imports
   them from here.
