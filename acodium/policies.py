@@ -262,16 +262,15 @@ def mbr_exec_policy(draws: Draws, n: int) -> np.ndarray:
     behaviour = _need(draws, "mbr_exec", "behaviour")
     eligible = draws.passes_public
     trials, k, inputs = behaviour.shape
-    if inputs == 0:
-        agreement = np.zeros((trials, k))
-    else:
-        key = (np.arange(trials)[:, None, None] * inputs + np.arange(inputs)[None, None, :]).astype(np.int64)
-        key = key * (int(behaviour.max(initial=0)) + 2) + (behaviour + 1)
-        _, at = np.unique(key, return_inverse=True)
-        at = at.reshape(key.shape)
-        counted = eligible[:, :, None] & (behaviour >= 0)
-        counts = np.bincount(at[counted], minlength=int(at.max(initial=0)) + 1)
-        agreement = np.where(counted, counts[at] - 1, 0).sum(axis=2)
+    agreement = np.zeros((trials, k))
+    row = np.arange(trials)[:, None]
+    for t in range(inputs):  # per input: how many passing candidates of the draw share each label
+        label = behaviour[:, :, t]
+        width = int(label.max(initial=0)) + 1
+        counted = eligible & (label >= 0)
+        at = row * width + np.maximum(label, 0)
+        counts = np.bincount(at[counted], minlength=trials * width)
+        agreement += np.where(counted, counts[at] - 1, 0)
     return _rounds_by_group_score(draws, draws.cluster, agreement.astype(np.float64), n)
 
 
