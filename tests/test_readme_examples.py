@@ -27,7 +27,8 @@ from acodium.data import CODE_CONTESTS_O, CODE_CONTESTS_PLUS, HUB_ID, OPEN_R1_CO
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 HUB_DATASETS = (HUB_ID, CODE_CONTESTS_O, CODE_CONTESTS_PLUS, OPEN_R1_CODEFORCES)
-MODEL = re.compile(r"--model\b|\bmodel=", re.IGNORECASE)  # `--model M`, `MODEL=...`, `--set model=...`
+MODEL = re.compile(r"--model\b|\bmodel=|_model=", re.IGNORECASE)  # `--model M`, `MODEL=...`, `--set model=...`,
+# `--set test_input_model=...`
 
 
 def bash_commands(text: str) -> list[str]:
@@ -79,6 +80,7 @@ def test_skip_rule():
     assert skip_reason("pip install '.[cc]' && gencode exec setup_code_contests") is not None
     assert skip_reason("gencode --version") is None
     assert skip_reason("gencode sweep params/flow.yaml --set model=gpt-4o-mini") is not None
+    assert skip_reason("gencode sweep params/selection.yaml --set test_input_model=gpt-4o-mini") is not None
     assert skip_reason("gencode run --dataset starter --model m --k 4 --out o") is not None
     assert skip_reason("gencode data etl --source deepmind/code_contests --output_dataset_name x") is not None
     assert skip_reason("gencode run --dataset starter --source mutants --k 4 --out o") is None

@@ -36,6 +36,8 @@ def check_runs(runs: Iterable[Run]) -> None:
             datasets[params["dataset"]] = None
         if asks_model(params):
             models[(params["model"], params.get("base_url") or None)] = None
+        if isinstance(params.get("test_input_model"), str) and params["test_input_model"]:  # writes the ai set
+            models[(params["test_input_model"], params.get("base_url") or None)] = None
     for dataset in datasets:
         check_dataset(dataset)
     for model, base_url in models:
