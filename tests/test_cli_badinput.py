@@ -369,3 +369,12 @@ def test_a_cache_folder_that_cannot_be_written_is_refused_before_any_work(capsys
     out, _ = ok(capsys, "eval", "pass_at_k", "--dataset_name", "d.jsonl", "--max_tests", "1", "--no_cache",
                 "--bootstrap", "10", "--no_progress")
     assert "pass@1" in out
+
+
+def test_test_inputs_bad_input_is_one_sentence_before_any_call(capsys, chat_server, tmp_path):
+    args = ["gen", "test_inputs", "--dataset_name", "starter", "--out", tmp_path / "ai.jsonl", "--model", "test-model",
+            "--base_url", chat_server.url]
+    assert refused(capsys, *args, "--prompt", "nope").startswith("gencode: No prompt 'nope'")
+    assert "No API key" in refused(capsys, *args)  # no key in the environment nor given
+    assert refused(capsys, *args, "--api_key", "k", "--count", "0").startswith("gencode: --count")
+    assert chat_server.chat_requests == 0 and not (tmp_path / "ai.jsonl").exists()
