@@ -98,10 +98,11 @@ def test_a_run_with_a_model_on_the_local_server(chat_server, train_rows, tmp_pat
     run = tmp_path / "model"
     code, out, err = gencode(capsys, "run", "--model", "test-model", "--base_url", chat_server.url,
                              "--api_key", "sk-test", "--dataset", problems, "--k", "2", "--out", run,
-                             "--bootstrap", "200", "--no_progress")
+                             "--bootstrap", "200", "--no_progress", "--policies", "clustered,mbr_exec,largest_clusters")
     assert code == 0, err
     summary = json.loads((run / "summary.json").read_text())
     assert summary["source"] == "llm" and summary["model"] == "test-model"
+    assert {"n@k clustered", "n@k mbr_exec", "n@k largest_clusters"} <= set(summary["metrics"])
     assert summary["metrics"]["pass@k"]["pass@1"]["value"] == pytest.approx(0.5)
     assert chat_server.chat_requests == 4
     assert (run / "figures" / "solve_rate_vs_samples.png").exists()
@@ -137,6 +138,9 @@ def test_a_run_with_the_flow(chat_server, train_rows, tmp_path, capsys):
      "gencode: --strategy flow asks a model: it cannot be used with --source human.\n"),
     (["--source", "human", "--k_values", "8"],
      "gencode: --k_values asks for k=8, more than the 4 samples per problem (--k).\n"),
+    (["--source", "human", "--policies", "filtered,codet"],
+     "gencode: The codet policy needs model-written tests (ai_tests with expected outputs, from `gencode gen "
+     "test_inputs`), and no problem here has any.\n"),
 ])
 def test_refusals_are_one_sentence_and_write_nothing(extra, message, tmp_path, capsys):
     code, out, err = gencode(capsys, "run", "--dataset", "starter", "--k", "4", "--out", tmp_path / "run", *extra)

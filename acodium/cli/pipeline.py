@@ -44,8 +44,13 @@ def generate_and_score(problems: Any, candidate_source: CandidateSource, *, data
     """k candidates per problem from `candidate_source` into `out`, executed, judged and scored; `about` goes
     into summary.json beside the driver's summary (source, strategy, ...); `selection`: score_candidates'
     policies, clustering_sets and scorer (`common.selection_from_options`)."""
+    from ..data import problem_rows
     from ..evaluation import problem_record, save_problem_record, score_candidates
+    from ..evaluation.selection_data import check_model_tests
     from ..generate import generate_candidates
+
+    # a policy without its data (codet without model tests) is refused before any sample is asked for
+    check_model_tests((selection or {}).get("policies") or [], problem_rows(problems), test_sets, max_tests)
 
     out = Path(out)
     record = problem_record(out, problems, dataset=dataset, split=split)
