@@ -22,10 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from tqdm.auto import tqdm
-
 from ..data import problem_tests
 from ..errors import UserError
+from ..progress import progress_bar
 from ..prompting import fill, load_prompt_file
 from .shape import _tokenize
 
@@ -248,7 +247,7 @@ def add_model_tests(problems: Iterable[Mapping[str, Any]], settings: ModelInputS
                              timeout=settings.timeout, max_retries=settings.max_retries, prices=settings.prices) as llm:
             if not all(llm.is_cached(m, params) for m in prompts):
                 await llm.preflight()
-            bar = tqdm(total=len(rows), desc="test inputs", unit="problem", disable=not progress, dynamic_ncols=True)
+            bar = progress_bar(progress=progress, total=len(rows), desc="test inputs", unit="problem")
 
             async def one(messages):
                 try:
