@@ -22,8 +22,8 @@ import pandas as pd
 
 from ..data import load_problems, problem_rows
 from ..errors import UserError
-from ..evaluation import (candidate_executions, load_candidate_set, problem_record, save_problem_record,
-                          score_candidates)
+from ..evaluation import (candidate_executions, load_candidate_set, problem_record, read_problem_record,
+                          save_problem_record, score_candidates)
 from ..execute import Execution
 from ..generate import generate_candidates, make_source
 from ..tables import (CANDIDATES_FILE, CANDIDATES_LOG, EXECUTIONS_FILE, EXECUTIONS_LOG, GENERATION_CONFIG_FILE,
@@ -83,6 +83,11 @@ class Run:
             return {}
 
     @property
+    def record(self) -> dict[str, Any]:
+        """What the run was made on (problems.json: dataset, split, problems, fingerprint), {} when unrecorded."""
+        return read_problem_record(self.folder) or {}
+
+    @property
     def summary(self) -> dict[str, Any]:
         path = self.folder / SUMMARY_FILE
         try:
@@ -115,7 +120,7 @@ def offline_run(out: str | os.PathLike, dataset: str = "starter", *, split: str 
                 sources: Mapping[str, int | None] = (("human", None), ("mutants", 5)), correct_fraction: float = 0.5,
                 seed: int = 0, execution: Execution | None = None, progress: bool = True) -> Run:
     """A run folder made without any model: candidates of offline sources ({name: k per problem}: human,
-    mutants) on `dataset`, executed on every test (the "full" schedule), judged and scored into `out`.
+    mutants) on `dataset`, executed (public tests first, as `gencode run`), judged and scored into `out`.
 
     A folder that already holds such a run is read, not made again (its
     executions resume from the folder and the execution cache otherwise).
@@ -136,6 +141,6 @@ def offline_run(out: str | os.PathLike, dataset: str = "starter", *, split: str 
         candidates = pd.concat(made, ignore_index=True)
         write_table(candidates, out / CANDIDATES_FILE)
         save_problem_record(out, record)
-        score_candidates(rows, candidates, run_dir=out, execution=execution, schedule="full", seed=seed,
+        score_candidates(rows, candidates, run_dir=out, execution=execution, seed=seed,
                          progress=progress)
     return read_run(out, problems=None)
