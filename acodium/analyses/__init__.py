@@ -1,6 +1,6 @@
 """AlphaCode's analyses of a run folder (Li et al. 2022, sections 5 and 6), each a plain function returning a table.
 
-- `run`: a run folder read whole (`read_run`), or made offline (`offline_run`);
+- `run`: a run folder read whole (`read_run`), made offline (`offline_run`), or scored (`score_run`);
 - `solve_rates`: the solve rate per problem, by tag, by rating and by difficulty;
 - `failures`: how samples end (no code, compile error, crash, limits, wrong), by language;
 - `lengths`: the samples' length against the human solutions' of the same problem;
@@ -23,7 +23,7 @@ from .failures import OUTCOMES, failure_shares, sample_outcomes
 from .lengths import LENGTH_COLUMNS, sample_lengths
 from .metadata import Sensitivity, metadata_sensitivity, run_settings
 from .report import Analyses, analyse, recipe
-from .run import Run, offline_run, read_run
+from .run import Run, offline_run, read_run, score_run
 from .solve_rates import (PER_PROBLEM, per_problem, solve_rate_by_difficulty, solve_rate_by_rating,
                           solve_rate_by_tag)
 
@@ -31,5 +31,5 @@ __all__ = [
     "Analyses", "COPYING_COLUMNS", "LENGTH_COLUMNS", "Match", "OUTCOMES", "PER_PROBLEM", "Run", "Sensitivity",
     "SuffixAutomaton", "analyse", "brute_force_lcs", "copying", "copying_distribution", "failure_shares",
     "metadata_sensitivity", "offline_run", "per_problem", "read_run", "recipe", "reference_corpus", "run_settings",
-    "sample_lengths", "sample_outcomes", "solve_rate_by_difficulty", "solve_rate_by_rating", "solve_rate_by_tag",
+    "sample_lengths", "sample_outcomes", "score_run", "solve_rate_by_difficulty", "solve_rate_by_rating", "solve_rate_by_tag",
 ]

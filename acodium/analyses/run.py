@@ -127,20 +127,35 @@ def offline_run(out: str | os.PathLike, dataset: str = "starter", *, split: str 
     """
     out = Path(out).expanduser()
     sources = dict(sources)
-    problems = load_problems(dataset, split, limit=limit, seed=seed)
+    rows = list(problem_rows(load_problems(dataset, split, limit=limit, seed=seed)).values())
+    problem_record(out, rows, dataset=dataset, split=split)  # a folder of a run on another dataset is refused
+    if (out / JUDGEMENTS_FILE).exists():
+        return read_run(out)
+    made = []
+    for name, k in sources.items():
+        options = {"seed": seed, **({"correct_fraction": correct_fraction} if name == "human" else {})}
+        if k != 0:
+            made.append(generate_candidates(rows, make_source(name, **options), k, progress=progress))
+    if not made:
+        raise UserError("No source was asked for candidates: every k is 0.")
+    return score_run(out, rows, dataset=dataset, split=split, candidates=pd.concat(made, ignore_index=True),
+                     execution=execution, seed=seed, progress=progress)
+
+
+def score_run(out: str | os.PathLike, problems: Any, *, dataset: str | os.PathLike, split: str | None,
+              candidates: pd.DataFrame | None = None, execution: Execution | None = None, seed: int = 0,
+              progress: bool = True) -> Run:
+    """Make `out` a run folder of `problems` (from `dataset`, `split`): their record written, the candidates
+    (`candidates`, written to OUT/candidates.parquet, or those a generation left there) executed,
+    public tests first, judged and scored there, as `gencode run` does after generating."""
+    out = Path(out).expanduser()
     rows = list(problem_rows(problems).values())
     record = problem_record(out, rows, dataset=dataset, split=split)
-    if not (out / JUDGEMENTS_FILE).exists():
-        made = []
-        for name, k in sources.items():
-            options = {"seed": seed, **({"correct_fraction": correct_fraction} if name == "human" else {})}
-            if k != 0:
-                made.append(generate_candidates(rows, make_source(name, **options), k, progress=progress))
-        if not made:
-            raise UserError("No source was asked for candidates: every k is 0.")
-        candidates = pd.concat(made, ignore_index=True)
+    if candidates is not None:
         write_table(candidates, out / CANDIDATES_FILE)
-        save_problem_record(out, record)
-        score_candidates(rows, candidates, run_dir=out, execution=execution, seed=seed,
-                         progress=progress)
-    return read_run(out, problems=None)
+    elif not (out / CANDIDATES_FILE).exists():
+        raise UserError(f"{out} holds no {CANDIDATES_FILE} to score.")
+    save_problem_record(out, record)
+    score_candidates(rows, read_table(out / CANDIDATES_FILE), run_dir=out, execution=execution, seed=seed,
+                     progress=progress)
+    return read_run(out)

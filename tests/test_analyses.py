@@ -1,0 +1,214 @@
+"""AlphaCode's analyses of a run folder, on real CodeContests problems with candidates whose fate is known
+by hand: the problem's accepted solution (twice, once behind a comment), a syntax error, a crash, a wrong
+answer, an endless loop and an empty reply."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from acodium import analyses
+from acodium.data import DIFFICULTY_NAMES
+from acodium.errors import UserError
+from acodium.execute import Execution
+from acodium.tables import CANDIDATES
+
+# accepted solutions that pass their problem's tests; difficulties B, B and F
+NAMES = ["103_B. Cthulhu", "1068_B. LCM", "1003_F. Abbreviation"]
+PREFIX = "# written by a sample\n"
+# candidate id -> (code made from the accepted solution, outcome the failure analysis must give)
+KINDS = {
+    "accepted": (lambda sol: sol, "passes"),
+    "prefixed": (lambda sol: PREFIX + sol, "passes"),
+    "syntax": (lambda sol: "def f(:\n    pass\n", "compile error"),
+    "crash": (lambda sol: "import sys\nsys.exit(3)\n", "runtime error"),
+    "wrong": (lambda sol: "print(-1)\n", "wrong answer"),
+    "loop": (lambda sol: "while True:\n    pass\n", "timeout"),
+    "empty": (lambda sol: "", "no code"),
+}
+
+
+@pytest.fixture(scope="module")
+def rows(train_rows):
+    by_name = {row["name"]: row for row in train_rows}
+    return [by_name[name] for name in NAMES]
+
+
+def _candidates(rows, kinds=KINDS) -> pd.DataFrame:
+    out = []
+    for row in rows:
+        solution = row["solutions"]["solution"][0]
+        for cid, (make, _) in kinds.items():
+            out.append({"problem": row["name"], "candidate_id": cid, "language": "python3", "code": make(solution),
+                        "source": "file", "meta": "{}"})
+    return pd.DataFrame(out, columns=CANDIDATES)
+
+
+@pytest.fixture(scope="module")
+def run(rows, train_sample_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("analyses") / "run"
+    return analyses.score_run(folder, rows, dataset=train_sample_path, split="train", candidates=_candidates(rows),
+                              execution=Execution(time_s=1.0, slow_cap=1.0, cache_dir=None), progress=False)
+
+
+def test_the_run_folder_is_read_alone(run, rows):
+    again = analyses.read_run(run.folder)
+    assert again.names == NAMES
+    assert len(again.candidates) == len(NAMES) * len(KINDS)
+    # executions by candidate: every candidate with code ran the public tests of its problem up to its first
+    # failure (the schedule "public_first"), the accepted ones all of them, and the hidden ones too
+    ex = again.executions
+    public = {row["name"]: len(row["public_tests"]["input"]) for row in rows}
+    private = {row["name"]: len(row["private_tests"]["input"]) for row in rows}
+    ran = ex.groupby(["problem", "candidate_id", "test_set"]).size()
+    assert set(ran.index.get_level_values("candidate_id")) == set(KINDS) - {"empty"}
+    for name in NAMES:
+        for cid in ("accepted", "prefixed"):
+            assert ran[(name, cid, "public")] == public[name] and ran[(name, cid, "private")] == private[name]
+        assert ran[(name, "crash", "public")] == 1 and (name, "crash", "private") not in ran.index
+
+
+def test_failures_by_language_are_the_outcomes_made_by_hand(run):
+    outcomes = analyses.sample_outcomes(run)
+    assert dict(zip(outcomes["candidate_id"], outcomes["outcome"])) == {cid: o for cid, (_, o) in KINDS.items()}
+    assert outcomes.groupby("candidate_id")["outcome"].nunique().eq(1).all()  # the same on every problem
+    shares = analyses.failure_shares(run).set_index("language")
+    assert list(shares.index) == ["python3", "all"]
+    one = 1 / len(KINDS)
+    for outcome in ("no code", "compile error", "runtime error", "timeout", "wrong answer"):
+        assert shares.loc["python3", outcome] == pytest.approx(one)
+    assert shares.loc["python3", "passes"] == pytest.approx(2 * one)
+    assert shares.loc["python3", "fails to compile or crashes"] == pytest.approx(2 * one)
+    assert shares.loc["python3", "samples"] == len(NAMES) * len(KINDS)
+
+
+def test_solve_rates_by_problem_tag_rating_and_difficulty(run, rows):
+    table = analyses.per_problem(run, n=10)
+    assert table["problem"].tolist() == NAMES
+    assert table["samples"].tolist() == [len(KINDS)] * 3
+    assert table["correct"].tolist() == [2] * 3 and table["passes_public"].tolist() == [2] * 3
+    assert table["pass@1"].tolist() == pytest.approx([2 / len(KINDS)] * 3)
+    assert table["solved"].all() and table["n@k filtered"].tolist() == [1.0] * 3
+    by_tag = analyses.solve_rate_by_tag(table).set_index("tag")
+    tags = [t for row in rows for t in row["cf_tags"]]
+    assert by_tag["problems"].to_dict() == {t: tags.count(t) for t in set(tags)}
+    assert list(by_tag.index) == sorted(set(tags))  # one problem each: by name
+    assert (by_tag["solve_rate"] == 1.0).all() and (by_tag["samples"] == len(KINDS)).all()
+    # the real sample states no rating (0): one group, "unknown"
+    by_rating = analyses.solve_rate_by_rating(table)
+    assert by_rating["rating"].tolist() == ["unknown"] and by_rating["problems"].tolist() == [3]
+    by_difficulty = analyses.solve_rate_by_difficulty(table)
+    assert [DIFFICULTY_NAMES[row["difficulty"]] for row in rows] == ["B", "B", "F"]
+    assert by_difficulty["difficulty"].tolist() == ["B", "F"] and by_difficulty["problems"].tolist() == [2, 1]
+    assert by_difficulty["samples"].tolist() == [2 * len(KINDS), len(KINDS)]
+
+
+def test_an_unsolved_problem_counts_in_its_groups(run):
+    """A problem whose samples are all wrong still counts: 0 solved, beside the solved ones."""
+    judged = run.judgements.copy()
+    judged.loc[judged["problem"] == NAMES[0], "correct"] = False
+    broken = analyses.Run(run.folder, run.problems, run.candidates, {"judgements": judged})
+    table = analyses.per_problem(broken)
+    assert table["solved"].tolist() == [False, True, True]
+    assert table.loc[0, "n@k filtered"] == 0.0
+    by_tag = analyses.solve_rate_by_tag(table).set_index("tag")
+    assert by_tag.loc["dsu", "solve_rate"] == 0.0  # Cthulhu's alone
+
+
+def test_sample_lengths_against_the_accepted_solution(run, rows):
+    lengths = analyses.sample_lengths(run).set_index("problem")
+    for row in rows:
+        solution = row["solutions"]["solution"][0]
+        codes = [make(solution) for cid, (make, _) in KINDS.items() if cid != "empty"]
+        got = lengths.loc[row["name"]]
+        assert got["samples"] == 6 and got["human_solutions"] == 1
+        assert got["sample_chars"] == np.median([len(c) for c in codes])
+        assert got["correct_chars"] == np.median([len(solution), len(PREFIX) + len(solution)])
+        assert got["human_chars"] == len(solution)
+        assert got["chars_ratio"] == pytest.approx(np.median([len(c) for c in codes]) / len(solution))
+
+
+def test_copying_finds_the_copied_solution(run, rows):
+    copied = analyses.copying(run.candidates, run.judgements, rows, progress=False)
+    assert sorted(copied["candidate_id"].unique()) == ["accepted", "prefixed"]  # correct samples only
+    for row in rows:
+        solution = row["solutions"]["solution"][0]
+        mine = copied[copied["problem"] == row["name"]].set_index("candidate_id")
+        assert mine.loc["accepted", "lcs_chars"] == len(solution) and mine.loc["accepted", "lcs_share"] == 1.0
+        assert mine.loc["prefixed", "lcs_chars"] == len(solution)
+        assert mine.loc["prefixed", "lcs_text"] == solution
+    distribution = analyses.copying_distribution(copied)
+    assert distribution["quantile"].tolist()[0] == 0.0 and distribution["samples"].iloc[0] == 6
+    top = distribution[distribution["quantile"] == 1.0]["lcs_chars"].item()
+    assert top == max(len(row["solutions"]["solution"][0]) for row in rows)
+
+
+def test_copying_from_other_problems_matches_brute_force(run, rows, train_rows):
+    """Against a corpus of other problems' solutions, the automaton's answer is the dynamic programme's."""
+    others = [row for row in train_rows if row["name"] not in NAMES][:6]
+    copied = analyses.copying(run.candidates, run.judgements, others, progress=False)
+    corpus = [row["solutions"]["solution"][0] for row in others]
+    accepted = copied[copied["candidate_id"] == "accepted"]
+    for r in accepted.itertuples():
+        code = run.candidates.set_index(["problem", "candidate_id"]).loc[(r.problem, "accepted"), "code"]
+        assert r.lcs_chars == analyses.brute_force_lcs(code, corpus)
+        assert r.lcs_text in code and any(r.lcs_text in doc for doc in corpus)
+        assert r.lcs_chars < len(code)
+
+
+def test_the_suffix_automaton_against_brute_force_on_small_strings():
+    rng = random.Random(13)
+    for _ in range(300):
+        alphabet = "ab" if rng.random() < 0.5 else "abcd\n "
+        docs = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 4))]
+        sample = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
+        automaton = analyses.SuffixAutomaton(docs)
+        match = automaton.longest_common_substring(sample)
+        assert match.length == analyses.brute_force_lcs(sample, docs), (sample, docs)
+        assert any(match.text(sample) in doc for doc in docs)
+    # by hand: no match runs across two documents, nor from one into the next
+    automaton = analyses.SuffixAutomaton(["ab", "cd"])
+    assert automaton.longest_common_substring("abcd").length == 2
+    assert analyses.SuffixAutomaton(["xxabcdeyy", "zz"]).longest_common_substring("qabcdq").text("qabcdq") == "abcd"
+    assert analyses.SuffixAutomaton([]).longest_common_substring("abc").length == 0
+
+
+def test_the_suffix_automaton_is_linear_on_real_solutions(train_rows):
+    """Its size stays within 2N states, and matching costs the sample's length, not the corpus's."""
+    docs = [s for row in train_rows for s in row["solutions"]["solution"]]
+    automaton = analyses.SuffixAutomaton(docs[:100])
+    assert automaton.states <= 2 * (automaton.characters + len(docs[:100]))
+    sample = "".join(docs[100:110])
+    start = time.perf_counter()
+    match = automaton.longest_common_substring(sample)
+    elapsed = time.perf_counter() - start
+    assert match.length == analyses.brute_force_lcs(docs[100][:400], docs[:3]) or match.length > 0
+    assert elapsed < 0.5, f"{len(sample)} characters matched in {elapsed:.2f}s"
+
+
+def test_bad_input_is_one_sentence(tmp_path, run):
+    with pytest.raises(UserError, match="is not a run folder .no such folder"):
+        analyses.read_run(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="is not a run folder: it holds no candidates.parquet"):
+        analyses.read_run(tmp_path / "empty")
+    # candidates and problems, never scored: the analyses that need the runs say so
+    unscored = tmp_path / "unscored"
+    unscored.mkdir()
+    for name in ("candidates.parquet", "problems.json"):
+        (unscored / name).write_bytes((run.folder / name).read_bytes())
+    folder = analyses.read_run(unscored)
+    with pytest.raises(UserError, match="has no executions .executions.parquet.: score it first"):
+        analyses.failure_shares(folder)
+    with pytest.raises(UserError, match="has no judgements .judgements.parquet.: score it first"):
+        analyses.per_problem(folder)
+
+
+def test_copying_without_a_reference_in_the_language_is_one_sentence(run, train_rows):
+    python2_only = [dict(row, solutions={"language": [1], "solution": ["print 1"]}) for row in train_rows[:2]]
+    with pytest.raises(UserError, match="holds no human solution in python3"):
+        analyses.copying(run.candidates, run.judgements, python2_only, progress=False)
