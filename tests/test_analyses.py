@@ -4,6 +4,7 @@ answer, an endless loop and an empty reply."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 
@@ -212,3 +213,82 @@ def test_copying_without_a_reference_in_the_language_is_one_sentence(run, train_
     python2_only = [dict(row, solutions={"language": [1], "solution": ["print 1"]}) for row in train_rows[:2]]
     with pytest.raises(UserError, match="holds no human solution in python3"):
         analyses.copying(run.candidates, run.judgements, python2_only, progress=False)
+
+
+# --------------------------------------------------------------------------- the prompt's metadata
+
+
+@pytest.fixture(scope="module")
+def metadata_runs(rows, train_sample_path, tmp_path_factory):
+    """Two runs of the alphacode prompt against the local server, which answers with the accepted solution
+    when the prompt shows the problem's true tags and with a wrong program otherwise: true tags in run a,
+    random tags and ratings in run b."""
+    from chat_server import ChatServer, wrap
+
+    from acodium.generate import generate_candidates, make_source
+
+    true_lines = {row["description"][:200]: (f"TAGS: {', '.join(row['cf_tags'])}\n", row["solutions"]["solution"][0])
+                  for row in rows}
+
+    def responder(body):
+        text = "\n".join(str(m.get("content", "")) for m in body["messages"])
+        line, solution = next(value for key, value in true_lines.items() if key in text)
+        return wrap(solution if line in text else "print(-1)\n", "python_fence")
+
+    server = ChatServer(models=("test-model",)).start()
+    server.responder = responder
+    root = tmp_path_factory.mktemp("metadata")
+    execution = Execution(time_s=2.0, slow_cap=1.0, cache_dir=root / "executions")
+    made = {}
+    try:
+        for label, metadata in (("a", "true"), ("b", "random")):
+            source = make_source("llm", model="test-model", base_url=server.url, api_key="sk-test", prompt="alphacode",
+                                 tags=metadata, rating=metadata, cache_path=None)
+            generate_candidates(rows, source, 4, run_dir=root / label, progress=False)
+            made[label] = analyses.score_run(root / label, rows, dataset=train_sample_path, split="train",
+                                             execution=execution, progress=False)
+    finally:
+        server.stop()
+    made["requests"] = server.chat_requests
+    made["root"], made["execution"] = root, execution
+    return made
+
+
+def test_random_metadata_against_true_metadata_problem_by_problem(metadata_runs, rows):
+    a, b = metadata_runs["a"], metadata_runs["b"]
+    assert metadata_runs["requests"] == 2 * len(rows) * 4
+    result = analyses.metadata_sensitivity(a.folder, b.folder, n=10)
+    # what each run's samples were shown, read back from their meta: run a the true tags, run b others
+    shown = b.candidates.assign(tags=b.candidates["meta"].map(lambda m: json.loads(m)["tags_shown"]))
+    true_tags = {row["name"]: sorted(row["cf_tags"]) for row in rows}
+    matches = {name: sum(sorted(t) == true_tags[name] for t in group["tags"])
+               for name, group in shown.groupby("problem")}
+    assert a.judgements["correct"].all()
+    assert b.judgements.groupby("problem")["correct"].sum().to_dict() == matches
+    # pass@4 of run b by hand: 1 where some sample was shown the true tags
+    expected_b = [1.0 if matches[name] else 0.0 for name in NAMES]
+    per = result.per_problem.set_index("problem").loc[NAMES]
+    assert per["pass@k a"].tolist() == [1.0, 1.0, 1.0] and per["pass@k b"].tolist() == expected_b
+    comparison = result.comparison.set_index("metric")
+    ahead = sum(1 for e in expected_b if e < 1.0)
+    assert comparison.loc["pass@k", "k"] == 4
+    assert comparison.loc["pass@k", "difference"] == pytest.approx(np.mean([1 - e for e in expected_b]))
+    assert (comparison.loc["pass@k", "ahead"], comparison.loc["pass@k", "behind"]) == (ahead, 0)
+    assert comparison.loc["pass@k", "p_value"] == pytest.approx(min(1.0, 2 * 0.5 ** ahead) if ahead else 1.0)
+    assert comparison.loc["n@k filtered", "a"] == 1.0
+    assert result.settings.set_index("label")[["prompt", "tags", "rating"]].to_dict("index") == {
+        "a": {"prompt": "alphacode", "tags": "true", "rating": "true"},
+        "b": {"prompt": "alphacode", "tags": "random", "rating": "random"}}
+
+
+def test_metadata_runs_on_other_problems_are_one_sentence(metadata_runs, rows, train_sample_path):
+    a = metadata_runs["a"]
+    fewer = metadata_runs["root"] / "fewer"
+    candidates = a.candidates[a.candidates["problem"].isin(NAMES[:2])]
+    analyses.score_run(fewer, rows[:2], dataset=train_sample_path, split="train", candidates=candidates,
+                       execution=metadata_runs["execution"], progress=False)
+    with pytest.raises(UserError, match="were made on different problems .for instance '1003_F. Abbreviation' is in "
+                                        "one only.: a paired comparison needs the same problems"):
+        analyses.metadata_sensitivity(a.folder, fewer)
+    with pytest.raises(UserError, match="k must be between 1 and 4"):
+        analyses.metadata_sensitivity(a.folder, metadata_runs["b"].folder, k=5)
