@@ -7,7 +7,10 @@ human solutions (by default those of the run's own problems, in the sample's
 language), indexed once in a suffix automaton (`SuffixAutomaton`: pure Python,
 linear in the corpus to build); each sample is then matched in time linear in
 its own length, whatever the corpus size (matching statistics along the
-automaton's suffix links).
+automaton's suffix links). On the shared sample's 200 solutions (273K characters,
+bench/copying.py) it builds at about 780K characters/s with 1.6 states and about
+420 bytes of memory per corpus character (so a corpus of some 2.5M characters
+takes a gigabyte), and matches at about 2.3M sample characters/s.
 """
 
 from __future__ import annotations
