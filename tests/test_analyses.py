@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ from acodium.data import DIFFICULTY_NAMES
 from acodium.errors import UserError
 from acodium.execute import Execution
 from acodium.tables import CANDIDATES
+
+REPO = Path(__file__).resolve().parents[1]
 
 # accepted solutions that pass their problem's tests; difficulties B, B and F
 NAMES = ["103_B. Cthulhu", "1068_B. LCM", "1003_F. Abbreviation"]
@@ -292,3 +295,29 @@ def test_metadata_runs_on_other_problems_are_one_sentence(metadata_runs, rows, t
         analyses.metadata_sensitivity(a.folder, fewer)
     with pytest.raises(UserError, match="k must be between 1 and 4"):
         analyses.metadata_sensitivity(a.folder, metadata_runs["b"].folder, k=5)
+
+
+def test_analyse_with_a_reference_dataset_by_path(run, train_sample_path):
+    """Every analysis at once, the copying corpus read from a dataset file: the sample's own problems are in
+    it, so the accepted solutions are found whole."""
+    result = analyses.analyse(run, reference=train_sample_path, progress=False)
+    assert set(result.tables()) == {"per_problem", "by_tag", "by_rating", "by_difficulty", "failures", "lengths",
+                                    "copying", "copying_distribution"}
+    accepted = result.copying[result.copying["candidate_id"] == "accepted"]
+    assert (accepted["lcs_share"] == 1.0).all() and len(accepted) == len(NAMES)
+    assert result.tables()["per_problem"]["tags"].iloc[0] == "dfs and similar, dsu, graphs"
+
+
+def test_the_notebook_on_a_folder_that_is_not_a_run_is_one_sentence(tmp_path):
+    import nbformat
+    import papermill
+
+    out = tmp_path / "a.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(str(REPO / "notebooks" / "alphacode_analyses.ipynb"), str(out),
+                                   kernel_name="python3", parameters={"run_dir": str(tmp_path)}, progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "UserError"
+    assert errors[0].evalue == f"{tmp_path} is not a run folder: it holds no candidates.parquet or candidates.jsonl."
+    assert len(errors[0].traceback) == 1
