@@ -200,6 +200,12 @@ def test_bad_input_is_one_sentence(tmp_path, run):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="is not a run folder: it holds no candidates.parquet"):
         analyses.read_run(tmp_path / "empty")
+    # candidates alone: which problems they are of is not recorded
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "candidates.parquet").write_bytes((run.folder / "candidates.parquet").read_bytes())
+    with pytest.raises(UserError, match=r"does not record the problems it ran on \(no problems.json\): give the "
+                                        "dataset it ran on as `problems`"):
+        analyses.read_run(tmp_path / "bare")
     # candidates and problems, never scored: the analyses that need the runs say so
     unscored = tmp_path / "unscored"
     unscored.mkdir()

@@ -59,11 +59,12 @@ def recipe(run_dir: str | os.PathLike | None = None, *, out_dir: str | os.PathLi
            dataset: str = "starter", split: str = "train", limit: int | None = None,
            sources: Mapping[str, int | None] = (("human", None), ("mutants", 5)), correct_fraction: float = 0.5,
            seed: int = 0, execution: Execution | None = None, reference: Any = None, n: int = 10,
-           correct_only: bool = True, progress: bool = True) -> Analyses:
-    """The analyses of `run_dir`; without one, of a run made offline (`offline_run`: `sources` on
+           correct_only: bool = True, problems: Any = None, progress: bool = True) -> Analyses:
+    """The analyses of `run_dir` (`problems`: the dataset it ran on, when it records none); without one, of a run made offline (`offline_run`: `sources` on
     `dataset`) in OUT_DIR/run (resumed by a re-run), or in a temporary folder without an out_dir."""
     if not run_dir:
         where = Path(out_dir) / "run" if out_dir else Path(tempfile.mkdtemp(prefix="acodium-analyses-"))
         run_dir = offline_run(where, dataset, split=split, limit=limit, sources=sources,
                               correct_fraction=correct_fraction, seed=seed, execution=execution, progress=progress)
-    return analyse(run_dir, reference=reference, n=n, correct_only=correct_only, progress=progress)
+    return analyse(run_dir, reference=reference, n=n, correct_only=correct_only, problems=problems,
+                   progress=progress)

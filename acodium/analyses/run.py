@@ -27,7 +27,8 @@ from ..evaluation import (candidate_executions, load_candidate_set, problem_reco
 from ..execute import Execution
 from ..generate import generate_candidates, make_source
 from ..tables import (CANDIDATES_FILE, CANDIDATES_LOG, EXECUTIONS_FILE, EXECUTIONS_LOG, GENERATION_CONFIG_FILE,
-                      JUDGEMENTS_FILE, PROGRAMS_FILE, SUMMARY_FILE, read_table, require_columns, write_table)
+                      JUDGEMENTS_FILE, PROBLEMS_RECORD_FILE, PROGRAMS_FILE, SUMMARY_FILE, read_table,
+                      require_columns, write_table)
 
 
 @dataclass
@@ -111,6 +112,9 @@ def read_run(folder: str | os.PathLike | Run, *, problems: Any = None,
         raise UserError(f"{path} is not a run folder (no such folder).")
     if not ((path / CANDIDATES_FILE).exists() or (path / CANDIDATES_LOG).exists()):
         raise UserError(f"{path} is not a run folder: it holds no {CANDIDATES_FILE} or {CANDIDATES_LOG}.")
+    if problems is None and read_problem_record(path) is None:
+        raise UserError(f"{path} does not record the problems it ran on (no {PROBLEMS_RECORD_FILE}): give the "
+                        "dataset it ran on as `problems`.")
     rows, candidates, _ = load_candidate_set(path, problems=problems, data_dir=data_dir)
     candidates = candidates.astype({"candidate_id": str}).reset_index(drop=True)
     return Run(path, {row["name"]: row for row in rows}, candidates)
