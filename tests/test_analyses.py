@@ -34,6 +34,12 @@ KINDS = {
     "loop": (lambda sol: "while True:\n    pass\n", "timeout"),
     "empty": (lambda sol: "", "no code"),
 }
+# and in C++, a language the problems have no human solution in: candidate id -> (code, outcome)
+CPP = {
+    "cpp-syntax": ("int main( {\n", "compile error"),
+    "cpp-wrong": ('#include <cstdio>\nint main() { std::puts("-1"); }\n', "wrong answer"),
+}
+SAMPLES = len(KINDS) + len(CPP)  # per problem
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +55,9 @@ def _candidates(rows, kinds=KINDS) -> pd.DataFrame:
         for cid, (make, _) in kinds.items():
             out.append({"problem": row["name"], "candidate_id": cid, "language": "python3", "code": make(solution),
                         "source": "file", "meta": "{}"})
+        for cid, (code, _) in CPP.items():
+            out.append({"problem": row["name"], "candidate_id": cid, "language": "cpp", "code": code,
+                        "source": "file", "meta": "{}"})
     return pd.DataFrame(out, columns=CANDIDATES)
 
 
@@ -62,14 +71,14 @@ def run(rows, train_sample_path, tmp_path_factory):
 def test_the_run_folder_is_read_alone(run, rows):
     again = analyses.read_run(run.folder)
     assert again.names == NAMES
-    assert len(again.candidates) == len(NAMES) * len(KINDS)
+    assert len(again.candidates) == len(NAMES) * SAMPLES
     # executions by candidate: every candidate with code ran the public tests of its problem up to its first
     # failure (the schedule "public_first"), the accepted ones all of them, and the hidden ones too
     ex = again.executions
     public = {row["name"]: len(row["public_tests"]["input"]) for row in rows}
     private = {row["name"]: len(row["private_tests"]["input"]) for row in rows}
     ran = ex.groupby(["problem", "candidate_id", "test_set"]).size()
-    assert set(ran.index.get_level_values("candidate_id")) == set(KINDS) - {"empty"}
+    assert set(ran.index.get_level_values("candidate_id")) == (set(KINDS) | set(CPP)) - {"empty"}
     for name in NAMES:
         for cid in ("accepted", "prefixed"):
             assert ran[(name, cid, "public")] == public[name] and ran[(name, cid, "private")] == private[name]
@@ -78,37 +87,44 @@ def test_the_run_folder_is_read_alone(run, rows):
 
 def test_failures_by_language_are_the_outcomes_made_by_hand(run):
     outcomes = analyses.sample_outcomes(run)
-    assert dict(zip(outcomes["candidate_id"], outcomes["outcome"])) == {cid: o for cid, (_, o) in KINDS.items()}
+    assert dict(zip(outcomes["candidate_id"], outcomes["outcome"])) == {cid: o for cid, (_, o) in
+                                                                         [*KINDS.items(), *CPP.items()]}
     assert outcomes.groupby("candidate_id")["outcome"].nunique().eq(1).all()  # the same on every problem
     shares = analyses.failure_shares(run).set_index("language")
-    assert list(shares.index) == ["python3", "all"]
+    assert list(shares.index) == ["cpp", "python3", "all"]
     one = 1 / len(KINDS)
     for outcome in ("no code", "compile error", "runtime error", "timeout", "wrong answer"):
         assert shares.loc["python3", outcome] == pytest.approx(one)
     assert shares.loc["python3", "passes"] == pytest.approx(2 * one)
     assert shares.loc["python3", "fails to compile or crashes"] == pytest.approx(2 * one)
     assert shares.loc["python3", "samples"] == len(NAMES) * len(KINDS)
+    assert shares.loc["cpp", ["compile error", "wrong answer", "samples"]].tolist() == [0.5, 0.5, 2 * len(NAMES)]
+    assert shares.loc["cpp", "fails to compile or crashes"] == 0.5
+    assert shares.loc["all", "samples"] == len(NAMES) * SAMPLES
+    assert shares.loc["all", "compile error"] == pytest.approx(2 / SAMPLES)
+    assert shares.loc["all", "fails to compile or crashes"] == pytest.approx(3 / SAMPLES)
+    assert shares.loc["all", "wrong answer"] == pytest.approx(2 / SAMPLES)
 
 
 def test_solve_rates_by_problem_tag_rating_and_difficulty(run, rows):
     table = analyses.per_problem(run, n=10)
     assert table["problem"].tolist() == NAMES
-    assert table["samples"].tolist() == [len(KINDS)] * 3
+    assert table["samples"].tolist() == [SAMPLES] * 3
     assert table["correct"].tolist() == [2] * 3 and table["passes_public"].tolist() == [2] * 3
-    assert table["pass@1"].tolist() == pytest.approx([2 / len(KINDS)] * 3)
+    assert table["pass@1"].tolist() == pytest.approx([2 / SAMPLES] * 3)
     assert table["solved"].all() and table["n@k filtered"].tolist() == [1.0] * 3
     by_tag = analyses.solve_rate_by_tag(table).set_index("tag")
     tags = [t for row in rows for t in row["cf_tags"]]
     assert by_tag["problems"].to_dict() == {t: tags.count(t) for t in set(tags)}
     assert list(by_tag.index) == sorted(set(tags))  # one problem each: by name
-    assert (by_tag["solve_rate"] == 1.0).all() and (by_tag["samples"] == len(KINDS)).all()
+    assert (by_tag["solve_rate"] == 1.0).all() and (by_tag["samples"] == SAMPLES).all()
     # the real sample states no rating (0): one group, "unknown"
     by_rating = analyses.solve_rate_by_rating(table)
     assert by_rating["rating"].tolist() == ["unknown"] and by_rating["problems"].tolist() == [3]
     by_difficulty = analyses.solve_rate_by_difficulty(table)
     assert [DIFFICULTY_NAMES[row["difficulty"]] for row in rows] == ["B", "B", "F"]
     assert by_difficulty["difficulty"].tolist() == ["B", "F"] and by_difficulty["problems"].tolist() == [2, 1]
-    assert by_difficulty["samples"].tolist() == [2 * len(KINDS), len(KINDS)]
+    assert by_difficulty["samples"].tolist() == [2 * SAMPLES, SAMPLES]
 
 
 def test_an_unsolved_problem_counts_in_its_groups(run):
@@ -124,7 +140,12 @@ def test_an_unsolved_problem_counts_in_its_groups(run):
 
 
 def test_sample_lengths_against_the_accepted_solution(run, rows):
-    lengths = analyses.sample_lengths(run).set_index("problem")
+    lengths = analyses.sample_lengths(run)
+    cpp = lengths[lengths["language"] == "cpp"]
+    assert cpp["samples"].tolist() == [2] * 3 and cpp["human_solutions"].tolist() == [0] * 3
+    assert cpp["chars_ratio"].isna().all() and cpp["sample_chars"].tolist() == [np.median([len(c) for c, _ in
+                                                                                            CPP.values()])] * 3
+    lengths = lengths[lengths["language"] == "python3"].set_index("problem")
     for row in rows:
         solution = row["solutions"]["solution"][0]
         codes = [make(solution) for cid, (make, _) in KINDS.items() if cid != "empty"]
