@@ -167,7 +167,8 @@ def test_copying_finds_the_copied_solution(run, rows):
         assert mine.loc["prefixed", "lcs_chars"] == len(solution)
         assert mine.loc["prefixed", "lcs_text"] == solution
     distribution = analyses.copying_distribution(copied)
-    assert distribution["quantile"].tolist()[0] == 0.0 and distribution["samples"].iloc[0] == 6
+    assert set(copied["of"]) == {"correct samples"}
+    assert distribution["quantile"].tolist()[0] == 0.0 and distribution["programs"].iloc[0] == 6
     top = distribution[distribution["quantile"] == 1.0]["lcs_chars"].item()
     assert top == max(len(row["solutions"]["solution"][0]) for row in rows)
 
@@ -324,15 +325,27 @@ def test_metadata_runs_on_other_problems_are_one_sentence(metadata_runs, rows, t
         analyses.metadata_sensitivity(a.folder, metadata_runs["b"].folder, k=5)
 
 
-def test_analyse_with_a_reference_dataset_by_path(run, train_sample_path):
-    """Every analysis at once, the copying corpus read from a dataset file: the sample's own problems are in
-    it, so the accepted solutions are found whole."""
+def test_analyse_with_a_reference_dataset_by_path(run, rows, train_rows, train_sample_path):
+    """Every analysis at once, the copying corpus read from a dataset file with the run's problems left out
+    (AlphaCode's copying from other problems), and the human solutions measured the same way."""
     result = analyses.analyse(run, reference=train_sample_path, progress=False)
     assert set(result.tables()) == {"per_problem", "by_tag", "by_rating", "by_difficulty", "failures", "lengths",
                                     "copying", "copying_distribution"}
-    accepted = result.copying[result.copying["candidate_id"] == "accepted"]
-    assert (accepted["lcs_share"] == 1.0).all() and len(accepted) == len(NAMES)
     assert result.tables()["per_problem"]["tags"].iloc[0] == "dfs and similar, dsu, graphs"
+    copied = result.copying
+    assert copied.groupby("of").size().to_dict() == {"correct samples": 2 * len(NAMES), "human solutions": len(NAMES)}
+    joined = "\x00".join(row["solutions"]["solution"][0] for row in train_rows if row["name"] not in NAMES)
+    humans = copied[copied["of"] == "human solutions"].set_index("problem")
+    for row in rows:
+        solution, found = row["solutions"]["solution"][0], humans.loc[row["name"], "lcs_chars"]
+        # the longest: a substring of that length is in the corpus, none longer (C-speed search, exact)
+        assert humans.loc[row["name"], "lcs_text"] in joined and len(humans.loc[row["name"], "lcs_text"]) == found
+        assert not any(solution[i:i + found + 1] in joined for i in range(len(solution) - found))
+        mine = copied[(copied["of"] == "correct samples") & (copied["problem"] == row["name"])]
+        # the accepted sample is the human solution: the same longest substring, found again
+        assert mine.set_index("candidate_id").loc["accepted", "lcs_chars"] == humans.loc[row["name"], "lcs_chars"]
+    distribution = result.copying_distribution
+    assert set(distribution["of"]) == {"correct samples", "human solutions"}
 
 
 def test_the_notebook_on_a_folder_that_is_not_a_run_is_one_sentence(tmp_path):

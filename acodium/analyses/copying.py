@@ -2,9 +2,11 @@
 
 AlphaCode (Li et al. 2022, section 6.1) measured copying as the longest substring
 a correct sample shares with the training set, and showed its distribution beside
-the same statistic for human solutions. Here the reference corpus is a set of
-human solutions (by default those of the run's own problems, in the sample's
-language), indexed once in a suffix automaton (`SuffixAutomaton`: pure Python,
+the same statistic for human solutions (`human_copying`). Here the reference
+corpus is a set of human solutions in the sample's language: those of the
+run's own problems (did the model reproduce the dataset's solutions?), or of
+another dataset's problems, the run's own left out (AlphaCode's question:
+copying from a training set), indexed once in a suffix automaton (`SuffixAutomaton`: pure Python,
 linear in the corpus to build); each sample is then matched in time linear in
 its own length, whatever the corpus size (matching statistics along the
 automaton's suffix links). On the shared sample's 200 solutions (273K characters,
@@ -136,24 +138,54 @@ def brute_force_lcs(sample: str, documents: Iterable[str]) -> int:
     return best
 
 
-def reference_corpus(problems, languages: Iterable[str]) -> dict[str, list[str]]:
-    """The accepted human solutions of `problems` (rows or a table), by language, for the languages asked."""
-    wanted = set(languages)
+def reference_corpus(problems, languages: Iterable[str], exclude: Iterable[str] = ()) -> dict[str, list[str]]:
+    """The accepted human solutions of `problems` (rows or a table), by language, for the languages asked;
+    the problems named in `exclude` left out."""
+    wanted, left_out = set(languages), set(exclude)
     corpus: dict[str, list[str]] = {language: [] for language in wanted}
-    for row in problem_rows(problems).values():
+    for name, row in problem_rows(problems).items():
+        if name in left_out:
+            continue
         for language, code in Problem(row).solutions():
             if language in wanted and code:
                 corpus[language].append(code)
     return corpus
 
 
-COPYING_COLUMNS = ["problem", "candidate_id", "language", "sample_chars", "lcs_chars", "lcs_share", "lcs_text"]
+COPYING_COLUMNS = ["of", "problem", "candidate_id", "language", "sample_chars", "lcs_chars", "lcs_share", "lcs_text"]
+SAMPLES, HUMANS = "correct samples", "human solutions"  # the `of` column: whose copying a row measures
+
+
+def _longest_matches(programs: pd.DataFrame, corpus: dict[str, list[str]], of: str, progress: bool) -> pd.DataFrame:
+    """`programs` (problem, candidate_id, language, code) matched against the corpus of their language."""
+    missing = sorted(language for language in set(programs["language"]) if not corpus.get(language))
+    if missing:
+        raise UserError(f"The reference corpus holds no human solution in {', '.join(missing)}, the language of "
+                        "some programs: give a reference dataset with solutions in it.")
+    rows = []
+    used = {language: corpus[language] for language in set(programs["language"])}
+    with progress_bar(progress=progress, total=len(programs) + sum(len(d) for d in used.values()),
+                      desc=f"Copying of {of} (longest common substrings)", unit="program") as bar:
+        automata = {}
+        for language, docs in used.items():
+            automata[language] = SuffixAutomaton()
+            for doc in docs:
+                automata[language].add(doc)
+                bar.update(1)
+        for r in programs.itertuples(index=False):
+            match = automata[r.language].longest_common_substring(r.code)
+            rows.append({"of": of, "problem": r.problem, "candidate_id": r.candidate_id, "language": r.language,
+                         "sample_chars": len(r.code), "lcs_chars": match.length,
+                         "lcs_share": match.length / len(r.code), "lcs_text": match.text(r.code)})
+            bar.update(1)
+    return pd.DataFrame(rows, columns=COPYING_COLUMNS)
 
 
 def copying(candidates: pd.DataFrame, judgements: pd.DataFrame, reference, *, correct_only: bool = True,
-            progress: bool = True) -> pd.DataFrame:
+            exclude: Iterable[str] = (), progress: bool = True) -> pd.DataFrame:
     """For each correct sample (every sample with code when `correct_only` is False), the longest
-    substring it shares with the human solutions of `reference` (problems, in the sample's language).
+    substring it shares with the human solutions of `reference` (problems, in the sample's language,
+    those named in `exclude` left out).
 
     One row per sample: sample_chars, lcs_chars, lcs_share (lcs_chars / sample_chars)
     and the substring itself. A language the reference has no solution in is one sentence.
@@ -162,36 +194,30 @@ def copying(candidates: pd.DataFrame, judgements: pd.DataFrame, reference, *, co
     table = table[[has_code(code) for code in table["code"]]]
     if correct_only:
         table = table[table["correct"].astype(bool)]
-    corpus = reference_corpus(reference, set(table["language"]))
-    missing = sorted(language for language, docs in corpus.items() if not docs)
-    if missing:
-        raise UserError(f"The reference corpus holds no human solution in {', '.join(missing)}, the language of "
-                        "some samples: give a reference dataset with solutions in it.")
-    rows = []
-    with progress_bar(progress=progress, total=len(table) + sum(len(d) for d in corpus.values()),
-                      desc="Copying (longest common substrings)", unit="program") as bar:
-        automata = {}
-        for language, docs in corpus.items():
-            automata[language] = SuffixAutomaton()
-            for doc in docs:
-                automata[language].add(doc)
-                bar.update(1)
-        for r in table.itertuples(index=False):
-            match = automata[r.language].longest_common_substring(r.code)
-            rows.append({"problem": r.problem, "candidate_id": r.candidate_id, "language": r.language,
-                         "sample_chars": len(r.code), "lcs_chars": match.length,
-                         "lcs_share": match.length / len(r.code), "lcs_text": match.text(r.code)})
-            bar.update(1)
-    return pd.DataFrame(rows, columns=COPYING_COLUMNS)
+    corpus = reference_corpus(reference, set(table["language"]), exclude)
+    return _longest_matches(table, corpus, SAMPLES, progress)
+
+
+def human_copying(problems, reference, languages: Iterable[str], *, progress: bool = True) -> pd.DataFrame:
+    """AlphaCode's baseline: the same measure for the accepted human solutions of `problems` (in
+    `languages`), against the human solutions of the other problems of `reference` (a problem's own
+    solutions left out: each would be found whole)."""
+    rows = problem_rows(problems)
+    programs = pd.DataFrame([
+        {"problem": name, "candidate_id": f"human-{j}", "language": language, "code": code}
+        for name, row in rows.items() for j, (language, code) in enumerate(Problem(row).solutions())
+        if language in set(languages) and code], columns=["problem", "candidate_id", "language", "code"])
+    corpus = reference_corpus(reference, set(programs["language"]), exclude=rows)
+    return _longest_matches(programs, corpus, HUMANS, progress)
 
 
 def copying_distribution(copied: pd.DataFrame, quantiles=(0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)) -> pd.DataFrame:
-    """The distribution of `copying`'s longest common substrings, by language: quantiles of the length
-    in characters and of the share of the sample it covers."""
+    """The distribution of `copying`'s (and `human_copying`'s) longest common substrings, by whose they are
+    and language: quantiles of the length in characters and of the share of the program it covers."""
     rows = []
-    for language, group in copied.groupby("language", sort=True):
+    for (of, language), group in copied.groupby(["of", "language"], sort=True):
         for q in quantiles:
-            rows.append({"language": language, "quantile": q, "samples": len(group),
+            rows.append({"of": of, "language": language, "quantile": q, "programs": len(group),
                          "lcs_chars": float(np.quantile(group["lcs_chars"], q)),
                          "lcs_share": float(np.quantile(group["lcs_share"], q))})
-    return pd.DataFrame(rows, columns=["language", "quantile", "samples", "lcs_chars", "lcs_share"])
+    return pd.DataFrame(rows, columns=["of", "language", "quantile", "programs", "lcs_chars", "lcs_share"])

@@ -66,14 +66,17 @@ def length_scatter(lengths: pd.DataFrame) -> Figure:
 
 
 def copying_histogram(copied: pd.DataFrame) -> Figure:
-    """The distribution of the longest substring each sample shares with the reference corpus."""
+    """The distribution of the longest substring each program shares with the reference corpus: correct
+    samples, and human solutions when measured (`human_copying`)."""
     with _style():
         fig, ax = _new_figure()
         if len(copied):
-            ax.hist(copied["lcs_chars"], bins=min(30, max(5, len(copied) // 2)), color="C0")
-            ax.axvline(float(copied["lcs_chars"].median()), color="C1", linestyle="--", label="median")
-            ax.legend()
+            bins = np.histogram_bin_edges(copied["lcs_chars"], bins=min(30, max(5, len(copied) // 2)))
+            for i, (of, group) in enumerate(copied.groupby("of", sort=True)):
+                ax.hist(group["lcs_chars"], bins=bins, color=f"C{i}", alpha=0.6, density=True, label=of)
+                ax.axvline(float(group["lcs_chars"].median()), color=f"C{i}", linestyle="--")
+            ax.legend(title="median dashed")
         ax.set_xlabel("Longest common substring with the reference corpus (characters)")
-        ax.set_ylabel("Correct samples")
-        ax.set_title("How much of each correct sample is copied")
+        ax.set_ylabel("Density")
+        ax.set_title("How much of each program is copied")
     return fig

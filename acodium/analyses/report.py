@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..data import load_problems
 from ..execute import Execution
-from .copying import copying, copying_distribution
+from .copying import copying, copying_distribution, human_copying
 from .failures import failure_shares
 from .lengths import sample_lengths
 from .run import Run, offline_run, read_run
@@ -44,13 +44,21 @@ class Analyses:
 def analyse(run: str | os.PathLike | Run, *, reference: Any = None, n: int = 10, correct_only: bool = True,
             problems: Any = None, progress: bool = True) -> Analyses:
     """Every analysis of a run folder. reference: the problems whose human solutions make the copying
-    corpus (rows, a table, or what `acodium.data.load_problems` loads); None: the run's own problems."""
+    corpus (rows, a table, or what `acodium.data.load_problems` loads), the run's own problems left out,
+    with the human solutions of the run's problems measured the same way beside the samples (AlphaCode's
+    comparison); None: the run's own problems' solutions (did the samples reproduce them?), no baseline."""
     run = read_run(run, problems=problems)
-    if isinstance(reference, (str, os.PathLike)):
-        reference = load_problems(reference, languages="all")
     table = per_problem(run, n=n)
-    copied = copying(run.candidates, run.judgements, reference if reference is not None else list(run.problems.values()),
-                     correct_only=correct_only, progress=progress)
+    if reference is None:  # the run's own problems: did the samples reproduce their human solutions?
+        copied = copying(run.candidates, run.judgements, list(run.problems.values()), correct_only=correct_only,
+                         progress=progress)
+    else:  # another dataset, the run's problems left out, and the same measure of their human solutions
+        if isinstance(reference, (str, os.PathLike)):
+            reference = load_problems(reference, languages="all")
+        copied = copying(run.candidates, run.judgements, reference, correct_only=correct_only, exclude=run.names,
+                         progress=progress)
+        humans = human_copying(list(run.problems.values()), reference, set(copied["language"]), progress=progress)
+        copied = pd.concat([copied, humans], ignore_index=True)
     return Analyses(run, table, solve_rate_by_tag(table), solve_rate_by_rating(table), solve_rate_by_difficulty(table),
                     failure_shares(run), sample_lengths(run), copied, copying_distribution(copied))
 
