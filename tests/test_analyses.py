@@ -361,3 +361,24 @@ def test_the_notebook_on_a_folder_that_is_not_a_run_is_one_sentence(tmp_path):
     assert len(errors) == 1 and errors[0].ename == "UserError"
     assert errors[0].evalue == f"{tmp_path} is not a run folder: it holds no candidates.parquet or candidates.jsonl."
     assert len(errors[0].traceback) == 1
+
+
+def test_figures_draw_what_the_tables_hold(run, rows):
+    from acodium.analyses import figures
+
+    table = analyses.per_problem(run)
+    by_tag = analyses.solve_rate_by_tag(table)
+    ax = figures.solve_rate_bars(by_tag, "tag", title="t").axes[0]
+    assert [p.get_width() for p in ax.patches] == by_tag["solve_rate"].tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{t} (1)" for t in by_tag["tag"]]
+    shares = analyses.failure_shares(run)
+    ax = figures.failure_bars(shares).axes[0]
+    outcomes = [c for c in shares.columns if c not in ("language", "samples", "fails to compile or crashes")]
+    assert len(ax.patches) == len(outcomes) * len(shares)
+    assert sum(p.get_width() for p in ax.patches) == pytest.approx(len(shares))  # each bar adds up to 100%
+    lengths = analyses.sample_lengths(run)
+    ax = figures.length_scatter(lengths).axes[0]
+    assert len(ax.collections) == 1 and len(ax.collections[0].get_offsets()) == len(NAMES)  # C++ has no human
+    copied = analyses.copying(run.candidates, run.judgements, rows, progress=False)
+    ax = figures.copying_histogram(copied).axes[0]
+    assert sum(p.get_height() * p.get_width() for p in ax.patches) == pytest.approx(1.0)  # a density

@@ -26,7 +26,7 @@ def solve_rate_bars(table: pd.DataFrame, by: str, *, title: str, top: int = 20) 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("Problems solved (number of problems in brackets)")
         ax.set_title(title)
-        ax.legend(loc="lower right")
+        fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
@@ -44,7 +44,7 @@ def failure_bars(shares: pd.DataFrame) -> Figure:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("Samples (number in brackets)")
         ax.set_title("How samples end, by language")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=8)
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 

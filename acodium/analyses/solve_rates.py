@@ -5,7 +5,9 @@ correct), solved (some sample correct: pass@k at k = all its samples) and
 filtered n@k at k = all its samples (submit up to n of those passing the public
 tests, exact). A problem without samples counts, unsolved (docs/semantics.md).
 By tag, a problem counts once under each of its tags; by rating and
-difficulty, under its own (a rating of 0 is unknown in CodeContests).
+difficulty, under its own (a rating of 0 is unknown in CodeContests). Under the
+schedule "public_first" a sample failing the public tests ran no hidden test and
+counts as not correct, as in the run's own pass@k (a lower bound, exact for n@k).
 """
 
 from __future__ import annotations
