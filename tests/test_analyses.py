@@ -121,6 +121,9 @@ def test_solve_rates_by_problem_tag_rating_and_difficulty(run, rows):
     # the real sample states no rating (0): one group, "unknown"
     by_rating = analyses.solve_rate_by_rating(table)
     assert by_rating["rating"].tolist() == ["unknown"] and by_rating["problems"].tolist() == [3]
+    # intervals over problems: around the rate, never zero-width, wide for a group of one problem
+    assert (by_tag["ci_low"] <= by_tag["solve_rate"]).all() and (by_tag["ci_high"] == 1.0).all()
+    assert (by_tag["ci_low"] < 0.5).all()
     by_difficulty = analyses.solve_rate_by_difficulty(table)
     assert [DIFFICULTY_NAMES[row["difficulty"]] for row in rows] == ["B", "B", "F"]
     assert by_difficulty["difficulty"].tolist() == ["B", "F"] and by_difficulty["problems"].tolist() == [2, 1]

@@ -19,7 +19,10 @@ def solve_rate_bars(table: pd.DataFrame, by: str, *, title: str, top: int = 20) 
         fig, ax = _new_figure((5.6, max(2.0, 0.28 * len(table) + 1.0)))
         labels = [f"{g} ({p})" for g, p in zip(table[by], table["problems"])]
         y = np.arange(len(table))[::-1]
-        ax.barh(y, table["solve_rate"], color="C0", label="solved (any sample correct)")
+        ax.barh(y, table["solve_rate"], color="C0", label="solved (any sample correct), 95% interval")
+        ax.errorbar(table["solve_rate"], y, xerr=[table["solve_rate"] - table["ci_low"],
+                                                  table["ci_high"] - table["solve_rate"]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=2)
         ax.plot(table["pass@1"], y, "o", color="C1", label="pass@1")
         ax.set_yticks(y, labels)
         ax.set_xlim(0, 1)

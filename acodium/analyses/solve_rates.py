@@ -5,7 +5,10 @@ correct), solved (some sample correct: pass@k at k = all its samples) and
 filtered n@k at k = all its samples (submit up to n of those passing the public
 tests, exact). A problem without samples counts, unsolved (docs/semantics.md).
 By tag, a problem counts once under each of its tags; by rating and
-difficulty, under its own (a rating of 0 is unknown in CodeContests). Under the
+difficulty, under its own (a rating of 0 is unknown in CodeContests). Each
+group's solve rate has the 95% interval over problems of `acodium.metrics`
+(`problems_ci`: about another draw of problems like these; wide for a group
+of a few problems). Under the
 schedule "public_first" a sample failing the public tests ran no hidden test and
 counts as not correct, as in the run's own pass@k (a lower bound, exact for n@k).
 """
@@ -15,12 +18,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..data.problem import Problem
-from ..metrics import n_at_k_filtered
+from ..metrics import n_at_k_filtered, problems_ci
 from .run import Run
 
 PER_PROBLEM = ["problem", "tags", "rating", "difficulty", "samples", "passes_public", "correct", "pass@1",
                "solved", "n@k filtered"]
-GROUPED = ["problems", "solved", "solve_rate", "pass@1", "n@k filtered", "samples"]
+GROUPED = ["problems", "solved", "solve_rate", "ci_low", "ci_high", "pass@1", "n@k filtered", "samples"]
 
 
 def per_problem(run: Run, n: int = 10) -> pd.DataFrame:
@@ -49,10 +52,13 @@ def per_problem(run: Run, n: int = 10) -> pd.DataFrame:
 
 def _grouped(table: pd.DataFrame, by: str) -> pd.DataFrame:
     groups = table.groupby(by, sort=True, dropna=False)
+    intervals = groups["solved"].apply(lambda solved: problems_ci(solved.to_numpy(float)))
     out = pd.DataFrame({
         "problems": groups.size(),
         "solved": groups["solved"].sum().astype(int),
         "solve_rate": groups["solved"].mean(),
+        "ci_low": intervals.map(lambda ci: float(ci.ci_low)),
+        "ci_high": intervals.map(lambda ci: float(ci.ci_high)),
         "pass@1": groups["pass@1"].mean(),
         "n@k filtered": groups["n@k filtered"].mean(),
         "samples": groups["samples"].sum().astype(int),
