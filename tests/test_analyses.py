@@ -385,3 +385,19 @@ def test_figures_draw_what_the_tables_hold(run, rows):
     copied = analyses.copying(run.candidates, run.judgements, rows, progress=False)
     ax = figures.copying_histogram(copied).axes[0]
     assert sum(p.get_height() * p.get_width() for p in ax.patches) == pytest.approx(1.0)  # a density
+
+
+def test_an_offline_run_is_made_again_with_other_options_and_resumes(tmp_path):
+    """No model: the starter problems' own (correct) solutions and their mutants; a second call with more
+    mutants makes the new candidates and runs only their programs."""
+    execution = Execution(slow_cap=1.0, cache_dir=None)
+    options = dict(limit=2, correct_fraction=1.0, execution=execution, progress=False)
+    first = analyses.offline_run(tmp_path / "run", sources={"human": 2, "mutants": 2}, **options)
+    assert first.candidates.groupby("source").size().to_dict() == {"human": 4, "mutant": 4}
+    assert first.record["dataset"] == "starter" and len(first.names) == 2
+    ran = first.summary["jobs_run"]
+    second = analyses.offline_run(tmp_path / "run", sources={"human": 2, "mutants": 3}, **options)
+    assert second.candidates.groupby("source").size().to_dict() == {"human": 4, "mutant": 6}
+    assert set(first.candidates["code"]) < set(second.candidates["code"])
+    assert second.summary["jobs_resumed"] == ran and 0 < second.summary["jobs_run"] <= 2
+    assert len(analyses.read_run(tmp_path / "run").judgements) == 10

@@ -126,15 +126,14 @@ def offline_run(out: str | os.PathLike, dataset: str = "starter", *, split: str 
     """A run folder made without any model: candidates of offline sources ({name: k per problem}: human,
     mutants) on `dataset`, executed (public tests first, as `gencode run`), judged and scored into `out`.
 
-    A folder that already holds such a run is read, not made again (its
-    executions resume from the folder and the execution cache otherwise).
+    The offline sources are deterministic and quick: a re-run into the same
+    folder makes the candidates again (other options, other candidates) and
+    runs only the programs the folder's executions lack.
     """
     out = Path(out).expanduser()
     sources = dict(sources)
     rows = list(problem_rows(load_problems(dataset, split, limit=limit, seed=seed)).values())
     problem_record(out, rows, dataset=dataset, split=split)  # a folder of a run on another dataset is refused
-    if (out / JUDGEMENTS_FILE).exists():
-        return read_run(out)
     made = []
     for name, k in sources.items():
         options = {"seed": seed, **({"correct_fraction": correct_fraction} if name == "human" else {})}
