@@ -401,3 +401,22 @@ def test_an_offline_run_is_made_again_with_other_options_and_resumes(tmp_path):
     assert set(first.candidates["code"]) < set(second.candidates["code"])
     assert second.summary["jobs_resumed"] == ran and 0 < second.summary["jobs_run"] <= 2
     assert len(analyses.read_run(tmp_path / "run").judgements) == 10
+
+
+def test_the_notebook_compares_two_metadata_runs(metadata_runs, tmp_path):
+    """The notebook on run a with run b as its random-metadata run: the tables it saves are the library's."""
+    import papermill
+
+    from acodium import notebook
+
+    a, b = metadata_runs["a"], metadata_runs["b"]
+    papermill.execute_notebook(str(REPO / "notebooks" / "alphacode_analyses.ipynb"), str(tmp_path / "m.ipynb"),
+                               kernel_name="python3", progress_bar=False,
+                               parameters={"run_dir": str(a.folder), "random_metadata_run": str(b.folder),
+                                           "out_dir": str(tmp_path / "out")})
+    saved = notebook.load_tables(tmp_path / "out")
+    direct = analyses.metadata_sensitivity(a.folder, b.folder)
+    pd.testing.assert_frame_equal(saved["metadata_comparison"], direct.comparison, check_dtype=False)
+    pd.testing.assert_frame_equal(saved["metadata_per_problem"], direct.per_problem, check_dtype=False)
+    assert saved["per_problem"]["problem"].tolist() == NAMES
+    assert not (tmp_path / "out" / "run").exists()  # the given run was read, none made
