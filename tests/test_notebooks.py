@@ -103,7 +103,8 @@ def _verdicts_by_running(problems, candidates, cache_dir) -> dict[tuple[str, str
 def test_every_run_is_recorded_in_the_manifest(tiny_run, starter):
     manifest = json.loads((tiny_run.dir / "manifest.json").read_text())
     assert {Path(r["notebook"]).stem for r in manifest["runs"]} == {
-        "explore_problems", "solve_rate_vs_samples", "clustering_ablation", "temperature_ablation"}
+        "explore_problems", "solve_rate_vs_samples", "clustering_ablation", "temperature_ablation",
+        "alphacode_analyses"}
     assert all(r["status"] == "ok" for r in manifest["runs"]), [r["error"] for r in manifest["runs"]]
     assert manifest["datasets"] == [{
         "source": "starter", "split": "train", "problems": 2, "fingerprint": sweep.dataset_fingerprint(starter),
@@ -189,6 +190,28 @@ def test_temperature_notebook_samples_the_local_server(tiny_run, starter):
         direct = metrics.metrics_table(mine.drop(columns="temperature"), ks=_reported_ks(cands), policies={},
                                        resamples=params["resamples"], seed=0)
         _same_metrics(stored, direct[direct["problem"] == "ALL"])
+
+
+def test_analyses_notebook_matches_acodium(tiny_run, starter):
+    """The notebook's run folder (made offline in its run's folder), analysed again by the library, and its
+    counts read from the folder's own judgements."""
+    from acodium import analyses
+
+    run, tables = _run(tiny_run, "alphacode_analyses")
+    folder = Path(run.dir) / "run"
+    direct = analyses.analyse(folder, n=run.parameters["n"], progress=False).tables()
+    assert set(tables) == set(direct)
+    for name, table in direct.items():
+        pd.testing.assert_frame_equal(tables[name].reset_index(drop=True), table.reset_index(drop=True),
+                                      check_dtype=False, obj=name)
+    judged = pd.read_parquet(folder / "judgements.parquet")
+    per_problem = tables["per_problem"].set_index("problem")
+    assert per_problem.index.tolist() == starter["name"]
+    assert per_problem["correct"].to_dict() == judged.groupby("problem")["correct"].sum().to_dict()
+    candidates = pd.read_parquet(folder / "candidates.parquet")
+    assert set(candidates["source"]) == {"human", "mutant"}
+    assert tables["failures"].set_index("language").loc["all", "samples"] == len(candidates)
+    assert (Path(run.dir) / "figures" / "copying.png").exists()
 
 
 @pytest.fixture(scope="module")

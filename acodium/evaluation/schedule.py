@@ -36,9 +36,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
 from ..errors import UserError
+from ..progress import progress_bar
 from ..execute.types import Job, Program, sha256
 from ..execute.base import merge_usage, usage_since
 from .executions import MACHINE_RETRIES, RunStats
@@ -288,7 +288,7 @@ def run_schedule(rows_by_name: dict[str, dict], pool: CandidatePool, *, out_dir:
     executions = _Writer(out_dir / EXECUTIONS_FILE, _SCHEMA)
     programs_out = _Writer(out_dir / PROGRAMS_FILE, _PROGRAMS_SCHEMA)
     where = clustering or main
-    bar = tqdm(total=len(pool), desc="evaluate", unit="sample", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(progress=progress, total=len(pool), desc="evaluate", unit="sample", dynamic_ncols=True)
     kept = False
     try:
         for chunk in pool.chunks(rows_by_name):

@@ -148,6 +148,23 @@ def _remove_stale(base: Path) -> None:
             continue
 
 
+def _make_group(parent: Path, name: str, kind: str, attempts: int = 3) -> Path:
+    """parent/name, the parent made first. Another process's sweep of stale groups may remove an
+    empty parent between the two mkdirs (it judges liveness by pid, which a process in another pid
+    namespace cannot see): the parent is made again, a few times, before giving up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            parent.mkdir(exist_ok=True)
+            if kind == "v2":
+                _write(parent / "cgroup.subtree_control", " ".join("+" + c for c in V2_CONTROLLERS))
+            (parent / name).mkdir()
+            return parent / name
+        except FileNotFoundError:
+            if attempt == attempts:
+                raise
+    return parent / name  # not reached: the last attempt returns or raises
+
+
 def _rmdir(path: Path, wait: float = 0.0) -> bool:
     """rmdir; False if still busy after `wait` s (EBUSY until killed tasks have left)."""
     deadline = time.monotonic() + wait
@@ -228,12 +245,7 @@ class WorkerCgroup:
         try:
             with _PARENTS_LOCK:  # another worker's close() may be removing the parent
                 for base in support.bases:
-                    (base / parent).mkdir(exist_ok=True)
-                    if self.kind == "v2":
-                        _write(base / parent / "cgroup.subtree_control",
-                               " ".join("+" + c for c in V2_CONTROLLERS))
-                    (base / parent / name).mkdir()
-                    self.dirs.append(base / parent / name)
+                    self.dirs.append(_make_group(base / parent, name, self.kind))
             self._configure(pids_max)
         except OSError as e:
             self.close()

@@ -372,6 +372,10 @@ class RayBackend(Backend):
         self._closed = True
         try:
             ray = _ray()
+            if not ray.is_initialized():  # Ray's own exit hook ran first (it kills a driver's actors itself):
+                self._nodes.clear()       # a call into a shut-down Ray may crash the process
+                self._starting.clear()
+                return
             for node in self._nodes.values():
                 try:
                     ray.kill(node.actor)
