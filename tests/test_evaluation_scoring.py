@@ -96,6 +96,9 @@ def test_bad_requests_are_refused_before_anything_runs(four, tmp_path):
     with pytest.raises(UserError, match=rf"^The problem {a['name']!r} has no mutated_tests to decide correctness\.$"):
         score_candidates([a], _cands((a["name"], "0", "print(1)")), test_sets=["mutated"], run_dir=tmp_path / "r",
                          **CHEAP)
+    with pytest.raises(UserError, match=r'^The "ai" tests are model-written: .* never decide correctness'):
+        score_candidates([a], _cands((a["name"], "0", "print(1)")), test_sets=["private", "ai"],
+                         run_dir=tmp_path / "r", **CHEAP)
     assert not (tmp_path / "r").exists()  # refused before the run folder is made
 
 

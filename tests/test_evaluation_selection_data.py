@@ -66,7 +66,8 @@ def test_scores_and_what_each_policy_needs():
     assert needed_columns(["codet", "random"]) == {"model_set", "model_passed"}
     assert needed_columns({"mine": codet_policy}) == {"model_set", "model_passed"}
     check_model_tests(["codet"], {"p": ROW}, ["private"])  # has model tests: fine
-    with pytest.raises(UserError, match="cannot decide correctness and feed codet too"):
-        check_model_tests(["codet"], {"p": ROW}, ["private", "ai"])
+    for policies in (["codet"], ["clustered"]):  # model outputs never decide correctness, whatever the policy
+        with pytest.raises(UserError, match="model-written: they cluster samples and feed codet, but never decide"):
+            check_model_tests(policies, {"p": ROW}, ["private", "ai"])
     with pytest.raises(UserError, match="no problem here has any"):
         check_model_tests(["codet"], {"p": {"name": "p"}}, ["private"])

@@ -44,7 +44,7 @@ from .pool import CandidatePool, as_pool
 from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
 from .program_store import candidate_executions, start_phase
 from .schedule import run_schedule, schedule_name
-from .selection_data import check_model_tests, selection_columns
+from .selection_data import check_model_tests, refuse_model_tests_as_correctness, selection_columns
 
 # Said when the default schedule left candidates unjudged on the hidden tests.
 PUBLIC_FIRST_NOTE = ("pass@k and random n@k count a candidate that fails the public tests as not correct (the default "
@@ -286,6 +286,7 @@ def score_candidates(
     if not survey.candidates:
         raise UserError("There are no candidates to evaluate.")
     test_sets = list(dict.fromkeys(test_sets))
+    refuse_model_tests_as_correctness(test_sets)
     names = list(rows)
     for name in names:
         if name in survey.sizes and not any(problem_tests(rows[name], s, max_tests) for s in test_sets):

@@ -45,13 +45,19 @@ def needed_columns(policies: Iterable[str] | Mapping[str, Policy]) -> set[str]:
             if name == known or fn is POLICIES.get(known) for field in fields}
 
 
+def refuse_model_tests_as_correctness(test_sets: Sequence[str]) -> None:
+    """Correctness is decided by the dataset's tests only (docs/semantics.md), never by a model's outputs."""
+    if MODEL_TEST_SET in test_sets:
+        raise UserError(f'The "{MODEL_TEST_SET}" tests are model-written: they cluster samples and feed codet, '
+                        "but never decide correctness; judge on public, private, generated or mutated tests.")
+
+
 def check_model_tests(policy_names: Iterable[str], rows: Mapping[str, Mapping[str, Any]], test_sets: Sequence[str],
                       max_tests: int | None = None) -> None:
     """Refuse, before anything runs, a codet asked of problems none of which carries a model test."""
+    refuse_model_tests_as_correctness(test_sets)
     if "model_set" not in needed_columns(policy_names):
         return
-    if MODEL_TEST_SET in test_sets:
-        raise UserError('The "ai" tests are model-written: they cannot decide correctness and feed codet too.')
     if not any(model_tests(row, max_tests) for row in rows.values()):
         raise UserError("The codet policy needs model-written tests (ai_tests with expected outputs, from "
                         "`gencode gen test_inputs`), and no problem here has any.")
