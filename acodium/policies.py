@@ -362,6 +362,9 @@ def register_scorer(name: str) -> Callable[[Scorer], Scorer]:
 
 
 def get_scorer(name: str) -> Scorer:
+    if name == "model":
+        raise UserError("The model scorer asks an LLM: give its settings, acodium.model_scorer.ModelScorer(model=...) "
+                        "(at the command line: --scorer model --scorer_model NAME).")
     try:
         return SCORERS[name]
     except (KeyError, TypeError):

@@ -46,6 +46,7 @@ EXECUTIONS_STORE = "executions.sqlite"       # a scoring run's executions by pro
 JUDGEMENTS_FILE = "judgements.parquet"
 METRICS_FILE = "metrics.parquet"
 SUMMARY_FILE = "summary.json"
+SCORER_CALLS_FILE = "scorer_calls.json"      # a model scorer's calls: what each cost and gave (model_scorer)
 SETTINGS_FILE = "settings.json"              # the settings that decide a verdict, checked on re-use
 # A notebook's run folder (one per sweep run): its saved tables and figures, and what it loaded.
 TABLES_DIR = "tables"                        # TABLES_DIR/NAME.parquet (`acodium.notebook.save_tables`)

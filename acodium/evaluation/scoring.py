@@ -34,7 +34,8 @@ from ..execute import Execution
 from ..execute.base import merge_usage
 from ..execute.settings import execution_from
 from ..metrics import reported_ks
-from ..policies import Policy, get_policy, get_scorer
+from ..model_scorer import ModelScorer, calls_summary
+from ..policies import Policy, get_policy
 from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
 from ..wording import plural
 from .candidates import has_code
@@ -44,7 +45,8 @@ from .pool import CandidatePool, as_pool
 from ..tables import PROGRAM_EXECUTIONS, PROGRAMS
 from .program_store import candidate_executions, start_phase
 from .schedule import run_schedule, schedule_name
-from .selection_data import check_model_tests, refuse_model_tests_as_correctness, selection_columns
+from .selection_data import (check_model_tests, check_scorer, refuse_model_tests_as_correctness, selection_columns,
+                             write_scorer_calls)
 
 # Said when the default schedule left candidates unjudged on the hidden tests.
 PUBLIC_FIRST_NOTE = ("pass@k and random n@k count a candidate that fails the public tests as not correct (the default "
@@ -228,7 +230,7 @@ def score_candidates(
     execution: Execution | None = None,
     clustering_execution: Execution | None = None,
     policies: Mapping[str, Policy] | Sequence[str] | None = None,
-    scorer: str = "length",
+    scorer: "str | ModelScorer" = "length",
     max_tests: int | None = None,
     stop_on_first_failure: bool = True,
     schedule: str | None = None,
@@ -266,7 +268,8 @@ def score_candidates(
     pass@k and filtered n@k, by name or as functions (default: the clustered
     one when there are clustering inputs, else none); mbr_exec, codet and
     largest_clusters get the judgements' columns they need
-    (`selection_data`), the last ranked by `scorer` (`acodium.policies.SCORERS`).
+    (`selection_data`), the last ranked by `scorer` (a name of `acodium.policies.SCORERS`, or a
+    `ModelScorer`: a model asked about each program passing the public tests; summary's "scorer_calls").
     """
     started = time.monotonic()
     execution = execution_from(execution)
@@ -277,7 +280,7 @@ def score_candidates(
         if isinstance(policies, str):
             raise UserError(f"policies is a list of names, not the text {policies!r}.")
         policies = {name: get_policy(name) for name in policies}
-    get_scorer(scorer)
+    check_scorer(scorer)
     pool = as_pool(candidates)
     if failures is None:
         failures = pool.attrs.get("failures") or []
@@ -389,9 +392,10 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         notes.append(PUBLIC_FIRST_NOTE)
     if policies is None:
         policies = {"clustered": get_policy("clustered")} if has_clustering else {}
+    calls: list[dict] = []
     judged = selection_columns(judged, policies, executions_path=result.executions_path, max_tests=max_tests,
                                programs_path=result.programs_path, rows=rows, pool=pool, scorer=scorer,
-                               clustering_sets=has_clustering)
+                               clustering_sets=has_clustering, progress=progress, calls=calls)
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
     if PUBLIC_FIRST_NOTE in notes:  # the table says what its pass@k is, wherever it goes
@@ -431,6 +435,8 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         "time_limit_s": execution.time_s,
         "backend": execution.backend,
         "executor": stats.executor,  # where the jobs ran ({"kind": "ray", "nodes": {...}}: tests per node)
+        "scorer": getattr(scorer, "name", scorer),
+        "scorer_calls": calls_summary(calls) if isinstance(scorer, ModelScorer) else None,
         "notes": notes,
         "wall_s": round(time.monotonic() - started, 2),
     }
@@ -438,4 +444,6 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         write_table(judged, Path(run_dir) / JUDGEMENTS_FILE)
         write_table(table, Path(run_dir) / METRICS_FILE)
         write_json(summary, Path(run_dir) / SUMMARY_FILE)
+        if isinstance(scorer, ModelScorer):
+            write_scorer_calls(calls, run_dir)
     return Scores(judged, table, summary, stats, result.executions_path, result.programs_path, keep)

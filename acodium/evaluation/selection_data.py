@@ -11,7 +11,7 @@ from what a contestant can see or make, never from a hidden test:
   tests passed) and how many model tests pass. A model test is an input of
   the "ai" set that carries the model's expected output (`model_tests`); it
   is never a correctness test;
-- `score`: a scorer's value (`acodium.policies.SCORERS`) per candidate.
+- `score`: a scorer's value (`acodium.policies.SCORERS`, or a model's: `acodium.model_scorer`) per candidate.
 
 Executions come by program (the run folder's executions.parquet, with
 programs.parquet saying which program each candidate is) or by candidate
@@ -27,7 +27,9 @@ import pandas as pd
 
 from ..data import CLUSTERING_TEST_SETS, problem_tests
 from ..errors import UserError
+from ..model_scorer import ModelScorer, score_programs
 from ..policies import NEEDS, POLICIES, Policy, get_scorer
+from .candidates import has_code
 
 MODEL_TEST_SET = "ai"
 COLUMNS = ["behaviour", "model_set", "model_tests_passed"]
@@ -129,25 +131,50 @@ def with_agreement(judged: pd.DataFrame, agreement: pd.DataFrame, program_of: pd
     return table
 
 
-def with_scores(judged: pd.DataFrame, scorer: str, code: pd.DataFrame) -> pd.DataFrame:
+def with_scores(judged: pd.DataFrame, scorer: "str | ModelScorer", code: pd.DataFrame,
+                rows: Mapping[str, Mapping[str, Any]] | None = None, *, progress: bool = False,
+                calls: list[dict] | None = None) -> pd.DataFrame:
     """The judgements with a `score` column: the scorer's value of each candidate's program (`code`: problem,
-    candidate_id, code, and meta where there is one); a candidate without code scores -inf."""
-    score_of = get_scorer(scorer)
-    meta = code["meta"] if "meta" in code.columns else [None] * len(code)
-    values = pd.Series(score_of(list(code["code"]), list(meta)),
-                       index=pd.MultiIndex.from_arrays([code["problem"].astype(str), code["candidate_id"].astype(str)]))
+    candidate_id, code, and meta and language where there are); a candidate without code scores -inf.
+
+    A scorer is a name (`acodium.policies.SCORERS`) or a `ModelScorer`: the model is asked only about the
+    candidates passing the public tests (the others, never submitted, score -inf without a call), each with
+    its problem's statement from `rows`; its calls' records are appended to `calls` when given.
+    """
+    index = pd.MultiIndex.from_arrays([code["problem"].astype(str), code["candidate_id"].astype(str)])
+    if isinstance(scorer, ModelScorer):
+        if rows is None:
+            raise UserError("The model scorer needs the problems, for their statements.")
+        at = pd.MultiIndex.from_arrays([judged["problem"].astype(str), judged["candidate_id"].astype(str)])
+        passing = set(at[judged["passes_public"].fillna(False).astype(bool).to_numpy()])
+        asked = np.array([key in passing and has_code(c) for key, c in zip(index, code["code"])], dtype=bool)
+        language = code["language"] if "language" in code.columns else [""] * len(code)
+        picked = [(str(p), str(c), str(lang or "")) for p, c, lang, a in
+                  zip(code["problem"], code["code"], language, asked) if a]
+        made = score_programs(rows, picked, scorer, progress=progress)
+        if calls is not None:
+            calls.extend(made.records)
+        scores = np.full(len(code), -np.inf)
+        scores[asked] = made.scores
+    else:
+        score_of = get_scorer(scorer)
+        meta = code["meta"] if "meta" in code.columns else [None] * len(code)
+        scores = score_of(list(code["code"]), list(meta))
+    values = pd.Series(scores, index=index)
     at = pd.MultiIndex.from_arrays([judged["problem"].astype(str), judged["candidate_id"].astype(str)])
     return judged.assign(score=values[~values.index.duplicated()].reindex(at).fillna(-np.inf).to_numpy())
 
 
 def selection_columns(judged: pd.DataFrame, policies: Mapping[str, Policy], *, executions_path, programs_path,
-                      rows: Mapping[str, Mapping[str, Any]], pool, scorer: str = "length",
+                      rows: Mapping[str, Mapping[str, Any]], pool, scorer: "str | ModelScorer" = "length",
                       clustering_sets: Sequence[str] = CLUSTERING_TEST_SETS,
-                      max_tests: int | None = None) -> pd.DataFrame:
+                      max_tests: int | None = None, progress: bool = False,
+                      calls: list[dict] | None = None) -> pd.DataFrame:
     """The judgements of a scoring run with the columns its policies need (none: unchanged).
 
     Reads the run's executions by program (only the clustering sets' rows) and
-    which program each candidate is; the scores read the pool's programs again.
+    which program each candidate is; the scores read the pool's programs again (a model scorer's calls'
+    records are appended to `calls`).
     """
     needed = needed_columns(policies)
     if needed & {"behaviour", "model_set", "model_passed"}:
@@ -162,8 +189,24 @@ def selection_columns(judged: pd.DataFrame, policies: Mapping[str, Policy], *, e
     if "score" in needed:
         frame = getattr(pool, "frame", None)
         if frame is not None:  # a table in memory: its meta too (a likelihood scorer reads it)
-            code = frame[[c for c in ("problem", "candidate_id", "code", "meta") if c in frame.columns]]
+            code = frame[[c for c in ("problem", "candidate_id", "code", "meta", "language") if c in frame.columns]]
         else:
-            code = pd.concat([c[["problem", "candidate_id", "code"]] for c in pool.chunks(rows)], ignore_index=True)
-        judged = with_scores(judged, scorer, code)
+            code = pd.concat([c[[k for k in ("problem", "candidate_id", "code", "language") if k in c.columns]]
+                              for c in pool.chunks(rows)], ignore_index=True)
+        judged = with_scores(judged, scorer, code, rows, progress=progress, calls=calls)
     return judged
+
+
+def check_scorer(scorer: "str | ModelScorer") -> None:
+    """A scorer's name known, or a model scorer's settings given; refused in one sentence before anything runs."""
+    if not isinstance(scorer, ModelScorer):
+        get_scorer(scorer)
+
+
+def write_scorer_calls(calls: Sequence[Mapping[str, Any]], run_dir) -> None:
+    """A model scorer's records, one per call, in the run folder (what each call cost and gave)."""
+    from pathlib import Path
+
+    from ..tables import SCORER_CALLS_FILE, write_json
+
+    write_json([dict(r) for r in calls], Path(run_dir) / SCORER_CALLS_FILE)
