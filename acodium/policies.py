@@ -368,7 +368,8 @@ def get_scorer(name: str) -> Scorer:
     try:
         return SCORERS[name]
     except (KeyError, TypeError):
-        raise UserError(f"Unknown scorer {name!r}; choose among {', '.join(SCORERS)}.") from None
+        raise UserError(f"Unknown scorer {name!r}; choose among {', '.join(SCORERS)}, or model (an LLM's "
+                        "rating).") from None
 
 
 @register_scorer("length")

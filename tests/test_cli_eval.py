@@ -133,7 +133,8 @@ def test_pass_at_k_keeps_a_problem_without_solutions_and_judges_on_hidden_tests(
     ("unknown policy", "Unknown selection policy 'best'; choose among random, filtered, clustered, mbr_exec"),
     ("hidden clustering set", "Unknown clustering set 'private' in --clustering_sets; choose among mutated, ai"),
     ("codet without model tests", "The codet policy needs model-written tests"),
-    ("unknown scorer", "Unknown scorer 'model'; choose among length, likelihood"),
+    ("unknown scorer", "Unknown scorer 'tokens'; choose among length, likelihood"),
+    ("model scorer without a model", "--scorer model needs --scorer_model NAME"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_path, case, message):
     table = reference_candidates(train_rows[:4])
@@ -156,6 +157,8 @@ def test_bad_input_is_one_sentence_and_exit_2(capsys, sample, train_rows, tmp_pa
     if case == "codet without model tests":
         args += ["--policies", "codet,filtered"]
     if case == "unknown scorer":
+        args += ["--policies", "largest_clusters", "--scorer", "tokens"]
+    if case == "model scorer without a model":
         args += ["--policies", "largest_clusters", "--scorer", "model"]
     table.to_parquet(tmp_path / "cands.parquet")
     code, stdout, stderr = run(capsys, *args)

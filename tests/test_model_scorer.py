@@ -156,3 +156,24 @@ def test_score_candidates_with_the_model_scorer_records_its_calls(chat_server, t
     assert chat_server.chat_requests == passing and again.summary["scorer_calls"]["cached"] == passing
     with pytest.raises(UserError, match=r"^Unknown scorer 'tokens'"):
         score_candidates(rows, pool, **dict(common, scorer="tokens"))
+
+
+def test_the_command_line_scores_with_a_model(capsys, chat_server, train_rows, tmp_path, monkeypatch):
+    from cli_runner import gencode_in_process as run
+
+    monkeypatch.setenv("ACODIUM_CACHE", str(tmp_path / "cache"))
+    reference_candidates(train_rows[:2]).to_parquet(tmp_path / "cands.parquet")
+    problems = tmp_path / "two.jsonl"
+    problems.write_text("".join(json.dumps(row) + "\n" for row in train_rows[:2]))
+    chat_server.default_reply = "Score: 64"
+    args = ["eval", "pass_at_k", "--dataset_name", tmp_path / "cands.parquet", "--problems", problems, "--k", "1",
+            "--max_tests", "3", "--time_limit", "3", "--no_cache", "--no_progress", "--bootstrap", "50",
+            "--policies", "largest_clusters", "--scorer", "model", "--scorer_model", "test-model",
+            "--scorer_base_url", chat_server.url, "--scorer_api_key", "sk-test", "--out", tmp_path / "run"]
+    code, stdout, stderr = run(capsys, *args)
+    assert code == 0, stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["scorer"] == "model" and summary["scorer_calls"]["calls"] == chat_server.chat_requests >= 1
+    assert (tmp_path / "cache").exists()  # the replies went to the LLM cache a re-run reads
+    code, stdout, stderr = run(capsys, *args[:-2], "--scorer_base_url", "http://127.0.0.1:9/v1")
+    assert code == 2 and stderr.strip().startswith("gencode: Cannot reach the LLM server at http://127.0.0.1:9")

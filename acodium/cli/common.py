@@ -355,12 +355,22 @@ scoring_options = options(
     option("clustering_sets", default="mutated,ai", show_default=True,
            help="Test sets whose inputs cluster the candidates (mutated, ai: never a hidden set); 'none' for none."),
     option("scorer", default="length", show_default=True,
-           help="How largest_clusters scores a cluster's representative: length (shorter first) or likelihood."),
+           help="How largest_clusters scores a cluster's representative: length (shorter first), likelihood, or "
+                "model (an LLM rates each program passing the public tests, 0-100, one cached call per distinct "
+                "program: --scorer_model)."),
+    option("scorer_model", default=None, help="The model that rates programs under --scorer model."),
+    option("scorer_base_url", default=None,
+           help="Its OpenAI-compatible server [default: $OPENAI_BASE_URL or OpenAI]."),
+    option("scorer_api_key", default=None, help="Its API key [default: $OPENAI_API_KEY]."),
 )
 
 
-def selection_from_options(policies: str | None, clustering_sets: str, scorer: str) -> dict:
-    """score_candidates' policies, clustering_sets and scorer from their options, each checked (one sentence)."""
+def selection_from_options(policies: str | None, clustering_sets: str, scorer: str, scorer_model: str | None = None,
+                           scorer_base_url: str | None = None, scorer_api_key: str | None = None) -> dict:
+    """score_candidates' policies, clustering_sets and scorer from their options, each checked (one sentence).
+
+    `--scorer model` is a `ModelScorer` on the reply cache the other LLM calls use; its key is checked here.
+    """
     from ..data import CLUSTERING_TEST_SETS
     from ..policies import get_policy, get_scorer
 
@@ -380,5 +390,15 @@ def selection_from_options(policies: str | None, clustering_sets: str, scorer: s
                 raise UserError(f"Unknown clustering set {part.strip()!r} in --clustering_sets; choose among "
                                 f"{', '.join(CLUSTERING_TEST_SETS)}, or none.") from None
             sets += [name] if name not in sets else []
-    get_scorer(scorer)
-    return {"policies": names, "clustering_sets": sets, "scorer": scorer}
+    if scorer != "model":
+        get_scorer(scorer)
+        return {"policies": names, "clustering_sets": sets, "scorer": scorer}
+    from ..llm import resolve_api_key, resolve_base_url
+    from ..model_scorer import ModelScorer
+
+    if not scorer_model:
+        raise UserError("--scorer model needs --scorer_model NAME, the model that rates the programs.")
+    resolve_api_key(scorer_api_key, resolve_base_url(scorer_base_url))  # a missing key: before any work
+    return {"policies": names, "clustering_sets": sets,
+            "scorer": ModelScorer(model=scorer_model, base_url=scorer_base_url, api_key=scorer_api_key,
+                                  cache_path=str(caches().llm))}

@@ -193,7 +193,7 @@ def references(dataset, split, languages, max_tests, max_solutions, test_sets, m
 @option("no_progress", is_flag=True, help="No progress bar.")
 def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, seed, problems,
               path_to_solutions_column, task_name_column, valid_only, n, max_tests, full, bootstrap,
-              policies, clustering_sets, scorer, backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress):
+              policies, clustering_sets, scorer, scorer_model, scorer_base_url, scorer_api_key, backend, time_limit, workers, no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress):
     """Print pass@k and n@k, with bootstrap confidence intervals, of the candidates of a problem set.
 
     Correct means passing every test of --evaluation_test_type; n@k submits up
@@ -213,7 +213,8 @@ def pass_at_k(dataset_name, split_name, evaluation_test_type, k, sample_rate, se
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(",".join(k), "--k") if k else None
-    selection = selection_from_options(policies, clustering_sets, scorer)
+    selection = selection_from_options(policies, clustering_sets, scorer, scorer_model, scorer_base_url,
+                                       scorer_api_key)
     problem_set, candidates, run_dir = load_candidate_set(
         dataset_name, split=split_name, problems=problems, data_dir=data_dir(),
         solutions_column=path_to_solutions_column, name_column=task_name_column,

@@ -333,7 +333,7 @@ def _failures(mine) -> str:
         help="Run folder: candidates, executions, judgements, metrics, summary.json (resumable).")
 @option("no_progress", is_flag=True, help="No progress bars.")
 def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_test_type, k_values, n, max_tests,
-                           full, bootstrap, policies, clustering_sets, scorer, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
+                           full, bootstrap, policies, clustering_sets, scorer, scorer_model, scorer_base_url, scorer_api_key, backend, time_limit, workers, no_cache, checker, testlib_dir, python3,
                            slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates for every problem, then print pass@k and n@k with confidence intervals.
 
@@ -347,7 +347,8 @@ def solve_and_evaluate_set(dataset_name, split_name, sample_rate, evaluation_tes
 
     sets = parse_test_sets(evaluation_test_type)
     ks = parse_ints(k_values, "--k_values")
-    selection = selection_from_options(policies, clustering_sets, scorer)
+    selection = selection_from_options(policies, clustering_sets, scorer, scorer_model, scorer_base_url,
+                                       scorer_api_key)
     if ks is not None and min(ks) > opts["k"]:  # none could be reported (`reported_ks`): refused before any call
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem (--k).")
     execution = execution_from_options(backend, time_limit, workers, no_cache, checker, testlib_dir, python3,

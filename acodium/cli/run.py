@@ -78,6 +78,7 @@ def solve_rate_figure(metrics, problems: int, out: Path) -> Path:
 @option("no_progress", is_flag=True, help="No progress bars.")
 @click.pass_context
 def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, policies, clustering_sets, scorer,
+          scorer_model, scorer_base_url, scorer_api_key,
           backend, time_limit, workers,
           no_cache, checker, testlib_dir, python3, slow_cap, executor, out, no_progress, **opts):
     """Generate k candidates per problem, run and judge them, print pass@k and n@k, draw the figure.
@@ -98,7 +99,8 @@ def group(ctx, dataset, split, limit, k_values, n, max_tests, full, bootstrap, p
 
     _choose_source(ctx, opts)
     ks = parse_ints(k_values, "--k_values")
-    selection = selection_from_options(policies, clustering_sets, scorer)
+    selection = selection_from_options(policies, clustering_sets, scorer, scorer_model, scorer_base_url,
+                                       scorer_api_key)
     if ks is not None and min(ks) > opts["k"]:
         raise UserError(f"--k_values asks for k={min(ks)}, more than the {plural(opts['k'], 'sample')} per problem "
                         "(--k).")
