@@ -34,6 +34,7 @@ from .generate import CandidateSource, generate_candidates, make_source
 from .llm import check_model, resolve_base_url
 from .llm.check import missing_key
 from .metrics import log_grid, metrics_table
+from .model_scorer import ModelScorer
 from .paths import Caches, caches as cache_layout
 from .policies import get_policy
 from .tables import DATASET_FILE, TABLES_DIR, read_table, write_json, write_table
@@ -228,7 +229,7 @@ def recipe(
     run_dir: str | os.PathLike | None = None,
     progress: bool = True,
     schedule: str = "full",
-    scorer: str = "length",
+    scorer: "str | ModelScorer" = "length",
 ) -> RecipeTables:
     """Problems and candidate sources to every stage's table: generate, execute, judge, score.
 
@@ -251,7 +252,8 @@ def recipe(
       every candidate: a notebook's pools are small, and its pass@k exact), or
       "public_first" (hidden tests and clustering inputs only for the candidates
       passing the public tests, as `gencode gen solve_and_evaluate_set` by default).
-    scorer: what the largest_clusters policy ranks representatives by (`acodium.policies.SCORERS`).
+    scorer: what the largest_clusters policy ranks representatives by (a name of `acodium.policies.SCORERS`,
+      or a `ModelScorer`: a model rates each program passing the public tests, cached calls).
     """
     if isinstance(test_sets, str):
         raise UserError(f"test_sets is a list of test set names, not the text {test_sets!r}.")
@@ -355,7 +357,11 @@ def selection_ablation(problems: Any, sources: Mapping[str, tuple[int | None, An
     the other policies cluster on the mutated inputs alone. LLM calls per
     problem: k x `calls_per_sample` (1 for a direct sample; a synthetic or
     human pool is priced as if sampled so), plus the test-input calls for
-    the policies that look at the clustering inputs. `recipe_options` go to
+    the policies that look at the clustering inputs, plus for largest_clusters
+    under a model scorer (`scorer=ModelScorer(...)`) its expected calls at k:
+    k x the share of each problem's pool passing the public tests (each of
+    those is asked about; repeated programs, asked once, are counted each
+    time), averaged over problems. `recipe_options` go to
     `recipe` (execution, clustering_inputs, ks, trials, scorer, ...).
     """
     from .evaluation.selection_data import model_tests
@@ -376,7 +382,13 @@ def selection_ablation(problems: Any, sources: Mapping[str, tuple[int | None, An
     rate = rate[(rate["metric"] == "pass@k") | (rate["n"] == n)].reset_index(drop=True)
     rate["samples_calls"] = rate["k"] * float(calls_per_sample)
     rate["test_input_calls"] = [test_calls if p in _SEES_CLUSTERING_INPUTS else 0.0 for p in rate["policy"]]
-    rate["llm_calls"] = rate["samples_calls"] + rate["test_input_calls"]
+    rate["scorer_calls"] = 0.0
+    if isinstance(recipe_options.get("scorer"), ModelScorer):  # asked about each program passing the public tests
+        judged = result.judgements
+        passing = judged.groupby("problem")["passes_public"].mean().reindex([r["name"] for r in rows], fill_value=0.0)
+        at = rate["policy"] == "largest_clusters"
+        rate.loc[at, "scorer_calls"] = rate.loc[at, "k"] * float(passing.astype(float).mean())
+    rate["llm_calls"] = rate["samples_calls"] + rate["test_input_calls"] + rate["scorer_calls"]
     calls = pd.DataFrame([dict(r, dropped=", ".join(f"{why}: {count}" for why, count in r["dropped"].items()))
                           for r in records])  # one flat row per call (a dict column cannot go to parquet)
     return SelectionAblation(result, calls, rate, notes + result.notes)

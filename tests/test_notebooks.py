@@ -383,13 +383,15 @@ def test_opening_a_notebook_leaves_no_diff(tmp_path):
 
 
 def test_selection_notebook_matches_acodium_with_model_written_tests(tmp_path, starter):
-    """The selection ablation with the local server writing each problem's tests (their outputs the reference's)."""
+    """The selection ablation with the local server writing each problem's tests (their outputs the reference's)
+    and rating each program passing the public tests for largest_clusters (its calls counted in the budget)."""
     import papermill
 
     from acodium import mutate
     from acodium.execute import limits_for_problem
 
     server = ChatServer(models=(MODEL,)).start()
+    server.responder = lambda body: "Score: 70" if "Score: N" in body["messages"][-1]["content"] else None
     try:
         for problem in data.problems(starter):
             inputs = mutate.mutate_inputs([t[0] for t in problem.tests("public")], 3, seed=1)
@@ -404,15 +406,21 @@ def test_selection_notebook_matches_acodium_with_model_written_tests(tmp_path, s
             papermill.execute_notebook(
                 str(REPO / "notebooks" / "selection_ablation.ipynb"), str(tmp_path / "out.ipynb"),
                 kernel_name="python3", progress_bar=False,
-                parameters={"test_input_model": MODEL, "base_url": server.url, "out_dir": str(tmp_path / "run"),
+                parameters={"test_input_model": MODEL, "scorer_model": MODEL, "base_url": server.url,
+                            "out_dir": str(tmp_path / "run"),
                             "cache_dir": str(tmp_path / "cache"), "trials": 200, "resamples": 200})
         finally:
             mp.undo()
     finally:
         server.stop()
-    assert server.chat_requests == len(data.problems(starter))  # one test-input call per problem, no sample
     tables = notebook.load_tables(tmp_path / "run")
     by_policy, judged = tables["by_policy"], tables["judgements"]
+    passing = judged[judged["passes_public"]]
+    # one test-input call per problem, one scoring call per distinct program passing the public tests, no sample
+    codes = tables["candidates"].astype({"candidate_id": str}).set_index(["problem", "candidate_id"])["code"]
+    asked = {(p, codes[(p, str(c))]) for p, c in zip(passing["problem"], passing["candidate_id"])}
+    assert server.chat_requests == len(data.problems(starter)) + len(asked)
+    assert (passing["score"] == 70.0).all() and (judged.loc[~judged["passes_public"], "score"] == -np.inf).all()
     assert set(by_policy["policy"]) == {"pass@k (oracle)", "filtered", "random", "filtered + clustered", "mbr_exec",
                                         "codet", "largest_clusters"}
     assert (tables["test_inputs"]["kept"] > 0).all()
@@ -420,12 +428,17 @@ def test_selection_notebook_matches_acodium_with_model_written_tests(tmp_path, s
     assert (passing["model_tests_passed"] >= 0).all() and passing["model_tests_passed"].max() > 0
     # the test-input call is counted for the policies that look at the clustering inputs, never for the others
     extra = by_policy["llm_calls"] - by_policy["k"]
-    assert set(extra[by_policy["policy"].isin(["codet", "mbr_exec", "largest_clusters"])]) == {1.0}
+    assert set(extra[by_policy["policy"].isin(["codet", "mbr_exec"])]) == {1.0}
     assert set(extra[by_policy["policy"].isin(["random", "filtered"])]) == {0.0}
+    # largest_clusters also pays its scoring calls: k x the share of a pool passing the public tests, per problem
+    share = judged.groupby("problem")["passes_public"].mean().mean()
+    mine = by_policy[by_policy["policy"] == "largest_clusters"]
+    assert np.allclose(mine["llm_calls"] - mine["k"], 1.0 + mine["k"] * share) and share > 0
     ks = _reported_ks(tables["candidates"])
     names = list(dict.fromkeys(tables["candidates"]["problem"]))
     recomputed = metrics.metrics_table(judged, ks=ks, ns=[1], trials=200, resamples=200, seed=0, problems=names,
                                        policies={name: select.get_policy(name) for name in
                                                  ("random", "clustered", "mbr_exec", "codet", "largest_clusters")})
-    stored = tables["by_policy"].drop(columns=["policy", "samples_calls", "test_input_calls", "llm_calls"])
+    stored = tables["by_policy"].drop(columns=["policy", "samples_calls", "test_input_calls", "scorer_calls",
+                                               "llm_calls"])
     _same_metrics(stored, recomputed[recomputed["problem"] == "ALL"])

@@ -36,8 +36,9 @@ def check_runs(runs: Iterable[Run]) -> None:
             datasets[params["dataset"]] = None
         if asks_model(params):
             models[(params["model"], params.get("base_url") or None)] = None
-        if isinstance(params.get("test_input_model"), str) and params["test_input_model"]:  # writes the ai set
-            models[(params["test_input_model"], params.get("base_url") or None)] = None
+        for role in ("test_input_model", "scorer_model"):  # writes the ai set; rates programs (largest_clusters)
+            if isinstance(params.get(role), str) and params[role]:
+                models[(params[role], params.get("base_url") or None)] = None
     for dataset in datasets:
         check_dataset(dataset)
     for model, base_url in models:
