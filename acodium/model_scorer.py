@@ -175,14 +175,15 @@ def score_programs(rows: Mapping[str, Mapping[str, Any]], programs: Sequence[tup
     return ModelScores(per_program[[distinct[(p, c)] for p, c, _ in programs]], records)
 
 
-def calls_summary(records: Sequence[Mapping[str, Any]]) -> dict:
+def calls_summary(records: Sequence[Mapping[str, Any]], settings: ModelScorer) -> dict:
     """What the scorer's calls cost and gave, for a run's summary.json."""
     costs = [r["cost"] for r in records if r.get("cost") is not None]
     return {
+        "model": settings.model,
+        "prompt": settings.prompt,
         "calls": len(records),
         "cached": sum(bool(r.get("cached")) for r in records),
-        "failed": sum(r.get("error") is not None and r.get("score") is None
-                      and not str(r["error"]).startswith("no score") for r in records),
+        "failed": sum(bool(r.get("error")) and not str(r["error"]).startswith("no score") for r in records),
         "no_score": sum(str(r.get("error") or "").startswith("no score") for r in records),
         "prompt_tokens": int(sum(r.get("prompt_tokens") or 0 for r in records)),
         "completion_tokens": int(sum(r.get("completion_tokens") or 0 for r in records)),

@@ -150,7 +150,8 @@ def test_score_candidates_with_the_model_scorer_records_its_calls(chat_server, t
     passing = int(scores.judgements["passes_public"].sum())
     assert passing >= 1 and (scores.judgements["score"] == 77.0).sum() == passing
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["scorer"] == "model" and summary["scorer_calls"]["calls"] == passing == chat_server.chat_requests
+    assert summary["scorer"] == "model" and summary["scorer_calls"]["model"] == "test-model"
+    assert summary["scorer_calls"]["calls"] == passing == chat_server.chat_requests
     assert len(json.loads((run / "scorer_calls.json").read_text())) == passing
     again = score_candidates(rows, pool, **common)  # a re-run: executions resumed, replies from the cache
     assert chat_server.chat_requests == passing and again.summary["scorer_calls"]["cached"] == passing

@@ -98,10 +98,11 @@ def test_a_model_the_server_does_not_serve_is_said_before_any_run(tmp_path, monk
     assert server.chat_requests == 0
 
 
-def test_the_model_writing_test_inputs_is_checked_before_any_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("role", ["test_input_model", "scorer_model"])
+def test_the_model_writing_test_inputs_or_rating_programs_is_checked_before_any_run(tmp_path, monkeypatch, role):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    path = sweep_file(tmp_path, test_input_model="m", base_url="http://127.0.0.1:9/v1")
-    write_notebook(tmp_path / "notebooks" / "n.ipynb", PARAMETERS + "\ntest_input_model = ''", LOG_START)
+    path = sweep_file(tmp_path, **{role: "m"}, base_url="http://127.0.0.1:9/v1")
+    write_notebook(tmp_path / "notebooks" / "n.ipynb", PARAMETERS + f"\n{role} = ''", LOG_START)
     message, _ = refused(tmp_path, path)
     assert message.startswith("No API key for http://127.0.0.1:9/v1: set OPENAI_API_KEY")
 

@@ -436,7 +436,7 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
         "backend": execution.backend,
         "executor": stats.executor,  # where the jobs ran ({"kind": "ray", "nodes": {...}}: tests per node)
         "scorer": getattr(scorer, "name", scorer),
-        "scorer_calls": calls_summary(calls) if isinstance(scorer, ModelScorer) else None,
+        "scorer_calls": calls_summary(calls, scorer) if isinstance(scorer, ModelScorer) else None,
         "notes": notes,
         "wall_s": round(time.monotonic() - started, 2),
     }
