@@ -189,3 +189,14 @@ def calls_summary(records: Sequence[Mapping[str, Any]], settings: ModelScorer) -
         "completion_tokens": int(sum(r.get("completion_tokens") or 0 for r in records)),
         "cost": float(sum(costs)) if costs else None,
     }
+
+
+def calls_note(scorer: Any, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The note a run prints on a model scorer's calls (none for another scorer)."""
+    if not isinstance(scorer, ModelScorer):
+        return []
+    done = calls_summary(records, scorer)
+    return [f"the model scorer ({scorer.model}) made {done['calls']} call(s), one per distinct program passing the "
+            f"public tests: {done['cached']} from the cache, {done['failed']} failed, {done['no_score']} gave no "
+            "score (those programs rank after every scored one); each is in summary.json's scorer_calls and a run "
+            "folder's scorer_calls.json"]

@@ -153,6 +153,7 @@ def test_score_candidates_with_the_model_scorer_records_its_calls(chat_server, t
     assert summary["scorer"] == "model" and summary["scorer_calls"]["model"] == "test-model"
     assert summary["scorer_calls"]["calls"] == passing == chat_server.chat_requests
     assert len(json.loads((run / "scorer_calls.json").read_text())) == passing
+    assert f"note: the model scorer (test-model) made {passing} call(s)" in scores.report()
     again = score_candidates(rows, pool, **common)  # a re-run: executions resumed, replies from the cache
     assert chat_server.chat_requests == passing and again.summary["scorer_calls"]["cached"] == passing
     with pytest.raises(UserError, match=r"^Unknown scorer 'tokens'"):

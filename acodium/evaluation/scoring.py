@@ -34,7 +34,7 @@ from ..execute import Execution
 from ..execute.base import merge_usage
 from ..execute.settings import execution_from
 from ..metrics import reported_ks
-from ..model_scorer import ModelScorer, calls_summary
+from ..model_scorer import ModelScorer, calls_note, calls_summary
 from ..policies import Policy, get_policy
 from ..tables import JUDGEMENTS, JUDGEMENTS_FILE, METRICS_FILE, SUMMARY_FILE, run_folder_lock, write_json, write_table
 from ..wording import plural
@@ -396,6 +396,7 @@ def _score(rows, names, pool, survey, test_sets, ks, ns, notes, short, has_clust
     judged = selection_columns(judged, policies, executions_path=result.executions_path, max_tests=max_tests,
                                programs_path=result.programs_path, rows=rows, pool=pool, scorer=scorer,
                                clustering_sets=has_clustering, progress=progress, calls=calls)
+    notes += calls_note(scorer, calls)
     table = metrics_mod.metrics_table(judged, ks, ns, policies=policies, trials=trials, resamples=bootstrap,
                                       level=level, seed=seed, problems=names)
     if PUBLIC_FIRST_NOTE in notes:  # the table says what its pass@k is, wherever it goes
