@@ -148,8 +148,19 @@ def test_in_a_kernel_with_someone_there_the_picker_is_a_widget(tmp_path, monkeyp
     write_notebook(tmp_path / "p.ipynb", "x = 1",
                    "from acodium import data, notebook\nproblems = data.load_problems('starter', 'train')\n"
                    "box = notebook.problem_picker(problems, lambda p: print('showing', p.name))")
-    papermill.execute_notebook(str(tmp_path / "p.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
-                               progress_bar=False)
+    # Rarely (1 run of ~40 here) nbclient and ipykernel 7 both sit idle after this cell, each waiting for a
+    # message of the other, until pytest's timeout: a cell limit turns that into an error, and the notebook
+    # runs once more. The assertions below are unchanged.
+    from nbclient.exceptions import CellTimeoutError
+
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(str(tmp_path / "p.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                                       progress_bar=False, execution_timeout=120)
+            break
+        except CellTimeoutError:
+            if attempt == 2:
+                raise
     nb = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     outputs = [m["state"]["outputs"] for m in state.values() if m["model_name"] == "OutputModel"]
