@@ -27,7 +27,7 @@ def test_prompts_are_found_by_name_or_by_path(tmp_path):
     mine = tmp_path / "mine.toml"
     mine.write_text('user = "Solve ${name}."\n')
     assert prompt_path(mine) == mine and prompt_path(str(mine)) == mine
-    with pytest.raises(UserError, match=r"No prompt 'nope': give a \.toml path or one of alphacode, direct, flow, test_inputs\."):
+    with pytest.raises(UserError, match=r"No prompt 'nope': give a \.toml path or one of alphacode, direct, flow, score_program, test_inputs\."):
         prompt_path("nope")
     with pytest.raises(UserError, match="No prompt .*missing.toml"):
         prompt_path(tmp_path / "missing.toml")
