@@ -206,6 +206,9 @@ def _wait(proc: subprocess.Popen, progress_file: Path, on_progress) -> tuple[str
             proc.kill()
             proc.communicate()
             raise
+    state = read_progress(progress_file) if on_progress is not None else None
+    if state is not None and state != seen:  # the bar's last state, written after the last poll
+        on_progress(state)
     return out or "", err or ""
 
 
