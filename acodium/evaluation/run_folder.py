@@ -103,9 +103,15 @@ def job_rows(spec: JobSpec, index: Index) -> tuple[list[dict], bool]:
 
     Done: every test has its row, or (stopping) the rows reach a failure.
     """
+    return stored_rows(spec, lambda i, key: index.get((spec.problem, spec.candidate_id, spec.test_set, i, key)))
+
+
+def stored_rows(spec: JobSpec, row_of: Callable[[int, str], dict | None]) -> tuple[list[dict], bool]:
+    """A job's stored rows in test order (`row_of(test index, row key)`, None where absent), and whether
+    the job is done: every test has its row, or (stopping) the rows reach a failure."""
     rows = []
     for (i, _, _), key in zip(spec.tests, spec.keys):
-        row = index.get((spec.problem, spec.candidate_id, spec.test_set, i, key))
+        row = row_of(i, key)
         if row is None:
             return rows, False
         rows.append(row)

@@ -45,7 +45,7 @@ from .executions import MACHINE_RETRIES, RunStats
 from .pool import CandidatePool
 from ..tables import EXECUTIONS_FILE, PROGRAM_EXECUTIONS, PROGRAMS, PROGRAMS_FILE
 from .program_store import Phase
-from .run_folder import JobSpec, result_rows, row_key
+from .run_folder import JobSpec, result_rows, row_key, stored_rows
 from .suite_strength import unconfirmed_mutated
 
 SCHEDULES = ("public_first", "full")
@@ -140,26 +140,13 @@ def _specs(programs, test_set: str, stop: bool, tests: _Tests, phase: Phase, lim
     return out
 
 
-def _stored(spec: JobSpec, found: dict) -> tuple[list[dict], bool]:
-    """A job's stored rows in test order, and whether it is done (every test, or a stop at a failure)."""
-    rows = []
-    for (i, _, _), key in zip(spec.tests, spec.keys):
-        row = found.get((key, spec.problem, spec.test_set, i))
-        if row is None:
-            return rows, False
-        rows.append(row)
-        if spec.stop and not row["passed"]:
-            return rows, True
-    return rows, True
-
-
 def run_phase(specs: list[JobSpec], phase: Phase, bar) -> list[list[dict]]:
     """Every job's rows (stored ones reused, the rest run now and stored), in the jobs' order."""
     found = phase.store.find([k for spec in specs for k in spec.keys])
     out: list[list[dict]] = []
     todo: list[int] = []
     for n, spec in enumerate(specs):
-        rows, done = _stored(spec, found)
+        rows, done = stored_rows(spec, lambda i, key, spec=spec: found.get((key, spec.problem, spec.test_set, i)))
         out.append(rows)
         if done:
             phase.stats.jobs_skipped += 1
