@@ -20,7 +20,6 @@ below every program the model scored, never a crash.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .errors import UserError
-from .progress import progress_bar
 from .prompting import fill, load_prompt_file
 
 PROMPT = "score_program"
@@ -114,7 +112,7 @@ def score_programs(rows: Mapping[str, Mapping[str, Any]], programs: Sequence[tup
     the public tests). Scores are 0..100, `UNSCORED` where the call failed or
     its reply gave no score (the record says which).
     """
-    from .llm import LLMClient, LLMError, run_sync
+    from .llm.sync import ask_each
 
     if not programs:
         return ModelScores(np.zeros(0, dtype=np.float64))
@@ -129,30 +127,7 @@ def score_programs(rows: Mapping[str, Mapping[str, Any]], programs: Sequence[tup
     prompts = [messages_for(rows[p], c, lang, settings) for p, c, lang in asked]  # a bad prompt: before any call
     params = {"temperature": settings.temperature, "max_tokens": settings.max_tokens}
 
-    async def go() -> list[Any]:
-        async with LLMClient(settings.model, base_url=settings.base_url, api_key=settings.api_key,
-                             concurrency=settings.concurrency, cache_path=settings.cache_path,
-                             timeout=settings.timeout, max_retries=settings.max_retries, prices=settings.prices) as llm:
-            if not all(llm.is_cached(m, params, call=CALL) for m in prompts):
-                await llm.preflight()  # an unreachable server or a bad key: one sentence, before any call
-            bar = progress_bar(progress=progress, total=len(prompts), desc="scoring programs", unit="program")
-            gate = asyncio.Semaphore(max(1, settings.concurrency) * 4)  # not 10^3 coroutines waiting at once
-
-            async def one(messages):
-                async with gate:
-                    try:
-                        return await llm.chat(messages, call=CALL, **params)
-                    except LLMError as e:
-                        return e
-                    finally:
-                        bar.update(1)
-
-            try:
-                return await asyncio.gather(*(one(m) for m in prompts))
-            finally:
-                bar.close()
-
-    replies = run_sync(go())
+    replies = ask_each(settings, prompts, params, call=CALL, progress=progress, desc="scoring programs", unit="program")
     uses = {}
     for problem, code, _ in programs:
         uses[(problem, code)] = uses.get((problem, code), 0) + 1

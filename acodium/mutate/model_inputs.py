@@ -16,7 +16,6 @@ that fails or a reply without a usable input costs its call and is recorded
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..data import problem_tests
 from ..errors import UserError
-from ..progress import progress_bar
 from ..prompting import fill, load_prompt_file
 from .shape import _tokenize
 
@@ -231,7 +229,7 @@ def add_model_tests(problems: Iterable[Mapping[str, Any]], settings: ModelInputS
     its problem's call gave: kept, dropped by reason, the call's tokens and
     cost, whether it came from the cache, and the error of a failed call.
     """
-    from ..llm import LLMClient, LLMError, run_sync
+    from ..llm.sync import ask_each
 
     rows = [dict(p) for p in problems]
     if not rows:
@@ -241,28 +239,7 @@ def add_model_tests(problems: Iterable[Mapping[str, Any]], settings: ModelInputS
     if settings.top_p is not None:
         params["top_p"] = settings.top_p
 
-    async def go() -> list[Any]:
-        async with LLMClient(settings.model, base_url=settings.base_url, api_key=settings.api_key,
-                             concurrency=settings.concurrency, cache_path=settings.cache_path,
-                             timeout=settings.timeout, max_retries=settings.max_retries, prices=settings.prices) as llm:
-            if not all(llm.is_cached(m, params) for m in prompts):
-                await llm.preflight()
-            bar = progress_bar(progress=progress, total=len(rows), desc="test inputs", unit="problem")
-
-            async def one(messages):
-                try:
-                    return await llm.chat(messages, call="test_inputs", **params)
-                except LLMError as e:
-                    return e
-                finally:
-                    bar.update(1)
-
-            try:
-                return await asyncio.gather(*(one(m) for m in prompts))
-            finally:
-                bar.close()
-
-    replies = run_sync(go())
+    replies = ask_each(settings, prompts, params, call="test_inputs", progress=progress, desc="test inputs", unit="problem")
     records = []
     for row, reply in zip(rows, replies):
         before = row.get("ai_tests") or {}
